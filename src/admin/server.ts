@@ -1,0 +1,16 @@
+/**
+ * The HTTP server (Fastify): health now; web chat, dashboard and API as they are built.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "../logger.js";
+import { registerHealth, type HealthDeps } from "./health.js";
+
+export type ServerDeps = HealthDeps & { logger: Logger };
+
+/** Builds the server without listening, so tests can use `inject` or listen on port 0. */
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 64 * 1024 });
+  registerHealth(app, deps);
+  app.get("/", async (_request, reply) => reply.type("text/plain; charset=utf-8").send("Sapa IKM is running. See /healthz."));
+  return app;
+}

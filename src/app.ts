@@ -1,0 +1,76 @@
+/**
+ * Starting and stopping the application: checks first (migrated database, reachable Redis),
+ * then the HTTP server. Start-up problems an operator can fix are `StartupError`s whose
+ * message is one line saying what to do.
+ */
+import type { FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+import type { Config } from "./config.js";
+import { assertMigrated, DatabaseNotMigratedError, openDatabase, tuneSqlite, type Database } from "./db/database.js";
+import type { Logger } from "./logger.js";
+import { assertRedisReachable, createRedis, RedisUnreachableError } from "./redis.js";
+import { buildServer } from "./admin/server.js";
+
+export class StartupError extends Error {
+  override name = "StartupError";
+}
+
+export type App = {
+  config: Config;
+  database: Database;
+  redis: Redis;
+  server: FastifyInstance;
+  /** The address the server listens on, e.g. http://127.0.0.1:3000. */
+  url: string;
+  stop(): Promise<void>;
+};
+
+/** Opens the database after checking it is migrated; connection failures become one line. */
+export async function openCheckedDatabase(config: Config): Promise<Database> {
+  const database = openDatabase(config.database.url);
+  try {
+    await assertMigrated(database);
+    await tuneSqlite(database);
+    return database;
+  } catch (err) {
+    await database.close().catch(() => {});
+    if (err instanceof DatabaseNotMigratedError) throw new StartupError(err.message);
+    const reason = String((err as Error).message).split("\n")[0];
+    throw new StartupError(`Cannot open the database at ${database.location} (${reason}). Check DATABASE_URL.`);
+  }
+}
+
+export async function startApp(config: Config, logger: Logger): Promise<App> {
+  try {
+    await assertRedisReachable(config.redis.url);
+  } catch (err) {
+    if (err instanceof RedisUnreachableError) throw new StartupError(err.message);
+    throw err;
+  }
+  const database = await openCheckedDatabase(config);
+  const redis = createRedis(config.redis.url);
+  // ioredis reports every failed reconnect; one line per failure is enough.
+  redis.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "redis connection error"));
+  const server = await buildServer({ database, redis, logger });
+  let url: string;
+  try {
+    url = await server.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    redis.disconnect();
+    await database.close();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "EADDRINUSE")
+      throw new StartupError(`Port ${config.http.port} is already in use. Stop the other program or set PORT.`);
+    throw err;
+  }
+  logger.info({ url, database: database.provider }, "Sapa IKM started");
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await server.close();
+      await redis.quit().catch(() => redis.disconnect());
+      await database.close();
+    })());
+  return { config, database, redis, server, url, stop };
+}

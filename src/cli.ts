@@ -1,0 +1,55 @@
+/**
+ * `tsx src/cli.ts <command>`: operator commands behind the npm scripts.
+ *   migrate         apply the database migrations (npm run db:migrate)
+ *   migrate-status  Prisma's own view of the migrations (npm run db:status)
+ *   seed            add the programmes, sessions and motivation library (npm run db:seed)
+ */
+import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
+import { describeDatabaseUrl } from "./db/database.js";
+import { migrateDatabase, migrationStatus } from "./db/migrations.js";
+import { seedDatabase } from "./domain/seed-database.js";
+import { openCheckedDatabase, StartupError } from "./app.js";
+
+const commands: Record<string, () => Promise<void>> = {
+  async migrate() {
+    const config = loadConfig();
+    await migrateDatabase(config.database.url);
+    console.log(`Migrations applied to ${describeDatabaseUrl(config.database.url)}.`);
+  },
+  async "migrate-status"() {
+    const config = loadConfig();
+    const result = await migrationStatus(config.database.url);
+    console.log(result.output.trim());
+    process.exitCode = result.code;
+  },
+  async seed() {
+    const config = loadConfig();
+    const database = await openCheckedDatabase(config);
+    try {
+      const created = await seedDatabase(database.prisma);
+      console.log(
+        `Seeded ${database.location}: ${created.programmes} programmes, ${created.trainingSessions} training sessions and ${created.motivationalMessages} motivational messages added (existing rows are left as they are).`,
+      );
+    } finally {
+      await database.close();
+    }
+  },
+};
+
+loadDotEnv();
+const name = process.argv[2] ?? "";
+const command = commands[name];
+if (!command) {
+  console.error(`Unknown command "${name}". Commands: ${Object.keys(commands).join(", ")}.`);
+  process.exit(2);
+}
+try {
+  await command();
+} catch (err) {
+  if (err instanceof ConfigError || err instanceof StartupError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  console.error((err as Error).message);
+  process.exit(1);
+}

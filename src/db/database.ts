@@ -1,0 +1,98 @@
+/**
+ * The one database factory: SQLite or PostgreSQL, chosen by DATABASE_URL.
+ *
+ * Both generated clients have the same models and methods (the schemas differ only in their
+ * provider), so the rest of the code uses one type, `Db`. Where SQL itself differs, code asks
+ * `database.provider`.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient as SqliteClient } from "./generated/sqlite/client.js";
+import { PrismaClient as PostgresClient } from "./generated/postgres/client.js";
+import { sqliteFilePath } from "../config.js";
+import { listMigrations } from "./migrations.js";
+
+export type Db = SqliteClient;
+export type DatabaseProvider = "sqlite" | "postgresql";
+
+export type Database = {
+  prisma: Db;
+  provider: DatabaseProvider;
+  /** Where the data is, with any password hidden, for messages to the operator. */
+  location: string;
+  close(): Promise<void>;
+};
+
+/** The database has not had all of the project's migrations applied. */
+export class DatabaseNotMigratedError extends Error {
+  constructor(location: string, pending: string[]) {
+    super(
+      `The database at ${location} is not migrated (${pending.length} migration${pending.length === 1 ? "" : "s"} pending): run npm run db:migrate`,
+    );
+    this.name = "DatabaseNotMigratedError";
+  }
+}
+
+/** Hides the password of a PostgreSQL URL. */
+export function describeDatabaseUrl(url: string): string {
+  if (url.startsWith("file:")) {
+    const file = sqliteFilePath(url);
+    const relative = path.relative(process.cwd(), file);
+    return relative.startsWith("..") ? file : relative;
+  }
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "(unparsable PostgreSQL URL)";
+  }
+}
+
+/** Opens a Prisma client for the given URL. Nothing is queried until first use. */
+export function openDatabase(url: string): Database {
+  const location = describeDatabaseUrl(url);
+  if (url.startsWith("file:")) {
+    const file = sqliteFilePath(url);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // A busy timeout lets concurrent writers wait for the lock instead of failing at once.
+    const adapter = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: 10_000 });
+    const prisma = new SqliteClient({ adapter });
+    return { prisma, provider: "sqlite", location, close: () => prisma.$disconnect() };
+  }
+  const adapter = new PrismaPg({ connectionString: url, max: 10 });
+  const prisma = new PostgresClient({ adapter }) as unknown as Db;
+  return { prisma, provider: "postgresql", location, close: () => prisma.$disconnect() };
+}
+
+/** Tunes a SQLite connection for a server: WAL lets readers run while one writer writes. */
+export async function tuneSqlite(database: Database): Promise<void> {
+  if (database.provider !== "sqlite") return;
+  await database.prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+  await database.prisma.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
+}
+
+/** Names of the project's migrations that the database has not applied. */
+export async function pendingMigrations(database: Database): Promise<string[]> {
+  const expected = listMigrations(database.provider);
+  let applied: string[];
+  try {
+    const rows = await database.prisma.$queryRawUnsafe<{ migration_name: string }[]>(
+      `SELECT migration_name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+    );
+    applied = rows.map((r) => r.migration_name);
+  } catch (err) {
+    // No migrations table yet: nothing is applied. Anything else (cannot connect) is real.
+    if (/_prisma_migrations|no such table|does not exist/i.test(String((err as Error).message))) applied = [];
+    else throw err;
+  }
+  return expected.filter((m) => !applied.includes(m));
+}
+
+/** Throws DatabaseNotMigratedError unless every migration is applied. */
+export async function assertMigrated(database: Database): Promise<void> {
+  const pending = await pendingMigrations(database);
+  if (pending.length > 0) throw new DatabaseNotMigratedError(database.location, pending);
+}
