@@ -51,6 +51,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const redis = createRedis(config.redis.url);
   // ioredis reports every failed reconnect; one line per failure is enough.
   redis.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "redis connection error"));
+  // Serve only once the queue connection is up, so /healthz is truthful from the first request.
+  await new Promise<void>((resolve) => (redis.status === "ready" ? resolve() : redis.once("ready", () => resolve())));
   const server = await buildServer({ database, redis, logger });
   let url: string;
   try {

@@ -57,7 +57,10 @@ const schema = z.object({
   DEFAULT_TIME_ZONE: timeZone.default("Asia/Jakarta"),
   DEFAULT_LANGUAGE: z.enum(["id", "en"], "id or en").default("id"),
   LOG_LEVEL: z
-    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], "fatal, error, warn, info, debug, trace or silent")
+    .enum(
+      ["fatal", "error", "warn", "info", "debug", "trace", "silent"],
+      "fatal, error, warn, info, debug, trace or silent",
+    )
     .default("info"),
   LOG_PRETTY: boolean.default(false),
   CONVERSATION_TTL_HOURS: integer(1, 24 * 30).default(24),

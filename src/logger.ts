@@ -67,6 +67,7 @@ export function createLogger(
     },
   };
   if (destination) return pino(config, destination);
-  if (options.pretty) return pino({ ...config, transport: { target: "pino-pretty", options: { translateTime: "SYS:standard" } } });
+  if (options.pretty)
+    return pino({ ...config, transport: { target: "pino-pretty", options: { translateTime: "SYS:standard" } } });
   return pino(config);
 }

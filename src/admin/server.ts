@@ -9,8 +9,14 @@ export type ServerDeps = HealthDeps & { logger: Logger };
 
 /** Builds the server without listening, so tests can use `inject` or listen on port 0. */
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 64 * 1024 });
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: 64 * 1024,
+  });
   registerHealth(app, deps);
-  app.get("/", async (_request, reply) => reply.type("text/plain; charset=utf-8").send("Sapa IKM is running. See /healthz."));
+  app.get("/", async (_request, reply) =>
+    reply.type("text/plain; charset=utf-8").send("Sapa IKM is running. See /healthz."),
+  );
   return app;
 }

@@ -37,12 +37,17 @@ export function runPrismaCli(args: string[], url: string): Promise<PrismaCliResu
   const absoluteUrl = provider === "sqlite" ? `file:${sqliteFilePath(url)}` : url;
   if (provider === "sqlite") fs.mkdirSync(path.dirname(sqliteFilePath(url)), { recursive: true });
   const bin = path.join(projectRoot, "node_modules", "prisma", "build", "index.js");
+  const preload = path.join(projectRoot, "scripts", "unref-long-timers.cjs");
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args, "--config", prismaConfigFile(provider)], {
-      cwd: projectRoot,
-      env: { ...process.env, DATABASE_URL: absoluteUrl, PRISMA_HIDE_UPDATE_MESSAGE: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--require", preload, bin, ...args, "--config", prismaConfigFile(provider)],
+      {
+        cwd: projectRoot,
+        env: { ...process.env, DATABASE_URL: absoluteUrl, PRISMA_HIDE_UPDATE_MESSAGE: "1", CHECKPOINT_DISABLE: "1" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));

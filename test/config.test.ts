@@ -1,0 +1,58 @@
+import { spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+describe("loadConfig", () => {
+  it("runs locally with nothing set", () => {
+    const config = loadConfig({});
+    expect(config.database).toEqual({ provider: "sqlite", url: "file:data/sapa.db" });
+    expect(config.redis.url).toBe("redis://127.0.0.1:6379");
+    expect(config.http.port).toBe(3000);
+    expect(config.defaultTimeZone).toBe("Asia/Jakarta");
+    expect(config.defaultLanguage).toBe("id");
+  });
+
+  it("treats an empty value as unset", () => {
+    expect(loadConfig({ PORT: "" }).http.port).toBe(3000);
+  });
+
+  it("recognises PostgreSQL", () => {
+    expect(loadConfig({ DATABASE_URL: "postgresql://u@db:5432/sapa" }).database.provider).toBe("postgresql");
+  });
+
+  it.each([
+    ["PORT", "abc", /PORT="abc".*integer from 1 to 65535/],
+    ["PORT", "70000", /PORT="70000".*integer from 1 to 65535/],
+    ["DATABASE_URL", "mysql://x", /DATABASE_URL="mysql:\/\/x".*SQLite file.*PostgreSQL URL/],
+    ["REDIS_URL", "localhost:6379", /REDIS_URL="localhost:6379".*redis:\/\//],
+    ["DEFAULT_TIME_ZONE", "WIB", /DEFAULT_TIME_ZONE="WIB".*IANA time zone/],
+    ["DEFAULT_LANGUAGE", "jv", /DEFAULT_LANGUAGE="jv".*id or en/],
+    ["LOG_PRETTY", "maybe", /LOG_PRETTY="maybe".*true or false/],
+  ])("rejects %s=%s naming the variable, the value and what it expects", (variable, value, message) => {
+    let error: unknown;
+    try {
+      loadConfig({ [variable]: value });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as ConfigError).message).toMatch(message);
+    expect((error as ConfigError).message).not.toContain("\n");
+  });
+});
+
+describe("npm start with a bad setting", () => {
+  it("prints one line naming the variable and starts nothing", () => {
+    const result = spawnSync(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      env: { ...process.env, PORT: "abc" },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'Invalid configuration: PORT="abc" is not valid; expected an integer from 1 to 65535.',
+    );
+    expect(result.stdout).toBe("");
+  });
+});
