@@ -10,6 +10,8 @@ import { assertMigrated, DatabaseNotMigratedError, openDatabase, tuneSqlite, typ
 import type { Logger } from "./logger.js";
 import { assertRedisReachable, createRedis, RedisUnreachableError } from "./redis.js";
 import { buildServer } from "./admin/server.js";
+import { createBot, type Bot } from "./bot.js";
+import { createWebChatAdapter, registerWebChat } from "./channels/webchat.js";
 
 export class StartupError extends Error {
   override name = "StartupError";
@@ -20,6 +22,7 @@ export type App = {
   database: Database;
   redis: Redis;
   server: FastifyInstance;
+  bot: Bot;
   /** The address the server listens on, e.g. http://127.0.0.1:3000. */
   url: string;
   stop(): Promise<void>;
@@ -53,11 +56,22 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   redis.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "redis connection error"));
   // Serve only once the queue connection is up, so /healthz is truthful from the first request.
   await new Promise<void>((resolve) => (redis.status === "ready" ? resolve() : redis.once("ready", () => resolve())));
+  const bot = await createBot({
+    database,
+    redis,
+    queuePrefix: config.redis.prefix,
+    logger,
+    channels: { web: createWebChatAdapter() },
+    conversationTtlHours: config.conversationTtlHours,
+    defaultLanguage: config.defaultLanguage,
+  });
   const server = await buildServer({ database, redis, logger });
+  registerWebChat(server, { runtime: bot.runtime, db: database.prisma, signals: bot.signals });
   let url: string;
   try {
     url = await server.listen({ host: config.http.host, port: config.http.port });
   } catch (err) {
+    await bot.close();
     redis.disconnect();
     await database.close();
     const e = err as NodeJS.ErrnoException;
@@ -71,8 +85,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const stop = () =>
     (stopping ??= (async () => {
       await server.close();
+      await bot.close();
       await redis.quit().catch(() => redis.disconnect());
       await database.close();
     })());
-  return { config, database, redis, server, url, stop };
+  return { config, database, redis, server, bot, url, stop };
 }

@@ -12,23 +12,7 @@ export const defaultReminderOffsets: ReminderOffset[] = [
   { kind: "before", minutes: 120 },
 ];
 
-/** The sectors participants choose from at registration (plus "lainnya"). */
-export const sectors = [
-  { id: "lada", labelId: "Lada (pengolahan lada)", labelEn: "Pepper processing" },
-  { id: "konveksi", labelId: "Konveksi (garmen)", labelEn: "Garment making" },
-  { id: "reparasi-ac", labelId: "Reparasi AC", labelEn: "Air-conditioner repair" },
-] as const;
-
-/** The seven regencies and cities of the province. */
-export const regencies = [
-  "Kota Pangkalpinang",
-  "Kabupaten Bangka",
-  "Kabupaten Bangka Barat",
-  "Kabupaten Bangka Tengah",
-  "Kabupaten Bangka Selatan",
-  "Kabupaten Belitung",
-  "Kabupaten Belitung Timur",
-] as const;
+export { regencies, sectors } from "../../flows/catalog.js";
 
 export type SessionSeed = {
   /** Days from the seeding day; moved forward to the next Tuesday to Thursday. */

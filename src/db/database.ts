@@ -9,7 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
-import { PrismaClient as SqliteClient } from "./generated/sqlite/client.js";
+import { PrismaClient as SqliteClient, type Prisma } from "./generated/sqlite/client.js";
 import { PrismaClient as PostgresClient } from "./generated/postgres/client.js";
 import { sqliteFilePath } from "../config.js";
 import { listMigrations } from "./migrations.js";
@@ -95,4 +95,25 @@ export async function pendingMigrations(database: Database): Promise<string[]> {
 export async function assertMigrated(database: Database): Promise<void> {
   const pending = await pendingMigrations(database);
   if (pending.length > 0) throw new DatabaseNotMigratedError(database.location, pending);
+}
+
+/** The client inside an interactive transaction. */
+export type Tx = Prisma.TransactionClient;
+
+/** True for a unique-constraint violation (Prisma's P2002). */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === "object" && err !== null && (err as { code?: string }).code === "P2002";
+}
+
+/**
+ * Locks a training session row until the transaction ends, so seat counts read after it are
+ * stable. PostgreSQL needs the row lock; SQLite already runs one writing transaction at a time.
+ */
+export async function lockTrainingSession(
+  tx: Tx,
+  provider: DatabaseProvider,
+  trainingSessionId: number,
+): Promise<void> {
+  if (provider === "postgresql")
+    await tx.$queryRawUnsafe(`SELECT id FROM "TrainingSession" WHERE id = $1 FOR UPDATE`, trainingSessionId);
 }

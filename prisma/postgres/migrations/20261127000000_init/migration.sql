@@ -149,6 +149,7 @@ CREATE TABLE "Message" (
     "identityId" INTEGER,
     "text" TEXT,
     "choices" JSONB,
+    "requestPhone" BOOLEAN NOT NULL DEFAULT false,
     "platformMessageId" TEXT,
     "status" "DeliveryStatus" NOT NULL,
     "error" TEXT,

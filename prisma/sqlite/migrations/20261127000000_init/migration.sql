@@ -109,6 +109,7 @@ CREATE TABLE "Message" (
     "identityId" INTEGER,
     "text" TEXT,
     "choices" JSONB,
+    "requestPhone" BOOLEAN NOT NULL DEFAULT false,
     "platformMessageId" TEXT,
     "status" TEXT NOT NULL,
     "error" TEXT,

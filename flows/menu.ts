@@ -1,0 +1,89 @@
+/**
+ * The menu: where a registered participant rests between tasks.
+ */
+import type { Flow } from "../src/engine/types.js";
+import { t } from "./texts.js";
+
+export const menu: Flow = {
+  name: "menu",
+  start: "main",
+  requiresParticipant: true,
+  nodes: {
+    welcome: {
+      say: (ctx) => {
+        const name = ctx.participant?.name ?? (typeof ctx.vars.name === "string" ? ctx.vars.name : "");
+        return t(
+          `Terima kasih${name ? `, ${name}` : ""}! Pendaftaran Anda sudah tersimpan. Sekarang Anda bisa memilih pelatihan.`,
+          `Thank you${name ? `, ${name}` : ""}! Your registration is saved. You can now choose a training programme.`,
+        );
+      },
+      next: () => ({ goto: "main" }),
+    },
+    main: {
+      say: () => t("Menu utama. Silakan pilih:", "Main menu. Please choose:"),
+      wait: {
+        choices: () => [
+          {
+            id: "enrollment",
+            label: t("Daftar pelatihan", "Enroll in training"),
+            aliases: ["daftar", "program", "pelatihan", "enroll"],
+          },
+          { id: "schedule", label: t("Jadwal saya", "My schedule"), aliases: ["jadwal", "schedule"] },
+          { id: "profile", label: t("Profil saya", "My profile"), aliases: ["profil", "profile"] },
+          {
+            id: "privacy",
+            label: t("Privasi dan data saya", "Privacy and my data"),
+            aliases: ["privasi", "data", "privacy"],
+          },
+          { id: "language", label: t("Bahasa / Language", "Language / Bahasa") },
+          { id: "help", label: t("Bantuan", "Help") },
+        ],
+        route: (value) => ({ flow: value }),
+      },
+    },
+  },
+};
+
+export const help: Flow = {
+  name: "help",
+  start: "show",
+  nodes: {
+    show: {
+      say: () =>
+        t(
+          "Sapa IKM membantu Anda mendaftar bimbingan teknis (bimtek) Disperindag, melihat jadwal, dan menerima pengingat.\n\nKata yang bisa diketik kapan saja:\nMENU – kembali ke menu\nBATAL – keluar dari langkah ini\nBAHASA – ganti bahasa\nBERHENTI – berhenti menerima pesan\nMULAI – menerima pesan lagi",
+          "Sapa IKM helps you enroll in Disperindag's technical training (bimtek), see your schedule and get reminders.\n\nWords you can type at any time:\nMENU – back to the menu\nCANCEL – leave this step\nLANGUAGE – change language\nSTOP – stop receiving messages\nSTART – receive messages again",
+        ),
+      next: (ctx) => (ctx.participant ? { flow: "menu" } : { flow: "registration" }),
+    },
+  },
+};
+
+export const language: Flow = {
+  name: "language",
+  start: "choose",
+  nodes: {
+    choose: {
+      say: () => t("Pilih bahasa / Choose a language:", "Choose a language / Pilih bahasa:"),
+      wait: {
+        choices: () => [
+          { id: "id", label: t("Bahasa Indonesia", "Bahasa Indonesia"), aliases: ["indonesia", "indo"] },
+          { id: "en", label: t("English", "English"), aliases: ["inggris"] },
+        ],
+        route: (value, ctx) => {
+          const lang = value === "en" ? "en" : "id";
+          const back =
+            typeof ctx.vars.returnFlow === "string" && typeof ctx.vars.returnNode === "string"
+              ? { flow: ctx.vars.returnFlow, node: ctx.vars.returnNode }
+              : { flow: ctx.participant ? "menu" : "registration" };
+          return {
+            ...back,
+            keepVars: true,
+            set: { language: lang, returnFlow: null, returnNode: null },
+            emit: [{ type: "language_changed", language: lang }],
+          };
+        },
+      },
+    },
+  },
+};

@@ -1,0 +1,46 @@
+/**
+ * Messages about what the domain decided after a flow asked for a change (enrolled or
+ * waitlisted, a seat freed up). The runtime sends them where the request was in the turn.
+ */
+import { formatDateTime } from "../src/engine/format.js";
+import type { Language } from "../src/engine/types.js";
+
+export type SessionSummary = {
+  programmeTitle: { id: string; en: string };
+  startsAt: Date;
+  timeZone: string;
+  venue: string;
+};
+
+const when = (s: SessionSummary, l: Language) => formatDateTime(s.startsAt, s.timeZone, l);
+
+export const outcomes = {
+  enrolled: (s: SessionSummary, l: Language) =>
+    l === "id"
+      ? `✅ Anda terdaftar di *${s.programmeTitle.id}*, ${when(s, l)} di ${s.venue}. Kami akan mengirim pengingat sebelum acara.`
+      : `✅ You are enrolled in *${s.programmeTitle.en}*, ${when(s, l)} at ${s.venue}. We will send you a reminder before it starts.`,
+  waitlisted: (s: SessionSummary, position: number, l: Language) =>
+    l === "id"
+      ? `⏳ Kursi untuk *${s.programmeTitle.id}* (${when(s, l)}) sudah penuh. Anda masuk daftar tunggu nomor ${position}. Kami akan mengabari jika ada kursi kosong.`
+      : `⏳ *${s.programmeTitle.en}* (${when(s, l)}) is full. You are number ${position} on the waiting list. We will tell you if a seat frees up.`,
+  alreadyEnrolled: (l: Language) =>
+    l === "id" ? "Anda sudah terdaftar di jadwal ini." : "You are already enrolled in this session.",
+  alreadyWaitlisted: (position: number | null, l: Language) =>
+    l === "id"
+      ? `Anda sudah ada di daftar tunggu jadwal ini (nomor ${position ?? "-"}).`
+      : `You are already on the waiting list for this session (number ${position ?? "-"}).`,
+  unavailable: (l: Language) =>
+    l === "id"
+      ? "Maaf, jadwal ini sudah tidak bisa didaftari. Silakan pilih jadwal lain."
+      : "Sorry, this session can no longer be joined. Please choose another one.",
+  cancelled: (s: SessionSummary, l: Language) =>
+    l === "id"
+      ? `Pendaftaran Anda untuk *${s.programmeTitle.id}* (${when(s, l)}) sudah dibatalkan.`
+      : `Your enrollment in *${s.programmeTitle.en}* (${when(s, l)}) is cancelled.`,
+  cancelNotFound: (l: Language) =>
+    l === "id" ? "Pendaftaran itu sudah tidak aktif." : "That enrollment is no longer active.",
+  promoted: (s: SessionSummary, l: Language) =>
+    l === "id"
+      ? `🎉 Kabar baik! Ada kursi kosong, dan Anda sekarang terdaftar di *${s.programmeTitle.id}*, ${when(s, l)} di ${s.venue}. Jika tidak bisa hadir, mohon batalkan lewat menu Jadwal saya agar kursinya bisa dipakai peserta lain.`
+      : `🎉 Good news! A seat freed up and you are now enrolled in *${s.programmeTitle.en}*, ${when(s, l)} at ${s.venue}. If you cannot come, please cancel under My schedule so someone else can take the seat.`,
+};

@@ -1,0 +1,211 @@
+/**
+ * Registration, on a newcomer's first message: consent, then the profile one question at a
+ * time, then a summary to confirm or correct. Nothing is stored until the participant saves,
+ * and a refusal keeps nothing but the refusal itself.
+ */
+import type { Flow, FlowContext, Route, Vars, Wait } from "../src/engine/types.js";
+import { sectorLabel } from "./catalog.js";
+import { questions } from "./fields.js";
+import { consentVersion, t } from "./texts.js";
+
+const str = (v: unknown) => (typeof v === "string" ? v : "");
+
+/** After a question: back to the summary when correcting, else on to `next`. */
+const onward = (ctx: FlowContext, next: string, set: Vars): Route =>
+  ctx.vars.correcting ? { goto: "summary", set } : { goto: next, set };
+
+/** The answer to the summary: save, or correct something. */
+const summaryAnswer: Wait = {
+  choices: () => [
+    { id: "yes", label: t("Ya, simpan", "Yes, save"), aliases: ["simpan", "save", "benar"] },
+    {
+      id: "fix",
+      label: t("Ada yang perlu diubah", "Something needs changing"),
+      aliases: ["ubah", "ganti", "change", "salah"],
+    },
+  ],
+  route: (value, ctx) => {
+    if (value === "fix") return { goto: "choose_fix" };
+    const v = ctx.vars;
+    const profile = {
+      name: str(v.name),
+      businessName: str(v.businessName),
+      sector: str(v.sector),
+      regency: str(v.regency),
+      phone: str(v.phone),
+      nib: str(v.nib) || null,
+    };
+    const registered: Route = {
+      flow: "menu",
+      node: "welcome",
+      emit: [
+        {
+          type: "participant_registered",
+          profile,
+          language: ctx.language,
+          consentVersion,
+          consentAt: str(v.consentAt) || ctx.now.toISOString(),
+        },
+      ],
+    };
+    // Came through a link such as "DAFTAR LADA": go on to that programme.
+    if (typeof v.linkQuery === "string")
+      return { ...registered, flow: "enrollment", node: "from_link", set: { linkQuery: v.linkQuery } };
+    return registered;
+  },
+};
+
+export const registration: Flow = {
+  name: "registration",
+  start: "consent",
+  nodes: {
+    consent: {
+      say: () => [
+        t(
+          "Selamat datang di Sapa IKM dari Dinas Perindustrian dan Perdagangan Kepulauan Bangka Belitung. Di sini Anda bisa mendaftar bimbingan teknis, melihat jadwal, dan menerima pengingat.",
+          "Welcome to Sapa IKM from the Department of Industry and Trade of Kepulauan Bangka Belitung. Here you can enroll in technical training, see your schedule and get reminders.",
+        ),
+        t(
+          "Sebelum mendaftar, kami perlu izin Anda. Kami akan menyimpan nama, nama usaha, bidang usaha, kabupaten/kota, nomor HP, dan NIB (jika ada). Data ini hanya dipakai untuk mendaftarkan Anda ke pelatihan dan mengirim pengingat serta informasi pelatihan. Anda bisa melihat atau menghapus data Anda kapan saja lewat menu Privasi.\n\nApakah Anda setuju?",
+          "Before you register, we need your permission. We will store your name, business name, sector, regency or city, phone number and NIB (if any). We use them only to enroll you in training and to send reminders and training news. You can see or delete your data at any time from the Privacy menu.\n\nDo you agree?",
+        ),
+      ],
+      wait: {
+        choices: () => [
+          { id: "yes", label: t("Ya, saya setuju", "Yes, I agree") },
+          { id: "no", label: t("Tidak setuju", "I do not agree") },
+        ],
+        route: (value, ctx) =>
+          value === "yes"
+            ? { goto: "ask_name", set: { consentAt: ctx.now.toISOString() } }
+            : { goto: "refused", emit: [{ type: "consent_refused" }] },
+      },
+    },
+    refused: {
+      say: () =>
+        t(
+          "Baik, kami menghormati keputusan Anda. Data Anda tidak kami simpan. Jika berubah pikiran, kirim pesan apa saja untuk mulai lagi.",
+          "All right, we respect your decision. We do not keep your data. If you change your mind, send any message to start again.",
+        ),
+      next: () => ({ end: true }),
+    },
+    ask_name: {
+      say: () => questions.name.ask(),
+      wait: { validate: questions.name.validate, route: (v, ctx) => onward(ctx, "ask_business", { name: v }) },
+    },
+    ask_business: {
+      say: () => questions.businessName.ask(),
+      wait: {
+        validate: questions.businessName.validate,
+        route: (v, ctx) => onward(ctx, "ask_sector", { businessName: v }),
+      },
+    },
+    ask_sector: {
+      say: () => questions.sector.ask(),
+      wait: {
+        choices: questions.sector.choices,
+        route: (v, ctx) => (v === "other" ? { goto: "ask_sector_other" } : onward(ctx, "ask_regency", { sector: v })),
+      },
+    },
+    ask_sector_other: {
+      say: () => questions.sectorOther.ask(),
+      wait: { validate: questions.sectorOther.validate, route: (v, ctx) => onward(ctx, "ask_regency", { sector: v }) },
+    },
+    ask_regency: {
+      say: () => questions.regency.ask(),
+      wait: {
+        choices: questions.regency.choices,
+        route: (v, ctx) => (v === "other" ? { goto: "ask_regency_other" } : onward(ctx, "check_phone", { regency: v })),
+      },
+    },
+    ask_regency_other: {
+      say: () => questions.regencyOther.ask(),
+      wait: {
+        validate: questions.regencyOther.validate,
+        route: (v, ctx) => onward(ctx, "check_phone", { regency: v }),
+      },
+    },
+    // WhatsApp gives the number with the message; other channels ask for it.
+    check_phone: {
+      next: (ctx) =>
+        ctx.channel.phone ? { goto: "ask_has_nib", set: { phone: ctx.channel.phone } } : { goto: "ask_phone" },
+    },
+    ask_phone: {
+      say: (ctx) => questions.phone.ask(ctx),
+      wait: {
+        validate: questions.phone.validate,
+        requestPhone: true,
+        route: (v, ctx) => onward(ctx, "ask_has_nib", { phone: v }),
+      },
+    },
+    ask_has_nib: {
+      say: () => questions.hasNib.ask(),
+      wait: {
+        choices: questions.hasNib.choices,
+        route: (v, ctx) => (v === "yes" ? { goto: "ask_nib" } : onward(ctx, "summary", { nib: null })),
+      },
+    },
+    ask_nib: {
+      say: () => questions.nib.ask(),
+      wait: { validate: questions.nib.validate, route: (v) => ({ goto: "summary", set: { nib: v } }) },
+    },
+    summary: {
+      say: (ctx) => {
+        const v = ctx.vars;
+        const lang = ctx.language;
+        const lines =
+          lang === "id"
+            ? [
+                "Mohon periksa data Anda:",
+                `Nama: ${str(v.name)}`,
+                `Nama usaha: ${str(v.businessName)}`,
+                `Bidang usaha: ${sectorLabel(str(v.sector), lang)}`,
+                `Kabupaten/kota: ${str(v.regency)}`,
+                `Nomor HP: ${str(v.phone)}`,
+                `NIB: ${str(v.nib) || "-"}`,
+                "",
+                "Sudah benar?",
+              ]
+            : [
+                "Please check your details:",
+                `Name: ${str(v.name)}`,
+                `Business name: ${str(v.businessName)}`,
+                `Sector: ${sectorLabel(str(v.sector), lang)}`,
+                `Regency/city: ${str(v.regency)}`,
+                `Phone: ${str(v.phone)}`,
+                `NIB: ${str(v.nib) || "-"}`,
+                "",
+                "Is this correct?",
+              ];
+        return { text: lines.join("\n") };
+      },
+      wait: {
+        ...summaryAnswer,
+        // Someone who stops at the last step gets one nudge, so their answers are not lost.
+        timeout: { minutes: 60, route: () => ({ goto: "summary_nudge" }) },
+      },
+    },
+    summary_nudge: {
+      say: () =>
+        t(
+          "Data pendaftaran Anda belum tersimpan. Balas Ya untuk menyimpannya, atau pilih bagian yang ingin diubah.",
+          "Your registration is not saved yet. Reply Yes to save it, or choose what to change.",
+        ),
+      wait: summaryAnswer,
+    },
+    choose_fix: {
+      say: () => t("Bagian mana yang ingin diubah?", "Which part would you like to change?"),
+      wait: {
+        choices: () => [
+          { id: "ask_name", label: t("Nama", "Name") },
+          { id: "ask_business", label: t("Nama usaha", "Business name") },
+          { id: "ask_sector", label: t("Bidang usaha", "Sector") },
+          { id: "ask_regency", label: t("Kabupaten/kota", "Regency/city") },
+          { id: "ask_phone", label: t("Nomor HP", "Phone number") },
+          { id: "ask_has_nib", label: t("NIB", "NIB") },
+        ],
+        route: (value) => ({ goto: value, set: { correcting: true } }),
+      },
+    },
+  },
+};

@@ -1,0 +1,121 @@
+/**
+ * Texts and small helpers every flow shares. Bahasa Indonesia first, polite ("Anda"), short.
+ */
+import { formatLongDate, formatTimeRange } from "../src/engine/format.js";
+import type { Choice, Language, LocalText, SessionView, Validation } from "../src/engine/types.js";
+
+export const t = (id: string, en: string): LocalText => ({ id, en });
+
+/** The version of the consent text; stored with each participant's consent. */
+export const consentVersion = "2026-11";
+
+export const yes = (id = "Ya", en = "Yes"): Choice => ({ id: "yes", label: t(id, en) });
+export const no = (id = "Tidak", en = "No"): Choice => ({ id: "no", label: t(id, en) });
+export const backToMenu: Choice = {
+  id: "menu",
+  label: t("Kembali ke menu", "Back to menu"),
+  aliases: ["menu", "kembali", "back"],
+};
+
+export const texts = {
+  mediaNotSupported: t(
+    "Maaf, saya hanya bisa membaca pesan teks dan pilihan. Silakan balas dengan mengetik.",
+    "Sorry, I can only read text messages and choices. Please reply by typing.",
+  ),
+  notUnderstood: t(
+    "Maaf, saya belum mengerti. Silakan jawab pertanyaan di bawah ini, atau ketik MENU.",
+    "Sorry, I did not understand. Please answer the question below, or type MENU.",
+  ),
+  invalidChoice: (count: number) =>
+    count > 1
+      ? t(
+          `Maaf, pilihan itu tidak ada. Balas dengan angka 1 sampai ${count}, atau ketik MENU.`,
+          `Sorry, that is not one of the options. Reply with a number from 1 to ${count}, or type MENU.`,
+        )
+      : t(
+          "Maaf, pilihan itu tidak ada. Balas dengan angka 1, atau ketik MENU.",
+          "Sorry, that is not an option. Reply with 1, or type MENU.",
+        ),
+  expired: t(
+    "Percakapan kita sebelumnya sudah lama berhenti, jadi kita mulai lagi dari menu.",
+    "Our previous conversation was idle for a while, so we are starting again from the menu.",
+  ),
+};
+
+/** Free text: trimmed, single spaces, within a length, with at least one letter. */
+export function validateText(min: number, max: number, what: LocalText) {
+  return (text: string): Validation => {
+    const value = text.replace(/\s+/g, " ").trim();
+    if (value.length < min || !/\p{L}/u.test(value))
+      return {
+        error: t(
+          `Mohon tulis ${what.id} (minimal ${min} huruf).`,
+          `Please write ${what.en} (at least ${min} letters).`,
+        ),
+      };
+    if (value.length > max)
+      return {
+        error: t(
+          `${capitalize(what.id)} terlalu panjang. Mohon tulis paling banyak ${max} huruf.`,
+          `That ${what.en} is too long. Please use at most ${max} characters.`,
+        ),
+      };
+    return { value };
+  };
+}
+
+/** Indonesian mobile numbers in any common form, stored as 628xxxxxxxxx. */
+export function normalizePhone(text: string): string | null {
+  const digits = text.replace(/[\s\-().]/g, "");
+  const m = /^(?:\+?62|0)?(8\d{7,12})$/.exec(digits);
+  return m ? `62${m[1]}` : null;
+}
+
+export function validatePhone(text: string): Validation {
+  const phone = normalizePhone(text);
+  return phone
+    ? { value: phone }
+    : {
+        error: t(
+          "Nomor HP belum sesuai. Contoh yang benar: 081234567890.",
+          "That phone number does not look right. Example: 081234567890.",
+        ),
+      };
+}
+
+/** NIB (Nomor Induk Berusaha) is 13 digits. */
+export function validateNib(text: string): Validation {
+  const digits = text.replace(/[\s.-]/g, "");
+  return /^\d{13}$/.test(digits)
+    ? { value: digits }
+    : {
+        error: t(
+          "NIB terdiri dari 13 angka. Mohon periksa lagi, atau pilih Lewati.",
+          "An NIB has 13 digits. Please check it, or choose Skip.",
+        ),
+      };
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** Several lines about one training session, for lists and confirmations. */
+export function describeSession(s: SessionView, language: Language, withSeats = true): string {
+  const lines = [
+    `📅 ${formatLongDate(s.startsAt, s.timeZone, language)}, ${formatTimeRange(s.startsAt, s.endsAt, s.timeZone, language)}`,
+    `📍 ${s.venue}, ${s.address}`,
+  ];
+  if (s.mapUrl) lines.push(`🗺️ ${s.mapUrl}`);
+  if (withSeats)
+    lines.push(
+      s.seatsLeft > 0
+        ? language === "id"
+          ? `Sisa kursi: ${s.seatsLeft} dari ${s.capacity}`
+          : `Seats left: ${s.seatsLeft} of ${s.capacity}`
+        : language === "id"
+          ? `Kursi penuh – Anda bisa masuk daftar tunggu`
+          : `Full – you can join the waiting list`,
+    );
+  return lines.join("\n");
+}

@@ -1,0 +1,105 @@
+/**
+ * The bot's moving parts, assembled: the engine with the flows, the inbound runtime, the outbox
+ * and timeout queues and their workers. Used by the server, the console chat, tests and
+ * benchmarks alike.
+ */
+import type { Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { ChannelAdapter } from "./channels/channel.js";
+import { ChatSignals } from "./channels/webchat.js";
+import type { Database } from "./db/database.js";
+import { Engine } from "./engine/engine.js";
+import type { Language } from "./engine/types.js";
+import { ConversationTimeouts, createTimeoutWorker } from "./jobs/conversation-timeouts.js";
+import { OutboxQueue } from "./jobs/outbox-queue.js";
+import { createOutboxWorker, reconcileOutbox } from "./jobs/outbox-worker.js";
+import type { Logger } from "./logger.js";
+import { InboundRuntime } from "./runtime/inbound-runtime.js";
+import { flowSet } from "../flows/index.js";
+
+export type BotOptions = {
+  database: Database;
+  /** A connection made with createRedis (BullMQ needs maxRetriesPerRequest: null). */
+  redis: Redis;
+  queuePrefix: string;
+  logger: Logger;
+  channels: Record<string, ChannelAdapter>;
+  conversationTtlHours: number;
+  defaultLanguage: Language;
+  /** Run the workers in this process (default true). */
+  workers?: boolean;
+  outboxConcurrency?: number;
+  now?: () => Date;
+};
+
+export type Bot = {
+  engine: Engine;
+  runtime: InboundRuntime;
+  outbox: OutboxQueue;
+  timeouts: ConversationTimeouts;
+  signals: ChatSignals;
+  /** Re-enqueues outbox rows the queue lost; runs at start and every minute. */
+  reconcile(): Promise<number>;
+  close(): Promise<void>;
+};
+
+export async function createBot(options: BotOptions): Promise<Bot> {
+  const { database, redis, queuePrefix: prefix, logger } = options;
+  const engine = new Engine(flowSet);
+  const outbox = new OutboxQueue(redis, prefix);
+  const timeouts = new ConversationTimeouts(redis, prefix);
+  const signals = new ChatSignals();
+  const runtime = new InboundRuntime({
+    database,
+    engine,
+    outbox,
+    timeouts,
+    channels: Object.fromEntries(Object.entries(options.channels).map(([name, c]) => [name, { buttons: c.buttons }])),
+    conversationTtlHours: options.conversationTtlHours,
+    defaultLanguage: options.defaultLanguage,
+    logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const workers: Worker[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const reconcile = () => reconcileOutbox(database.prisma, outbox);
+  if (options.workers !== false) {
+    const outboxWorker = createOutboxWorker({
+      connection: redis,
+      prefix,
+      db: database.prisma,
+      channels: options.channels,
+      logger,
+      concurrency: options.outboxConcurrency ?? 16,
+      onSent: (channel, chatId) => signals.notify(channel, chatId),
+    });
+    const timeoutWorker = createTimeoutWorker(redis, prefix, runtime);
+    for (const w of [outboxWorker, timeoutWorker]) {
+      w.on("failed", (job, err) =>
+        logger.warn({ queue: w.name, jobId: job?.id, err: { message: err.message } }, "job failed"),
+      );
+      w.on("error", (err) => logger.error({ queue: w.name, err: { message: err.message } }, "worker error"));
+      workers.push(w);
+    }
+    await reconcile().catch((err: unknown) => logger.warn({ err }, "outbox reconcile failed"));
+    timer = setInterval(
+      () => void reconcile().catch((err: unknown) => logger.warn({ err }, "outbox reconcile failed")),
+      60_000,
+    );
+    timer.unref();
+  }
+  return {
+    engine,
+    runtime,
+    outbox,
+    timeouts,
+    signals,
+    reconcile,
+    async close() {
+      clearInterval(timer);
+      await Promise.all(workers.map((w) => w.close()));
+      await outbox.close();
+      await timeouts.close();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * Erases a participant's personal data: profile, chat identities, conversations and messages.
+ * Their enrollments stay, anonymous, for the department's attendance figures; active ones are
+ * cancelled first, so waitlisted people move up. Returns who was promoted, to be told.
+ */
+import type { DatabaseProvider, Tx } from "../db/database.js";
+import { cancelEnrollment } from "./cancel-enrollment.js";
+
+export async function deleteParticipantData(
+  tx: Tx,
+  provider: DatabaseProvider,
+  participantId: number,
+  now: Date,
+): Promise<{ promoted: { enrollmentId: number; participantId: number }[] }> {
+  const promoted: { enrollmentId: number; participantId: number }[] = [];
+  const active = await tx.enrollment.findMany({
+    where: { participantId, status: { in: ["enrolled", "waitlisted"] } },
+  });
+  for (const e of active) {
+    const outcome = await cancelEnrollment(tx, provider, participantId, e.id, now);
+    if (outcome.kind === "cancelled" && outcome.promoted) promoted.push(outcome.promoted);
+  }
+  const enrollmentIds = (await tx.enrollment.findMany({ where: { participantId }, select: { id: true } })).map(
+    (e) => e.id,
+  );
+  await tx.reminder.updateMany({
+    where: { enrollmentId: { in: enrollmentIds }, status: "pending" },
+    data: { status: "cancelled", reason: "participant data deleted" },
+  });
+  const identities = await tx.channelIdentity.findMany({ where: { participantId }, select: { id: true } });
+  const identityIds = identities.map((i) => i.id);
+  await tx.message.deleteMany({ where: { identityId: { in: identityIds } } });
+  await tx.channelIdentity.deleteMany({ where: { id: { in: identityIds } } });
+  // Enrollments keep their row with participantId set to null (onDelete: SetNull).
+  await tx.participant.delete({ where: { id: participantId } });
+  return { promoted };
+}

@@ -1,0 +1,54 @@
+/**
+ * Everything stored about a participant, as text they can read in a chat ("see my data").
+ */
+import { formatDateTime } from "../engine/format.js";
+import type { Language } from "../engine/types.js";
+import type { Db, Tx } from "../db/database.js";
+import { sectorLabel } from "../../flows/catalog.js";
+
+export async function describeParticipantData(db: Db | Tx, participantId: number, language: Language): Promise<string> {
+  const p = await db.participant.findUnique({
+    where: { id: participantId },
+    include: {
+      identities: true,
+      enrollments: { include: { trainingSession: { include: { programme: true } } }, orderBy: { createdAt: "asc" } },
+    },
+  });
+  if (!p) return language === "id" ? "Tidak ada data yang tersimpan." : "Nothing is stored.";
+  const messages = await db.message.count({ where: { identityId: { in: p.identities.map((i) => i.id) } } });
+  const tz = "Asia/Jakarta";
+  const when = (d: Date | null) => (d ? formatDateTime(d, tz, language) : "-");
+  const id = language === "id";
+  const status: Record<string, [string, string]> = {
+    enrolled: ["terdaftar", "enrolled"],
+    waitlisted: ["daftar tunggu", "waiting list"],
+    cancelled: ["dibatalkan", "cancelled"],
+    attended: ["hadir", "attended"],
+    absent: ["tidak hadir", "absent"],
+  };
+  const lines = [
+    id ? "Data Anda yang tersimpan di Sapa IKM:" : "Your data stored in Sapa IKM:",
+    "",
+    `${id ? "Nama" : "Name"}: ${p.name ?? "-"}`,
+    `${id ? "Nama usaha" : "Business name"}: ${p.businessName ?? "-"}`,
+    `${id ? "Bidang usaha" : "Sector"}: ${p.sector ? sectorLabel(p.sector, language) : "-"}`,
+    `${id ? "Kabupaten/kota" : "Regency/city"}: ${p.regency ?? "-"}`,
+    `${id ? "Nomor HP" : "Phone"}: ${p.phone ?? "-"}`,
+    `NIB: ${p.nib ?? "-"}`,
+    `${id ? "Bahasa" : "Language"}: ${p.language === "en" ? "English" : "Bahasa Indonesia"}`,
+    `${id ? "Persetujuan data" : "Consent"}: ${when(p.consentAt)} (${id ? "versi" : "version"} ${p.consentVersion ?? "-"})`,
+    `${id ? "Terdaftar sejak" : "Registered"}: ${when(p.registeredAt)}`,
+    `${id ? "Menerima pesan" : "Receives messages"}: ${p.optedOutAt ? (id ? "tidak (BERHENTI)" : "no (STOP)") : id ? "ya" : "yes"}`,
+    `${id ? "Akun chat" : "Chat accounts"}: ${p.identities.map((i) => i.channel).join(", ") || "-"}`,
+    `${id ? "Jumlah pesan tersimpan" : "Messages stored"}: ${messages}`,
+    "",
+    id ? "Pendaftaran pelatihan:" : "Training enrollments:",
+    ...(p.enrollments.length
+      ? p.enrollments.map(
+          (e) =>
+            `- ${id ? e.trainingSession.programme.titleId : e.trainingSession.programme.titleEn}, ${formatDateTime(e.trainingSession.startsAt, e.trainingSession.programme.timeZone, language)}: ${status[e.status]![id ? 0 : 1]}`,
+        )
+      : ["-"]),
+  ];
+  return lines.join("\n");
+}

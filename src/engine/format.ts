@@ -1,0 +1,53 @@
+/**
+ * Dates and times as participants read them: "Kamis, 3 September 2026 pukul 09.00 WIB".
+ */
+import { DateTime } from "luxon";
+import type { Language, LocalText } from "./types.js";
+
+const zoneNames: Record<string, string> = {
+  "Asia/Jakarta": "WIB",
+  "Asia/Pontianak": "WIB",
+  "Asia/Makassar": "WITA",
+  "Asia/Jayapura": "WIT",
+};
+
+/** WIB, WITA or WIT for Indonesian zones; the offset (UTC+7) elsewhere. */
+export function zoneAbbreviation(timeZone: string): string {
+  return zoneNames[timeZone] ?? DateTime.now().setZone(timeZone).toFormat("'UTC'ZZ");
+}
+
+/** "Kamis, 3 September 2026 pukul 09.00 WIB" / "Thursday, 3 September 2026 at 09:00 WIB". */
+export function formatDateTime(date: Date, timeZone: string, language: Language): string {
+  const d = DateTime.fromJSDate(date, { zone: timeZone }).setLocale(language === "id" ? "id" : "en-GB");
+  const zone = zoneAbbreviation(timeZone);
+  return language === "id"
+    ? `${d.toFormat("cccc, d LLLL yyyy")} pukul ${d.toFormat("HH.mm")} ${zone}`
+    : `${d.toFormat("cccc, d LLLL yyyy")} at ${d.toFormat("HH:mm")} ${zone}`;
+}
+
+/** "Kamis, 3 September 2026" / "Thursday, 3 September 2026". */
+export function formatLongDate(date: Date, timeZone: string, language: Language): string {
+  return DateTime.fromJSDate(date, { zone: timeZone })
+    .setLocale(language === "id" ? "id" : "en-GB")
+    .toFormat("cccc, d LLLL yyyy");
+}
+
+/** "09.00–15.00 WIB" / "09:00–15:00 WIB". */
+export function formatTimeRange(start: Date, end: Date, timeZone: string, language: Language): string {
+  const f = language === "id" ? "HH.mm" : "HH:mm";
+  const s = DateTime.fromJSDate(start, { zone: timeZone }).toFormat(f);
+  const e = DateTime.fromJSDate(end, { zone: timeZone }).toFormat(f);
+  return `${s}–${e} ${zoneAbbreviation(timeZone)}`;
+}
+
+/** "Kamis, 3 Sep 2026" / "Thu, 3 Sep 2026": short enough for a button. */
+export function formatShortDate(date: Date, timeZone: string, language: Language): string {
+  return DateTime.fromJSDate(date, { zone: timeZone })
+    .setLocale(language === "id" ? "id" : "en-GB")
+    .toFormat("ccc, d LLL yyyy");
+}
+
+/** Picks the participant's language from a bilingual text. */
+export function localize(text: LocalText, language: Language): string {
+  return text[language];
+}

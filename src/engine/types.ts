@@ -1,0 +1,189 @@
+/**
+ * The vocabulary of the flow engine. Flows (flows/) are declared with these types; the engine
+ * (engine.ts) runs them; the runtime (src/runtime) stores the state and applies the events.
+ */
+
+export type Language = "id" | "en";
+
+/** Text in both languages; participants read the one they chose. */
+export type LocalText = { id: string; en: string };
+
+/** Variables of a conversation: plain JSON, stored between turns. */
+export type Vars = Record<string, string | number | boolean | null>;
+
+/** An option offered with a question. `id` is stable (it goes into callback data, at most 64 bytes). */
+export type Choice = { id: string; label: LocalText; aliases?: string[] };
+
+/** What a participant sent. */
+export type Input =
+  | { kind: "text"; text: string }
+  | { kind: "choice"; choiceId: string }
+  | { kind: "contact"; phone: string }
+  | { kind: "media"; media: "sticker" | "photo" | "voice" | "video" | "document" | "location" | "other" }
+  | { kind: "wait_timeout" };
+
+/** Why a flow starts. */
+export type Trigger =
+  | { kind: "first_message" }
+  | { kind: "keyword"; keyword: Keyword }
+  | { kind: "deep_link"; programme: string }
+  | { kind: "flow"; flow: string; node?: string; vars?: Vars };
+
+export type Keyword = "menu" | "help" | "cancel" | "stop" | "start" | "language";
+
+/** A message the bot sends, already in the participant's language. */
+export type OutgoingMessage = {
+  text: string;
+  choices?: { id: string; label: string }[];
+  /** Ask the channel to offer a "share my phone number" button (Telegram). */
+  requestPhone?: boolean;
+};
+
+/** Profile fields a participant gives at registration. */
+export type Profile = {
+  name: string;
+  businessName: string;
+  sector: string;
+  regency: string;
+  phone: string;
+  nib: string | null;
+};
+
+export type ProfileField = keyof Profile;
+
+/**
+ * What the engine reports; the runtime applies them in one transaction. Past tense for facts,
+ * "requested" for changes the domain decides (an enrollment may end up waitlisted).
+ */
+export type EngineEvent =
+  | { type: "message_created"; message: OutgoingMessage }
+  | { type: "consent_given"; version: string }
+  | { type: "consent_refused" }
+  | { type: "participant_registered"; profile: Profile; language: Language; consentVersion: string; consentAt: string }
+  | { type: "profile_updated"; field: ProfileField; value: string | null }
+  | { type: "language_changed"; language: Language }
+  | { type: "opted_out" }
+  | { type: "opted_in" }
+  | { type: "enrollment_requested"; trainingSessionId: number }
+  | { type: "enrollment_cancel_requested"; enrollmentId: number }
+  | { type: "data_deletion_requested" }
+  | { type: "wait_timeout_scheduled"; minutes: number }
+  | { type: "conversation_ended" };
+
+/** What the engine may ask for a new event, minus the messages (flows return those as `say`). */
+export type RequestedEvent = Exclude<EngineEvent, { type: "message_created" | "wait_timeout_scheduled" }>;
+
+/** The place of a conversation between turns. */
+export type ConversationState = { flow: string; node: string; vars: Vars };
+
+// ------------------------------------------------------------------ read services
+
+export type ProgrammeView = {
+  id: number;
+  slug: string;
+  sector: string;
+  regency: string | null;
+  title: LocalText;
+  description: LocalText;
+  timeZone: string;
+  openSessions: number;
+};
+
+export type SessionView = {
+  id: number;
+  programmeId: number;
+  programmeTitle: LocalText;
+  startsAt: Date;
+  endsAt: Date;
+  timeZone: string;
+  venue: string;
+  address: string;
+  mapUrl: string | null;
+  capacity: number;
+  seatsLeft: number;
+  waitlisted: number;
+};
+
+export type EnrollmentView = {
+  id: number;
+  status: "enrolled" | "waitlisted";
+  waitlistPosition: number | null;
+  session: SessionView;
+};
+
+export type ParticipantView = Profile & {
+  id: number;
+  language: Language;
+  optedOut: boolean;
+  gender: string | null;
+};
+
+/** Reads a flow may make. The runtime implements them over the database. */
+export type FlowServices = {
+  listProgrammes(): Promise<ProgrammeView[]>;
+  /** Programmes whose slug or sector starts with the words typed ("lada", "konveksi belitung"). */
+  findProgrammes(query: string): Promise<ProgrammeView[]>;
+  /** Upcoming, scheduled sessions of a programme, soonest first. */
+  listOpenSessions(programmeId: number): Promise<SessionView[]>;
+  getSession(trainingSessionId: number): Promise<SessionView | null>;
+  /** The participant's upcoming enrollments (enrolled or waitlisted), soonest first. */
+  listEnrollments(): Promise<EnrollmentView[]>;
+  /** Everything stored about the participant, as lines of text. */
+  describeStoredData(): Promise<string>;
+};
+
+/** What a flow sees during a turn. */
+export type FlowContext = {
+  now: Date;
+  language: Language;
+  vars: Vars;
+  participant: ParticipantView | null;
+  channel: { name: string; buttons: boolean; phone: string | null };
+  services: FlowServices;
+};
+
+// ------------------------------------------------------------------ flows
+
+/** Where to go next. */
+export type Route =
+  | { goto: string; set?: Vars; emit?: RequestedEvent[] }
+  | { flow: string; node?: string; set?: Vars; emit?: RequestedEvent[]; keepVars?: boolean }
+  | { end: true; emit?: RequestedEvent[] };
+
+export type Validation = { value: string } | { error: LocalText };
+
+/** A pause for input. */
+export type Wait = {
+  /** Options; input is matched to one of them (number, words, "ya"/"yes"), or refused. */
+  choices?: (ctx: FlowContext) => Choice[] | Promise<Choice[]>;
+  /** For free text: checks and normalises the answer. */
+  validate?: (text: string, ctx: FlowContext) => Validation;
+  /** Offer the channel's "share my number" button. */
+  requestPhone?: boolean;
+  /** Where the answer leads; `value` is the choice id or the validated text. */
+  route: (value: string, ctx: FlowContext) => Route | Promise<Route>;
+  /** Resume after this many minutes with a wait_timeout input. */
+  timeout?: { minutes: number; route: (ctx: FlowContext) => Route };
+};
+
+export type Say = LocalText | OutgoingMessage | null;
+
+/** One step of a flow: messages to send, then a wait for input or a route onward. */
+export type FlowNode = {
+  say?: (ctx: FlowContext) => Say | Say[] | Promise<Say | Say[]>;
+  wait?: Wait;
+  /** For nodes without a wait. */
+  next?: (ctx: FlowContext) => Route | Promise<Route>;
+};
+
+export type Flow = {
+  name: string;
+  /** The node a flow starts at. */
+  start: string;
+  nodes: Record<string, FlowNode>;
+  /** Needs a registered participant (else registration runs first). */
+  requiresParticipant?: boolean;
+};
+
+/** The result of a turn. `state` null means the conversation ended. */
+export type TurnResult = { state: ConversationState | null; events: EngineEvent[] };

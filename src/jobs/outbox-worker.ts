@@ -1,0 +1,118 @@
+/**
+ * Sends outbox rows through their channel adapter and records the delivery status. Each row
+ * is claimed first (pending -> sending, only if still pending), so a retried or duplicated job
+ * never sends a row twice unless a send crashed midway (at least once, DESIGN.md section 5).
+ */
+import { Worker, type Job } from "bullmq";
+import type { Redis } from "ioredis";
+import { SendError, type ChannelAdapter } from "../channels/channel.js";
+import type { Db } from "../db/database.js";
+import type { OutgoingMessage } from "../engine/types.js";
+import type { Logger } from "../logger.js";
+import { outboxQueueName, type OutboxJob, type OutboxQueue } from "./outbox-queue.js";
+
+export type OutboxWorkerOptions = {
+  connection: Redis;
+  prefix: string;
+  db: Db;
+  channels: Record<string, ChannelAdapter>;
+  logger: Logger;
+  concurrency?: number;
+  /** Told after each successful send (the web chat wakes its long polls with it). */
+  onSent?: (channel: string, chatId: string) => void;
+};
+
+/** Sends one outbox row. Throws for a failure worth retrying. */
+export async function sendOutboxItem(
+  db: Db,
+  channels: Record<string, ChannelAdapter>,
+  outboxId: number,
+): Promise<"sent" | "skipped" | "failed"> {
+  const claimed = await db.outboxItem.updateMany({
+    where: { id: outboxId, status: "pending" },
+    data: { status: "sending", attempts: { increment: 1 } },
+  });
+  if (claimed.count === 0) return "skipped";
+  const item = await db.outboxItem.findUnique({ where: { id: outboxId }, include: { message: true } });
+  if (!item) return "skipped";
+  const fail = async (reason: string) => {
+    await db.outboxItem.update({ where: { id: outboxId }, data: { status: "failed", lastError: reason } });
+    await db.message.update({ where: { id: item.messageId }, data: { status: "failed", error: reason } });
+  };
+  const adapter = channels[item.channel];
+  if (!adapter) {
+    await fail(`no adapter for channel ${item.channel}`);
+    return "failed";
+  }
+  const message: OutgoingMessage = {
+    text: item.message.text ?? "",
+    ...(item.message.choices ? { choices: item.message.choices as OutgoingMessage["choices"] } : {}),
+    ...(item.message.requestPhone ? { requestPhone: true } : {}),
+  };
+  try {
+    const result = await adapter.send(item.chatId, message);
+    const now = new Date();
+    await db.outboxItem.update({ where: { id: outboxId }, data: { status: "sent", sentAt: now, lastError: null } });
+    await db.message.update({
+      where: { id: item.messageId },
+      data: {
+        status: "sent",
+        error: null,
+        ...(result.platformMessageId ? { platformMessageId: result.platformMessageId } : {}),
+      },
+    });
+    return "sent";
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    if (err instanceof SendError && err.permanent) {
+      await fail(reason);
+      return "failed";
+    }
+    // Back to pending, so the retried job can claim it again.
+    await db.outboxItem.update({ where: { id: outboxId }, data: { status: "pending", lastError: reason } });
+    throw err;
+  }
+}
+
+export function createOutboxWorker(options: OutboxWorkerOptions): Worker<OutboxJob> {
+  const { db, channels, logger } = options;
+  return new Worker<OutboxJob>(
+    outboxQueueName,
+    async (job: Job<OutboxJob>) => {
+      // A batch is one chat's messages of one turn: in order, and stop at the first failure.
+      for (const id of job.data.outboxIds) {
+        const outcome = await sendOutboxItem(db, channels, id);
+        if (outcome === "sent") {
+          const item = await db.outboxItem.findUnique({ where: { id }, select: { channel: true, chatId: true } });
+          if (item) options.onSent?.(item.channel, item.chatId);
+        } else if (outcome === "failed") logger.warn({ outboxId: id }, "outbox item failed permanently");
+      }
+    },
+    { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency ?? 16 },
+  );
+}
+
+/**
+ * Re-enqueues rows the queue may have lost (Redis restarted, enqueue failed after commit):
+ * pending rows older than `olderThanMs`, and rows stuck in "sending" for `stuckMs`.
+ */
+export async function reconcileOutbox(
+  db: Db,
+  queue: OutboxQueue,
+  olderThanMs = 10_000,
+  stuckMs = 300_000,
+): Promise<number> {
+  const now = Date.now();
+  await db.outboxItem.updateMany({
+    where: { status: "sending", updatedAt: { lt: new Date(now - stuckMs) } },
+    data: { status: "pending", lastError: "stuck in sending; retried" },
+  });
+  const rows = await db.outboxItem.findMany({
+    where: { status: "pending", createdAt: { lt: new Date(now - olderThanMs) } },
+    orderBy: { id: "asc" },
+    select: { id: true, priority: true },
+    take: 5000,
+  });
+  for (const row of rows) await queue.enqueue({ ids: [row.id], priority: row.priority }, `r${row.id}-${now}`);
+  return rows.length;
+}

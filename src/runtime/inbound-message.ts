@@ -1,0 +1,36 @@
+/**
+ * An incoming message, as every channel adapter reports it (DESIGN.md section 2, step 1).
+ */
+import type { Input } from "../engine/types.js";
+
+export type InboundMessage = {
+  channel: string;
+  /** Where replies go. */
+  chatId: string;
+  /** Who wrote: stable per person on the channel. */
+  senderId: string;
+  /** The platform's id for this message; a second delivery with the same id is dropped. */
+  platformMessageId: string;
+  receivedAt: Date;
+  text?: string;
+  /** A button pressed. */
+  choiceId?: string;
+  /** A phone number shared with the platform's contact button. */
+  contactPhone?: string;
+  media?: Extract<Input, { kind: "media" }>["media"];
+  /** A deep-link payload such as "daftar-lada-bangka-tengah" (Telegram /start). */
+  deepLink?: string;
+  /** The sender's number when the platform knows it (WhatsApp). */
+  senderPhone?: string;
+  displayName?: string;
+};
+
+/** Longest text stored or handled; longer text is cut (a name or a menu answer is never this long). */
+export const maxInboundText = 4096;
+
+export function toInput(message: InboundMessage): Input {
+  if (message.choiceId !== undefined) return { kind: "choice", choiceId: message.choiceId };
+  if (message.contactPhone !== undefined) return { kind: "contact", phone: message.contactPhone };
+  if (message.media !== undefined) return { kind: "media", media: message.media };
+  return { kind: "text", text: (message.text ?? "").slice(0, maxInboundText) };
+}

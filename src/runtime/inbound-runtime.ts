@@ -1,0 +1,351 @@
+/**
+ * The inbound path (DESIGN.md section 2, steps 2 to 6): drop redelivered messages, handle the
+ * messages of one chat in order, run the engine, then write everything the turn changed in one
+ * transaction (conversation state with optimistic concurrency, domain changes, outbox rows)
+ * and enqueue the outbox.
+ */
+import type { Database, Db } from "../db/database.js";
+import { isUniqueViolation } from "../db/database.js";
+import type { Engine } from "../engine/engine.js";
+import { matchKeyword, normalize } from "../engine/match.js";
+import type {
+  ConversationState,
+  EngineEvent,
+  FlowContext,
+  Language,
+  ParticipantView,
+  TurnResult,
+  Vars,
+} from "../engine/types.js";
+import type { Logger } from "../logger.js";
+import { texts } from "../../flows/texts.js";
+import { normalizePhone } from "../../flows/texts.js";
+import { applyEvents, type Outgoing } from "./apply-events.js";
+import { createFlowServices } from "./flow-services.js";
+import { maxInboundText, toInput, type InboundMessage } from "./inbound-message.js";
+import { KeyedSerial } from "./keyed-serial.js";
+
+/** Where outbox rows go once committed; the BullMQ queue in production. */
+export type OutboxSink = { enqueue(batch: { ids: number[]; priority: number }): Promise<void> };
+
+/** Schedules a wait timeout: resume the conversation at `version` after `minutes`. */
+export type TimeoutScheduler = { schedule(identityId: number, version: number, minutes: number): Promise<void> };
+
+export type RuntimeOptions = {
+  database: Database;
+  engine: Engine;
+  outbox: OutboxSink;
+  timeouts?: TimeoutScheduler;
+  /** What each channel can show. */
+  channels: Record<string, { buttons: boolean }>;
+  conversationTtlHours: number;
+  defaultLanguage: Language;
+  logger: Logger;
+  now?: () => Date;
+  /** Called after the jobs of cancelled enrollments should be removed (reminders, #5). */
+  onEnrollmentsCancelled?: (ids: number[]) => Promise<void>;
+};
+
+export type HandleResult = { status: "processed"; outboxIds: number[] } | { status: "duplicate" };
+
+/** Priorities of outbox jobs: lower is sooner. Replies go ahead of notices and bulk. */
+export const priorities = { reply: 1, notice: 5, bulk: 10 } as const;
+
+class DuplicateMessage extends Error {}
+class VersionConflict extends Error {}
+
+const maxConflictRetries = 8;
+
+/** "daftar-lada" from a Telegram link, or "DAFTAR LADA" typed: the words after daftar. */
+export function deepLinkQuery(message: InboundMessage): string | null {
+  const source = message.deepLink ?? message.text;
+  if (!source) return null;
+  const words = normalize(source.replace(/-/g, " ")).split(" ");
+  if (words[0] !== "daftar" || words.length < 2 || words.length > 5) return null;
+  return words.slice(1).join(" ");
+}
+
+export class InboundRuntime {
+  private readonly serial = new KeyedSerial();
+  private readonly now: () => Date;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  private get db(): Db {
+    return this.options.database.prisma;
+  }
+
+  /** Handles one inbound message; resolves once its effects are committed and enqueued. */
+  handle(message: InboundMessage): Promise<HandleResult> {
+    return this.serial.run(`${message.channel}:${message.senderId}`, () => this.withRetries(() => this.turn(message)));
+  }
+
+  /** Resumes a conversation whose wait timed out, if it is still where it was. */
+  handleTimeout(identityId: number, version: number): Promise<HandleResult> {
+    return this.withRetries(async () => {
+      const identity = await this.db.channelIdentity.findUnique({ where: { id: identityId } });
+      if (!identity) return { status: "duplicate" };
+      return this.serial.run(`${identity.channel}:${identity.platformUserId}`, () =>
+        this.turn(
+          {
+            channel: identity.channel,
+            chatId: identity.chatId,
+            senderId: identity.platformUserId,
+            platformMessageId: `timeout:${identityId}:${version}`,
+            receivedAt: this.now(),
+          },
+          version,
+        ),
+      );
+    });
+  }
+
+  private async withRetries(run: () => Promise<HandleResult>): Promise<HandleResult> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await run();
+      } catch (err) {
+        if (err instanceof DuplicateMessage) return { status: "duplicate" };
+        // Another worker changed the conversation first: run the turn again on the new state.
+        if (err instanceof VersionConflict && attempt < maxConflictRetries) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** One turn. `timeoutVersion` is set when the input is a wait timeout for that version. */
+  private async turn(message: InboundMessage, timeoutVersion?: number): Promise<HandleResult> {
+    const { database, logger } = this.options;
+    const db = this.db;
+    const now = this.now();
+
+    // 2. A redelivered message is dropped before anything happens (the unique row below is the guarantee).
+    const seen = await db.message.findUnique({
+      where: { channel_platformMessageId: { channel: message.channel, platformMessageId: message.platformMessageId } },
+      select: { id: true },
+    });
+    if (seen) return { status: "duplicate" };
+
+    // 4. Load the participant and the conversation.
+    const identity = await db.channelIdentity.findUnique({
+      where: { channel_platformUserId: { channel: message.channel, platformUserId: message.senderId } },
+      include: { participant: true, conversation: true },
+    });
+    const conversation = identity?.conversation ?? null;
+    if (timeoutVersion !== undefined && conversation?.version !== timeoutVersion) return { status: "duplicate" };
+    const participant = identity?.participant ?? null;
+    const expired = conversation !== null && conversation.expiresAt <= now;
+    const state: ConversationState | null =
+      conversation && !expired
+        ? { flow: conversation.flow, node: conversation.node, vars: conversation.variables as Vars }
+        : null;
+    const vars = state?.vars ?? {};
+    const language: Language =
+      (participant?.language as Language | undefined) ??
+      (vars.language === "en" || vars.language === "id" ? vars.language : this.options.defaultLanguage);
+    const view: ParticipantView | null = participant
+      ? {
+          id: participant.id,
+          name: participant.name ?? "",
+          businessName: participant.businessName ?? "",
+          sector: participant.sector ?? "",
+          regency: participant.regency ?? "",
+          phone: participant.phone ?? "",
+          nib: participant.nib,
+          gender: participant.gender,
+          language,
+          optedOut: participant.optedOutAt !== null,
+        }
+      : null;
+    const ctx: FlowContext = {
+      now,
+      language,
+      vars,
+      participant: view,
+      channel: {
+        name: message.channel,
+        buttons: this.options.channels[message.channel]?.buttons ?? false,
+        phone: message.senderPhone ? normalizePhone(message.senderPhone) : null,
+      },
+      services: createFlowServices(db, participant?.id ?? null, language, now),
+    };
+
+    const result = await this.runEngine(message, state, ctx, expired, timeoutVersion !== undefined);
+
+    // 5. One transaction: the dedupe row, the identity, domain changes, state, outbox.
+    const committed = await db.$transaction(
+      async (tx) => {
+        const identityId = identity
+          ? (
+              await tx.channelIdentity.update({
+                where: { id: identity.id },
+                data:
+                  timeoutVersion === undefined ? { chatId: message.chatId, blockedAt: null, lastInboundAt: now } : {},
+              })
+            ).id
+          : (
+              await tx.channelIdentity.create({
+                data: {
+                  channel: message.channel,
+                  platformUserId: message.senderId,
+                  chatId: message.chatId,
+                  lastInboundAt: now,
+                },
+              })
+            ).id;
+        if (timeoutVersion === undefined) {
+          try {
+            await tx.message.create({
+              data: {
+                direction: "inbound",
+                channel: message.channel,
+                chatId: message.chatId,
+                identityId,
+                text: message.text?.slice(0, maxInboundText) ?? (message.choiceId ? `[${message.choiceId}]` : null),
+                platformMessageId: message.platformMessageId,
+                status: "received",
+                createdAt: message.receivedAt,
+              },
+            });
+          } catch (err) {
+            if (isUniqueViolation(err)) throw new DuplicateMessage();
+            throw err;
+          }
+        }
+
+        const applied = await applyEvents(
+          tx,
+          {
+            provider: database.provider,
+            now,
+            channel: message.channel,
+            chatId: message.chatId,
+            identityId,
+            participantId: participant?.id ?? null,
+            language,
+          },
+          result.events,
+        );
+
+        // Optimistic concurrency: write only over the version this turn read.
+        let version: number | null = null;
+        if (result.state === null || applied.identityDeleted) {
+          if (conversation && !applied.identityDeleted) {
+            const gone = await tx.conversation.deleteMany({
+              where: { id: conversation.id, version: conversation.version },
+            });
+            if (gone.count === 0) throw new VersionConflict();
+          }
+        } else {
+          const data = {
+            flow: result.state.flow,
+            node: result.state.node,
+            variables: result.state.vars,
+            expiresAt: new Date(now.getTime() + this.options.conversationTtlHours * 3_600_000),
+          };
+          if (conversation) {
+            const updated = await tx.conversation.updateMany({
+              where: { id: conversation.id, version: conversation.version },
+              data: { ...data, version: { increment: 1 } },
+            });
+            if (updated.count === 0) throw new VersionConflict();
+            version = conversation.version + 1;
+          } else {
+            try {
+              version = (await tx.conversation.create({ data: { identityId, ...data } })).version;
+            } catch (err) {
+              if (isUniqueViolation(err)) throw new VersionConflict();
+              throw err;
+            }
+          }
+        }
+
+        const batches = await writeOutbox(tx, applied.outgoing);
+        return { batches, version, identityId, applied };
+      },
+      { timeout: 20_000, maxWait: 20_000 },
+    );
+
+    // 6. Enqueue; if Redis is down the rows stay pending and the reconcile pass sends them.
+    const outboxIds: number[] = [];
+    for (const batch of committed.batches) {
+      outboxIds.push(...batch.ids);
+      await this.options.outbox.enqueue(batch).catch((err: unknown) => logger.warn({ err }, "outbox enqueue failed"));
+    }
+    if (committed.applied.timeoutMinutes !== null && committed.version !== null && this.options.timeouts)
+      await this.options.timeouts
+        .schedule(committed.identityId, committed.version, committed.applied.timeoutMinutes)
+        .catch((err: unknown) => logger.warn({ err }, "scheduling a wait timeout failed"));
+    if (committed.applied.cancelledEnrollmentIds.length && this.options.onEnrollmentsCancelled)
+      await this.options.onEnrollmentsCancelled(committed.applied.cancelledEnrollmentIds);
+    logger.debug(
+      { channel: message.channel, chatId: message.chatId, events: result.events.map((e) => e.type) },
+      "turn handled",
+    );
+    return { status: "processed", outboxIds };
+  }
+
+  /** Chooses how the engine takes this message: a link, a fresh start, or resuming the flow. */
+  private async runEngine(
+    message: InboundMessage,
+    state: ConversationState | null,
+    ctx: FlowContext,
+    expired: boolean,
+    isTimeout: boolean,
+  ): Promise<TurnResult> {
+    const { engine } = this.options;
+    if (isTimeout && state) return engine.resume(state, { kind: "wait_timeout" }, ctx);
+
+    const link = deepLinkQuery(message);
+    if (link !== null) {
+      const carry: Vars = { linkQuery: link, ...(ctx.vars.language ? { language: ctx.vars.language } : {}) };
+      return ctx.participant
+        ? engine.startFlow("enrollment", ctx, "from_link", carry)
+        : engine.startFlow("registration", ctx, undefined, carry);
+    }
+    const input = toInput(message);
+    if (state) return engine.resume(state, input, ctx);
+
+    const preface: EngineEvent[] = expired
+      ? [{ type: "message_created", message: { text: texts.expired[ctx.language] } }]
+      : [];
+    const keyword = input.kind === "text" ? matchKeyword(input.text) : null;
+    const started = keyword
+      ? await engine.handleKeyword(keyword, null, ctx)
+      : await engine.startFlow(ctx.participant ? "menu" : "registration", ctx);
+    return { state: started.state, events: [...preface, ...started.events] };
+  }
+}
+
+/** Writes outgoing messages and their outbox rows; one batch per chat, so each chat's replies stay in order. */
+async function writeOutbox(
+  tx: Parameters<Parameters<Db["$transaction"]>[0]>[0],
+  outgoing: Outgoing[],
+): Promise<{ ids: number[]; priority: number }[]> {
+  const batches = new Map<string, { ids: number[]; priority: number }>();
+  for (const o of outgoing) {
+    const message = await tx.message.create({
+      data: {
+        direction: "outbound",
+        channel: o.channel,
+        chatId: o.chatId,
+        identityId: o.identityId,
+        text: o.message.text,
+        choices: o.message.choices ?? undefined,
+        requestPhone: o.message.requestPhone ?? false,
+        status: "queued",
+      },
+    });
+    const priority = priorities[o.kind === "reply" ? "reply" : "notice"];
+    const item = await tx.outboxItem.create({
+      data: { messageId: message.id, channel: o.channel, chatId: o.chatId, kind: o.kind, priority },
+    });
+    const key = `${o.channel}:${o.chatId}`;
+    const batch = batches.get(key) ?? { ids: [], priority };
+    batch.ids.push(item.id);
+    batches.set(key, batch);
+  }
+  return [...batches.values()];
+}
