@@ -3,12 +3,18 @@
  *   migrate         apply the database migrations (npm run db:migrate)
  *   migrate-status  Prisma's own view of the migrations (npm run db:status)
  *   seed            add the programmes, sessions and motivation library (npm run db:seed)
+ *   chat [--as ID]  talk to the bot in the terminal (npm run chat); piped input works too
  */
+import os from "node:os";
 import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
 import { describeDatabaseUrl } from "./db/database.js";
 import { migrateDatabase, migrationStatus } from "./db/migrations.js";
 import { seedDatabase } from "./domain/seed-database.js";
 import { openCheckedDatabase, StartupError } from "./app.js";
+import { createBot } from "./bot.js";
+import { createConsoleAdapter, runConsoleChat } from "./channels/console.js";
+import { createLogger } from "./logger.js";
+import { assertRedisReachable, createRedis, RedisUnreachableError } from "./redis.js";
 
 const commands: Record<string, () => Promise<void>> = {
   async migrate() {
@@ -31,6 +37,48 @@ const commands: Record<string, () => Promise<void>> = {
         `Seeded ${database.location}: ${created.programmes} programmes, ${created.trainingSessions} training sessions and ${created.motivationalMessages} motivational messages added (existing rows are left as they are).`,
       );
     } finally {
+      await database.close();
+    }
+  },
+  async chat() {
+    const config = loadConfig();
+    // Logs would mix with the conversation: only warnings, to stderr.
+    const logger = createLogger({ level: "warn" }, process.stderr);
+    try {
+      await assertRedisReachable(config.redis.url);
+    } catch (err) {
+      if (err instanceof RedisUnreachableError) throw new StartupError(err.message);
+      throw err;
+    }
+    const database = await openCheckedDatabase(config);
+    const redis = createRedis(config.redis.url);
+    const as = process.argv.indexOf("--as");
+    const chatId = `console-${as > 0 && process.argv[as + 1] ? process.argv[as + 1] : os.userInfo().username}`.replace(
+      /[^A-Za-z0-9_-]/g,
+      "_",
+    );
+    const bot = await createBot({
+      database,
+      redis,
+      queuePrefix: config.redis.prefix,
+      logger,
+      channels: { console: createConsoleAdapter(process.stdout) },
+      conversationTtlHours: config.conversationTtlHours,
+      defaultLanguage: config.defaultLanguage,
+      outboxConcurrency: 1,
+    });
+    try {
+      await runConsoleChat({
+        runtime: bot.runtime,
+        db: database.prisma,
+        input: process.stdin,
+        output: process.stdout,
+        chatId,
+        interactive: Boolean(process.stdin.isTTY),
+      });
+    } finally {
+      await bot.close();
+      await redis.quit();
       await database.close();
     }
   },

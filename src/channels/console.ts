@@ -1,0 +1,67 @@
+/**
+ * The console channel (`npm run chat`): a terminal conversation for developers. Reads one
+ * message per line, from a keyboard or a pipe; prints the bot's replies with choices as a
+ * numbered list; with piped input it exits after answering the last line.
+ */
+import readline from "node:readline";
+import type { Readable, Writable } from "node:stream";
+import crypto from "node:crypto";
+import type { Db } from "../db/database.js";
+import type { InboundRuntime } from "../runtime/inbound-runtime.js";
+import { renderNumbered, type ChannelAdapter } from "./channel.js";
+
+export function createConsoleAdapter(output: Writable): ChannelAdapter {
+  return {
+    name: "console",
+    buttons: false,
+    async send(_chatId, message) {
+      output.write(`\n${renderNumbered(message)}\n`);
+      return {};
+    },
+  };
+}
+
+/** Resolves once nothing is waiting to be sent to the chat. */
+async function drained(db: Db, chatId: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const waiting = await db.outboxItem.count({
+      where: { channel: "console", chatId, status: { in: ["pending", "sending"] } },
+    });
+    if (waiting === 0) return;
+    await new Promise((r) => setTimeout(r, 15));
+  }
+  throw new Error("the bot did not answer within 30 seconds; is the outbox worker running?");
+}
+
+export type ConsoleChatOptions = {
+  runtime: InboundRuntime;
+  db: Db;
+  input: Readable;
+  output: Writable;
+  chatId: string;
+  interactive: boolean;
+};
+
+/** Runs the conversation until the input ends. */
+export async function runConsoleChat(options: ConsoleChatOptions): Promise<void> {
+  const { runtime, db, output, chatId } = options;
+  const lines = readline.createInterface({ input: options.input, terminal: false });
+  const prompt = () => options.interactive && output.write("\n> ");
+  if (options.interactive)
+    output.write("Sapa IKM – percakapan di terminal. Ketik pesan lalu Enter; Ctrl+D untuk keluar.\n");
+  prompt();
+  for await (const line of lines) {
+    await runtime.handle({
+      channel: "console",
+      chatId,
+      senderId: chatId,
+      platformMessageId: crypto.randomUUID(),
+      receivedAt: new Date(),
+      text: line,
+    });
+    await drained(db, chatId);
+    prompt();
+  }
+  if (options.interactive) output.write("\n");
+}
