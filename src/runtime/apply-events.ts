@@ -116,11 +116,8 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
           consentVersion: event.consentVersion,
           registeredAt: scope.now,
         };
-        // The same phone number registered on another channel is the same person.
-        const existing = await tx.participant.findFirst({ where: { phone: event.profile.phone, deletedAt: null } });
-        const participant = existing
-          ? await tx.participant.update({ where: { id: existing.id }, data })
-          : await tx.participant.create({ data });
+        // A typed phone number is not verified, so it never links to another participant's record.
+        const participant = await tx.participant.create({ data });
         await tx.channelIdentity.update({
           where: { id: scope.identityId },
           data: { participantId: participant.id, consentRefusedAt: null },

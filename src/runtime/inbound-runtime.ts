@@ -42,6 +42,8 @@ export type RuntimeOptions = {
   defaultLanguage: Language;
   logger: Logger;
   now?: () => Date;
+  /** Sees every turn's engine result (tests record transcripts with it). */
+  observe?: (message: InboundMessage, result: TurnResult) => void;
   /** Called after the jobs of cancelled enrollments should be removed (reminders, #5). */
   onEnrollmentsCancelled?: (ids: number[]) => Promise<void>;
 };
@@ -173,6 +175,7 @@ export class InboundRuntime {
     };
 
     const result = await this.runEngine(message, state, ctx, expired, timeoutVersion !== undefined);
+    this.options.observe?.(message, result);
 
     // 5. One transaction: the dedupe row, the identity, domain changes, state, outbox.
     const committed = await db.$transaction(
