@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { inbound } from "./inbound.js";
 
 export type BenchResult = {
   name: string;
@@ -15,7 +16,7 @@ export type BenchResult = {
 };
 export type Benchmark = { name: string; description: string; run(): Promise<BenchResult> };
 
-const benchmarks: Benchmark[] = [];
+const benchmarks: Benchmark[] = [inbound];
 
 const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "results");
 

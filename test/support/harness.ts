@@ -20,7 +20,11 @@ export type Harness = {
   runtime: InboundRuntime;
   clock: { now: Date };
   /** Sends a message (text, or a choice id with `{ choice }`) and returns the replies to this chat. */
-  send(chatId: string, input: string | { choice: string } | Partial<InboundMessage>, channel?: string): Promise<Reply[]>;
+  send(
+    chatId: string,
+    input: string | { choice: string } | Partial<InboundMessage>,
+    channel?: string,
+  ): Promise<Reply[]>;
   /** Every engine result so far, per chat. */
   turns: Map<string, TurnResult[]>;
   close(): Promise<void>;

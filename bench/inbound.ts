@@ -1,0 +1,304 @@
+/**
+ * The inbound benchmark: simulated participants register and enroll through the whole inbound
+ * path (engine, database, outbox jobs enqueued on a real BullMQ/Redis, workers off), on SQLite
+ * and on PostgreSQL. In the same run, the same dialogue written as a telegraf WizardScene
+ * (bench/inbound/telegraf-baseline.ts) takes the same load, each side on a fresh database of
+ * the same kind, migrated, seeded and tuned alike.
+ *
+ * Participants run through a bounded pool (the same size for both sides), each sending its
+ * messages one after another and awaiting each. A turn's latency is the time from handle() (or
+ * telegraf's handleUpdate) to its promise resolving. After each side the database must hold
+ * every participant and every enrollment, or the run fails: a benchmark that silently did less
+ * work would flatter whoever skipped it.
+ *
+ * BENCH_PARTICIPANTS (default 1000) and BENCH_POOL (default 50) size the run;
+ * BENCH_POSTGRES_URL names the server's admin database, REDIS_URL the Redis.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import pg from "pg";
+import type { Redis } from "ioredis";
+import { createBot } from "../src/bot.js";
+import { openDatabase, tuneSqlite, type Database, type DatabaseProvider } from "../src/db/database.js";
+import { migrateDatabase } from "../src/db/migrations.js";
+import { seedDatabase } from "../src/domain/seed-database.js";
+import { createLogger } from "../src/logger.js";
+import { createRedis } from "../src/redis.js";
+import { createTelegrafBaseline, participantUpdates } from "./inbound/telegraf-baseline.js";
+import type { BenchResult, Benchmark } from "./run.js";
+
+const participants = positiveInt(process.env.BENCH_PARTICIPANTS, 1000);
+const poolSize = positiveInt(process.env.BENCH_POOL, 50);
+const postgresAdminUrl = process.env.BENCH_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+/** Every session gets this many seats, so every participant is enrolled rather than waitlisted. */
+const seats = 100_000;
+
+function positiveInt(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+const progress = (line: string) => console.error(`[inbound] ${line}`);
+const round = (n: number) => Math.round(n * 100) / 100;
+
+/** The 13 messages one participant sends on our side: registration, then enrollment from the menu. */
+function ourDialogue(i: number): string[] {
+  return [
+    "halo",
+    "ya", // consent
+    `Peserta ${i}`,
+    `Usaha ${i}`,
+    "1", // sector: lada
+    "4", // regency: Kabupaten Bangka Tengah
+    `0812${String(i).padStart(8, "0")}`,
+    "2", // NIB: skip
+    "ya", // save
+    "1", // menu: daftar pelatihan
+    "1", // the first programme offered
+    "1", // its first session
+    "ya", // confirm
+  ];
+}
+
+type BenchDatabase = { database: Database; drop(): Promise<void> };
+
+/** A fresh database of the given kind: created, migrated, opened, tuned as the server does, seeded, seats raised. */
+async function freshDatabase(provider: DatabaseProvider, tag: string): Promise<BenchDatabase> {
+  let url: string;
+  let remove: () => Promise<void>;
+  if (provider === "sqlite") {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sapa-bench-"));
+    url = `file:${path.join(dir, "bench.db")}`;
+    remove = async () => fs.rmSync(dir, { recursive: true, force: true });
+  } else {
+    const name = `sapa_bench_${tag}_${crypto.randomBytes(4).toString("hex")}`;
+    await withPostgresAdmin((c) => c.query(`CREATE DATABASE "${name}"`));
+    const u = new URL(postgresAdminUrl);
+    u.pathname = `/${name}`;
+    url = u.toString();
+    remove = () => withPostgresAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {});
+  }
+  let database: Database | undefined;
+  const drop = async () => {
+    await database?.close().catch(() => {});
+    await remove();
+  };
+  try {
+    await migrateDatabase(url);
+    database = openDatabase(url);
+    await tuneSqlite(database);
+    await seedDatabase(database.prisma);
+    await database.prisma.trainingSession.updateMany({ data: { capacity: seats } });
+    return { database, drop };
+  } catch (err) {
+    await drop();
+    throw err;
+  }
+}
+
+async function withPostgresAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: postgresAdminUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Deletes every Redis key starting with `prefix`. */
+async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+  let cursor = "0";
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length) deleted += await redis.del(...keys);
+  } while (cursor !== "0");
+  return deleted;
+}
+
+type Measured = { turns: number; wallMs: number; latencies: number[] };
+
+/**
+ * Runs `participants` dialogues, at most `poolSize` at once. `dialogue(i, timed)` sends
+ * participant i's messages in order, wrapping each send in `timed`.
+ */
+async function runPool(dialogue: (i: number, timed: <T>(send: () => Promise<T>) => Promise<T>) => Promise<void>) {
+  const latencies: number[] = [];
+  const timed = async <T>(send: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    const result = await send();
+    latencies.push(performance.now() - start);
+    return result;
+  };
+  let next = 0;
+  const lane = async () => {
+    while (next < participants) await dialogue(next++, timed);
+  };
+  const start = performance.now();
+  await Promise.all(Array.from({ length: Math.min(poolSize, participants) }, lane));
+  return { turns: latencies.length, wallMs: performance.now() - start, latencies } satisfies Measured;
+}
+
+/** Throws unless every participant is registered and enrolled. */
+async function verify(database: Database, side: string): Promise<void> {
+  const [registered, enrolled] = await Promise.all([
+    database.prisma.participant.count({ where: { registeredAt: { not: null } } }),
+    database.prisma.enrollment.count({ where: { status: "enrolled" } }),
+  ]);
+  if (registered !== participants || enrolled !== participants)
+    throw new Error(
+      `${side}: expected ${participants} registered participants and ${participants} enrollments, found ${registered} and ${enrolled}`,
+    );
+}
+
+/** Our side: the inbound runtime of a real bot, outbox jobs enqueued but not sent. */
+async function runOurs(database: Database, redis: Redis, queuePrefix: string): Promise<Measured> {
+  const bot = await createBot({
+    database,
+    redis,
+    queuePrefix,
+    logger: createLogger({ level: "silent" }),
+    channels: { telegram: { name: "telegram", buttons: true, send: async () => ({}) } },
+    conversationTtlHours: 24,
+    defaultLanguage: "id",
+    workers: false,
+  });
+  try {
+    let batches = 0;
+    const measured = await runPool(async (i, timed) => {
+      const chatId = String(1_000_000 + i);
+      for (const [n, text] of ourDialogue(i).entries()) {
+        const result = await timed(() =>
+          bot.runtime.handle({
+            channel: "telegram",
+            chatId,
+            senderId: chatId,
+            platformMessageId: `${chatId}-${n + 1}`,
+            receivedAt: new Date(),
+            text,
+          }),
+        );
+        if (result.status !== "processed") throw new Error(`participant ${i}, message ${n + 1}: ${result.status}`);
+        if (result.outboxIds.length) batches++;
+      }
+    });
+    await verify(database, `ours on ${database.provider}`);
+    // Every turn with a reply must have put its job on the queue.
+    const counts = await bot.outbox.queue.getJobCounts();
+    const jobs = Object.values(counts).reduce((a, b) => a + b, 0);
+    if (jobs !== batches)
+      throw new Error(`ours on ${database.provider}: ${batches} outbox batches, ${jobs} jobs queued`);
+    return measured;
+  } finally {
+    await bot.close();
+  }
+}
+
+/** The telegraf baseline: the same dialogue as Telegram updates through bot.handleUpdate. */
+async function runTelegraf(database: Database, keyPrefix: string): Promise<Measured> {
+  const baseline = await createTelegrafBaseline({ prisma: database.prisma, redisUrl, keyPrefix });
+  try {
+    const programme = await database.prisma.programme.findFirstOrThrow({
+      where: { active: true },
+      orderBy: { id: "asc" },
+    });
+    const session = await database.prisma.trainingSession.findFirstOrThrow({
+      where: { programmeId: programme.id, status: "scheduled", startsAt: { gt: new Date() } },
+      orderBy: { id: "asc" },
+    });
+    const measured = await runPool(async (i, timed) => {
+      const userId = 1_000_000 + i;
+      for (const update of participantUpdates(userId, i * 100 + 1, session.id, programme.id))
+        await timed(() => baseline.handleUpdate(update));
+    });
+    await verify(database, `telegraf on ${database.provider}`);
+    return measured;
+  } finally {
+    await baseline.close();
+  }
+}
+
+/** One side on one fresh database, with a progress line before and after. */
+async function phase(
+  provider: DatabaseProvider,
+  side: "ours" | "telegraf",
+  run: (database: Database) => Promise<Measured>,
+): Promise<Measured> {
+  progress(`${side} on ${provider}: preparing a fresh database`);
+  const { database, drop } = await freshDatabase(provider, side);
+  try {
+    progress(`${side} on ${provider}: ${participants} participants, ${poolSize} at once`);
+    const m = await run(database);
+    const s = summarize(m);
+    progress(
+      `${side} on ${provider}: ${m.turns} turns in ${(m.wallMs / 1000).toFixed(1)} s, ${s.turnsPerS} turns/s, p50 ${s.p50} ms, p99 ${s.p99} ms`,
+    );
+    return m;
+  } finally {
+    await drop();
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+function summarize(m: Measured): { turnsPerS: number; p50: number; p99: number } {
+  const sorted = [...m.latencies].sort((a, b) => a - b);
+  return {
+    turnsPerS: round(m.turns / (m.wallMs / 1000)),
+    p50: round(percentile(sorted, 50)),
+    p99: round(percentile(sorted, 99)),
+  };
+}
+
+async function run(): Promise<BenchResult> {
+  const prefix = `sapa-bench-${crypto.randomBytes(4).toString("hex")}`;
+  const redis = createRedis(redisUrl);
+  const metrics: Record<string, number> = {};
+  try {
+    const results: Record<string, Measured> = {};
+    for (const provider of ["sqlite", "postgresql"] as const) {
+      const kind = provider === "sqlite" ? "sqlite" : "postgres";
+      results[kind] = await phase(provider, "ours", (db) => runOurs(db, redis, `${prefix}:${kind}`));
+      results[`telegraf_${kind}`] = await phase(provider, "telegraf", (db) =>
+        runTelegraf(db, `${prefix}:telegraf-${kind}:`),
+      );
+    }
+    for (const [label, m] of Object.entries(results)) {
+      const s = summarize(m);
+      metrics[`${label}_turns_per_s`] = s.turnsPerS;
+      metrics[`${label}_p50_ms`] = s.p50;
+      metrics[`${label}_p99_ms`] = s.p99;
+    }
+    metrics.ratio_vs_telegraf = round(metrics.sqlite_turns_per_s! / metrics.telegraf_sqlite_turns_per_s!);
+    metrics.ratio_vs_telegraf_postgres = round(metrics.postgres_turns_per_s! / metrics.telegraf_postgres_turns_per_s!);
+  } finally {
+    const deleted = await deleteKeys(redis, prefix).catch((err: unknown) => {
+      progress(`could not delete the Redis keys ${prefix}*: ${(err as Error).message}`);
+      return 0;
+    });
+    progress(`deleted ${deleted} Redis keys under ${prefix}`);
+    await redis.quit();
+  }
+  return {
+    name: "inbound",
+    date: new Date().toISOString(),
+    node: process.version,
+    database: "sqlite+postgresql",
+    metrics,
+  };
+}
+
+export const inbound: Benchmark = {
+  name: "inbound",
+  description: `${participants} participants register and enroll: our inbound path vs a telegraf WizardScene, on SQLite and PostgreSQL`,
+  run,
+};

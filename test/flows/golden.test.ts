@@ -1,0 +1,233 @@
+/**
+ * Golden transcripts of every flow, in the goflow manner: each script is a list of inputs to one
+ * chat; every step records the bot's replies, the engine's events (without message_created,
+ * whose text is in the replies) and where the conversation rests. The expected transcripts live
+ * in golden/<name>.json; `UPDATE_GOLDEN=1 npx vitest run test/flows/golden.test.ts` rewrites them.
+ * Time is frozen and each transcript gets a freshly seeded database, so ids and dates repeat.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import type { EngineEvent, Language } from "../../src/engine/types.js";
+import { createHarness, registrationAnswers, type Harness, type Reply } from "../support/harness.js";
+
+type Input = string | { choice: string } | { media: "sticker" };
+
+type Step = {
+  input: Input;
+  replies: Reply[];
+  events: Exclude<EngineEvent, { type: "message_created" }>[];
+  /** "<flow>.<node>", or null when the conversation ended. */
+  state: string | null;
+};
+
+type Transcript = { name: string; language: Language; steps: Step[] };
+
+const goldenDir = fileURLToPath(new URL("./golden/", import.meta.url));
+const update = process.env.UPDATE_GOLDEN === "1";
+
+/** Sends each input to one chat on a fresh bot and records what happened at every step. */
+async function record(
+  name: string,
+  language: Language,
+  inputs: Input[],
+  setup?: (h: Harness) => Promise<void>,
+): Promise<Transcript> {
+  const h = await createHarness("sqlite");
+  const chatId = `golden-${name}`;
+  try {
+    await setup?.(h);
+    const steps: Step[] = [];
+    for (const input of inputs) {
+      const before = h.turns.get(chatId)?.length ?? 0;
+      const replies = await h.send(chatId, input);
+      const turns = (h.turns.get(chatId) ?? []).slice(before);
+      expect(turns, `one engine turn for ${JSON.stringify(input)}`).toHaveLength(1);
+      const { state, events } = turns[0]!;
+      steps.push({
+        input,
+        replies,
+        events: events.filter((e) => e.type !== "message_created"),
+        state: state ? `${state.flow}.${state.node}` : null,
+      });
+    }
+    // As JSON would have it, so the comparison with the file sees no undefined fields.
+    return JSON.parse(JSON.stringify({ name, language, steps })) as Transcript;
+  } finally {
+    await h.close();
+  }
+}
+
+/** Compares a transcript with its golden file, or rewrites the file when UPDATE_GOLDEN=1. */
+function expectGolden(actual: Transcript): void {
+  const file = path.join(goldenDir, `${actual.name}.json`);
+  if (update) {
+    fs.mkdirSync(goldenDir, { recursive: true });
+    fs.writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
+    return;
+  }
+  if (!fs.existsSync(file))
+    throw new Error(
+      `Missing golden file ${path.relative(process.cwd(), file)}: run UPDATE_GOLDEN=1 npx vitest run test/flows/golden.test.ts`,
+    );
+  const expected = JSON.parse(fs.readFileSync(file, "utf8")) as Transcript;
+  expect(actual).toEqual(expected);
+}
+
+/** Registers Budi (lada, Kabupaten Bangka Tengah, no NIB) in Indonesian. */
+const registerId = registrationAnswers();
+
+/** Registers Siti in English: the language is switched at the consent question. */
+const registerEn = [
+  "halo",
+  "LANGUAGE",
+  "English",
+  "yes",
+  "Siti Aminah",
+  "Lada Siti",
+  "1",
+  "4",
+  "0812 9876 5432",
+  "skip",
+  "yes",
+];
+
+describe("golden transcripts", () => {
+  it("registration-id: consent, the profile, a wrong NIB, a correction, saved", async () => {
+    expectGolden(
+      await record("registration-id", "id", [
+        "halo",
+        "ya",
+        "Budi Santoso",
+        "Lada Jaya",
+        "1",
+        "4",
+        "0812 3456 7890",
+        "Sudah, saya isi",
+        "123",
+        "1234567890123",
+        "ada yang perlu diubah",
+        "nama",
+        "Budi Santoso Putra",
+        "Ya!",
+      ]),
+    );
+  });
+
+  it("registration-refused-id: a refusal ends the conversation; the next message asks again", async () => {
+    expectGolden(await record("registration-refused-id", "id", ["halo", "tidak", "halo"]));
+  });
+
+  it("registration-en: English chosen with LANGUAGE, a typed sector and regency", async () => {
+    expectGolden(
+      await record("registration-en", "en", [
+        "halo",
+        "LANGUAGE",
+        "English",
+        "yes",
+        "Siti Aminah",
+        "Batik Siti",
+        "other",
+        "Batik and handicrafts",
+        "other",
+        "Kota Palembang, Sumatera Selatan",
+        "+62 812-9876-5432",
+        "skip",
+        "yes",
+      ]),
+    );
+  });
+
+  it("enrollment-id: a programme, a session, enrolled; the same session again is already taken", async () => {
+    expectGolden(
+      await record("enrollment-id", "id", [
+        ...registerId,
+        "1",
+        "1",
+        { choice: "s1" },
+        "ya, daftarkan saya",
+        "daftar pelatihan",
+        "1",
+        "1",
+        "lihat jadwal saya",
+      ]),
+    );
+  });
+
+  it("enrollment-deep-link-id: DAFTAR LADA registers, then goes straight to the lada sessions", async () => {
+    expectGolden(await record("enrollment-deep-link-id", "id", ["DAFTAR LADA", ...registerId.slice(1), "2", "ya"]));
+  });
+
+  it("enrollment-waitlist-en: a full session puts the participant on the waiting list", async () => {
+    expectGolden(
+      await record("enrollment-waitlist-en", "en", [...registerEn, "enroll", "1", "1", "yes", "my schedule"], (h) =>
+        h.db.prisma.trainingSession
+          .update({ where: { code: "lada-bangka-tengah-1" }, data: { capacity: 0 } })
+          .then(() => undefined),
+      ),
+    );
+  });
+
+  it("schedule-cancel-id: an enrollment cancelled from the schedule", async () => {
+    expectGolden(
+      await record("schedule-cancel-id", "id", [
+        ...registerId,
+        "1",
+        "1",
+        "1",
+        "ya",
+        "jadwal saya",
+        "1",
+        "ya, batalkan",
+        "jadwal",
+      ]),
+    );
+  });
+
+  it("profile-id: the business name and a typed sector changed, back to the menu", async () => {
+    expectGolden(
+      await record("profile-id", "id", [
+        ...registerId,
+        "profil",
+        "ubah nama usaha",
+        "Lada Jaya Makmur",
+        "ubah bidang usaha",
+        "Lainnya",
+        "Kerajinan timah",
+        "kembali ke menu",
+      ]),
+    );
+  });
+
+  it("privacy-id: the stored data shown, then deleted; the next message registers afresh", async () => {
+    expectGolden(
+      await record("privacy-id", "id", [
+        ...registerId,
+        "privasi",
+        "lihat data saya",
+        "privasi",
+        "hapus data saya",
+        "ya",
+        "halo",
+      ]),
+    );
+  });
+
+  it("keywords-and-fallback-id: media, long text, nonsense and every global keyword", async () => {
+    expectGolden(
+      await record("keywords-and-fallback-id", "id", [
+        ...registerId,
+        { media: "sticker" },
+        "Selamat pagi, saya ingin bertanya tentang pelatihan. ".repeat(100).slice(0, 5000),
+        "xyz nonsense",
+        "menu!",
+        "Bantuan dong",
+        "stop pls",
+        "mulai",
+        "bahasa",
+        "English",
+      ]),
+    );
+  });
+});
