@@ -4,6 +4,7 @@
  */
 import { formatShortDate } from "../src/engine/format.js";
 import type { Choice, Flow, FlowContext, ProgrammeView, Route, SessionView } from "../src/engine/types.js";
+import { welcome } from "./menu.js";
 import { backToMenu, describeSession, t } from "./texts.js";
 
 /** Programmes for this participant: same sector and regency first, then same sector, then the rest. */
@@ -56,6 +57,11 @@ export const enrollment: Flow = {
             ? { flow: "menu" }
             : { goto: "choose_session", set: { programmeId: Number(value.slice(1)) } },
       },
+    },
+    // Registered through a link: thank them, then on to the programme they asked for.
+    welcome: {
+      say: welcome,
+      next: () => ({ goto: "from_link" }),
     },
     // "DAFTAR LADA" or a Telegram link: straight to the programme when the words name one.
     from_link: {
@@ -121,7 +127,7 @@ export const enrollment: Flow = {
         const lines = [
           lang === "id" ? "Anda akan mendaftar di:" : "You are about to enroll in:",
           `*${session.programmeTitle[lang]}*`,
-          describeSession(session, lang),
+          describeSession(session, lang, session.seatsLeft > 0),
         ];
         const overlap = mine.find((e) => e.session.startsAt < session.endsAt && session.startsAt < e.session.endsAt);
         if (overlap)

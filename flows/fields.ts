@@ -77,5 +77,6 @@ export const questions = {
   nib: {
     ask: () => t("Silakan ketik 13 angka NIB Anda.", "Please type the 13 digits of your NIB."),
     validate: validateNib,
+    choices: () => [{ id: "skip", label: t("Lewati", "Skip"), aliases: ["lewati", "skip", "belum", "tidak ada"] }],
   },
 } satisfies Record<string, FieldQuestion>;

@@ -1,8 +1,17 @@
 /**
  * The menu: where a registered participant rests between tasks.
  */
-import type { Flow } from "../src/engine/types.js";
+import type { Flow, FlowContext, LocalText } from "../src/engine/types.js";
 import { t } from "./texts.js";
+
+/** Said once registration is saved. */
+export function welcome(ctx: FlowContext): LocalText {
+  const name = ctx.participant?.name ?? (typeof ctx.vars.name === "string" ? ctx.vars.name : "");
+  return t(
+    `Terima kasih${name ? `, ${name}` : ""}! Pendaftaran Anda sudah tersimpan. Sekarang Anda bisa memilih pelatihan.`,
+    `Thank you${name ? `, ${name}` : ""}! Your registration is saved. You can now choose a training programme.`,
+  );
+}
 
 export const menu: Flow = {
   name: "menu",
@@ -10,13 +19,7 @@ export const menu: Flow = {
   requiresParticipant: true,
   nodes: {
     welcome: {
-      say: (ctx) => {
-        const name = ctx.participant?.name ?? (typeof ctx.vars.name === "string" ? ctx.vars.name : "");
-        return t(
-          `Terima kasih${name ? `, ${name}` : ""}! Pendaftaran Anda sudah tersimpan. Sekarang Anda bisa memilih pelatihan.`,
-          `Thank you${name ? `, ${name}` : ""}! Your registration is saved. You can now choose a training programme.`,
-        );
-      },
+      say: welcome,
       next: () => ({ goto: "main" }),
     },
     main: {

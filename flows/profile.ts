@@ -4,7 +4,7 @@
 import type { Flow, FlowContext, ProfileField, Route } from "../src/engine/types.js";
 import { sectorLabel } from "./catalog.js";
 import { fieldLabels, questions } from "./fields.js";
-import { backToMenu, t } from "./texts.js";
+import { backToMenu, formatPhone, t } from "./texts.js";
 
 const update = (field: ProfileField, value: string | null): Route => ({
   goto: "saved",
@@ -25,7 +25,7 @@ export const profile: Flow = {
           ["businessName", p.businessName],
           ["sector", sectorLabel(p.sector, l)],
           ["regency", p.regency],
-          ["phone", p.phone],
+          ["phone", formatPhone(p.phone)],
           ["nib", p.nib ?? "-"],
         ];
         const head = l === "id" ? "Profil Anda:" : "Your profile:";
@@ -90,7 +90,11 @@ export const profile: Flow = {
     },
     edit_nib_number: {
       say: () => questions.nib.ask(),
-      wait: { validate: questions.nib.validate, route: (v) => update("nib", v) },
+      wait: {
+        validate: questions.nib.validate,
+        choices: questions.nib.choices,
+        route: (v) => update("nib", v === "skip" ? null : v),
+      },
     },
   },
 };

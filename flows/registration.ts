@@ -6,7 +6,7 @@
 import type { Flow, FlowContext, Route, Vars, Wait } from "../src/engine/types.js";
 import { sectorLabel } from "./catalog.js";
 import { questions } from "./fields.js";
-import { consentVersion, t } from "./texts.js";
+import { consentVersion, formatPhone, t } from "./texts.js";
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
 
@@ -50,7 +50,7 @@ const summaryAnswer: Wait = {
     };
     // Came through a link such as "DAFTAR LADA": go on to that programme.
     if (typeof v.linkQuery === "string")
-      return { ...registered, flow: "enrollment", node: "from_link", set: { linkQuery: v.linkQuery } };
+      return { ...registered, flow: "enrollment", node: "welcome", set: { linkQuery: v.linkQuery } };
     return registered;
   },
 };
@@ -147,7 +147,11 @@ export const registration: Flow = {
     },
     ask_nib: {
       say: () => questions.nib.ask(),
-      wait: { validate: questions.nib.validate, route: (v) => ({ goto: "summary", set: { nib: v } }) },
+      wait: {
+        validate: questions.nib.validate,
+        choices: questions.nib.choices,
+        route: (v) => ({ goto: "summary", set: { nib: v === "skip" ? null : v } }),
+      },
     },
     summary: {
       say: (ctx) => {
@@ -161,7 +165,7 @@ export const registration: Flow = {
                 `Nama usaha: ${str(v.businessName)}`,
                 `Bidang usaha: ${sectorLabel(str(v.sector), lang)}`,
                 `Kabupaten/kota: ${str(v.regency)}`,
-                `Nomor HP: ${str(v.phone)}`,
+                `Nomor HP: ${formatPhone(str(v.phone))}`,
                 `NIB: ${str(v.nib) || "-"}`,
                 "",
                 "Sudah benar?",
@@ -172,7 +176,7 @@ export const registration: Flow = {
                 `Business name: ${str(v.businessName)}`,
                 `Sector: ${sectorLabel(str(v.sector), lang)}`,
                 `Regency/city: ${str(v.regency)}`,
-                `Phone: ${str(v.phone)}`,
+                `Phone: ${formatPhone(str(v.phone))}`,
                 `NIB: ${str(v.nib) || "-"}`,
                 "",
                 "Is this correct?",

@@ -71,6 +71,12 @@ export function normalizePhone(text: string): string | null {
   return m ? `62${m[1]}` : null;
 }
 
+/** 6281234567890 -> "0812-3456-7890", as people write their numbers. */
+export function formatPhone(phone: string): string {
+  const local = phone.startsWith("62") ? `0${phone.slice(2)}` : phone;
+  return local.replace(/^(\d{4})(\d{4})(\d+)$/, "$1-$2-$3");
+}
+
 export function validatePhone(text: string): Validation {
   const phone = normalizePhone(text);
   return phone

@@ -49,6 +49,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const outbox = new OutboxQueue(redis, prefix);
   const timeouts = new ConversationTimeouts(redis, prefix);
   const signals = new ChatSignals();
+  for (const queue of [outbox.queue, timeouts.queue])
+    queue.on("error", (err: Error) => logger.warn({ queue: queue.name, err: { message: err.message } }, "queue error"));
   const runtime = new InboundRuntime({
     database,
     engine,
@@ -97,9 +99,15 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     reconcile,
     async close() {
       clearInterval(timer);
-      await Promise.all(workers.map((w) => w.close()));
-      await outbox.close();
-      await timeouts.close();
+      // With Redis gone, closing would wait for it forever: give up after a few seconds.
+      await settleWithin(Promise.all([...workers.map((w) => w.close()), outbox.close(), timeouts.close()]), 5_000);
     },
   };
+}
+
+/** Waits for `promise`, but no longer than `ms`; errors are ignored (used on shutdown). */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

@@ -1,7 +1,7 @@
 /**
  * The HTTP server (Fastify): health now; web chat, dashboard and API as they are built.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Logger } from "../logger.js";
 import { registerHealth, type HealthDeps } from "./health.js";
 
@@ -11,7 +11,8 @@ export type ServerDeps = HealthDeps & { logger: Logger };
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One line per request would drown the log; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
   });
   registerHealth(app, deps);

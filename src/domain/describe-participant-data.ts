@@ -5,6 +5,7 @@ import { formatDateTime } from "../engine/format.js";
 import type { Language } from "../engine/types.js";
 import type { Db, Tx } from "../db/database.js";
 import { sectorLabel } from "../../flows/catalog.js";
+import { formatPhone } from "../../flows/texts.js";
 
 export async function describeParticipantData(db: Db | Tx, participantId: number, language: Language): Promise<string> {
   const p = await db.participant.findUnique({
@@ -33,7 +34,7 @@ export async function describeParticipantData(db: Db | Tx, participantId: number
     `${id ? "Nama usaha" : "Business name"}: ${p.businessName ?? "-"}`,
     `${id ? "Bidang usaha" : "Sector"}: ${p.sector ? sectorLabel(p.sector, language) : "-"}`,
     `${id ? "Kabupaten/kota" : "Regency/city"}: ${p.regency ?? "-"}`,
-    `${id ? "Nomor HP" : "Phone"}: ${p.phone ?? "-"}`,
+    `${id ? "Nomor HP" : "Phone"}: ${p.phone ? formatPhone(p.phone) : "-"}`,
     `NIB: ${p.nib ?? "-"}`,
     `${id ? "Bahasa" : "Language"}: ${p.language === "en" ? "English" : "Bahasa Indonesia"}`,
     `${id ? "Persetujuan data" : "Consent"}: ${when(p.consentAt)} (${id ? "versi" : "version"} ${p.consentVersion ?? "-"})`,

@@ -52,8 +52,14 @@ export class Engine {
   /** Starts a flow at its start node (or `node`), with fresh variables plus `vars`. */
   async startFlow(flow: string, ctx: FlowContext, node?: string, vars: Vars = {}): Promise<TurnResult> {
     const events: EngineEvent[] = [];
-    const state = await this.enter({ flow, node: node ?? this.flow(flow).start, vars: { ...vars } }, ctx, events);
+    const state = await this.enter({ flow, node: node ?? this.flow(flow).start, vars: { ...vars } }, ctx, events, true);
     return { state, events };
+  }
+
+  /** Shows the current node again (its messages and choices), keeping the participant's place. */
+  async show(state: ConversationState, ctx: FlowContext): Promise<TurnResult> {
+    const events: EngineEvent[] = [];
+    return { state: await this.enter(state, { ...ctx, vars: state.vars }, events, false), events };
   }
 
   /** Handles a keyword in any state. */
@@ -93,6 +99,16 @@ export class Engine {
       const choices = await wait.choices(c);
       if (input.kind === "choice") value = choices.some((ch) => ch.id === input.choiceId) ? input.choiceId : null;
       else if (input.kind === "text") value = matchChoice(input.text, choices);
+      // A wait may offer buttons beside free text (a NIB, or "Lewati"): text that is no choice is validated.
+      if (value === null && wait.validate && input.kind !== "choice") {
+        const text = input.kind === "contact" ? input.phone : input.kind === "text" ? input.text : "";
+        const checked = wait.validate(text, c);
+        if ("error" in checked) {
+          this.say(checked.error, c, events);
+          return { state: await this.reprompt(state, c, events), events };
+        }
+        value = checked.value;
+      }
       if (value === null) {
         this.say(this.set.texts.invalidChoice(choices.length), c, events);
         return { state: await this.reprompt(state, c, events), events };
@@ -120,7 +136,7 @@ export class Engine {
     ctx: FlowContext,
     events: EngineEvent[],
   ): Promise<ConversationState | null> {
-    return this.enter(state, ctx, events);
+    return this.enter(state, ctx, events, false);
   }
 
   private flow(name: string): Flow {
@@ -135,17 +151,21 @@ export class Engine {
     return node;
   }
 
-  /** Runs nodes from `state` until one waits (returns its state) or the conversation ends (null). */
+  /**
+   * Runs nodes from `state` until one waits (returns its state) or the conversation ends (null).
+   * `entering` is true when `state` starts a flow: a flow that needs a registered participant
+   * sends newcomers to registration then (not midway, so a flow can finish after deleting data).
+   */
   private async enter(
     start: ConversationState,
     ctx: FlowContext,
     events: EngineEvent[],
-    steps = 0,
+    entering: boolean,
   ): Promise<ConversationState | null> {
     let state = start;
-    for (let step = steps; step < maxSteps; step++) {
+    for (let step = 0; step < maxSteps; step++) {
       const flow = this.flow(state.flow);
-      if (flow.requiresParticipant && !ctx.participant) {
+      if (entering && flow.requiresParticipant && !ctx.participant) {
         state = { ...this.set.registration, vars: { ...state.vars } };
         continue;
       }
@@ -163,6 +183,7 @@ export class Engine {
       const next = this.apply(route, state, events);
       if (!next) return null;
       ctx = absorb(route, ctx);
+      entering = !("goto" in route);
       state = next;
     }
     throw new FlowError(`more than ${maxSteps} steps without a wait, from ${start.flow}.${start.node}`);
@@ -176,7 +197,7 @@ export class Engine {
     events: EngineEvent[],
   ): Promise<ConversationState | null> {
     const next = this.apply(route, from, events);
-    return next ? this.enter(next, absorb(route, ctx), events) : null;
+    return next ? this.enter(next, absorb(route, ctx), events, !("goto" in route)) : null;
   }
 
   private apply(route: Route, from: ConversationState, events: EngineEvent[]): ConversationState | null {
@@ -240,6 +261,8 @@ function absorb(route: Route, ctx: FlowContext): FlowContext {
         language: e.language,
         participant: { ...e.profile, id: 0, language: e.language, optedOut: false, gender: null },
       };
+    if (e.type === "profile_updated" && next.participant)
+      next = { ...next, participant: { ...next.participant, [e.field]: e.value } };
     if (e.type === "data_deletion_requested") next = { ...next, participant: null };
   }
   return next;

@@ -301,8 +301,12 @@ export class InboundRuntime {
     const { engine } = this.options;
     if (isTimeout && state) return engine.resume(state, { kind: "wait_timeout" }, ctx);
 
+    // A link, or typed words that name a programme ("DAFTAR LADA"; not "daftar pelatihan").
     const link = deepLinkQuery(message);
-    if (link !== null) {
+    if (link !== null && (message.deepLink || (await ctx.services.findProgrammes(link)).length > 0)) {
+      // Midway through registration: keep the answers, remember the programme for afterwards.
+      if (!ctx.participant && state?.flow === "registration")
+        return engine.show({ ...state, vars: { ...state.vars, linkQuery: link } }, ctx);
       const carry: Vars = { linkQuery: link, ...(ctx.vars.language ? { language: ctx.vars.language } : {}) };
       return ctx.participant
         ? engine.startFlow("enrollment", ctx, "from_link", carry)

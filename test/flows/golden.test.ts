@@ -8,6 +8,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { format, resolveConfig } from "prettier";
 import { describe, expect, it } from "vitest";
 import type { EngineEvent, Language } from "../../src/engine/types.js";
 import { createHarness, registrationAnswers, type Harness, type Reply } from "../support/harness.js";
@@ -59,12 +60,17 @@ async function record(
   }
 }
 
-/** Compares a transcript with its golden file, or rewrites the file when UPDATE_GOLDEN=1. */
-function expectGolden(actual: Transcript): void {
+/**
+ * Compares a transcript with its golden file, or rewrites the file when UPDATE_GOLDEN=1. Files
+ * are written the way Prettier formats them (JSON.stringify alone spreads short arrays over
+ * many lines, which `prettier --check` refuses), so rewriting and formatting agree.
+ */
+async function expectGolden(actual: Transcript): Promise<void> {
   const file = path.join(goldenDir, `${actual.name}.json`);
   if (update) {
     fs.mkdirSync(goldenDir, { recursive: true });
-    fs.writeFileSync(file, `${JSON.stringify(actual, null, 2)}\n`);
+    const options = { ...(await resolveConfig(file)), filepath: file };
+    fs.writeFileSync(file, await format(JSON.stringify(actual, null, 2), options));
     return;
   }
   if (!fs.existsSync(file))
@@ -95,7 +101,7 @@ const registerEn = [
 
 describe("golden transcripts", () => {
   it("registration-id: consent, the profile, a wrong NIB, a correction, saved", async () => {
-    expectGolden(
+    await expectGolden(
       await record("registration-id", "id", [
         "halo",
         "ya",
@@ -116,11 +122,11 @@ describe("golden transcripts", () => {
   });
 
   it("registration-refused-id: a refusal ends the conversation; the next message asks again", async () => {
-    expectGolden(await record("registration-refused-id", "id", ["halo", "tidak", "halo"]));
+    await expectGolden(await record("registration-refused-id", "id", ["halo", "tidak", "halo"]));
   });
 
   it("registration-en: English chosen with LANGUAGE, a typed sector and regency", async () => {
-    expectGolden(
+    await expectGolden(
       await record("registration-en", "en", [
         "halo",
         "LANGUAGE",
@@ -140,7 +146,7 @@ describe("golden transcripts", () => {
   });
 
   it("enrollment-id: a programme, a session, enrolled; the same session again is already taken", async () => {
-    expectGolden(
+    await expectGolden(
       await record("enrollment-id", "id", [
         ...registerId,
         "1",
@@ -156,11 +162,13 @@ describe("golden transcripts", () => {
   });
 
   it("enrollment-deep-link-id: DAFTAR LADA registers, then goes straight to the lada sessions", async () => {
-    expectGolden(await record("enrollment-deep-link-id", "id", ["DAFTAR LADA", ...registerId.slice(1), "2", "ya"]));
+    await expectGolden(
+      await record("enrollment-deep-link-id", "id", ["DAFTAR LADA", ...registerId.slice(1), "2", "ya"]),
+    );
   });
 
   it("enrollment-waitlist-en: a full session puts the participant on the waiting list", async () => {
-    expectGolden(
+    await expectGolden(
       await record("enrollment-waitlist-en", "en", [...registerEn, "enroll", "1", "1", "yes", "my schedule"], (h) =>
         h.db.prisma.trainingSession
           .update({ where: { code: "lada-bangka-tengah-1" }, data: { capacity: 0 } })
@@ -170,7 +178,7 @@ describe("golden transcripts", () => {
   });
 
   it("schedule-cancel-id: an enrollment cancelled from the schedule", async () => {
-    expectGolden(
+    await expectGolden(
       await record("schedule-cancel-id", "id", [
         ...registerId,
         "1",
@@ -186,7 +194,7 @@ describe("golden transcripts", () => {
   });
 
   it("profile-id: the business name and a typed sector changed, back to the menu", async () => {
-    expectGolden(
+    await expectGolden(
       await record("profile-id", "id", [
         ...registerId,
         "profil",
@@ -201,7 +209,7 @@ describe("golden transcripts", () => {
   });
 
   it("privacy-id: the stored data shown, then deleted; the next message registers afresh", async () => {
-    expectGolden(
+    await expectGolden(
       await record("privacy-id", "id", [
         ...registerId,
         "privasi",
@@ -215,7 +223,7 @@ describe("golden transcripts", () => {
   });
 
   it("keywords-and-fallback-id: media, long text, nonsense and every global keyword", async () => {
-    expectGolden(
+    await expectGolden(
       await record("keywords-and-fallback-id", "id", [
         ...registerId,
         { media: "sticker" },

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startApp, type App } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { seedDatabase } from "../../src/domain/seed-database.js";
+import { openDatabase } from "../../src/db/database.js";
+import { createLogger } from "../../src/logger.js";
+import { createTestDatabaseUrl, removeTestDatabase } from "../support/databases.js";
+import { connectRedis, deletePrefix, redisUrl, testPrefix } from "../support/redis.js";
+import { freePort } from "../support/redis-server.js";
+
+type BotMessage = { id: number; text: string; choices: { id: string; label: string }[] | null };
+
+describe("the web chat API", () => {
+  let app: App;
+  let dbUrl: string;
+  const prefix = testPrefix();
+
+  beforeAll(async () => {
+    dbUrl = await createTestDatabaseUrl("sqlite");
+    const seeding = openDatabase(dbUrl);
+    await seedDatabase(seeding.prisma);
+    await seeding.close();
+    const config = loadConfig({
+      DATABASE_URL: dbUrl,
+      REDIS_URL: redisUrl(),
+      QUEUE_PREFIX: prefix,
+      HOST: "127.0.0.1",
+      PORT: String(await freePort()),
+    });
+    app = await startApp(config, createLogger({ level: "silent" }));
+  });
+
+  afterAll(async () => {
+    await app.stop();
+    const redis = connectRedis();
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+    await removeTestDatabase(dbUrl);
+  });
+
+  const post = (chatId: string, body: unknown) =>
+    fetch(`${app.url}/api/webchat/${chatId}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+
+  /** Sends and waits for the replies, as the page does. */
+  async function say(chatId: string, body: unknown, after: number): Promise<BotMessage[]> {
+    expect((await post(chatId, body)).status).toBe(202);
+    const all: BotMessage[] = [];
+    // Replies arrive through the outbox; collect until a message with choices or a question.
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`${app.url}/api/webchat/${chatId}/messages?after=${after}&wait=2`);
+      const { messages } = (await res.json()) as { messages: BotMessage[] };
+      all.push(...messages);
+      if (messages.length) after = messages[messages.length - 1]!.id;
+      const last = all[all.length - 1];
+      if (last && (last.choices || last.text.trim().endsWith("?") || last.text.includes("Contoh"))) break;
+    }
+    return all;
+  }
+
+  it("lets a participant register and enroll over the JSON API, with choices as buttons", async () => {
+    const chat = "api-test-1";
+    let after = 0;
+    const step = async (body: unknown) => {
+      const replies = await say(chat, body, after);
+      if (replies.length) after = replies[replies.length - 1]!.id;
+      return replies;
+    };
+    const consent = await step({ text: "Halo" });
+    expect(consent[0]!.text).toMatch(/^Selamat datang di Sapa IKM/);
+    expect(consent[1]!.choices).toEqual([
+      { id: "yes", label: "Ya, saya setuju" },
+      { id: "no", label: "Tidak setuju" },
+    ]);
+    expect((await step({ choice: "yes" }))[0]!.text).toBe("Siapa nama lengkap Anda?");
+    await step({ text: "Rina Wati" });
+    await step({ text: "Penjahit Rina" });
+    await step({ choice: "konveksi" });
+    await step({ choice: "Kota Pangkalpinang" });
+    await step({ text: "0812-7777-8888" });
+    const summary = await step({ choice: "no" });
+    expect(summary[0]!.text).toContain("Nomor HP: 6281277778888");
+    const menu = await step({ choice: "yes" });
+    expect(menu.map((m) => m.text).join("\n")).toContain("Terima kasih, Rina Wati!");
+    const programmes = await step({ choice: "enrollment" });
+    // Her sector and regency first.
+    expect(programmes[0]!.choices![0]!.label).toBe("Produksi Konveksi (Pangkalpinang)");
+    const sessions = await step({ choice: programmes[0]!.choices![0]!.id });
+    const confirm = await step({ choice: sessions[0]!.choices![0]!.id });
+    expect(confirm[0]!.text).toMatch(/^Anda akan mendaftar di:/);
+    const done = await step({ choice: "yes" });
+    expect(done[0]!.text).toMatch(
+      /^✅ Anda terdaftar di \*Produksi Konveksi \(Pangkalpinang\)\*, \w+, \d+ \w+ 2026 pukul \d\d\.\d\d WIB/,
+    );
+  });
+
+  it("answers bad requests with 400 and a reason, and a long text with a reply", async () => {
+    expect((await post("bad id!", { text: "halo" })).status).toBe(400);
+    const noBody = await post("api-test-2", { hello: 1 });
+    expect(noBody.status).toBe(400);
+    expect(await noBody.json()).toEqual({ error: 'Send {"text": "..."} or {"choice": "<id>"} as JSON.' });
+    expect((await fetch(`${app.url}/api/webchat/api-test-2/messages?after=abc`)).status).toBe(400);
+    const replies = await say("api-test-2", { text: "x".repeat(10_000) }, 0);
+    expect(replies[0]!.text).toMatch(/^Selamat datang/);
+  });
+
+  it("serves the chat page", async () => {
+    const res = await fetch(`${app.url}/chat`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(await res.text()).toContain("Sapa IKM");
+  });
+});
