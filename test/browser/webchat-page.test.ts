@@ -1,0 +1,114 @@
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startApp, type App } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { openDatabase } from "../../src/db/database.js";
+import { seedDatabase } from "../../src/domain/seed-database.js";
+import { createLogger } from "../../src/logger.js";
+import { createTestDatabaseUrl, removeTestDatabase } from "../support/databases.js";
+import { connectRedis, deletePrefix, redisUrl, testPrefix } from "../support/redis.js";
+import { freePort } from "../support/redis-server.js";
+
+/** Debian's Chromium (apt install chromium); never a downloaded browser. */
+const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+describe("the web chat page in a real browser", () => {
+  let app: App;
+  let browser: Browser;
+  let dbUrl: string;
+  const prefix = testPrefix();
+
+  beforeAll(async () => {
+    dbUrl = await createTestDatabaseUrl("sqlite");
+    const db = openDatabase(dbUrl);
+    await seedDatabase(db.prisma);
+    await db.close();
+    const config = loadConfig({
+      DATABASE_URL: dbUrl,
+      REDIS_URL: redisUrl(),
+      QUEUE_PREFIX: prefix,
+      HOST: "127.0.0.1",
+      PORT: String(await freePort()),
+    });
+    app = await startApp(config, createLogger({ level: "silent" }));
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    const redis = connectRedis();
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+    await removeTestDatabase(dbUrl);
+  });
+
+  /** Waits until the bot has said `count` messages in all, and returns the last one's text. */
+  async function botSaid(page: Page, count: number): Promise<string> {
+    await page.waitForFunction((n) => document.querySelectorAll(".msg.bot").length >= n, count, { timeout: 15_000 });
+    return page
+      .locator(".msg.bot")
+      .nth(count - 1)
+      .innerText();
+  }
+
+  async function type(page: Page, text: string): Promise<void> {
+    await page.fill("#input", text);
+    await page.click("#send");
+  }
+
+  it("lets someone register and enroll in a seeded programme, in Indonesian, on a phone-sized screen", async () => {
+    const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
+    await page.goto(`${app.url}/chat`);
+    let n = 0;
+    await type(page, "Halo");
+    n += 2;
+    expect(await botSaid(page, n)).toContain("Apakah Anda setuju?");
+    // Choices are buttons under the question.
+    await page.locator(".choices button", { hasText: "Ya, saya setuju" }).last().click();
+    expect(await botSaid(page, ++n)).toBe("Siapa nama lengkap Anda?");
+    await type(page, "Ahmad Fauzi");
+    expect(await botSaid(page, ++n)).toBe("Apa nama usaha Anda?");
+    await type(page, "Fauzi Teknik AC");
+    await botSaid(page, ++n);
+    await page.locator(".choices button", { hasText: "Reparasi AC" }).last().click();
+    await botSaid(page, ++n);
+    await page.locator(".choices button", { hasText: "Kota Pangkalpinang" }).last().click();
+    await botSaid(page, ++n);
+    await type(page, "0813 1111 2222");
+    await botSaid(page, ++n);
+    await page.locator(".choices button", { hasText: "Belum / lewati" }).last().click();
+    expect(await botSaid(page, ++n)).toContain("Nomor HP: 0813-1111-2222");
+    await page.locator(".choices button", { hasText: "Ya, simpan" }).last().click();
+    n += 2;
+    expect(await botSaid(page, n)).toBe("Menu utama. Silakan pilih:");
+    await page.locator(".choices button", { hasText: "Daftar pelatihan" }).last().click();
+    await botSaid(page, ++n);
+    // His sector and city first.
+    await page.locator(".choices button").filter({ hasText: "Reparasi AC" }).last().click();
+    expect(await botSaid(page, ++n)).toContain("Sisa kursi:");
+    // The first session offered, under the list of sessions.
+    const sessionButtons = page
+      .locator(".msg.bot")
+      .nth(n - 1)
+      .locator("xpath=following-sibling::*[1]")
+      .locator("button");
+    await sessionButtons.first().click();
+    expect(await botSaid(page, ++n)).toContain("Anda akan mendaftar di:");
+    await page.locator(".choices button", { hasText: "Ya, daftarkan saya" }).last().click();
+    n += 2;
+    const outcome = await page
+      .locator(".msg.bot")
+      .nth(n - 2)
+      .innerText();
+    expect(outcome).toMatch(/^✅ Anda terdaftar di Reparasi AC, \w+, \d+ \w+ 2026 pukul \d\d\.\d\d WIB/);
+    // The page keeps the conversation across a reload.
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll(".msg.bot").length > 0);
+    expect(await page.locator(".msg.me").count()).toBeGreaterThan(5);
+    await page.close();
+  });
+});
