@@ -9,6 +9,7 @@ import { SendError, type ChannelAdapter } from "../channels/channel.js";
 import type { Db } from "../db/database.js";
 import type { OutgoingMessage } from "../engine/types.js";
 import type { Logger } from "../logger.js";
+import { KeyedSerial } from "../runtime/keyed-serial.js";
 import { outboxQueueName, type OutboxJob, type OutboxQueue } from "./outbox-queue.js";
 
 export type OutboxWorkerOptions = {
@@ -76,17 +77,34 @@ export async function sendOutboxItem(
 
 export function createOutboxWorker(options: OutboxWorkerOptions): Worker<OutboxJob> {
   const { db, channels, logger } = options;
+  // One chat's messages go out one at a time, in order, even when several jobs of that chat
+  // run at once (a turn's batch may be picked up while the previous turn's is still sending).
+  const serial = new KeyedSerial();
   return new Worker<OutboxJob>(
     outboxQueueName,
     async (job: Job<OutboxJob>) => {
-      // A batch is one chat's messages of one turn: in order, and stop at the first failure.
-      for (const id of job.data.outboxIds) {
-        const outcome = await sendOutboxItem(db, channels, id);
-        if (outcome === "sent") {
-          const item = await db.outboxItem.findUnique({ where: { id }, select: { channel: true, chatId: true } });
-          if (item) options.onSent?.(item.channel, item.chatId);
-        } else if (outcome === "failed") logger.warn({ outboxId: id }, "outbox item failed permanently");
-      }
+      const first = await db.outboxItem.findUnique({
+        where: { id: job.data.outboxIds[0] },
+        select: { channel: true, chatId: true },
+      });
+      if (!first) return;
+      const last = Math.max(...job.data.outboxIds);
+      await serial.run(`${first.channel}:${first.chatId}`, async () => {
+        // Everything still waiting for this chat up to this batch, oldest first: an earlier
+        // turn's messages never arrive after a later one's.
+        const due = await db.outboxItem.findMany({
+          where: { channel: first.channel, chatId: first.chatId, status: "pending", id: { lte: last } },
+          orderBy: { id: "asc" },
+          select: { id: true },
+        });
+        let sent = false;
+        for (const { id } of due) {
+          const outcome = await sendOutboxItem(db, channels, id);
+          if (outcome === "sent") sent = true;
+          else if (outcome === "failed") logger.warn({ outboxId: id }, "outbox item failed permanently");
+        }
+        if (sent) options.onSent?.(first.channel, first.chatId);
+      });
     },
     { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency ?? 16 },
   );

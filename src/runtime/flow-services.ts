@@ -49,7 +49,35 @@ async function toSessionViews(db: Db, rows: SessionRow[]): Promise<SessionView[]
 
 const sessionInclude = { programme: { select: { titleId: true, titleEn: true, timeZone: true } } } as const;
 
-export function createFlowServices(db: Db, participantId: number | null, language: Language, now: Date): FlowServices {
+/**
+ * Programmes change rarely (staff edit them), so their list is shared across turns for a few
+ * seconds. Seat counts and enrollments are always read fresh.
+ */
+export class ProgrammeCache {
+  private entry: { at: number; value: Promise<ProgrammeView[]> } | null = null;
+  constructor(private readonly ttlMs = 10_000) {}
+
+  get(load: () => Promise<ProgrammeView[]>): Promise<ProgrammeView[]> {
+    const now = Date.now();
+    if (!this.entry || now - this.entry.at > this.ttlMs) {
+      const value = load();
+      this.entry = { at: now, value };
+      // A failed load is not remembered.
+      value.catch(() => {
+        if (this.entry?.value === value) this.entry = null;
+      });
+    }
+    return this.entry.value;
+  }
+}
+
+export function createFlowServices(
+  db: Db,
+  participantId: number | null,
+  language: Language,
+  now: Date,
+  programmes: ProgrammeCache = new ProgrammeCache(0),
+): FlowServices {
   const memo = new Map<string, Promise<unknown>>();
   const remember = <T>(key: string, load: () => Promise<T>): Promise<T> => {
     if (!memo.has(key)) memo.set(key, load());
@@ -57,7 +85,7 @@ export function createFlowServices(db: Db, participantId: number | null, languag
   };
 
   const listProgrammes = () =>
-    remember("programmes", async (): Promise<ProgrammeView[]> => {
+    programmes.get(async (): Promise<ProgrammeView[]> => {
       const rows = await db.programme.findMany({
         where: { active: true },
         orderBy: { id: "asc" },

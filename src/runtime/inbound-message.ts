@@ -28,9 +28,17 @@ export type InboundMessage = {
 /** Longest text stored or handled; longer text is cut (a name or a menu answer is never this long). */
 export const maxInboundText = 4096;
 
+/**
+ * Text as stored and handled: well-formed Unicode (a lone surrogate, which JSON can carry,
+ * becomes U+FFFD instead of breaking the database write), at most maxInboundText characters.
+ */
+export function cleanText(text: string): string {
+  return text.toWellFormed().slice(0, maxInboundText);
+}
+
 export function toInput(message: InboundMessage): Input {
   if (message.choiceId !== undefined) return { kind: "choice", choiceId: message.choiceId };
   if (message.contactPhone !== undefined) return { kind: "contact", phone: message.contactPhone };
   if (message.media !== undefined) return { kind: "media", media: message.media };
-  return { kind: "text", text: (message.text ?? "").slice(0, maxInboundText) };
+  return { kind: "text", text: cleanText(message.text ?? "") };
 }

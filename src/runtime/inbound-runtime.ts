@@ -4,7 +4,7 @@
  * transaction (conversation state with optimistic concurrency, domain changes, outbox rows)
  * and enqueue the outbox.
  */
-import type { Database, Db } from "../db/database.js";
+import type { Database, Db, Tx } from "../db/database.js";
 import { isUniqueViolation } from "../db/database.js";
 import type { Engine } from "../engine/engine.js";
 import { matchKeyword, normalize } from "../engine/match.js";
@@ -21,8 +21,8 @@ import type { Logger } from "../logger.js";
 import { texts } from "../../flows/texts.js";
 import { normalizePhone } from "../../flows/texts.js";
 import { applyEvents, type Outgoing } from "./apply-events.js";
-import { createFlowServices } from "./flow-services.js";
-import { maxInboundText, toInput, type InboundMessage } from "./inbound-message.js";
+import { createFlowServices, ProgrammeCache } from "./flow-services.js";
+import { cleanText, toInput, type InboundMessage } from "./inbound-message.js";
 import { KeyedSerial } from "./keyed-serial.js";
 
 /** Where outbox rows go once committed; the BullMQ queue in production. */
@@ -69,6 +69,7 @@ export function deepLinkQuery(message: InboundMessage): string | null {
 
 export class InboundRuntime {
   private readonly serial = new KeyedSerial();
+  private readonly programmes = new ProgrammeCache();
   private readonly now: () => Date;
 
   constructor(private readonly options: RuntimeOptions) {
@@ -123,13 +124,8 @@ export class InboundRuntime {
     const db = this.db;
     const now = this.now();
 
-    // 2. A redelivered message is dropped before anything happens (the unique row below is the guarantee).
-    const seen = await db.message.findUnique({
-      where: { channel_platformMessageId: { channel: message.channel, platformMessageId: message.platformMessageId } },
-      select: { id: true },
-    });
-    if (seen) return { status: "duplicate" };
-
+    // 2. A redelivered message is dropped by the unique inbound row written first in the
+    // transaction below: the engine is pure, so nothing has happened before that.
     // 4. Load the participant and the conversation.
     const identity = await db.channelIdentity.findUnique({
       where: { channel_platformUserId: { channel: message.channel, platformUserId: message.senderId } },
@@ -171,7 +167,7 @@ export class InboundRuntime {
         buttons: this.options.channels[message.channel]?.buttons ?? false,
         phone: message.senderPhone ? normalizePhone(message.senderPhone) : null,
       },
-      services: createFlowServices(db, participant?.id ?? null, language, now),
+      services: createFlowServices(db, participant?.id ?? null, language, now, this.programmes),
     };
 
     const result = await this.runEngine(message, state, ctx, expired, timeoutVersion !== undefined);
@@ -181,13 +177,7 @@ export class InboundRuntime {
     const committed = await db.$transaction(
       async (tx) => {
         const identityId = identity
-          ? (
-              await tx.channelIdentity.update({
-                where: { id: identity.id },
-                data:
-                  timeoutVersion === undefined ? { chatId: message.chatId, blockedAt: null, lastInboundAt: now } : {},
-              })
-            ).id
+          ? await touchIdentity(tx, identity, message, now, timeoutVersion === undefined)
           : (
               await tx.channelIdentity.create({
                 data: {
@@ -206,7 +196,12 @@ export class InboundRuntime {
                 channel: message.channel,
                 chatId: message.chatId,
                 identityId,
-                text: message.text?.slice(0, maxInboundText) ?? (message.choiceId ? `[${message.choiceId}]` : null),
+                text:
+                  message.text !== undefined
+                    ? cleanText(message.text)
+                    : message.choiceId
+                      ? `[${message.choiceId}]`
+                      : null,
                 platformMessageId: message.platformMessageId,
                 status: "received",
                 createdAt: message.receivedAt,
@@ -327,12 +322,10 @@ export class InboundRuntime {
 }
 
 /** Writes outgoing messages and their outbox rows; one batch per chat, so each chat's replies stay in order. */
-async function writeOutbox(
-  tx: Parameters<Parameters<Db["$transaction"]>[0]>[0],
-  outgoing: Outgoing[],
-): Promise<{ ids: number[]; priority: number }[]> {
+async function writeOutbox(tx: Tx, outgoing: Outgoing[]): Promise<{ ids: number[]; priority: number }[]> {
   const batches = new Map<string, { ids: number[]; priority: number }>();
   for (const o of outgoing) {
+    const priority = priorities[o.kind === "reply" ? "reply" : "notice"];
     const message = await tx.message.create({
       data: {
         direction: "outbound",
@@ -343,16 +336,38 @@ async function writeOutbox(
         choices: o.message.choices ?? undefined,
         requestPhone: o.message.requestPhone ?? false,
         status: "queued",
+        outbox: { create: { channel: o.channel, chatId: o.chatId, kind: o.kind, priority } },
       },
-    });
-    const priority = priorities[o.kind === "reply" ? "reply" : "notice"];
-    const item = await tx.outboxItem.create({
-      data: { messageId: message.id, channel: o.channel, chatId: o.chatId, kind: o.kind, priority },
+      select: { outbox: { select: { id: true } } },
     });
     const key = `${o.channel}:${o.chatId}`;
     const batch = batches.get(key) ?? { ids: [], priority };
-    batch.ids.push(item.id);
+    batch.ids.push(message.outbox!.id);
     batches.set(key, batch);
   }
   return [...batches.values()];
+}
+
+/** How stale lastInboundAt may get before a turn writes it again (saves a write per message). */
+const touchEveryMs = 5 * 60_000;
+
+/** Records that the identity wrote: its chat, unblocked, last seen. Skips the write when nothing changed. */
+async function touchIdentity(
+  tx: Tx,
+  identity: { id: number; chatId: string; blockedAt: Date | null; lastInboundAt: Date | null },
+  message: InboundMessage,
+  now: Date,
+  fromPerson: boolean,
+): Promise<number> {
+  const fresh =
+    identity.chatId === message.chatId &&
+    identity.blockedAt === null &&
+    identity.lastInboundAt !== null &&
+    now.getTime() - identity.lastInboundAt.getTime() < touchEveryMs;
+  if (fromPerson && !fresh)
+    await tx.channelIdentity.update({
+      where: { id: identity.id },
+      data: { chatId: message.chatId, blockedAt: null, lastInboundAt: now },
+    });
+  return identity.id;
 }
