@@ -43,7 +43,11 @@ export async function openCheckedDatabase(config: Config): Promise<Database> {
   }
 }
 
-export async function startApp(config: Config, logger: Logger): Promise<App> {
+/**
+ * What every process needs: a reachable Redis and a migrated database. Problems an operator can
+ * fix become StartupErrors. Resolves once the queue connection is ready.
+ */
+export async function connectServices(config: Config, logger: Logger): Promise<{ database: Database; redis: Redis }> {
   try {
     await assertRedisReachable(config.redis.url);
   } catch (err) {
@@ -54,8 +58,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   const redis = createRedis(config.redis.url);
   // ioredis reports every failed reconnect; one line per failure is enough.
   redis.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "redis connection error"));
-  // Serve only once the queue connection is up, so /healthz is truthful from the first request.
   await new Promise<void>((resolve) => (redis.status === "ready" ? resolve() : redis.once("ready", () => resolve())));
+  return { database, redis };
+}
+
+export async function startApp(config: Config, logger: Logger): Promise<App> {
+  // Serve only once the queue connection is up, so /healthz is truthful from the first request.
+  const { database, redis } = await connectServices(config, logger);
   const bot = await createBot({
     database,
     redis,

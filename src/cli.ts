@@ -10,11 +10,10 @@ import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
 import { describeDatabaseUrl } from "./db/database.js";
 import { migrateDatabase, migrationStatus } from "./db/migrations.js";
 import { seedDatabase } from "./domain/seed-database.js";
-import { openCheckedDatabase, StartupError } from "./app.js";
+import { connectServices, openCheckedDatabase, StartupError } from "./app.js";
 import { createBot } from "./bot.js";
 import { createConsoleAdapter, runConsoleChat } from "./channels/console.js";
 import { createLogger } from "./logger.js";
-import { assertRedisReachable, createRedis, RedisUnreachableError } from "./redis.js";
 
 const commands: Record<string, () => Promise<void>> = {
   async migrate() {
@@ -44,14 +43,7 @@ const commands: Record<string, () => Promise<void>> = {
     const config = loadConfig();
     // Logs would mix with the conversation: only warnings, to stderr.
     const logger = createLogger({ level: "warn" }, process.stderr);
-    try {
-      await assertRedisReachable(config.redis.url);
-    } catch (err) {
-      if (err instanceof RedisUnreachableError) throw new StartupError(err.message);
-      throw err;
-    }
-    const database = await openCheckedDatabase(config);
-    const redis = createRedis(config.redis.url);
+    const { database, redis } = await connectServices(config, logger);
     const as = process.argv.indexOf("--as");
     const chatId = `console-${as > 0 && process.argv[as + 1] ? process.argv[as + 1] : os.userInfo().username}`.replace(
       /[^A-Za-z0-9_-]/g,

@@ -19,6 +19,7 @@ import type { Context, SessionStore } from "telegraf";
 import { callbackQuery, message } from "telegraf/filters";
 import type { Update } from "telegraf/types";
 import type { Db } from "../../src/db/database.js";
+import { regencies } from "../../flows/catalog.js";
 
 /** What the baseline needs: the database, Redis for sessions, and a prefix for its keys. */
 export type BaselineOptions = { prisma: Db; redisUrl: string; keyPrefix: string };
@@ -80,16 +81,7 @@ const sectorChoices: Choice[] = [
   { id: "reparasi-ac", label: "Reparasi AC" },
   { id: "lainnya", label: "Lainnya" },
 ];
-const regencyChoices: Choice[] = [
-  "Kota Pangkalpinang",
-  "Kabupaten Bangka",
-  "Kabupaten Bangka Barat",
-  "Kabupaten Bangka Tengah",
-  "Kabupaten Bangka Selatan",
-  "Kabupaten Belitung",
-  "Kabupaten Belitung Timur",
-  "Lainnya",
-].map((r) => ({ id: r, label: r }));
+const regencyChoices: Choice[] = [...regencies, "Lainnya"].map((r) => ({ id: r, label: r }));
 const nibChoices: Choice[] = [
   { id: "yes", label: "Sudah punya" },
   { id: "skip", label: "Lewati" },

@@ -1,37 +1,20 @@
 /// <reference lib="dom" />
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startApp, type App } from "../../src/app.js";
-import { loadConfig } from "../../src/config.js";
-import { openDatabase } from "../../src/db/database.js";
-import { seedDatabase } from "../../src/domain/seed-database.js";
-import { createLogger } from "../../src/logger.js";
-import { createTestDatabaseUrl, removeTestDatabase } from "../support/databases.js";
-import { connectRedis, deletePrefix, redisUrl, testPrefix } from "../support/redis.js";
-import { freePort } from "../support/redis-server.js";
+import type { App } from "../../src/app.js";
+import { startTestApp, type TestApp } from "../support/app.js";
 
 /** Debian's Chromium (apt install chromium); never a downloaded browser. */
 const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 describe("the web chat page in a real browser", () => {
+  let testApp: TestApp;
   let app: App;
   let browser: Browser;
-  let dbUrl: string;
-  const prefix = testPrefix();
 
   beforeAll(async () => {
-    dbUrl = await createTestDatabaseUrl("sqlite");
-    const db = openDatabase(dbUrl);
-    await seedDatabase(db.prisma);
-    await db.close();
-    const config = loadConfig({
-      DATABASE_URL: dbUrl,
-      REDIS_URL: redisUrl(),
-      QUEUE_PREFIX: prefix,
-      HOST: "127.0.0.1",
-      PORT: String(await freePort()),
-    });
-    app = await startApp(config, createLogger({ level: "silent" }));
+    testApp = await startTestApp();
+    app = testApp.app;
     browser = await chromium.launch({
       executablePath: chromiumPath,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
@@ -40,11 +23,7 @@ describe("the web chat page in a real browser", () => {
 
   afterAll(async () => {
     await browser?.close();
-    await app?.stop();
-    const redis = connectRedis();
-    await deletePrefix(redis, prefix);
-    await redis.quit();
-    await removeTestDatabase(dbUrl);
+    await testApp?.stop();
   });
 
   /** Waits until the bot has said `count` messages in all, and returns the last one's text. */

@@ -1,42 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startApp, type App } from "../../src/app.js";
-import { loadConfig } from "../../src/config.js";
-import { seedDatabase } from "../../src/domain/seed-database.js";
-import { openDatabase } from "../../src/db/database.js";
-import { createLogger } from "../../src/logger.js";
-import { createTestDatabaseUrl, removeTestDatabase } from "../support/databases.js";
-import { connectRedis, deletePrefix, redisUrl, testPrefix } from "../support/redis.js";
-import { freePort } from "../support/redis-server.js";
+import type { App } from "../../src/app.js";
+import { startTestApp, type TestApp } from "../support/app.js";
 
 type BotMessage = { id: number; text: string; choices: { id: string; label: string }[] | null };
 
 describe("the web chat API", () => {
+  let testApp: TestApp;
   let app: App;
-  let dbUrl: string;
-  const prefix = testPrefix();
 
   beforeAll(async () => {
-    dbUrl = await createTestDatabaseUrl("sqlite");
-    const seeding = openDatabase(dbUrl);
-    await seedDatabase(seeding.prisma);
-    await seeding.close();
-    const config = loadConfig({
-      DATABASE_URL: dbUrl,
-      REDIS_URL: redisUrl(),
-      QUEUE_PREFIX: prefix,
-      HOST: "127.0.0.1",
-      PORT: String(await freePort()),
-    });
-    app = await startApp(config, createLogger({ level: "silent" }));
+    testApp = await startTestApp();
+    app = testApp.app;
   });
 
-  afterAll(async () => {
-    await app.stop();
-    const redis = connectRedis();
-    await deletePrefix(redis, prefix);
-    await redis.quit();
-    await removeTestDatabase(dbUrl);
-  });
+  afterAll(() => testApp.stop());
 
   const post = (chatId: string, body: unknown) =>
     fetch(`${app.url}/api/webchat/${chatId}/messages`, {

@@ -1,0 +1,40 @@
+/**
+ * The whole application (HTTP server, bot, outbox worker) on a seeded SQLite database and the
+ * shared Redis under a key prefix of its own, for tests that talk to it over HTTP.
+ */
+import { startApp, type App } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { openDatabase } from "../../src/db/database.js";
+import { seedDatabase } from "../../src/domain/seed-database.js";
+import { createLogger } from "../../src/logger.js";
+import { createTestDatabaseUrl, removeTestDatabase } from "./databases.js";
+import { connectRedis, deletePrefix, redisUrl, testPrefix } from "./redis.js";
+import { freePort } from "./redis-server.js";
+
+export type TestApp = { app: App; stop(): Promise<void> };
+
+export async function startTestApp(): Promise<TestApp> {
+  const dbUrl = await createTestDatabaseUrl("sqlite");
+  const db = openDatabase(dbUrl);
+  await seedDatabase(db.prisma);
+  await db.close();
+  const prefix = testPrefix();
+  const config = loadConfig({
+    DATABASE_URL: dbUrl,
+    REDIS_URL: redisUrl(),
+    QUEUE_PREFIX: prefix,
+    HOST: "127.0.0.1",
+    PORT: String(await freePort()),
+  });
+  const app = await startApp(config, createLogger({ level: "silent" }));
+  return {
+    app,
+    async stop() {
+      await app.stop();
+      const redis = connectRedis();
+      await deletePrefix(redis, prefix);
+      await redis.quit();
+      await removeTestDatabase(dbUrl);
+    },
+  };
+}
