@@ -92,4 +92,3 @@ export const flowSet: FlowSet = {
   keywordSay,
 };
 
-export { texts };

@@ -16,8 +16,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimit: 64 * 1024,
   });
   registerHealth(app, deps);
-  app.get("/", async (_request, reply) =>
-    reply.type("text/plain; charset=utf-8").send("Sapa IKM is running. See /healthz."),
-  );
+  // Until the dashboard exists, the front page is the web chat.
+  app.get("/", async (_request, reply) => reply.redirect("/chat"));
   return app;
 }

@@ -89,41 +89,30 @@ export class Engine {
       if (!wait.timeout) return { state, events };
       return { state: await this.follow(wait.timeout.route(c), state, c, events), events };
     }
-    if (input.kind === "media") {
-      this.say(this.set.texts.mediaNotSupported, c, events);
+    // Anything that does not answer the question gets a short note and the question again.
+    const refuse = async (note: LocalText): Promise<TurnResult> => {
+      this.say(note, c, events);
       return { state: await this.reprompt(state, c, events), events };
-    }
+    };
+    if (input.kind === "media") return refuse(this.set.texts.mediaNotSupported);
+    const text = input.kind === "contact" ? input.phone : input.kind === "text" ? input.text : null;
 
     let value: string | null = null;
     if (wait.choices) {
       const choices = await wait.choices(c);
       if (input.kind === "choice") value = choices.some((ch) => ch.id === input.choiceId) ? input.choiceId : null;
-      else if (input.kind === "text") value = matchChoice(input.text, choices);
+      else if (text !== null) value = matchChoice(text, choices);
       // A wait may offer buttons beside free text (a NIB, or "Lewati"): text that is no choice is validated.
-      if (value === null && wait.validate && input.kind !== "choice") {
-        const text = input.kind === "contact" ? input.phone : input.kind === "text" ? input.text : "";
+      if (value === null && wait.validate && text !== null) {
         const checked = wait.validate(text, c);
-        if ("error" in checked) {
-          this.say(checked.error, c, events);
-          return { state: await this.reprompt(state, c, events), events };
-        }
+        if ("error" in checked) return refuse(checked.error);
         value = checked.value;
       }
-      if (value === null) {
-        this.say(this.set.texts.invalidChoice(choices.length), c, events);
-        return { state: await this.reprompt(state, c, events), events };
-      }
+      if (value === null) return refuse(this.set.texts.invalidChoice(choices.length));
     } else {
-      const text = input.kind === "contact" ? input.phone : input.kind === "text" ? input.text : null;
-      if (text === null) {
-        this.say(this.set.texts.notUnderstood, c, events);
-        return { state: await this.reprompt(state, c, events), events };
-      }
+      if (text === null) return refuse(this.set.texts.notUnderstood);
       const checked = wait.validate ? wait.validate(text, c) : { value: text.trim() };
-      if ("error" in checked) {
-        this.say(checked.error, c, events);
-        return { state: await this.reprompt(state, c, events), events };
-      }
+      if ("error" in checked) return refuse(checked.error);
       value = checked.value;
     }
     const route = await wait.route(value, c);

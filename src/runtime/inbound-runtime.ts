@@ -18,8 +18,7 @@ import type {
   Vars,
 } from "../engine/types.js";
 import type { Logger } from "../logger.js";
-import { texts } from "../../flows/texts.js";
-import { normalizePhone } from "../../flows/texts.js";
+import { normalizePhone, texts } from "../../flows/texts.js";
 import { applyEvents, type Outgoing } from "./apply-events.js";
 import { createFlowServices, ProgrammeCache } from "./flow-services.js";
 import { cleanText, toInput, type InboundMessage } from "./inbound-message.js";

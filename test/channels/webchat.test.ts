@@ -81,7 +81,10 @@ describe("the web chat API", () => {
     expect(replies[0]!.text).toMatch(/^Selamat datang/);
   });
 
-  it("serves the chat page", async () => {
+  it("serves the chat page, also from the front page", async () => {
+    const front = await fetch(`${app.url}/`, { redirect: "manual" });
+    expect(front.status).toBe(302);
+    expect(front.headers.get("location")).toBe("/chat");
     const res = await fetch(`${app.url}/chat`);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
