@@ -23,22 +23,32 @@ export type OutboxWorkerOptions = {
   onSent?: (channel: string, chatId: string) => void;
 };
 
-/** Sends one outbox row. Throws for a failure worth retrying. */
+/**
+ * Sends one outbox row. Throws for a failure worth retrying.
+ *
+ * Every write is its own (batch) transaction: on SQLite, Prisma's adapter shares one connection
+ * and only transactions wait for each other, so a bare write could land inside a turn's open
+ * transaction and vanish if that turn rolls back (a redelivered message), sending a row twice.
+ */
 export async function sendOutboxItem(
   db: Db,
   channels: Record<string, ChannelAdapter>,
   outboxId: number,
 ): Promise<"sent" | "skipped" | "failed"> {
-  const claimed = await db.outboxItem.updateMany({
-    where: { id: outboxId, status: "pending" },
-    data: { status: "sending", attempts: { increment: 1 } },
-  });
+  const [claimed] = await db.$transaction([
+    db.outboxItem.updateMany({
+      where: { id: outboxId, status: "pending" },
+      data: { status: "sending", attempts: { increment: 1 } },
+    }),
+  ]);
   if (claimed.count === 0) return "skipped";
   const item = await db.outboxItem.findUnique({ where: { id: outboxId }, include: { message: true } });
   if (!item) return "skipped";
   const fail = async (reason: string) => {
-    await db.outboxItem.update({ where: { id: outboxId }, data: { status: "failed", lastError: reason } });
-    await db.message.update({ where: { id: item.messageId }, data: { status: "failed", error: reason } });
+    await db.$transaction([
+      db.outboxItem.update({ where: { id: outboxId }, data: { status: "failed", lastError: reason } }),
+      db.message.update({ where: { id: item.messageId }, data: { status: "failed", error: reason } }),
+    ]);
   };
   const adapter = channels[item.channel];
   if (!adapter) {
@@ -52,16 +62,17 @@ export async function sendOutboxItem(
   };
   try {
     const result = await adapter.send(item.chatId, message);
-    const now = new Date();
-    await db.outboxItem.update({ where: { id: outboxId }, data: { status: "sent", sentAt: now, lastError: null } });
-    await db.message.update({
-      where: { id: item.messageId },
-      data: {
-        status: "sent",
-        error: null,
-        ...(result.platformMessageId ? { platformMessageId: result.platformMessageId } : {}),
-      },
-    });
+    await db.$transaction([
+      db.outboxItem.update({ where: { id: outboxId }, data: { status: "sent", sentAt: new Date(), lastError: null } }),
+      db.message.update({
+        where: { id: item.messageId },
+        data: {
+          status: "sent",
+          error: null,
+          ...(result.platformMessageId ? { platformMessageId: result.platformMessageId } : {}),
+        },
+      }),
+    ]);
     return "sent";
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
@@ -70,7 +81,9 @@ export async function sendOutboxItem(
       return "failed";
     }
     // Back to pending, so the retried job can claim it again.
-    await db.outboxItem.update({ where: { id: outboxId }, data: { status: "pending", lastError: reason } });
+    await db.$transaction([
+      db.outboxItem.update({ where: { id: outboxId }, data: { status: "pending", lastError: reason } }),
+    ]);
     throw err;
   }
 }
@@ -121,10 +134,12 @@ export async function reconcileOutbox(
   stuckMs = 300_000,
 ): Promise<number> {
   const now = Date.now();
-  await db.outboxItem.updateMany({
-    where: { status: "sending", updatedAt: { lt: new Date(now - stuckMs) } },
-    data: { status: "pending", lastError: "stuck in sending; retried" },
-  });
+  await db.$transaction([
+    db.outboxItem.updateMany({
+      where: { status: "sending", updatedAt: { lt: new Date(now - stuckMs) } },
+      data: { status: "pending", lastError: "stuck in sending; retried" },
+    }),
+  ]);
   const rows = await db.outboxItem.findMany({
     where: { status: "pending", createdAt: { lt: new Date(now - olderThanMs) } },
     orderBy: { id: "asc" },
