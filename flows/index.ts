@@ -91,4 +91,3 @@ export const flowSet: FlowSet = {
   keyword: keywordRoute,
   keywordSay,
 };
-

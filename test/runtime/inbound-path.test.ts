@@ -188,6 +188,31 @@ describe.each(providers)("the inbound path on %s", (provider) => {
     expect(after.node).toBe("ask_sector");
   });
 
+  it("schedules a wait timeout as a delayed job and resumes the conversation when it fires", async () => {
+    const chatId = "timeout-1";
+    const answers = ["halo", "ya", "Dewi", "Dewi Jahit", "2", "1", "081311112222", "2"];
+    for (const text of answers) await bot.runtime.handle(inbound(chatId, text));
+    const identity = await db.prisma.channelIdentity.findFirstOrThrow({
+      where: { chatId },
+      include: { conversation: true },
+    });
+    expect(identity.conversation).toMatchObject({ node: "summary" });
+    const version = identity.conversation!.version;
+    const job = await bot.timeouts.queue.getJob(`t${identity.id}-${version}`);
+    expect(job?.opts.delay).toBe(60 * 60_000);
+
+    // The same job, due now: the worker resumes the conversation with a timeout.
+    await job!.remove();
+    await bot.timeouts.schedule(identity.id, version, 0);
+    await waitFor(
+      () => repliesTo(chatId).some((t) => t.startsWith("Data pendaftaran Anda belum tersimpan")),
+      10_000,
+      "the nudge",
+    );
+    const after = await db.prisma.conversation.findFirstOrThrow({ where: { identityId: identity.id } });
+    expect(after).toMatchObject({ node: "summary_nudge", version: version + 1 });
+  });
+
   it("records a permanent send failure with its reason and does not retry it", async () => {
     await bot.runtime.handle(inbound("b-1", "halo", "broken"));
     const failed = await waitFor(
