@@ -190,7 +190,7 @@ async function runOurs(database: Database, redis: Redis, queuePrefix: string): P
     });
     await verify(database, `ours on ${database.provider}`);
     // Every turn with a reply must have put its job on the queue.
-    const counts = await bot.outbox.queue.getJobCounts();
+    const counts = await bot.outbox.queue("telegram").getJobCounts();
     const jobs = Object.values(counts).reduce((a, b) => a + b, 0);
     if (jobs !== batches)
       throw new Error(`ours on ${database.provider}: ${batches} outbox batches, ${jobs} jobs queued`);

@@ -46,11 +46,12 @@ export type Bot = {
 export async function createBot(options: BotOptions): Promise<Bot> {
   const { database, redis, queuePrefix: prefix, logger } = options;
   const engine = new Engine(flowSet);
-  const outbox = new OutboxQueue(redis, prefix);
+  const queueError = (queue: string, err: Error) =>
+    logger.warn({ queue, err: { message: err.message } }, "queue error");
+  const outbox = new OutboxQueue(redis, prefix, queueError);
   const timeouts = new ConversationTimeouts(redis, prefix);
+  timeouts.queue.on("error", (err: Error) => queueError(timeouts.queue.name, err));
   const signals = new ChatSignals();
-  for (const queue of [outbox.queue, timeouts.queue])
-    queue.on("error", (err: Error) => logger.warn({ queue: queue.name, err: { message: err.message } }, "queue error"));
   const runtime = new InboundRuntime({
     database,
     engine,
@@ -66,17 +67,20 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   let timer: NodeJS.Timeout | undefined;
   const reconcile = () => reconcileOutbox(database.prisma, outbox);
   if (options.workers !== false) {
-    const outboxWorker = createOutboxWorker({
-      connection: redis,
-      prefix,
-      db: database.prisma,
-      channels: options.channels,
-      logger,
-      concurrency: options.outboxConcurrency ?? 16,
-      onSent: (channel, chatId) => signals.notify(channel, chatId),
-    });
+    // One outbox worker per channel this process has an adapter for.
+    const outboxWorkers = Object.values(options.channels).map((channel) =>
+      createOutboxWorker({
+        connection: redis,
+        prefix,
+        db: database.prisma,
+        channel,
+        logger,
+        concurrency: options.outboxConcurrency ?? 16,
+        onSent: (name, chatId) => signals.notify(name, chatId),
+      }),
+    );
     const timeoutWorker = createTimeoutWorker(redis, prefix, runtime);
-    for (const w of [outboxWorker, timeoutWorker]) {
+    for (const w of [...outboxWorkers, timeoutWorker]) {
       w.on("failed", (job, err) =>
         logger.warn({ queue: w.name, jobId: job?.id, err: { message: err.message } }, "job failed"),
       );

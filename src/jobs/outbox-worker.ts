@@ -16,7 +16,8 @@ export type OutboxWorkerOptions = {
   connection: Redis;
   prefix: string;
   db: Db;
-  channels: Record<string, ChannelAdapter>;
+  /** The channel this worker sends on. */
+  channel: ChannelAdapter;
   logger: Logger;
   concurrency?: number;
   /** Told after each successful send (the web chat wakes its long polls with it). */
@@ -32,7 +33,7 @@ export type OutboxWorkerOptions = {
  */
 export async function sendOutboxItem(
   db: Db,
-  channels: Record<string, ChannelAdapter>,
+  adapter: ChannelAdapter,
   outboxId: number,
 ): Promise<"sent" | "skipped" | "failed"> {
   const [claimed] = await db.$transaction([
@@ -50,9 +51,8 @@ export async function sendOutboxItem(
       db.message.update({ where: { id: item.messageId }, data: { status: "failed", error: reason } }),
     ]);
   };
-  const adapter = channels[item.channel];
-  if (!adapter) {
-    await fail(`no adapter for channel ${item.channel}`);
+  if (item.channel !== adapter.name) {
+    await fail(`outbox row for channel ${item.channel} reached the ${adapter.name} worker`);
     return "failed";
   }
   const message: OutgoingMessage = {
@@ -89,12 +89,12 @@ export async function sendOutboxItem(
 }
 
 export function createOutboxWorker(options: OutboxWorkerOptions): Worker<OutboxJob> {
-  const { db, channels, logger } = options;
+  const { db, channel, logger } = options;
   // One chat's messages go out one at a time, in order, even when several jobs of that chat
   // run at once (a turn's batch may be picked up while the previous turn's is still sending).
   const serial = new KeyedSerial();
   return new Worker<OutboxJob>(
-    outboxQueueName,
+    outboxQueueName(channel.name),
     async (job: Job<OutboxJob>) => {
       const first = await db.outboxItem.findUnique({
         where: { id: job.data.outboxIds[0] },
@@ -112,7 +112,7 @@ export function createOutboxWorker(options: OutboxWorkerOptions): Worker<OutboxJ
         });
         let sent = false;
         for (const { id } of due) {
-          const outcome = await sendOutboxItem(db, channels, id);
+          const outcome = await sendOutboxItem(db, channel, id);
           if (outcome === "sent") sent = true;
           else if (outcome === "failed") logger.warn({ outboxId: id }, "outbox item failed permanently");
         }
@@ -143,9 +143,10 @@ export async function reconcileOutbox(
   const rows = await db.outboxItem.findMany({
     where: { status: "pending", createdAt: { lt: new Date(now - olderThanMs) } },
     orderBy: { id: "asc" },
-    select: { id: true, priority: true },
+    select: { id: true, priority: true, channel: true },
     take: 5000,
   });
-  for (const row of rows) await queue.enqueue({ ids: [row.id], priority: row.priority }, `r${row.id}-${now}`);
+  for (const row of rows)
+    await queue.enqueue({ channel: row.channel, ids: [row.id], priority: row.priority }, `r${row.id}-${now}`);
   return rows.length;
 }

@@ -25,7 +25,8 @@ import { cleanText, toInput, type InboundMessage } from "./inbound-message.js";
 import { KeyedSerial } from "./keyed-serial.js";
 
 /** Where outbox rows go once committed; the BullMQ queue in production. */
-export type OutboxSink = { enqueue(batch: { ids: number[]; priority: number }): Promise<void> };
+export type OutboxBatch = { channel: string; ids: number[]; priority: number };
+export type OutboxSink = { enqueue(batch: OutboxBatch): Promise<void> };
 
 /** Schedules a wait timeout: resume the conversation at `version` after `minutes`. */
 export type TimeoutScheduler = { schedule(identityId: number, version: number, minutes: number): Promise<void> };
@@ -321,8 +322,8 @@ export class InboundRuntime {
 }
 
 /** Writes outgoing messages and their outbox rows; one batch per chat, so each chat's replies stay in order. */
-async function writeOutbox(tx: Tx, outgoing: Outgoing[]): Promise<{ ids: number[]; priority: number }[]> {
-  const batches = new Map<string, { ids: number[]; priority: number }>();
+async function writeOutbox(tx: Tx, outgoing: Outgoing[]): Promise<OutboxBatch[]> {
+  const batches = new Map<string, OutboxBatch>();
   for (const o of outgoing) {
     const priority = priorities[o.kind === "reply" ? "reply" : "notice"];
     const message = await tx.message.create({
@@ -340,7 +341,7 @@ async function writeOutbox(tx: Tx, outgoing: Outgoing[]): Promise<{ ids: number[
       select: { outbox: { select: { id: true } } },
     });
     const key = `${o.channel}:${o.chatId}`;
-    const batch = batches.get(key) ?? { ids: [], priority };
+    const batch = batches.get(key) ?? { channel: o.channel, ids: [], priority };
     batch.ids.push(message.outbox!.id);
     batches.set(key, batch);
   }

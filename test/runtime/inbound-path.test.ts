@@ -213,6 +213,28 @@ describe.each(providers)("the inbound path on %s", (provider) => {
     expect(after).toMatchObject({ node: "summary_nudge", version: version + 1 });
   });
 
+  it("leaves a channel's messages to the process that has that channel", async () => {
+    // Like `npm run chat` next to `npm start`: another process, other channels, same Redis.
+    const other = recordingChannel("console");
+    const neighbour = await createBot({
+      database: db,
+      redis,
+      queuePrefix: prefix,
+      logger: createLogger({ level: "silent" }),
+      channels: { console: other.adapter },
+      conversationTtlHours: 24,
+      defaultLanguage: "id",
+    });
+    try {
+      for (let i = 0; i < 5; i++) await bot.runtime.handle(inbound(`shared-${i}`, "halo"));
+      await waitFor(() => [0, 1, 2, 3, 4].every((i) => repliesTo(`shared-${i}`).length === 2), 10_000, "web replies");
+      expect(other.sent).toEqual([]);
+      expect(await db.prisma.message.count({ where: { chatId: { startsWith: "shared-" }, status: "failed" } })).toBe(0);
+    } finally {
+      await neighbour.close();
+    }
+  });
+
   it("records a permanent send failure with its reason and does not retry it", async () => {
     await bot.runtime.handle(inbound("b-1", "halo", "broken"));
     const failed = await waitFor(
