@@ -2,52 +2,11 @@
  * The reads flows make (FlowServices), over Prisma. One instance per turn: answers are
  * remembered for the turn, since a node's text and its choices often ask the same thing.
  */
-import type { Db } from "../db/database.js";
+import type { Database } from "../db/database.js";
 import { describeParticipantData } from "../domain/describe-participant-data.js";
-import { seatStatuses } from "../domain/enroll-participant.js";
-import type { EnrollmentView, FlowServices, Language, ProgrammeView, SessionView } from "../engine/types.js";
+import type { EnrollmentView, FlowServices, Language, ProgrammeView } from "../engine/types.js";
 import { normalize } from "../engine/match.js";
-
-type SessionRow = {
-  id: number;
-  programmeId: number;
-  startsAt: Date;
-  endsAt: Date;
-  venue: string;
-  address: string;
-  mapUrl: string | null;
-  capacity: number;
-  programme: { titleId: string; titleEn: string; timeZone: string };
-};
-
-async function toSessionViews(db: Db, rows: SessionRow[]): Promise<SessionView[]> {
-  if (!rows.length) return [];
-  const counts = await db.enrollment.groupBy({
-    by: ["trainingSessionId", "status"],
-    where: { trainingSessionId: { in: rows.map((r) => r.id) } },
-    _count: { _all: true },
-  });
-  const count = (id: number, statuses: readonly string[]) =>
-    counts
-      .filter((c) => c.trainingSessionId === id && statuses.includes(c.status))
-      .reduce((sum, c) => sum + c._count._all, 0);
-  return rows.map((r) => ({
-    id: r.id,
-    programmeId: r.programmeId,
-    programmeTitle: { id: r.programme.titleId, en: r.programme.titleEn },
-    startsAt: r.startsAt,
-    endsAt: r.endsAt,
-    timeZone: r.programme.timeZone,
-    venue: r.venue,
-    address: r.address,
-    mapUrl: r.mapUrl,
-    capacity: r.capacity,
-    seatsLeft: Math.max(0, r.capacity - count(r.id, seatStatuses)),
-    waitlisted: count(r.id, ["waitlisted"]),
-  }));
-}
-
-const sessionInclude = { programme: { select: { titleId: true, titleEn: true, timeZone: true } } } as const;
+import { SessionViews } from "./session-views.js";
 
 /**
  * Programmes change rarely (staff edit them), so their list is shared across turns for a few
@@ -72,12 +31,14 @@ export class ProgrammeCache {
 }
 
 export function createFlowServices(
-  db: Db,
+  database: Database,
   participantId: number | null,
   language: Language,
   now: Date,
   programmes: ProgrammeCache = new ProgrammeCache(0),
 ): FlowServices {
+  const db = database.prisma;
+  const sessions = new SessionViews(database);
   const memo = new Map<string, Promise<unknown>>();
   const remember = <T>(key: string, load: () => Promise<T>): Promise<T> => {
     if (!memo.has(key)) memo.set(key, load());
@@ -122,61 +83,13 @@ export function createFlowServices(
       );
     },
     listOpenSessions: (programmeId) =>
-      remember(`sessions:${programmeId}`, async () =>
-        toSessionViews(
-          db,
-          await db.trainingSession.findMany({
-            where: { programmeId, status: "scheduled", startsAt: { gt: now } },
-            orderBy: { startsAt: "asc" },
-            include: sessionInclude,
-          }),
-        ),
-      ),
+      remember(`sessions:${programmeId}`, () => sessions.openSessions(programmeId, now)),
     getSession: (trainingSessionId) =>
-      remember(`session:${trainingSessionId}`, async () => {
-        const row = await db.trainingSession.findFirst({
-          where: { id: trainingSessionId, status: "scheduled", startsAt: { gt: now } },
-          include: sessionInclude,
-        });
-        return row ? ((await toSessionViews(db, [row]))[0] ?? null) : null;
-      }),
+      remember(`session:${trainingSessionId}`, () => sessions.session(trainingSessionId, now)),
     listEnrollments: () =>
-      remember("enrollments", async (): Promise<EnrollmentView[]> => {
-        if (participantId === null) return [];
-        const rows = await db.enrollment.findMany({
-          where: {
-            participantId,
-            status: { in: ["enrolled", "waitlisted"] },
-            trainingSession: { status: "scheduled", endsAt: { gt: now } },
-          },
-          include: { trainingSession: { include: sessionInclude } },
-          orderBy: { trainingSession: { startsAt: "asc" } },
-        });
-        const sessions = await toSessionViews(
-          db,
-          rows.map((r) => r.trainingSession),
-        );
-        const views: EnrollmentView[] = [];
-        for (const [i, r] of rows.entries()) {
-          let position: number | null = null;
-          if (r.status === "waitlisted")
-            position =
-              (await db.enrollment.count({
-                where: {
-                  trainingSessionId: r.trainingSessionId,
-                  status: "waitlisted",
-                  waitlistPosition: { lt: r.waitlistPosition ?? 0 },
-                },
-              })) + 1;
-          views.push({
-            id: r.id,
-            status: r.status as "enrolled" | "waitlisted",
-            waitlistPosition: position,
-            session: sessions[i]!,
-          });
-        }
-        return views;
-      }),
+      remember("enrollments", async (): Promise<EnrollmentView[]> =>
+        participantId === null ? [] : sessions.enrollments(participantId, now),
+      ),
     describeStoredData: () =>
       participantId === null
         ? Promise.resolve(language === "id" ? "Tidak ada data yang tersimpan." : "Nothing is stored.")

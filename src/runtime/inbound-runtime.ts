@@ -5,7 +5,6 @@
  * and enqueue the outbox.
  */
 import type { Database, Db, Tx } from "../db/database.js";
-import { isUniqueViolation } from "../db/database.js";
 import type { Engine } from "../engine/engine.js";
 import { matchKeyword, normalize } from "../engine/match.js";
 import type {
@@ -23,6 +22,8 @@ import { applyEvents, type Outgoing } from "./apply-events.js";
 import { createFlowServices, ProgrammeCache } from "./flow-services.js";
 import { cleanText, toInput, type InboundMessage } from "./inbound-message.js";
 import { KeyedSerial } from "./keyed-serial.js";
+import { loadChat } from "./load-chat.js";
+import { TurnWrites } from "./turn-writes.js";
 
 /** Where outbox rows go once committed; the BullMQ queue in production. */
 export type OutboxBatch = { channel: string; ids: number[]; priority: number };
@@ -70,10 +71,12 @@ export function deepLinkQuery(message: InboundMessage): string | null {
 export class InboundRuntime {
   private readonly serial = new KeyedSerial();
   private readonly programmes = new ProgrammeCache();
+  private readonly writes: TurnWrites;
   private readonly now: () => Date;
 
   constructor(private readonly options: RuntimeOptions) {
     this.now = options.now ?? (() => new Date());
+    this.writes = new TurnWrites(options.database.provider);
   }
 
   private get db(): Db {
@@ -127,13 +130,11 @@ export class InboundRuntime {
     // 2. A redelivered message is dropped by the unique inbound row written first in the
     // transaction below: the engine is pure, so nothing has happened before that.
     // 4. Load the participant and the conversation.
-    const identity = await db.channelIdentity.findUnique({
-      where: { channel_platformUserId: { channel: message.channel, platformUserId: message.senderId } },
-      include: { participant: true, conversation: true },
-    });
-    const conversation = identity?.conversation ?? null;
+    const chat = await loadChat(database, message.channel, message.senderId);
+    const identity = chat?.identity ?? null;
+    const conversation = chat?.conversation ?? null;
     if (timeoutVersion !== undefined && conversation?.version !== timeoutVersion) return { status: "duplicate" };
-    const participant = identity?.participant ?? null;
+    const participant = chat?.participant ?? null;
     const expired = conversation !== null && conversation.expiresAt <= now;
     const state: ConversationState | null =
       conversation && !expired
@@ -167,7 +168,7 @@ export class InboundRuntime {
         buttons: this.options.channels[message.channel]?.buttons ?? false,
         phone: message.senderPhone ? normalizePhone(message.senderPhone) : null,
       },
-      services: createFlowServices(db, participant?.id ?? null, language, now, this.programmes),
+      services: createFlowServices(database, participant?.id ?? null, language, now, this.programmes),
     };
 
     const result = await this.runEngine(message, state, ctx, expired, timeoutVersion !== undefined);
@@ -189,28 +190,16 @@ export class InboundRuntime {
               })
             ).id;
         if (timeoutVersion === undefined) {
-          try {
-            await tx.message.create({
-              data: {
-                direction: "inbound",
-                channel: message.channel,
-                chatId: message.chatId,
-                identityId,
-                text:
-                  message.text !== undefined
-                    ? cleanText(message.text)
-                    : message.choiceId
-                      ? `[${message.choiceId}]`
-                      : null,
-                platformMessageId: message.platformMessageId,
-                status: "received",
-                createdAt: message.receivedAt,
-              },
-            });
-          } catch (err) {
-            if (isUniqueViolation(err)) throw new DuplicateMessage();
-            throw err;
-          }
+          const stored = await this.writes.insertInbound(tx, {
+            channel: message.channel,
+            chatId: message.chatId,
+            identityId,
+            text:
+              message.text !== undefined ? cleanText(message.text) : message.choiceId ? `[${message.choiceId}]` : null,
+            platformMessageId: message.platformMessageId,
+            at: message.receivedAt,
+          });
+          if (!stored) throw new DuplicateMessage();
         }
 
         const applied = await applyEvents(
@@ -231,10 +220,8 @@ export class InboundRuntime {
         let version: number | null = null;
         if (result.state === null || applied.identityDeleted) {
           if (conversation && !applied.identityDeleted) {
-            const gone = await tx.conversation.deleteMany({
-              where: { id: conversation.id, version: conversation.version },
-            });
-            if (gone.count === 0) throw new VersionConflict();
+            if (!(await this.writes.deleteConversation(tx, conversation.id, conversation.version)))
+              throw new VersionConflict();
           }
         } else {
           const data = {
@@ -244,23 +231,16 @@ export class InboundRuntime {
             expiresAt: new Date(now.getTime() + this.options.conversationTtlHours * 3_600_000),
           };
           if (conversation) {
-            const updated = await tx.conversation.updateMany({
-              where: { id: conversation.id, version: conversation.version },
-              data: { ...data, version: { increment: 1 } },
-            });
-            if (updated.count === 0) throw new VersionConflict();
+            if (!(await this.writes.updateConversation(tx, conversation.id, conversation.version, data, now)))
+              throw new VersionConflict();
             version = conversation.version + 1;
           } else {
-            try {
-              version = (await tx.conversation.create({ data: { identityId, ...data } })).version;
-            } catch (err) {
-              if (isUniqueViolation(err)) throw new VersionConflict();
-              throw err;
-            }
+            if (!(await this.writes.insertConversation(tx, identityId, data, now))) throw new VersionConflict();
+            version = 0;
           }
         }
 
-        const batches = await writeOutbox(tx, applied.outgoing);
+        const batches = await this.writeOutbox(tx, applied.outgoing, now);
         return { batches, version, identityId, applied };
       },
       { timeout: 20_000, maxWait: 20_000 },
@@ -283,6 +263,33 @@ export class InboundRuntime {
       "turn handled",
     );
     return { status: "processed", outboxIds };
+  }
+
+  /** Writes the replies and their outbox rows; one batch per chat, so each chat's replies stay in order. */
+  private async writeOutbox(tx: Tx, outgoing: Outgoing[], now: Date): Promise<OutboxBatch[]> {
+    const batches = new Map<string, OutboxBatch>();
+    for (const o of outgoing) {
+      const priority = priorities[o.kind === "reply" ? "reply" : "notice"];
+      const id = await this.writes.insertOutbound(
+        tx,
+        {
+          channel: o.channel,
+          chatId: o.chatId,
+          identityId: o.identityId,
+          text: o.message.text,
+          choices: o.message.choices ?? null,
+          requestPhone: o.message.requestPhone ?? false,
+          kind: o.kind,
+          priority,
+        },
+        now,
+      );
+      const key = `${o.channel}:${o.chatId}`;
+      const batch = batches.get(key) ?? { channel: o.channel, ids: [], priority };
+      batch.ids.push(id);
+      batches.set(key, batch);
+    }
+    return [...batches.values()];
   }
 
   /** Chooses how the engine takes this message: a link, a fresh start, or resuming the flow. */
@@ -319,33 +326,6 @@ export class InboundRuntime {
       : await engine.startFlow(ctx.participant ? "menu" : "registration", ctx);
     return { state: started.state, events: [...preface, ...started.events] };
   }
-}
-
-/** Writes outgoing messages and their outbox rows; one batch per chat, so each chat's replies stay in order. */
-async function writeOutbox(tx: Tx, outgoing: Outgoing[]): Promise<OutboxBatch[]> {
-  const batches = new Map<string, OutboxBatch>();
-  for (const o of outgoing) {
-    const priority = priorities[o.kind === "reply" ? "reply" : "notice"];
-    const message = await tx.message.create({
-      data: {
-        direction: "outbound",
-        channel: o.channel,
-        chatId: o.chatId,
-        identityId: o.identityId,
-        text: o.message.text,
-        choices: o.message.choices ?? undefined,
-        requestPhone: o.message.requestPhone ?? false,
-        status: "queued",
-        outbox: { create: { channel: o.channel, chatId: o.chatId, kind: o.kind, priority } },
-      },
-      select: { outbox: { select: { id: true } } },
-    });
-    const key = `${o.channel}:${o.chatId}`;
-    const batch = batches.get(key) ?? { channel: o.channel, ids: [], priority };
-    batch.ids.push(message.outbox!.id);
-    batches.set(key, batch);
-  }
-  return [...batches.values()];
 }
 
 /** How stale lastInboundAt may get before a turn writes it again (saves a write per message). */

@@ -401,7 +401,7 @@ describe(`fuzzing the flows through the runtime on SQLite (seed ${seed})`, () =>
         vars,
         participant: null,
         channel: { name: "web", buttons: true, phone: null },
-        services: createFlowServices(db, participantId, language, now),
+        services: createFlowServices(h.db, participantId, language, now),
       };
       return (await wait.choices(ctx)).map((c) => ({ id: c.id, label: c.label[language] }));
     };

@@ -100,11 +100,17 @@ describe.each(providers)("the inbound path on %s", (provider) => {
     expect(repliesTo("order-1")[1]).toMatch(/Apakah Anda setuju\?$/);
     expect(repliesTo("order-1")[2]).toBe("Siapa nama lengkap Anda?");
     // The outbox recorded each delivery.
-    const statuses = await db.prisma.message.findMany({
-      where: { chatId: "order-1", direction: "outbound" },
-      select: { status: true, platformMessageId: true },
-    });
-    expect(statuses.every((s) => s.status === "sent" && s.platformMessageId)).toBe(true);
+    await waitFor(
+      async () => {
+        const rows = await db.prisma.message.findMany({
+          where: { chatId: "order-1", direction: "outbound" },
+          select: { status: true, platformMessageId: true },
+        });
+        return rows.length === 3 && rows.every((r) => r.status === "sent" && r.platformMessageId);
+      },
+      10_000,
+      "delivery recorded as sent, with the platform's message id",
+    );
   });
 
   it("ends 50 participants racing for the last 10 seats as 10 enrolled and 40 waitlisted in order", async () => {

@@ -1,0 +1,116 @@
+/**
+ * Training sessions as flows show them (date, venue, seats left), read in one raw query each:
+ * they are read on most enrollment and schedule turns, where a Prisma include plus a group-by
+ * would cost several queries.
+ */
+import type { Database } from "../db/database.js";
+import type { EnrollmentView, SessionView } from "../engine/types.js";
+
+const sessionColumns = `s.id, s."programmeId", s."startsAt", s."endsAt", s.venue, s.address, s."mapUrl", s.capacity,
+  p."titleId", p."titleEn", p."timeZone",
+  (SELECT COUNT(*) FROM "Enrollment" t WHERE t."trainingSessionId" = s.id AND t.status IN ('enrolled', 'attended', 'absent')) AS taken,
+  (SELECT COUNT(*) FROM "Enrollment" w WHERE w."trainingSessionId" = s.id AND w.status = 'waitlisted') AS waiting`;
+
+const statements = {
+  openSessions: `SELECT ${sessionColumns} FROM "TrainingSession" s JOIN "Programme" p ON p.id = s."programmeId"
+    WHERE s."programmeId" = $1 AND s.status = 'scheduled' AND s."startsAt" > $2::timestamp(3)
+    ORDER BY s."startsAt", s.id`,
+  session: `SELECT ${sessionColumns} FROM "TrainingSession" s JOIN "Programme" p ON p.id = s."programmeId"
+    WHERE s.id = $1 AND s.status = 'scheduled' AND s."startsAt" > $2::timestamp(3)`,
+  enrollments: `SELECT ${sessionColumns}, e.id AS "enrollmentId", e.status AS "enrollmentStatus",
+    (SELECT COUNT(*) FROM "Enrollment" a WHERE a."trainingSessionId" = s.id AND a.status = 'waitlisted'
+      AND a."waitlistPosition" < e."waitlistPosition") AS ahead
+    FROM "Enrollment" e JOIN "TrainingSession" s ON s.id = e."trainingSessionId" JOIN "Programme" p ON p.id = s."programmeId"
+    WHERE e."participantId" = $1 AND e.status IN ('enrolled', 'waitlisted') AND s.status = 'scheduled'
+      AND s."endsAt" > $2::timestamp(3)
+    ORDER BY s."startsAt", s.id`,
+};
+
+type SessionRow = {
+  id: number;
+  programmeId: number;
+  startsAt: Date;
+  endsAt: Date;
+  venue: string;
+  address: string;
+  mapUrl: string | null;
+  capacity: number;
+  titleId: string;
+  titleEn: string;
+  timeZone: string;
+  // COUNT(*) comes back as a bigint on PostgreSQL.
+  taken: number | bigint;
+  waiting: number | bigint;
+};
+
+type EnrollmentRow = SessionRow & { enrollmentId: number; enrollmentStatus: string; ahead: number | bigint };
+
+function toView(r: SessionRow): SessionView {
+  return {
+    id: r.id,
+    programmeId: r.programmeId,
+    programmeTitle: { id: r.titleId, en: r.titleEn },
+    startsAt: r.startsAt,
+    endsAt: r.endsAt,
+    timeZone: r.timeZone,
+    venue: r.venue,
+    address: r.address,
+    mapUrl: r.mapUrl,
+    capacity: r.capacity,
+    seatsLeft: Math.max(0, r.capacity - Number(r.taken)),
+    waitlisted: Number(r.waiting),
+  };
+}
+
+/** The reads, prepared for one database's dialect. */
+export class SessionViews {
+  private readonly sql: Record<keyof typeof statements, string>;
+
+  constructor(private readonly database: Database) {
+    const sqlite = database.provider === "sqlite";
+    this.sql = Object.fromEntries(
+      Object.entries(statements).map(([name, sql]) => [
+        name,
+        sqlite ? sql.replace(/\$\d+(::"?\w+"?(\(\d+\))?)?/g, "?") : sql,
+      ]),
+    ) as Record<keyof typeof statements, string>;
+  }
+
+  /** A time as the database compares it: Prisma's text form on SQLite, ISO for a PostgreSQL cast. */
+  private time(date: Date): string {
+    const iso = date.toISOString();
+    return this.database.provider === "sqlite" ? iso.replace("Z", "+00:00") : iso;
+  }
+
+  async openSessions(programmeId: number, now: Date): Promise<SessionView[]> {
+    const rows = await this.database.prisma.$queryRawUnsafe<SessionRow[]>(
+      this.sql.openSessions,
+      programmeId,
+      this.time(now),
+    );
+    return rows.map(toView);
+  }
+
+  async session(trainingSessionId: number, now: Date): Promise<SessionView | null> {
+    const rows = await this.database.prisma.$queryRawUnsafe<SessionRow[]>(
+      this.sql.session,
+      trainingSessionId,
+      this.time(now),
+    );
+    return rows[0] ? toView(rows[0]) : null;
+  }
+
+  async enrollments(participantId: number, now: Date): Promise<EnrollmentView[]> {
+    const rows = await this.database.prisma.$queryRawUnsafe<EnrollmentRow[]>(
+      this.sql.enrollments,
+      participantId,
+      this.time(now),
+    );
+    return rows.map((r) => ({
+      id: r.enrollmentId,
+      status: r.enrollmentStatus === "waitlisted" ? "waitlisted" : "enrolled",
+      waitlistPosition: r.enrollmentStatus === "waitlisted" ? Number(r.ahead) + 1 : null,
+      session: toView(r),
+    }));
+  }
+}
