@@ -2,8 +2,11 @@
  * Enrolls a participant in a training session, or puts them on its waiting list when it is
  * full. Runs inside the caller's transaction with the session row locked, so 50 people racing
  * for the last 10 seats end as exactly 10 enrolled and 40 waitlisted, in order.
+ *
+ * Raw SQL (src/db/raw-sql.ts): this runs on every enrollment, and one query reads everything.
  */
 import { lockTrainingSession, type DatabaseProvider, type Tx } from "../db/database.js";
+import { prepareStatements, sqlNumber, sqlTime } from "../db/raw-sql.js";
 
 export type EnrollOutcome =
   | { kind: "enrolled"; enrollmentId: number }
@@ -11,8 +14,39 @@ export type EnrollOutcome =
   | { kind: "already"; status: "enrolled" | "waitlisted"; position: number | null }
   | { kind: "unavailable" };
 
-/** Statuses that hold a seat. */
-export const seatStatuses = ["enrolled", "attended", "absent"] as const;
+const statements = {
+  // Seats are held by enrolled, attended and absent participants.
+  read: `SELECT s.status, s."startsAt", s.capacity,
+      (SELECT COUNT(*) FROM "Enrollment" t WHERE t."trainingSessionId" = s.id AND t.status IN ('enrolled', 'attended', 'absent')) AS taken,
+      (SELECT MAX(w."waitlistPosition") FROM "Enrollment" w WHERE w."trainingSessionId" = s.id) AS "lastPosition",
+      e.id AS "enrollmentId", e.status AS "enrollmentStatus", e."waitlistPosition"
+    FROM "TrainingSession" s
+    LEFT JOIN "Enrollment" e ON e."trainingSessionId" = s.id AND e."participantId" = $1
+    WHERE s.id = $2`,
+  insert: `INSERT INTO "Enrollment" ("participantId", "trainingSessionId", status, "waitlistPosition", "createdAt", "updatedAt")
+    VALUES ($1, $2, $3::"EnrollmentStatus", $4, $5::timestamp(3), $6::timestamp(3)) RETURNING id`,
+  // A cancelled enrollment of the same person and session is used again (one row per pair).
+  reuse: `UPDATE "Enrollment" SET status = $1::"EnrollmentStatus", "waitlistPosition" = $2, rsvp = NULL, "rsvpAt" = NULL,
+      "cancelledAt" = NULL, "updatedAt" = $3::timestamp(3) WHERE id = $4`,
+  rank: `SELECT COUNT(*) AS ahead FROM "Enrollment"
+    WHERE "trainingSessionId" = $1 AND status = 'waitlisted' AND "waitlistPosition" < $2`,
+};
+
+const prepared = {
+  sqlite: prepareStatements(statements, "sqlite"),
+  postgresql: prepareStatements(statements, "postgresql"),
+};
+
+type ReadRow = {
+  status: string;
+  startsAt: Date;
+  capacity: number;
+  taken: number | bigint;
+  lastPosition: number | bigint | null;
+  enrollmentId: number | null;
+  enrollmentStatus: string | null;
+  waitlistPosition: number | null;
+};
 
 export async function enrollParticipant(
   tx: Tx,
@@ -21,42 +55,57 @@ export async function enrollParticipant(
   trainingSessionId: number,
   now: Date,
 ): Promise<EnrollOutcome> {
+  const sql = prepared[provider];
   await lockTrainingSession(tx, provider, trainingSessionId);
-  const session = await tx.trainingSession.findUnique({ where: { id: trainingSessionId } });
-  if (!session || session.status !== "scheduled" || session.startsAt <= now) return { kind: "unavailable" };
+  const [row] = await tx.$queryRawUnsafe<ReadRow[]>(sql.read, participantId, trainingSessionId);
+  if (!row || row.status !== "scheduled" || row.startsAt <= now) return { kind: "unavailable" };
 
-  const existing = await tx.enrollment.findUnique({
-    where: { participantId_trainingSessionId: { participantId, trainingSessionId } },
-  });
-  if (existing && (existing.status === "enrolled" || existing.status === "waitlisted")) {
+  if (row.enrollmentStatus === "enrolled" || row.enrollmentStatus === "waitlisted") {
     const position =
-      existing.status === "waitlisted" ? await waitlistRank(tx, trainingSessionId, existing.waitlistPosition!) : null;
-    return { kind: "already", status: existing.status, position };
+      row.enrollmentStatus === "waitlisted"
+        ? await waitlistRank(tx, provider, trainingSessionId, row.waitlistPosition!)
+        : null;
+    return { kind: "already", status: row.enrollmentStatus, position };
   }
 
-  const taken = await tx.enrollment.count({ where: { trainingSessionId, status: { in: [...seatStatuses] } } });
-  let data: { status: "enrolled" | "waitlisted"; waitlistPosition: number | null };
-  if (taken < session.capacity) data = { status: "enrolled", waitlistPosition: null };
-  else {
-    const last = await tx.enrollment.aggregate({ where: { trainingSessionId }, _max: { waitlistPosition: true } });
-    data = { status: "waitlisted", waitlistPosition: (last._max.waitlistPosition ?? 0) + 1 };
+  const full = sqlNumber(row.taken)! >= row.capacity;
+  const status = full ? "waitlisted" : "enrolled";
+  const waitlistPosition = full ? (sqlNumber(row.lastPosition) ?? 0) + 1 : null;
+  let enrollmentId: number;
+  if (row.enrollmentId !== null) {
+    await tx.$executeRawUnsafe(sql.reuse, status, waitlistPosition, sqlTime(now, provider), row.enrollmentId);
+    enrollmentId = row.enrollmentId;
+  } else {
+    const [created] = await tx.$queryRawUnsafe<{ id: number }[]>(
+      sql.insert,
+      participantId,
+      trainingSessionId,
+      status,
+      waitlistPosition,
+      sqlTime(now, provider),
+      sqlTime(now, provider),
+    );
+    enrollmentId = created!.id;
   }
-  const fields = { ...data, rsvp: null, rsvpAt: null, cancelledAt: null };
-  const enrollment = existing
-    ? await tx.enrollment.update({ where: { id: existing.id }, data: fields })
-    : await tx.enrollment.create({ data: { participantId, trainingSessionId, ...fields } });
-  if (data.status === "enrolled") return { kind: "enrolled", enrollmentId: enrollment.id };
+  if (!full) return { kind: "enrolled", enrollmentId };
   return {
     kind: "waitlisted",
-    enrollmentId: enrollment.id,
-    position: await waitlistRank(tx, trainingSessionId, data.waitlistPosition!),
+    enrollmentId,
+    position: await waitlistRank(tx, provider, trainingSessionId, waitlistPosition!),
   };
 }
 
 /** 1 for the first on the waiting list. Positions are an order, not a rank: gaps are normal. */
-export async function waitlistRank(tx: Tx, trainingSessionId: number, waitlistPosition: number): Promise<number> {
-  const ahead = await tx.enrollment.count({
-    where: { trainingSessionId, status: "waitlisted", waitlistPosition: { lt: waitlistPosition } },
-  });
-  return ahead + 1;
+export async function waitlistRank(
+  tx: Tx,
+  provider: DatabaseProvider,
+  trainingSessionId: number,
+  waitlistPosition: number,
+): Promise<number> {
+  const [row] = await tx.$queryRawUnsafe<{ ahead: number | bigint }[]>(
+    prepared[provider].rank,
+    trainingSessionId,
+    waitlistPosition,
+  );
+  return sqlNumber(row!.ahead)! + 1;
 }

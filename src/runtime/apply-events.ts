@@ -3,11 +3,15 @@
  * profile and enrollment changes, and the outgoing messages they cause, in event order.
  */
 import type { DatabaseProvider, Tx } from "../db/database.js";
+import { forProvider } from "../db/raw-sql.js";
 import { cancelEnrollment } from "../domain/cancel-enrollment.js";
 import { deleteParticipantData } from "../domain/delete-participant-data.js";
 import { enrollParticipant } from "../domain/enroll-participant.js";
 import type { EngineEvent, Language, OutgoingMessage } from "../engine/types.js";
 import { outcomes, type SessionSummary } from "../../flows/outcomes.js";
+
+const summaryStatement = `SELECT p."titleId", p."titleEn", p."timeZone", s."startsAt", s.venue
+  FROM "TrainingSession" s JOIN "Programme" p ON p.id = s."programmeId" WHERE s.id = $1`;
 
 /** A message to write to the outbox: to this chat, or to another participant (a promotion). */
 export type Outgoing = {
@@ -37,21 +41,28 @@ export type Applied = {
   cancelledEnrollmentIds: number[];
 };
 
-async function sessionSummary(tx: Tx, trainingSessionId: number): Promise<SessionSummary | null> {
-  const s = await tx.trainingSession.findUnique({ where: { id: trainingSessionId }, include: { programme: true } });
+const summarySql = {
+  sqlite: forProvider(summaryStatement, "sqlite"),
+  postgresql: forProvider(summaryStatement, "postgresql"),
+};
+
+async function sessionSummary(
+  tx: Tx,
+  provider: DatabaseProvider,
+  trainingSessionId: number,
+): Promise<SessionSummary | null> {
+  const [s] = await tx.$queryRawUnsafe<
+    { titleId: string; titleEn: string; timeZone: string; startsAt: Date; venue: string }[]
+  >(summarySql[provider], trainingSessionId);
   return s
-    ? {
-        programmeTitle: { id: s.programme.titleId, en: s.programme.titleEn },
-        startsAt: s.startsAt,
-        timeZone: s.programme.timeZone,
-        venue: s.venue,
-      }
+    ? { programmeTitle: { id: s.titleId, en: s.titleEn }, startsAt: s.startsAt, timeZone: s.timeZone, venue: s.venue }
     : null;
 }
 
 /** Tells a participant promoted from the waiting list, on the chat they used last. */
 async function promotionNotice(
   tx: Tx,
+  provider: DatabaseProvider,
   promoted: { enrollmentId: number; participantId: number },
 ): Promise<Outgoing | null> {
   const enrollment = await tx.enrollment.findUnique({ where: { id: promoted.enrollmentId } });
@@ -61,7 +72,7 @@ async function promotionNotice(
   });
   const identity = participant?.identities[0];
   if (!enrollment || !participant || !identity) return null;
-  const summary = await sessionSummary(tx, enrollment.trainingSessionId);
+  const summary = await sessionSummary(tx, provider, enrollment.trainingSessionId);
   if (!summary) return null;
   const language = participant.language === "en" ? "en" : "id";
   return {
@@ -158,7 +169,7 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
           event.trainingSessionId,
           scope.now,
         );
-        const summary = await sessionSummary(tx, event.trainingSessionId);
+        const summary = await sessionSummary(tx, scope.provider, event.trainingSessionId);
         if (outcome.kind === "enrolled" && summary) reply(outcomes.enrolled(summary, language));
         else if (outcome.kind === "waitlisted" && summary)
           reply(outcomes.waitlisted(summary, outcome.position, language));
@@ -178,10 +189,10 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
           break;
         }
         applied.cancelledEnrollmentIds.push(event.enrollmentId);
-        const summary = await sessionSummary(tx, outcome.trainingSessionId);
+        const summary = await sessionSummary(tx, scope.provider, outcome.trainingSessionId);
         if (summary) reply(outcomes.cancelled(summary, language));
         if (outcome.promoted) {
-          const notice = await promotionNotice(tx, outcome.promoted);
+          const notice = await promotionNotice(tx, scope.provider, outcome.promoted);
           if (notice) applied.outgoing.push(notice);
         }
         break;
@@ -194,7 +205,7 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
         applied.identityDeleted = true;
         applied.participantId = null;
         for (const p of promoted) {
-          const notice = await promotionNotice(tx, p);
+          const notice = await promotionNotice(tx, scope.provider, p);
           if (notice) applied.outgoing.push(notice);
         }
         break;

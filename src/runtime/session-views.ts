@@ -4,6 +4,7 @@
  * would cost several queries.
  */
 import type { Database } from "../db/database.js";
+import { prepareStatements, sqlNumber, sqlTime } from "../db/raw-sql.js";
 import type { EnrollmentView, SessionView } from "../engine/types.js";
 
 const sessionColumns = `s.id, s."programmeId", s."startsAt", s."endsAt", s.venue, s.address, s."mapUrl", s.capacity,
@@ -57,8 +58,8 @@ function toView(r: SessionRow): SessionView {
     address: r.address,
     mapUrl: r.mapUrl,
     capacity: r.capacity,
-    seatsLeft: Math.max(0, r.capacity - Number(r.taken)),
-    waitlisted: Number(r.waiting),
+    seatsLeft: Math.max(0, r.capacity - sqlNumber(r.taken)!),
+    waitlisted: sqlNumber(r.waiting)!,
   };
 }
 
@@ -67,26 +68,14 @@ export class SessionViews {
   private readonly sql: Record<keyof typeof statements, string>;
 
   constructor(private readonly database: Database) {
-    const sqlite = database.provider === "sqlite";
-    this.sql = Object.fromEntries(
-      Object.entries(statements).map(([name, sql]) => [
-        name,
-        sqlite ? sql.replace(/\$\d+(::"?\w+"?(\(\d+\))?)?/g, "?") : sql,
-      ]),
-    ) as Record<keyof typeof statements, string>;
-  }
-
-  /** A time as the database compares it: Prisma's text form on SQLite, ISO for a PostgreSQL cast. */
-  private time(date: Date): string {
-    const iso = date.toISOString();
-    return this.database.provider === "sqlite" ? iso.replace("Z", "+00:00") : iso;
+    this.sql = prepareStatements(statements, database.provider);
   }
 
   async openSessions(programmeId: number, now: Date): Promise<SessionView[]> {
     const rows = await this.database.prisma.$queryRawUnsafe<SessionRow[]>(
       this.sql.openSessions,
       programmeId,
-      this.time(now),
+      sqlTime(now, this.database.provider),
     );
     return rows.map(toView);
   }
@@ -95,7 +84,7 @@ export class SessionViews {
     const rows = await this.database.prisma.$queryRawUnsafe<SessionRow[]>(
       this.sql.session,
       trainingSessionId,
-      this.time(now),
+      sqlTime(now, this.database.provider),
     );
     return rows[0] ? toView(rows[0]) : null;
   }
@@ -104,12 +93,12 @@ export class SessionViews {
     const rows = await this.database.prisma.$queryRawUnsafe<EnrollmentRow[]>(
       this.sql.enrollments,
       participantId,
-      this.time(now),
+      sqlTime(now, this.database.provider),
     );
     return rows.map((r) => ({
       id: r.enrollmentId,
       status: r.enrollmentStatus === "waitlisted" ? "waitlisted" : "enrolled",
-      waitlistPosition: r.enrollmentStatus === "waitlisted" ? Number(r.ahead) + 1 : null,
+      waitlistPosition: r.enrollmentStatus === "waitlisted" ? sqlNumber(r.ahead)! + 1 : null,
       session: toView(r),
     }));
   }

@@ -4,33 +4,16 @@
  * model call costs several times a raw statement (query planning in the client), so the hot
  * path is raw while the rarer domain changes (enrollment, registration) stay on Prisma models.
  *
- * Statements are written for PostgreSQL ($n placeholders with casts) and turned into SQLite's
- * form (? placeholders, no casts). Times are stored as Prisma stores them on each database.
+ * See src/db/raw-sql.ts for how one statement serves both databases.
  */
 import type { DatabaseProvider, Tx } from "../db/database.js";
-
-/** `$1::jsonb` -> `?` for SQLite. Every placeholder appears once, in order. */
-function forProvider(sql: string, provider: DatabaseProvider): string {
-  return provider === "postgresql" ? sql : sql.replace(/\$\d+(::"?\w+"?(\(\d+\))?)?/g, "?");
-}
-
-/** Prisma's text form on SQLite ("2026-11-27T03:00:00.000+00:00"); an ISO string for a PostgreSQL cast. */
-function time(date: Date, provider: DatabaseProvider): string {
-  const iso = date.toISOString();
-  return provider === "sqlite" ? iso.replace("Z", "+00:00") : iso;
-}
-
-const bool = (value: boolean, provider: DatabaseProvider) => (provider === "sqlite" ? (value ? 1 : 0) : value);
-
-const json = (value: unknown) => (value === null || value === undefined ? null : JSON.stringify(value));
+import { prepareStatements, sqlBool, sqlJson, sqlTime } from "../db/raw-sql.js";
 
 export class TurnWrites {
   private readonly sql: Record<keyof typeof statements, string>;
 
   constructor(private readonly provider: DatabaseProvider) {
-    this.sql = Object.fromEntries(
-      Object.entries(statements).map(([name, sql]) => [name, forProvider(sql, provider)]),
-    ) as Record<keyof typeof statements, string>;
+    this.sql = prepareStatements(statements, provider);
   }
 
   /** Stores an inbound message; false when the same platform message id was stored before. */
@@ -53,8 +36,8 @@ export class TurnWrites {
       m.identityId,
       m.text,
       m.platformMessageId,
-      time(m.at, p),
-      time(m.at, p),
+      sqlTime(m.at, p),
+      sqlTime(m.at, p),
     );
     return rows.length === 1;
   }
@@ -72,9 +55,9 @@ export class TurnWrites {
       this.sql.updateConversation,
       c.flow,
       c.node,
-      json(c.variables),
-      time(c.expiresAt, p),
-      time(now, p),
+      sqlJson(c.variables),
+      sqlTime(c.expiresAt, p),
+      sqlTime(now, p),
       id,
       version,
     );
@@ -94,10 +77,10 @@ export class TurnWrites {
       identityId,
       c.flow,
       c.node,
-      json(c.variables),
-      time(c.expiresAt, p),
-      time(now, p),
-      time(now, p),
+      sqlJson(c.variables),
+      sqlTime(c.expiresAt, p),
+      sqlTime(now, p),
+      sqlTime(now, p),
     );
     return rows.length === 1;
   }
@@ -128,10 +111,10 @@ export class TurnWrites {
       o.chatId,
       o.identityId,
       o.text,
-      json(o.choices),
-      bool(o.requestPhone, p),
-      time(now, p),
-      time(now, p),
+      sqlJson(o.choices),
+      sqlBool(o.requestPhone, p),
+      sqlTime(now, p),
+      sqlTime(now, p),
     );
     const [item] = await tx.$queryRawUnsafe<{ id: number }[]>(
       this.sql.insertOutbox,
@@ -140,9 +123,9 @@ export class TurnWrites {
       o.chatId,
       o.kind,
       o.priority,
-      time(now, p),
-      time(now, p),
-      time(now, p),
+      sqlTime(now, p),
+      sqlTime(now, p),
+      sqlTime(now, p),
     );
     return item!.id;
   }
