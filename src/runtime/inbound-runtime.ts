@@ -179,16 +179,9 @@ export class InboundRuntime {
       async (tx) => {
         const identityId = identity
           ? await touchIdentity(tx, identity, message, now, timeoutVersion === undefined)
-          : (
-              await tx.channelIdentity.create({
-                data: {
-                  channel: message.channel,
-                  platformUserId: message.senderId,
-                  chatId: message.chatId,
-                  lastInboundAt: now,
-                },
-              })
-            ).id;
+          : await this.writes.insertIdentity(tx, message.channel, message.senderId, message.chatId, now);
+        // Another worker created this identity a moment ago: run the turn again, finding it.
+        if (identityId === null) throw new VersionConflict();
         if (timeoutVersion === undefined) {
           const stored = await this.writes.insertInbound(tx, {
             channel: message.channel,
@@ -267,26 +260,26 @@ export class InboundRuntime {
 
   /** Writes the replies and their outbox rows; one batch per chat, so each chat's replies stay in order. */
   private async writeOutbox(tx: Tx, outgoing: Outgoing[], now: Date): Promise<OutboxBatch[]> {
+    const priorityOf = (o: Outgoing) => priorities[o.kind === "reply" ? "reply" : "notice"];
+    const ids = await this.writes.insertOutbound(
+      tx,
+      outgoing.map((o) => ({
+        channel: o.channel,
+        chatId: o.chatId,
+        identityId: o.identityId,
+        text: o.message.text,
+        choices: o.message.choices ?? null,
+        requestPhone: o.message.requestPhone ?? false,
+        kind: o.kind,
+        priority: priorityOf(o),
+      })),
+      now,
+    );
     const batches = new Map<string, OutboxBatch>();
-    for (const o of outgoing) {
-      const priority = priorities[o.kind === "reply" ? "reply" : "notice"];
-      const id = await this.writes.insertOutbound(
-        tx,
-        {
-          channel: o.channel,
-          chatId: o.chatId,
-          identityId: o.identityId,
-          text: o.message.text,
-          choices: o.message.choices ?? null,
-          requestPhone: o.message.requestPhone ?? false,
-          kind: o.kind,
-          priority,
-        },
-        now,
-      );
+    for (const [i, o] of outgoing.entries()) {
       const key = `${o.channel}:${o.chatId}`;
-      const batch = batches.get(key) ?? { channel: o.channel, ids: [], priority };
-      batch.ids.push(id);
+      const batch = batches.get(key) ?? { channel: o.channel, ids: [], priority: priorityOf(o) };
+      batch.ids.push(ids[i]!);
       batches.set(key, batch);
     }
     return [...batches.values()];

@@ -7,13 +7,28 @@
  * See src/db/raw-sql.ts for how one statement serves both databases.
  */
 import type { DatabaseProvider, Tx } from "../db/database.js";
-import { prepareStatements, sqlBool, sqlJson, sqlTime } from "../db/raw-sql.js";
+import { forProvider, prepareStatements, sqlBool, sqlJson, sqlTime } from "../db/raw-sql.js";
 
 export class TurnWrites {
   private readonly sql: Record<keyof typeof statements, string>;
 
   constructor(private readonly provider: DatabaseProvider) {
     this.sql = prepareStatements(statements, provider);
+  }
+
+  /** Creates the identity of a first-time sender; null when another turn created it first. */
+  async insertIdentity(tx: Tx, channel: string, senderId: string, chatId: string, now: Date): Promise<number | null> {
+    const at = sqlTime(now, this.provider);
+    const rows = await tx.$queryRawUnsafe<{ id: number }[]>(
+      this.sql.insertIdentity,
+      channel,
+      senderId,
+      chatId,
+      at,
+      at,
+      at,
+    );
+    return rows[0]?.id ?? null;
   }
 
   /** Stores an inbound message; false when the same platform message id was stored before. */
@@ -89,49 +104,73 @@ export class TurnWrites {
     return (await tx.$executeRawUnsafe(this.sql.deleteConversation, id, version)) === 1;
   }
 
-  /** Stores a reply and its outbox row; returns the outbox row's id. */
-  async insertOutbound(
-    tx: Tx,
-    o: {
-      channel: string;
-      chatId: string;
-      identityId: number | null;
-      text: string;
-      choices: unknown;
-      requestPhone: boolean;
-      kind: string;
-      priority: number;
-    },
-    now: Date,
-  ): Promise<number> {
+  /**
+   * Stores the turn's replies and their outbox rows, two statements for any number of replies;
+   * returns the outbox ids in the order given. Ids of one multi-row insert grow in row order,
+   * so sorting them gives each row its id (RETURNING itself promises no order).
+   */
+  async insertOutbound(tx: Tx, replies: OutboundRow[], now: Date): Promise<number[]> {
+    if (!replies.length) return [];
     const p = this.provider;
-    const [message] = await tx.$queryRawUnsafe<{ id: number }[]>(
-      this.sql.insertOutbound,
-      o.channel,
-      o.chatId,
-      o.identityId,
-      o.text,
-      sqlJson(o.choices),
-      sqlBool(o.requestPhone, p),
-      sqlTime(now, p),
-      sqlTime(now, p),
+    const at = sqlTime(now, p);
+    const messageValues: unknown[] = [];
+    const messageRows = replies.map((o) => {
+      const n = messageValues.length;
+      messageValues.push(
+        o.channel,
+        o.chatId,
+        o.identityId,
+        o.text,
+        sqlJson(o.choices),
+        sqlBool(o.requestPhone, p),
+        at,
+        at,
+      );
+      return `('outbound', $${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}::jsonb, $${n + 6}, 'queued', $${n + 7}::timestamp(3), $${n + 8}::timestamp(3))`;
+    });
+    const messages = await tx.$queryRawUnsafe<{ id: number }[]>(
+      forProvider(
+        `INSERT INTO "Message" (direction, channel, "chatId", "identityId", text, choices, "requestPhone", status, "createdAt", "updatedAt")
+         VALUES ${messageRows.join(", ")} RETURNING id`,
+        p,
+      ),
+      ...messageValues,
     );
-    const [item] = await tx.$queryRawUnsafe<{ id: number }[]>(
-      this.sql.insertOutbox,
-      message!.id,
-      o.channel,
-      o.chatId,
-      o.kind,
-      o.priority,
-      sqlTime(now, p),
-      sqlTime(now, p),
-      sqlTime(now, p),
+    const messageIds = messages.map((m) => m.id).sort((a, b) => a - b);
+    const outboxValues: unknown[] = [];
+    const outboxRows = replies.map((o, i) => {
+      const n = outboxValues.length;
+      outboxValues.push(messageIds[i], o.channel, o.chatId, o.kind, o.priority, at, at, at);
+      return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, 'pending', 0, $${n + 6}::timestamp(3), $${n + 7}::timestamp(3), $${n + 8}::timestamp(3))`;
+    });
+    const items = await tx.$queryRawUnsafe<{ id: number }[]>(
+      forProvider(
+        `INSERT INTO "OutboxItem" ("messageId", channel, "chatId", kind, priority, status, attempts, "availableAt", "createdAt", "updatedAt")
+         VALUES ${outboxRows.join(", ")} RETURNING id`,
+        p,
+      ),
+      ...outboxValues,
     );
-    return item!.id;
+    return items.map((i) => i.id).sort((a, b) => a - b);
   }
 }
 
+/** A reply as the turn writes it. */
+export type OutboundRow = {
+  channel: string;
+  chatId: string;
+  identityId: number | null;
+  text: string;
+  choices: unknown;
+  requestPhone: boolean;
+  kind: string;
+  priority: number;
+};
+
 const statements = {
+  insertIdentity: `INSERT INTO "ChannelIdentity" (channel, "platformUserId", "chatId", "lastInboundAt", "createdAt", "updatedAt")
+    VALUES ($1, $2, $3, $4::timestamp(3), $5::timestamp(3), $6::timestamp(3))
+    ON CONFLICT (channel, "platformUserId") DO NOTHING RETURNING id`,
   insertInbound: `INSERT INTO "Message" (direction, channel, "chatId", "identityId", text, "platformMessageId", status, "requestPhone", "createdAt", "updatedAt")
     VALUES ('inbound', $1, $2, $3, $4, $5, 'received', false, $6::timestamp(3), $7::timestamp(3))
     ON CONFLICT (channel, "platformMessageId") DO NOTHING RETURNING id`,
@@ -141,8 +180,4 @@ const statements = {
     VALUES ($1, $2, $3, $4::jsonb, 0, $5::timestamp(3), $6::timestamp(3), $7::timestamp(3))
     ON CONFLICT ("identityId") DO NOTHING RETURNING id`,
   deleteConversation: `DELETE FROM "Conversation" WHERE id = $1 AND version = $2`,
-  insertOutbound: `INSERT INTO "Message" (direction, channel, "chatId", "identityId", text, choices, "requestPhone", status, "createdAt", "updatedAt")
-    VALUES ('outbound', $1, $2, $3, $4, $5::jsonb, $6, 'queued', $7::timestamp(3), $8::timestamp(3)) RETURNING id`,
-  insertOutbox: `INSERT INTO "OutboxItem" ("messageId", channel, "chatId", kind, priority, status, attempts, "availableAt", "createdAt", "updatedAt")
-    VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6::timestamp(3), $7::timestamp(3), $8::timestamp(3)) RETURNING id`,
 };
