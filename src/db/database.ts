@@ -7,12 +7,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient, type Prisma } from "./generated/sqlite/client.js";
 import { PrismaClient as PostgresClient } from "./generated/postgres/client.js";
 import { sqliteFilePath } from "../config.js";
 import { listMigrations } from "./migrations.js";
+import { CapturingSqliteAdapter, type SqliteDirect } from "./sqlite-direct.js";
 
 export type Db = SqliteClient;
 export type DatabaseProvider = "sqlite" | "postgresql";
@@ -20,6 +20,8 @@ export type DatabaseProvider = "sqlite" | "postgresql";
 export type Database = {
   prisma: Db;
   provider: DatabaseProvider;
+  /** SQLite only, once connected: statements straight on Prisma's connection (sqlite-direct.ts). */
+  direct(): SqliteDirect | null;
   /** Where the data is, with any password hidden, for messages to the operator. */
   location: string;
   close(): Promise<void>;
@@ -58,13 +60,13 @@ export function openDatabase(url: string): Database {
     const file = sqliteFilePath(url);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     // A busy timeout lets concurrent writers wait for the lock instead of failing at once.
-    const adapter = new PrismaBetterSQLite3({ url: `file:${file}`, timeout: 10_000 });
+    const adapter = new CapturingSqliteAdapter({ url: `file:${file}`, timeout: 10_000 });
     const prisma = new SqliteClient({ adapter });
-    return { prisma, provider: "sqlite", location, close: () => prisma.$disconnect() };
+    return { prisma, provider: "sqlite", direct: () => adapter.direct, location, close: () => prisma.$disconnect() };
   }
   const adapter = new PrismaPg({ connectionString: url, max: 10 });
   const prisma = new PostgresClient({ adapter }) as unknown as Db;
-  return { prisma, provider: "postgresql", location, close: () => prisma.$disconnect() };
+  return { prisma, provider: "postgresql", direct: () => null, location, close: () => prisma.$disconnect() };
 }
 
 /** Tunes a SQLite connection for a server: WAL lets readers run while one writer writes. */

@@ -3,7 +3,7 @@
  * call costs several times a raw statement). Statements are written for PostgreSQL ($n
  * placeholders, casts) and turned into SQLite's form; values are stored as Prisma stores them.
  */
-import type { DatabaseProvider } from "./database.js";
+import type { Database, DatabaseProvider } from "./database.js";
 
 /** `$1::jsonb`, `$2::"EnrollmentStatus"`, `$3::timestamp(3)` -> `?` for SQLite. Each placeholder once, in order. */
 export function forProvider(sql: string, provider: DatabaseProvider): string {
@@ -35,3 +35,42 @@ export const sqlJson = (value: unknown) => (value === null || value === undefine
 
 /** COUNT(*) and MAX() come back as bigint on PostgreSQL. */
 export const sqlNumber = (value: number | bigint | null): number | null => (value === null ? null : Number(value));
+
+/** Columns that come back as text straight from SQLite (Prisma's raw queries decode them). */
+export type Decode = { dates?: string[]; json?: string[] };
+
+type RawClient = { $queryRawUnsafe<T>(sql: string, ...values: unknown[]): Promise<T> };
+type RawExecutor = { $executeRawUnsafe(sql: string, ...values: unknown[]): Promise<number> };
+
+/**
+ * Runs a statement that returns rows: straight on the SQLite connection when there is one (it is
+ * the connection of any open Prisma transaction), else through Prisma (`client` may be `tx`).
+ * `sql` is already in the database's form (forProvider / prepareStatements).
+ */
+export async function queryRows<T>(
+  database: Database,
+  client: RawClient,
+  sql: string,
+  params: unknown[],
+  decode: Decode = {},
+): Promise<T[]> {
+  const direct = database.direct();
+  if (!direct) return client.$queryRawUnsafe<T[]>(sql, ...params);
+  const rows = direct.all<Record<string, unknown>>(sql, params);
+  for (const row of rows) {
+    for (const c of decode.dates ?? []) if (typeof row[c] === "string") row[c] = new Date(row[c]);
+    for (const c of decode.json ?? []) if (typeof row[c] === "string") row[c] = JSON.parse(row[c]);
+  }
+  return rows as T[];
+}
+
+/** Runs a statement that changes rows; returns how many. */
+export async function executeStatement(
+  database: Database,
+  client: RawExecutor,
+  sql: string,
+  params: unknown[],
+): Promise<number> {
+  const direct = database.direct();
+  return direct ? direct.run(sql, params) : client.$executeRawUnsafe(sql, ...params);
+}

@@ -5,8 +5,8 @@
  *
  * Raw SQL (src/db/raw-sql.ts): this runs on every enrollment, and one query reads everything.
  */
-import { lockTrainingSession, type DatabaseProvider, type Tx } from "../db/database.js";
-import { prepareStatements, sqlNumber, sqlTime } from "../db/raw-sql.js";
+import { lockTrainingSession, type Database, type Tx } from "../db/database.js";
+import { executeStatement, prepareStatements, queryRows, sqlNumber, sqlTime } from "../db/raw-sql.js";
 
 export type EnrollOutcome =
   | { kind: "enrolled"; enrollmentId: number }
@@ -50,20 +50,23 @@ type ReadRow = {
 
 export async function enrollParticipant(
   tx: Tx,
-  provider: DatabaseProvider,
+  database: Database,
   participantId: number,
   trainingSessionId: number,
   now: Date,
 ): Promise<EnrollOutcome> {
+  const { provider } = database;
   const sql = prepared[provider];
   await lockTrainingSession(tx, provider, trainingSessionId);
-  const [row] = await tx.$queryRawUnsafe<ReadRow[]>(sql.read, participantId, trainingSessionId);
+  const [row] = await queryRows<ReadRow>(database, tx, sql.read, [participantId, trainingSessionId], {
+    dates: ["startsAt"],
+  });
   if (!row || row.status !== "scheduled" || row.startsAt <= now) return { kind: "unavailable" };
 
   if (row.enrollmentStatus === "enrolled" || row.enrollmentStatus === "waitlisted") {
     const position =
       row.enrollmentStatus === "waitlisted"
-        ? await waitlistRank(tx, provider, trainingSessionId, row.waitlistPosition!)
+        ? await waitlistRank(tx, database, trainingSessionId, row.waitlistPosition!)
         : null;
     return { kind: "already", status: row.enrollmentStatus, position };
   }
@@ -73,39 +76,42 @@ export async function enrollParticipant(
   const waitlistPosition = full ? (sqlNumber(row.lastPosition) ?? 0) + 1 : null;
   let enrollmentId: number;
   if (row.enrollmentId !== null) {
-    await tx.$executeRawUnsafe(sql.reuse, status, waitlistPosition, sqlTime(now, provider), row.enrollmentId);
+    await executeStatement(database, tx, sql.reuse, [
+      status,
+      waitlistPosition,
+      sqlTime(now, provider),
+      row.enrollmentId,
+    ]);
     enrollmentId = row.enrollmentId;
   } else {
-    const [created] = await tx.$queryRawUnsafe<{ id: number }[]>(
-      sql.insert,
+    const [created] = await queryRows<{ id: number }>(database, tx, sql.insert, [
       participantId,
       trainingSessionId,
       status,
       waitlistPosition,
       sqlTime(now, provider),
       sqlTime(now, provider),
-    );
+    ]);
     enrollmentId = created!.id;
   }
   if (!full) return { kind: "enrolled", enrollmentId };
   return {
     kind: "waitlisted",
     enrollmentId,
-    position: await waitlistRank(tx, provider, trainingSessionId, waitlistPosition!),
+    position: await waitlistRank(tx, database, trainingSessionId, waitlistPosition!),
   };
 }
 
 /** 1 for the first on the waiting list. Positions are an order, not a rank: gaps are normal. */
 export async function waitlistRank(
   tx: Tx,
-  provider: DatabaseProvider,
+  database: Database,
   trainingSessionId: number,
   waitlistPosition: number,
 ): Promise<number> {
-  const [row] = await tx.$queryRawUnsafe<{ ahead: number | bigint }[]>(
-    prepared[provider].rank,
+  const [row] = await queryRows<{ ahead: number | bigint }>(database, tx, prepared[database.provider].rank, [
     trainingSessionId,
     waitlistPosition,
-  );
+  ]);
   return sqlNumber(row!.ahead)! + 1;
 }

@@ -2,8 +2,8 @@
  * Applies the engine's events inside the turn's transaction (DESIGN.md section 2, step 5):
  * profile and enrollment changes, and the outgoing messages they cause, in event order.
  */
-import type { DatabaseProvider, Tx } from "../db/database.js";
-import { forProvider } from "../db/raw-sql.js";
+import type { Database, DatabaseProvider, Tx } from "../db/database.js";
+import { forProvider, queryRows } from "../db/raw-sql.js";
 import { cancelEnrollment } from "../domain/cancel-enrollment.js";
 import { deleteParticipantData } from "../domain/delete-participant-data.js";
 import { enrollParticipant } from "../domain/enroll-participant.js";
@@ -23,6 +23,7 @@ export type Outgoing = {
 };
 
 export type TurnScope = {
+  database: Database;
   provider: DatabaseProvider;
   now: Date;
   channel: string;
@@ -46,14 +47,14 @@ const summarySql = {
   postgresql: forProvider(summaryStatement, "postgresql"),
 };
 
-async function sessionSummary(
-  tx: Tx,
-  provider: DatabaseProvider,
-  trainingSessionId: number,
-): Promise<SessionSummary | null> {
-  const [s] = await tx.$queryRawUnsafe<
-    { titleId: string; titleEn: string; timeZone: string; startsAt: Date; venue: string }[]
-  >(summarySql[provider], trainingSessionId);
+async function sessionSummary(tx: Tx, database: Database, trainingSessionId: number): Promise<SessionSummary | null> {
+  const [s] = await queryRows<{ titleId: string; titleEn: string; timeZone: string; startsAt: Date; venue: string }>(
+    database,
+    tx,
+    summarySql[database.provider],
+    [trainingSessionId],
+    { dates: ["startsAt"] },
+  );
   return s
     ? { programmeTitle: { id: s.titleId, en: s.titleEn }, startsAt: s.startsAt, timeZone: s.timeZone, venue: s.venue }
     : null;
@@ -62,7 +63,7 @@ async function sessionSummary(
 /** Tells a participant promoted from the waiting list, on the chat they used last. */
 async function promotionNotice(
   tx: Tx,
-  provider: DatabaseProvider,
+  database: Database,
   promoted: { enrollmentId: number; participantId: number },
 ): Promise<Outgoing | null> {
   const enrollment = await tx.enrollment.findUnique({ where: { id: promoted.enrollmentId } });
@@ -72,7 +73,7 @@ async function promotionNotice(
   });
   const identity = participant?.identities[0];
   if (!enrollment || !participant || !identity) return null;
-  const summary = await sessionSummary(tx, provider, enrollment.trainingSessionId);
+  const summary = await sessionSummary(tx, database, enrollment.trainingSessionId);
   if (!summary) return null;
   const language = participant.language === "en" ? "en" : "id";
   return {
@@ -164,12 +165,12 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
       case "enrollment_requested": {
         const outcome = await enrollParticipant(
           tx,
-          scope.provider,
+          scope.database,
           participantId(),
           event.trainingSessionId,
           scope.now,
         );
-        const summary = await sessionSummary(tx, scope.provider, event.trainingSessionId);
+        const summary = await sessionSummary(tx, scope.database, event.trainingSessionId);
         if (outcome.kind === "enrolled" && summary) reply(outcomes.enrolled(summary, language));
         else if (outcome.kind === "waitlisted" && summary)
           reply(outcomes.waitlisted(summary, outcome.position, language));
@@ -189,10 +190,10 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
           break;
         }
         applied.cancelledEnrollmentIds.push(event.enrollmentId);
-        const summary = await sessionSummary(tx, scope.provider, outcome.trainingSessionId);
+        const summary = await sessionSummary(tx, scope.database, outcome.trainingSessionId);
         if (summary) reply(outcomes.cancelled(summary, language));
         if (outcome.promoted) {
-          const notice = await promotionNotice(tx, scope.provider, outcome.promoted);
+          const notice = await promotionNotice(tx, scope.database, outcome.promoted);
           if (notice) applied.outgoing.push(notice);
         }
         break;
@@ -205,7 +206,7 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
         applied.identityDeleted = true;
         applied.participantId = null;
         for (const p of promoted) {
-          const notice = await promotionNotice(tx, scope.provider, p);
+          const notice = await promotionNotice(tx, scope.database, p);
           if (notice) applied.outgoing.push(notice);
         }
         break;

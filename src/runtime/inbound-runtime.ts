@@ -76,7 +76,7 @@ export class InboundRuntime {
 
   constructor(private readonly options: RuntimeOptions) {
     this.now = options.now ?? (() => new Date());
-    this.writes = new TurnWrites(options.database.provider);
+    this.writes = new TurnWrites(options.database);
   }
 
   private get db(): Db {
@@ -198,6 +198,7 @@ export class InboundRuntime {
         const applied = await applyEvents(
           tx,
           {
+            database,
             provider: database.provider,
             now,
             channel: message.channel,

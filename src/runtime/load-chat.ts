@@ -4,6 +4,7 @@
  * which costs several queries. The SQL is the same on SQLite and PostgreSQL but for placeholders.
  */
 import type { Database } from "../db/database.js";
+import { queryRows } from "../db/raw-sql.js";
 
 export type ChatRecord = {
   identity: {
@@ -72,10 +73,12 @@ const postgresQuery = query((n) => `$${n}`);
 
 /** Null when this sender has never written on this channel. */
 export async function loadChat(database: Database, channel: string, senderId: string): Promise<ChatRecord | null> {
-  const rows = await database.prisma.$queryRawUnsafe<Row[]>(
+  const rows = await queryRows<Row>(
+    database,
+    database.prisma,
     database.provider === "sqlite" ? sqliteQuery : postgresQuery,
-    channel,
-    senderId,
+    [channel, senderId],
+    { dates: ["blockedAt", "lastInboundAt", "optedOutAt", "expiresAt"], json: ["variables"] },
   );
   const r = rows[0];
   if (!r) return null;

@@ -4,7 +4,7 @@
  * would cost several queries.
  */
 import type { Database } from "../db/database.js";
-import { prepareStatements, sqlNumber, sqlTime } from "../db/raw-sql.js";
+import { prepareStatements, queryRows, sqlNumber, sqlTime } from "../db/raw-sql.js";
 import type { EnrollmentView, SessionView } from "../engine/types.js";
 
 const sessionColumns = `s.id, s."programmeId", s."startsAt", s."endsAt", s.venue, s.address, s."mapUrl", s.capacity,
@@ -26,6 +26,8 @@ const statements = {
       AND s."endsAt" > $2::timestamp(3)
     ORDER BY s."startsAt", s.id`,
 };
+
+const decode = { dates: ["startsAt", "endsAt"] };
 
 type SessionRow = {
   id: number;
@@ -72,28 +74,34 @@ export class SessionViews {
   }
 
   async openSessions(programmeId: number, now: Date): Promise<SessionView[]> {
-    const rows = await this.database.prisma.$queryRawUnsafe<SessionRow[]>(
+    const rows = await queryRows<SessionRow>(
+      this.database,
+      this.database.prisma,
       this.sql.openSessions,
-      programmeId,
-      sqlTime(now, this.database.provider),
+      [programmeId, sqlTime(now, this.database.provider)],
+      decode,
     );
     return rows.map(toView);
   }
 
   async session(trainingSessionId: number, now: Date): Promise<SessionView | null> {
-    const rows = await this.database.prisma.$queryRawUnsafe<SessionRow[]>(
+    const rows = await queryRows<SessionRow>(
+      this.database,
+      this.database.prisma,
       this.sql.session,
-      trainingSessionId,
-      sqlTime(now, this.database.provider),
+      [trainingSessionId, sqlTime(now, this.database.provider)],
+      decode,
     );
     return rows[0] ? toView(rows[0]) : null;
   }
 
   async enrollments(participantId: number, now: Date): Promise<EnrollmentView[]> {
-    const rows = await this.database.prisma.$queryRawUnsafe<EnrollmentRow[]>(
+    const rows = await queryRows<EnrollmentRow>(
+      this.database,
+      this.database.prisma,
       this.sql.enrollments,
-      participantId,
-      sqlTime(now, this.database.provider),
+      [participantId, sqlTime(now, this.database.provider)],
+      decode,
     );
     return rows.map((r) => ({
       id: r.enrollmentId,

@@ -6,28 +6,39 @@
  *
  * See src/db/raw-sql.ts for how one statement serves both databases.
  */
-import type { DatabaseProvider, Tx } from "../db/database.js";
-import { forProvider, prepareStatements, sqlBool, sqlJson, sqlTime } from "../db/raw-sql.js";
+import type { Database, DatabaseProvider, Tx } from "../db/database.js";
+import {
+  executeStatement,
+  forProvider,
+  prepareStatements,
+  queryRows,
+  sqlBool,
+  sqlJson,
+  sqlTime,
+} from "../db/raw-sql.js";
 
 export class TurnWrites {
   private readonly sql: Record<keyof typeof statements, string>;
 
-  constructor(private readonly provider: DatabaseProvider) {
-    this.sql = prepareStatements(statements, provider);
+  private readonly provider: DatabaseProvider;
+
+  constructor(private readonly database: Database) {
+    this.provider = database.provider;
+    this.sql = prepareStatements(statements, this.provider);
+  }
+
+  private all<T>(tx: Tx, sql: string, params: unknown[]): Promise<T[]> {
+    return queryRows<T>(this.database, tx, sql, params);
+  }
+
+  private run(tx: Tx, sql: string, params: unknown[]): Promise<number> {
+    return executeStatement(this.database, tx, sql, params);
   }
 
   /** Creates the identity of a first-time sender; null when another turn created it first. */
   async insertIdentity(tx: Tx, channel: string, senderId: string, chatId: string, now: Date): Promise<number | null> {
     const at = sqlTime(now, this.provider);
-    const rows = await tx.$queryRawUnsafe<{ id: number }[]>(
-      this.sql.insertIdentity,
-      channel,
-      senderId,
-      chatId,
-      at,
-      at,
-      at,
-    );
+    const rows = await this.all<{ id: number }>(tx, this.sql.insertIdentity, [channel, senderId, chatId, at, at, at]);
     return rows[0]?.id ?? null;
   }
 
@@ -44,8 +55,7 @@ export class TurnWrites {
     },
   ): Promise<boolean> {
     const p = this.provider;
-    const rows = await tx.$queryRawUnsafe<{ id: number }[]>(
-      this.sql.insertInbound,
+    const rows = await this.all<{ id: number }>(tx, this.sql.insertInbound, [
       m.channel,
       m.chatId,
       m.identityId,
@@ -53,7 +63,7 @@ export class TurnWrites {
       m.platformMessageId,
       sqlTime(m.at, p),
       sqlTime(m.at, p),
-    );
+    ]);
     return rows.length === 1;
   }
 
@@ -66,8 +76,7 @@ export class TurnWrites {
     now: Date,
   ): Promise<boolean> {
     const p = this.provider;
-    const count = await tx.$executeRawUnsafe(
-      this.sql.updateConversation,
+    const count = await this.run(tx, this.sql.updateConversation, [
       c.flow,
       c.node,
       sqlJson(c.variables),
@@ -75,7 +84,7 @@ export class TurnWrites {
       sqlTime(now, p),
       id,
       version,
-    );
+    ]);
     return count === 1;
   }
 
@@ -87,8 +96,7 @@ export class TurnWrites {
     now: Date,
   ): Promise<boolean> {
     const p = this.provider;
-    const rows = await tx.$queryRawUnsafe<{ id: number }[]>(
-      this.sql.insertConversation,
+    const rows = await this.all<{ id: number }>(tx, this.sql.insertConversation, [
       identityId,
       c.flow,
       c.node,
@@ -96,12 +104,12 @@ export class TurnWrites {
       sqlTime(c.expiresAt, p),
       sqlTime(now, p),
       sqlTime(now, p),
-    );
+    ]);
     return rows.length === 1;
   }
 
   async deleteConversation(tx: Tx, id: number, version: number): Promise<boolean> {
-    return (await tx.$executeRawUnsafe(this.sql.deleteConversation, id, version)) === 1;
+    return (await this.run(tx, this.sql.deleteConversation, [id, version])) === 1;
   }
 
   /**
@@ -128,13 +136,14 @@ export class TurnWrites {
       );
       return `('outbound', $${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}::jsonb, $${n + 6}, 'queued', $${n + 7}::timestamp(3), $${n + 8}::timestamp(3))`;
     });
-    const messages = await tx.$queryRawUnsafe<{ id: number }[]>(
+    const messages = await this.all<{ id: number }>(
+      tx,
       forProvider(
         `INSERT INTO "Message" (direction, channel, "chatId", "identityId", text, choices, "requestPhone", status, "createdAt", "updatedAt")
          VALUES ${messageRows.join(", ")} RETURNING id`,
         p,
       ),
-      ...messageValues,
+      messageValues,
     );
     const messageIds = messages.map((m) => m.id).sort((a, b) => a - b);
     const outboxValues: unknown[] = [];
@@ -143,13 +152,14 @@ export class TurnWrites {
       outboxValues.push(messageIds[i], o.channel, o.chatId, o.kind, o.priority, at, at, at);
       return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, 'pending', 0, $${n + 6}::timestamp(3), $${n + 7}::timestamp(3), $${n + 8}::timestamp(3))`;
     });
-    const items = await tx.$queryRawUnsafe<{ id: number }[]>(
+    const items = await this.all<{ id: number }>(
+      tx,
       forProvider(
         `INSERT INTO "OutboxItem" ("messageId", channel, "chatId", kind, priority, status, attempts, "availableAt", "createdAt", "updatedAt")
          VALUES ${outboxRows.join(", ")} RETURNING id`,
         p,
       ),
-      ...outboxValues,
+      outboxValues,
     );
     return items.map((i) => i.id).sort((a, b) => a - b);
   }

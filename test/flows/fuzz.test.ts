@@ -327,7 +327,7 @@ describe(`fuzzing the flows through the runtime on SQLite (seed ${seed})`, () =>
 
     const enrollSomewhere = async (participantId: number) => {
       const session = r.pick(sessions);
-      await db.$transaction((tx) => enrollParticipant(tx, "sqlite", participantId, session.id, now));
+      await db.$transaction((tx) => enrollParticipant(tx, h.db, participantId, session.id, now));
     };
 
     /** Plausible variables for a node (sometimes with ids that do not exist). */

@@ -1,0 +1,47 @@
+/**
+ * Statements run straight on the SQLite connection Prisma's adapter opened, with prepared
+ * statements kept: for the few writes and the one read made on every message, a Prisma call
+ * (even raw) costs about ten times the statement itself.
+ *
+ * It is the same connection, so a statement issued inside `prisma.$transaction` belongs to that
+ * transaction. The adapter keeps its connection in a public `client` field
+ * (@prisma/adapter-better-sqlite3 6.19); without it, callers fall back to Prisma's raw queries.
+ */
+import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import type BetterSqlite3 from "better-sqlite3";
+
+export class SqliteDirect {
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(private readonly client: BetterSqlite3.Database) {}
+
+  private prepare(sql: string): BetterSqlite3.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      // The adapter turns on safe integers for the connection; ids and counts fit a number.
+      statement = this.client.prepare(sql).safeIntegers(false);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  all<T>(sql: string, params: unknown[]): T[] {
+    return this.prepare(sql).all(...params) as T[];
+  }
+
+  run(sql: string, params: unknown[]): number {
+    return this.prepare(sql).run(...params).changes;
+  }
+}
+
+/** The adapter factory Prisma is given, remembering the connection it opens. */
+export class CapturingSqliteAdapter extends PrismaBetterSQLite3 {
+  direct: SqliteDirect | null = null;
+
+  override async connect(): ReturnType<PrismaBetterSQLite3["connect"]> {
+    const adapter = await super.connect();
+    const client = (adapter as unknown as { client?: BetterSqlite3.Database }).client;
+    if (client && typeof client.prepare === "function") this.direct = new SqliteDirect(client);
+    return adapter;
+  }
+}
