@@ -4,7 +4,8 @@
  * model call costs several times a raw statement (query planning in the client), so the hot
  * path is raw while the rarer domain changes (enrollment, registration) stay on Prisma models.
  *
- * See src/db/raw-sql.ts for how one statement serves both databases.
+ * See src/db/raw-sql.ts for how one statement serves both databases; on SQLite the statements
+ * run prepared, straight on the transaction's connection (src/db/sqlite-direct.ts).
  */
 import type { Database, DatabaseProvider, Tx } from "../db/database.js";
 import {
