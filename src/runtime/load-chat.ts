@@ -4,37 +4,7 @@
  * which costs several queries. The SQL is the same on SQLite and PostgreSQL but for placeholders.
  */
 import type { Database } from "../db/database.js";
-import { queryRows } from "../db/raw-sql.js";
-
-export type ChatRecord = {
-  identity: {
-    id: number;
-    chatId: string;
-    blockedAt: Date | null;
-    lastInboundAt: Date | null;
-    participantId: number | null;
-  };
-  participant: {
-    id: number;
-    name: string | null;
-    businessName: string | null;
-    sector: string | null;
-    regency: string | null;
-    phone: string | null;
-    nib: string | null;
-    gender: string | null;
-    language: string;
-    optedOutAt: Date | null;
-  } | null;
-  conversation: {
-    id: number;
-    flow: string;
-    node: string;
-    variables: unknown;
-    version: number;
-    expiresAt: Date;
-  } | null;
-};
+import { forProvider, queryRows } from "../db/raw-sql.js";
 
 type Row = {
   identityId: number;
@@ -59,17 +29,28 @@ type Row = {
   expiresAt: Date | null;
 };
 
-const query = (placeholder: (n: number) => string) => `
+export type ChatRecord = {
+  identity: { id: number } & Pick<Row, "chatId" | "blockedAt" | "lastInboundAt" | "participantId">;
+  participant:
+    | ({ id: number; language: string } & Pick<
+        Row,
+        "name" | "businessName" | "sector" | "regency" | "phone" | "nib" | "gender" | "optedOutAt"
+      >)
+    | null;
+  conversation: { id: number; flow: string; node: string; variables: unknown; version: number; expiresAt: Date } | null;
+};
+
+const query = `
   SELECT i.id AS "identityId", i."chatId", i."blockedAt", i."lastInboundAt", i."participantId",
          p.name, p."businessName", p.sector, p.regency, p.phone, p.nib, p.gender, p.language, p."optedOutAt",
          c.id AS "conversationId", c.flow, c.node, c.variables, c.version, c."expiresAt"
   FROM "ChannelIdentity" i
   LEFT JOIN "Participant" p ON p.id = i."participantId"
   LEFT JOIN "Conversation" c ON c."identityId" = i.id
-  WHERE i.channel = ${placeholder(1)} AND i."platformUserId" = ${placeholder(2)}`;
+  WHERE i.channel = $1 AND i."platformUserId" = $2`;
 
-const sqliteQuery = query(() => "?");
-const postgresQuery = query((n) => `$${n}`);
+const sqliteQuery = forProvider(query, "sqlite");
+const postgresQuery = forProvider(query, "postgresql");
 
 /** Null when this sender has never written on this channel. */
 export async function loadChat(database: Database, channel: string, senderId: string): Promise<ChatRecord | null> {

@@ -73,36 +73,22 @@ export class SessionViews {
     this.sql = prepareStatements(statements, database.provider);
   }
 
+  /** Every statement here takes an id and the present time. */
+  private rows<T>(sql: string, id: number, now: Date): Promise<T[]> {
+    return queryRows<T>(this.database, this.database.prisma, sql, [id, sqlTime(now, this.database.provider)], decode);
+  }
+
   async openSessions(programmeId: number, now: Date): Promise<SessionView[]> {
-    const rows = await queryRows<SessionRow>(
-      this.database,
-      this.database.prisma,
-      this.sql.openSessions,
-      [programmeId, sqlTime(now, this.database.provider)],
-      decode,
-    );
-    return rows.map(toView);
+    return (await this.rows<SessionRow>(this.sql.openSessions, programmeId, now)).map(toView);
   }
 
   async session(trainingSessionId: number, now: Date): Promise<SessionView | null> {
-    const rows = await queryRows<SessionRow>(
-      this.database,
-      this.database.prisma,
-      this.sql.session,
-      [trainingSessionId, sqlTime(now, this.database.provider)],
-      decode,
-    );
-    return rows[0] ? toView(rows[0]) : null;
+    const [row] = await this.rows<SessionRow>(this.sql.session, trainingSessionId, now);
+    return row ? toView(row) : null;
   }
 
   async enrollments(participantId: number, now: Date): Promise<EnrollmentView[]> {
-    const rows = await queryRows<EnrollmentRow>(
-      this.database,
-      this.database.prisma,
-      this.sql.enrollments,
-      [participantId, sqlTime(now, this.database.provider)],
-      decode,
-    );
+    const rows = await this.rows<EnrollmentRow>(this.sql.enrollments, participantId, now);
     return rows.map((r) => ({
       id: r.enrollmentId,
       status: r.enrollmentStatus === "waitlisted" ? "waitlisted" : "enrolled",
