@@ -102,11 +102,6 @@ export async function assertMigrated(database: Database): Promise<void> {
 /** The client inside an interactive transaction. */
 export type Tx = Prisma.TransactionClient;
 
-/** True for a unique-constraint violation (Prisma's P2002). */
-export function isUniqueViolation(err: unknown): boolean {
-  return typeof err === "object" && err !== null && (err as { code?: string }).code === "P2002";
-}
-
 /**
  * Locks a training session row until the transaction ends, so seat counts read after it are
  * stable. PostgreSQL needs the row lock; SQLite already runs one writing transaction at a time.

@@ -2,7 +2,7 @@
  * Dates and times as participants read them: "Kamis, 3 September 2026 pukul 09.00 WIB".
  */
 import { DateTime } from "luxon";
-import type { Language, LocalText } from "./types.js";
+import type { Language } from "./types.js";
 
 const zoneNames: Record<string, string> = {
   "Asia/Jakarta": "WIB",
@@ -45,9 +45,4 @@ export function formatShortDate(date: Date, timeZone: string, language: Language
   return DateTime.fromJSDate(date, { zone: timeZone })
     .setLocale(language === "id" ? "id" : "en-GB")
     .toFormat("ccc, d LLL yyyy");
-}
-
-/** Picks the participant's language from a bilingual text. */
-export function localize(text: LocalText, language: Language): string {
-  return text[language];
 }
