@@ -5,14 +5,15 @@
  */
 import type { Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { ChannelAdapter } from "./channels/channel.js";
+import type { ChannelAdapter, ChannelStatus } from "./channels/channel.js";
+import { recordDeliveryStatus } from "./channels/delivery-status.js";
 import { ChatSignals } from "./channels/webchat.js";
 import type { Database } from "./db/database.js";
 import { Engine } from "./engine/engine.js";
 import type { Language } from "./engine/types.js";
 import { ConversationTimeouts, createTimeoutWorker } from "./jobs/conversation-timeouts.js";
 import { OutboxQueue } from "./jobs/outbox-queue.js";
-import { createOutboxWorker, reconcileOutbox } from "./jobs/outbox-worker.js";
+import { createOutboxWorkers, reconcileOutbox, type Pacing } from "./jobs/outbox-worker.js";
 import type { Logger } from "./logger.js";
 import { InboundRuntime } from "./runtime/inbound-runtime.js";
 import { flowSet } from "../flows/index.js";
@@ -26,9 +27,14 @@ export type BotOptions = {
   channels: Record<string, ChannelAdapter>;
   conversationTtlHours: number;
   defaultLanguage: Language;
+  /** Start the channels that receive on their own (default true). */
+  receive?: boolean;
   /** Run the workers in this process (default true). */
   workers?: boolean;
-  outboxConcurrency?: number;
+  /** Pacing of each channel's outbox (default: fast, for the web chat and tests). */
+  pacing?: Record<string, Pacing>;
+  /** Local day for daily caps. */
+  timeZone?: string;
   now?: () => Date;
 };
 
@@ -38,6 +44,8 @@ export type Bot = {
   outbox: OutboxQueue;
   timeouts: ConversationTimeouts;
   signals: ChatSignals;
+  /** Connection state of each channel that reports one (Telegram, WhatsApp). */
+  channelStatus(): Record<string, ChannelStatus>;
   /** Re-enqueues outbox rows the queue lost; runs at start and every minute. */
   reconcile(): Promise<number>;
   close(): Promise<void>;
@@ -65,17 +73,20 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   });
   const workers: Worker[] = [];
   let timer: NodeJS.Timeout | undefined;
-  const reconcile = () => reconcileOutbox(database.prisma, outbox);
+  const reconcile = () => reconcileOutbox(database, outbox);
   if (options.workers !== false) {
     // One outbox worker per channel this process has an adapter for.
-    const outboxWorkers = Object.values(options.channels).map((channel) =>
-      createOutboxWorker({
+    const outboxWorkers = Object.values(options.channels).flatMap((channel) =>
+      createOutboxWorkers({
         connection: redis,
         prefix,
-        db: database.prisma,
+        database,
         channel,
+        queue: outbox,
         logger,
-        concurrency: options.outboxConcurrency ?? 16,
+        ...(options.pacing?.[channel.name] ? { pacing: options.pacing[channel.name] } : {}),
+        ...(options.timeZone ? { timeZone: options.timeZone } : {}),
+        ...(options.now ? { now: options.now } : {}),
         onSent: (name, chatId) => signals.notify(name, chatId),
       }),
     );
@@ -94,6 +105,21 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     );
     timer.unref();
   }
+  // Channels that receive on their own (Telegram polling, the WhatsApp client) start last,
+  // once everything their messages go through is ready.
+  const started: ChannelAdapter[] = [];
+  if (options.receive !== false) {
+    for (const channel of Object.values(options.channels)) {
+      if (!channel.start) continue;
+      await channel.start({
+        inbound: (message) => runtime.handle(message),
+        delivery: async (platformMessageId, status, error) => {
+          await recordDeliveryStatus(database.prisma, channel.name, platformMessageId, status, error);
+        },
+      });
+      started.push(channel);
+    }
+  }
   return {
     engine,
     runtime,
@@ -101,8 +127,13 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     timeouts,
     signals,
     reconcile,
+    channelStatus: () =>
+      Object.fromEntries(
+        Object.values(options.channels).flatMap((c) => (c.status ? [[c.name, c.status()] as const] : [])),
+      ),
     async close() {
       clearInterval(timer);
+      await settleWithin(Promise.all(started.map((c) => c.stop?.())), 5_000);
       // With Redis gone, closing would wait for it forever: give up after a few seconds.
       await settleWithin(Promise.all([...workers.map((w) => w.close()), outbox.close(), timeouts.close()]), 5_000);
     },

@@ -11,6 +11,7 @@ import { describeDatabaseUrl } from "./db/database.js";
 import { migrateDatabase, migrationStatus } from "./db/migrations.js";
 import { seedDatabase } from "./domain/seed-database.js";
 import { connectServices, openCheckedDatabase, StartupError } from "./app.js";
+import { fastPacing } from "./jobs/outbox-worker.js";
 import { createBot } from "./bot.js";
 import { createConsoleAdapter, runConsoleChat } from "./channels/console.js";
 import { createLogger } from "./logger.js";
@@ -57,7 +58,7 @@ const commands: Record<string, () => Promise<void>> = {
       channels: { console: createConsoleAdapter(process.stdout) },
       conversationTtlHours: config.conversationTtlHours,
       defaultLanguage: config.defaultLanguage,
-      outboxConcurrency: 1,
+      pacing: { console: { ...fastPacing, concurrency: { reply: 1, bulk: 1 } } },
     });
     try {
       await runConsoleChat({

@@ -1,21 +1,50 @@
 /**
- * What every channel adapter provides to the outbox worker, and what it reports back.
+ * What every channel adapter provides to the outbox worker and the bot, and what it reports
+ * back: inbound messages, delivery receipts and its connection state.
  */
 import type { OutgoingMessage } from "../engine/types.js";
+import type { InboundMessage } from "../runtime/inbound-message.js";
 
+/** `platformMessageId` is the id of the (last) platform message sent, unique per channel. */
 export type SendResult = { platformMessageId?: string };
 
-/** A send that failed; `permanent` ones are not retried, `retryAfterMs` slows the channel. */
+/**
+ * A send that failed. `permanent` ones are not retried; `retryAfterMs` (a platform's 429) slows
+ * the whole channel; `blocked` means the person blocked the bot, so their identity is marked
+ * and nothing more is sent to it until they write again.
+ */
 export class SendError extends Error {
   override name = "SendError";
   constructor(
     message: string,
     readonly permanent: boolean,
     readonly retryAfterMs?: number,
+    readonly blocked = false,
   ) {
     super(message);
   }
 }
+
+export type DeliveryStatus = "sent" | "delivered" | "read" | "failed";
+
+/** Connection state, shown on /healthz and (later) the dashboard. The QR code never leaves the process. */
+export type ChannelState = "disabled" | "connecting" | "waiting_for_qr" | "ready" | "disconnected";
+export type ChannelStatus = {
+  state: ChannelState;
+  since: Date;
+  /** Why it is not ready, in words an operator understands. */
+  detail?: string;
+  /** The WhatsApp pairing code while waiting for a scan. */
+  qr?: string;
+};
+
+/** What the bot gives an adapter that receives messages on its own (polling, a client's events). */
+export type ChannelHooks = {
+  /** Hands an inbound message to the runtime; resolves once it is committed. */
+  inbound(message: InboundMessage): Promise<unknown>;
+  /** A delivery receipt for a message sent earlier (WhatsApp acks). */
+  delivery(platformMessageId: string, status: DeliveryStatus, error?: string): Promise<void>;
+};
 
 export type ChannelAdapter = {
   /** "telegram", "whatsapp", "web" or "console". */
@@ -23,6 +52,11 @@ export type ChannelAdapter = {
   /** Shows choices as buttons (else as a numbered list in the text). */
   buttons: boolean;
   send(chatId: string, message: OutgoingMessage): Promise<SendResult>;
+  /** Starts receiving (long polling, a WhatsApp client); absent for channels fed over HTTP. */
+  start?(hooks: ChannelHooks): Promise<void>;
+  /** Stops receiving and closes connections. */
+  stop?(): Promise<void>;
+  status?(): ChannelStatus;
 };
 
 /** Choices as a numbered list under the text, for channels without buttons. */
@@ -30,4 +64,33 @@ export function renderNumbered(message: OutgoingMessage): string {
   if (!message.choices?.length) return message.text;
   const list = message.choices.map((c, i) => `${i + 1}. ${c.label}`).join("\n");
   return message.text ? `${message.text}\n\n${list}` : list;
+}
+
+/**
+ * Splits text longer than `max` characters into parts of at most `max`: at a paragraph break if
+ * there is one in the second half of the part, else at a line break, else after a sentence,
+ * else at a space, else anywhere (never inside a surrogate pair).
+ */
+export function splitText(text: string, max: number): string[] {
+  const parts: string[] = [];
+  let rest = text;
+  while (rest.length > max) {
+    const window = rest.slice(0, max + 1);
+    const floor = Math.floor(max / 2);
+    const at = (i: number, keep: number) => (i >= floor ? i + keep : -1);
+    let cut = at(window.lastIndexOf("\n\n"), 0);
+    if (cut < 0) cut = at(window.lastIndexOf("\n"), 0);
+    if (cut < 0) {
+      const sentence = Math.max(...[". ", "! ", "? ", "。"].map((p) => window.lastIndexOf(p)));
+      cut = at(sentence, 1);
+    }
+    if (cut < 0) cut = at(window.lastIndexOf(" "), 0);
+    if (cut < 0 || cut > max) cut = max;
+    const code = rest.charCodeAt(cut - 1);
+    if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
+    parts.push(rest.slice(0, cut).trimEnd());
+    rest = rest.slice(cut).replace(/^\s+/, "");
+  }
+  if (rest.length || !parts.length) parts.push(rest);
+  return parts;
 }

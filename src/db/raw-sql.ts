@@ -74,3 +74,30 @@ export async function executeStatement(
   const direct = database.direct();
   return direct ? direct.run(sql, params) : client.$executeRawUnsafe(sql, ...params);
 }
+
+type TransactionRunner = {
+  $transaction<R>(run: (tx: RawExecutor) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R>;
+};
+
+/**
+ * Runs changing statements together in one transaction of their own; returns the row counts.
+ * On SQLite a bare statement would join whatever transaction is open on the shared connection
+ * (and vanish if that one rolls back), so it runs synchronously when the connection is free and
+ * otherwise waits its turn through Prisma.
+ */
+export async function executeAtomically(
+  database: Database,
+  statements: [sql: string, params: unknown[]][],
+): Promise<number[]> {
+  const direct = database.direct();
+  if (direct) {
+    const counts = direct.transact(() => statements.map(([sql, params]) => direct.run(sql, params)));
+    if (counts) return counts;
+  }
+  const client = database.prisma as unknown as TransactionRunner;
+  return client.$transaction(async (tx) => {
+    const counts: number[] = [];
+    for (const [sql, params] of statements) counts.push(await executeStatement(database, tx, sql, params));
+    return counts;
+  });
+}

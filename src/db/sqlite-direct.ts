@@ -32,6 +32,16 @@ export class SqliteDirect {
   run(sql: string, params: unknown[]): number {
     return this.prepare(sql).run(...params).changes;
   }
+
+  /**
+   * Runs `work` in a transaction of its own, synchronously, so nothing else can slip in between.
+   * Returns undefined without running it while another transaction (a Prisma one, between its
+   * awaits) is open on the connection: a statement now would become part of that one.
+   */
+  transact<T>(work: () => T): T | undefined {
+    if (this.client.inTransaction) return undefined;
+    return this.client.transaction(work)();
+  }
 }
 
 /** The adapter factory Prisma is given, remembering the connection it opens. */

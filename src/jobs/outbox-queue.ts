@@ -1,16 +1,23 @@
 /**
- * The outbox queues: one BullMQ queue per channel ("outbox-telegram", "outbox-web", ...), so a
- * process works only the channels it has adapters for, and each channel can be paced on its
- * own. A job is a batch of outbox rows (one chat's messages of one turn, in order). The
- * database row is the truth; the job only says "send these now".
+ * The outbox queues. Each channel has two: "outbox-<channel>" for replies and notices, sent at
+ * once, and "outbox-<channel>-bulk" for reminders, motivation and broadcasts, paced to the
+ * channel's limits. Replies never wait behind bulk, and a process works only the channels it
+ * has adapters for. A job is a batch of outbox rows of one chat, in order. The database row is
+ * the truth; the job only says "send these now".
  */
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { OutboxBatch, OutboxSink } from "../runtime/inbound-runtime.js";
+import { priorities, type OutboxBatch, type OutboxSink } from "../runtime/inbound-runtime.js";
 
-export const outboxQueueName = (channel: string) => `outbox-${channel}`;
+export type OutboxLane = "reply" | "bulk";
 
-export type OutboxJob = { outboxIds: number[] };
+export const outboxQueueName = (channel: string, lane: OutboxLane = "reply") =>
+  lane === "bulk" ? `outbox-${channel}-bulk` : `outbox-${channel}`;
+
+/** Rows at bulk priority go to the paced queue. */
+export const laneOf = (priority: number): OutboxLane => (priority >= priorities.bulk ? "bulk" : "reply");
+
+export type OutboxJob = { outboxIds: number[]; chatId?: string };
 
 export class OutboxQueue implements OutboxSink {
   private readonly queues = new Map<string, Queue<OutboxJob>>();
@@ -21,14 +28,14 @@ export class OutboxQueue implements OutboxSink {
     private readonly onError: (queue: string, err: Error) => void = () => {},
   ) {}
 
-  /** The queue of a channel, made on first use. */
-  queue(channel: string): Queue<OutboxJob> {
-    let queue = this.queues.get(channel);
+  /** The queue of a channel's lane, made on first use. */
+  queue(channel: string, lane: OutboxLane = "reply"): Queue<OutboxJob> {
+    const name = outboxQueueName(channel, lane);
+    let queue = this.queues.get(name);
     if (!queue) {
-      const name = outboxQueueName(channel);
       queue = new Queue<OutboxJob>(name, { connection: this.connection, prefix: this.prefix });
       queue.on("error", (err: Error) => this.onError(name, err));
-      this.queues.set(channel, queue);
+      this.queues.set(name, queue);
     }
     return queue;
   }
@@ -39,17 +46,23 @@ export class OutboxQueue implements OutboxSink {
    */
   async enqueue(batch: OutboxBatch, jobId = `o${batch.ids[0]}`): Promise<void> {
     if (!batch.ids.length) return;
-    await this.queue(batch.channel).add(
-      "send",
-      { outboxIds: batch.ids },
-      {
-        jobId,
-        priority: batch.priority,
-        attempts: 8,
-        backoff: { type: "exponential", delay: 1000 },
-        removeOnComplete: { count: 1000 },
-        removeOnFail: { count: 5000 },
-      },
+    await this.queue(batch.channel, laneOf(batch.priority)).add("send", jobData(batch), jobOptions(batch, jobId));
+  }
+
+  /** Enqueues many batches with one round trip per queue. */
+  async enqueueMany(batches: OutboxBatch[]): Promise<void> {
+    const byQueue = new Map<Queue<OutboxJob>, OutboxBatch[]>();
+    for (const batch of batches) {
+      if (!batch.ids.length) continue;
+      const queue = this.queue(batch.channel, laneOf(batch.priority));
+      const list = byQueue.get(queue);
+      if (list) list.push(batch);
+      else byQueue.set(queue, [batch]);
+    }
+    await Promise.all(
+      [...byQueue].map(([queue, list]) =>
+        queue.addBulk(list.map((b) => ({ name: "send", data: jobData(b), opts: jobOptions(b, `o${b.ids[0]}`) }))),
+      ),
     );
   }
 
@@ -57,3 +70,14 @@ export class OutboxQueue implements OutboxSink {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }
 }
+
+const jobData = (batch: OutboxBatch): OutboxJob => ({ outboxIds: batch.ids, chatId: batch.chatId });
+
+const jobOptions = (batch: OutboxBatch, jobId: string) => ({
+  jobId,
+  priority: batch.priority,
+  attempts: 8,
+  backoff: { type: "exponential" as const, delay: 1000 },
+  removeOnComplete: { count: 1000 },
+  removeOnFail: { count: 5000 },
+});

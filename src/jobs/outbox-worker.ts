@@ -1,138 +1,300 @@
 /**
- * Sends outbox rows through their channel adapter and records the delivery status. Each row
- * is claimed first (pending -> sending, only if still pending), so a retried or duplicated job
+ * Sends outbox rows through their channel adapter and records what happened. Each row is
+ * claimed first (pending -> sending, only if still pending), so a retried or duplicated job
  * never sends a row twice unless a send crashed midway (at least once, DESIGN.md section 5).
+ *
+ * Pacing (DESIGN.md section 5): each channel has a reply lane, sent at once, and a bulk lane
+ * limited by BullMQ's rate limiter, optionally with random spacing (WhatsApp), a gap between
+ * two bulk messages to one chat and a daily cap. A platform's 429 closes the channel's gate for
+ * `retry_after` and rate-limits both lanes in Redis, so the job waits instead of failing.
  */
-import { Worker, type Job } from "bullmq";
+import { DelayedError, Worker, type Job, type Queue } from "bullmq";
 import type { Redis } from "ioredis";
+import { DateTime } from "luxon";
 import { SendError, type ChannelAdapter } from "../channels/channel.js";
-import type { Db } from "../db/database.js";
+import type { Database } from "../db/database.js";
+import { executeAtomically, prepareStatements, queryRows, sqlTime } from "../db/raw-sql.js";
 import type { OutgoingMessage } from "../engine/types.js";
 import type { Logger } from "../logger.js";
 import { KeyedSerial } from "../runtime/keyed-serial.js";
-import { outboxQueueName, type OutboxJob, type OutboxQueue } from "./outbox-queue.js";
+import { laneOf, outboxQueueName, type OutboxJob, type OutboxLane, type OutboxQueue } from "./outbox-queue.js";
+
+export type Pacing = {
+  /** Replies and notices: at most this many jobs a second (a burst allowance, not a pace). */
+  replyPerSecond: number;
+  bulk: {
+    /** At most `max` bulk jobs per `durationMs`. */
+    max: number;
+    durationMs: number;
+    /** Space bulk sends at random (half to one and a half times the mean gap) instead of evenly. */
+    jitter: boolean;
+    /** Least time between two bulk messages to one chat. */
+    chatGapMs: number;
+    /** Most bulk messages a day from this account (in `timeZone`), or null. */
+    dailyCap: number | null;
+  };
+  concurrency: { reply: number; bulk: number };
+};
+
+/** Defaults per channel; Telegram and WhatsApp take theirs from the configuration. */
+export const fastPacing: Pacing = {
+  replyPerSecond: 1000,
+  bulk: { max: 1000, durationMs: 1000, jitter: false, chatGapMs: 0, dailyCap: null },
+  concurrency: { reply: 16, bulk: 16 },
+};
 
 export type OutboxWorkerOptions = {
   connection: Redis;
   prefix: string;
-  db: Db;
+  database: Database;
   /** The channel this worker sends on. */
   channel: ChannelAdapter;
+  queue: OutboxQueue;
   logger: Logger;
-  concurrency?: number;
+  pacing?: Pacing;
+  timeZone?: string;
   /** Told after each successful send (the web chat wakes its long polls with it). */
   onSent?: (channel: string, chatId: string) => void;
+  now?: () => Date;
 };
 
-/**
- * Sends one outbox row. Throws for a failure worth retrying.
- *
- * Every write is its own (batch) transaction: on SQLite, Prisma's adapter shares one connection
- * and only transactions wait for each other, so a bare write could land inside a turn's open
- * transaction and vanish if that turn rolls back (a redelivered message), sending a row twice.
- */
-export async function sendOutboxItem(
-  db: Db,
-  adapter: ChannelAdapter,
-  outboxId: number,
-): Promise<"sent" | "skipped" | "failed"> {
-  const [claimed] = await db.$transaction([
-    db.outboxItem.updateMany({
-      where: { id: outboxId, status: "pending" },
-      data: { status: "sending", attempts: { increment: 1 } },
-    }),
-  ]);
-  if (claimed.count === 0) return "skipped";
-  const item = await db.outboxItem.findUnique({ where: { id: outboxId }, include: { message: true } });
-  if (!item) return "skipped";
-  const fail = async (reason: string) => {
-    await db.$transaction([
-      db.outboxItem.update({ where: { id: outboxId }, data: { status: "failed", lastError: reason } }),
-      db.message.update({ where: { id: item.messageId }, data: { status: "failed", error: reason } }),
-    ]);
-  };
-  if (item.channel !== adapter.name) {
-    await fail(`outbox row for channel ${item.channel} reached the ${adapter.name} worker`);
-    return "failed";
+/** A transient failure that keeps coming back ends as failed after this many attempts. */
+export const maxSendAttempts = 10;
+
+const sql = {
+  due: `SELECT o.id, o.attempts, o."messageId", m."identityId", m.text, m.choices, m."requestPhone", i."blockedAt"
+        FROM "OutboxItem" o
+        JOIN "Message" m ON m.id = o."messageId"
+        LEFT JOIN "ChannelIdentity" i ON i.id = m."identityId"
+        WHERE o.channel = $1 AND o."chatId" = $2 AND o.status = 'pending' AND o.id <= $3
+        ORDER BY o.id`,
+  chatOf: `SELECT "chatId" FROM "OutboxItem" WHERE id = $1`,
+  claim: `UPDATE "OutboxItem" SET status = 'sending', attempts = attempts + 1, "updatedAt" = $1::timestamp(3)
+          WHERE id = $2 AND status = 'pending'`,
+  itemSent: `UPDATE "OutboxItem" SET status = 'sent', "sentAt" = $1::timestamp(3), "lastError" = NULL, "updatedAt" = $2::timestamp(3)
+             WHERE id = $3`,
+  messageSent: `UPDATE "Message" SET status = 'sent', error = NULL, "platformMessageId" = COALESCE($1::text, "platformMessageId"),
+                "updatedAt" = $2::timestamp(3) WHERE id = $3`,
+  itemFailed: `UPDATE "OutboxItem" SET status = 'failed', "lastError" = $1::text, "updatedAt" = $2::timestamp(3) WHERE id = $3`,
+  messageFailed: `UPDATE "Message" SET status = 'failed', error = $1::text, "updatedAt" = $2::timestamp(3) WHERE id = $3`,
+  itemRetry: `UPDATE "OutboxItem" SET status = 'pending', "lastError" = $1::text, "updatedAt" = $2::timestamp(3) WHERE id = $3`,
+  itemUnclaim: `UPDATE "OutboxItem" SET status = 'pending', attempts = attempts - 1, "updatedAt" = $1::timestamp(3) WHERE id = $2`,
+  blocked: `UPDATE "ChannelIdentity" SET "blockedAt" = $1::timestamp(3), "updatedAt" = $2::timestamp(3) WHERE id = $3`,
+} as const;
+
+type DueRow = {
+  id: number;
+  attempts: number;
+  messageId: number;
+  identityId: number | null;
+  text: string | null;
+  choices: { id: string; label: string }[] | null;
+  requestPhone: boolean | number;
+  blockedAt: Date | null;
+};
+
+/** Holds back every send of a channel in this process until a platform's retry_after has passed. */
+class ChannelGate {
+  private openAt = 0;
+  close(ms: number): void {
+    this.openAt = Math.max(this.openAt, Date.now() + ms);
   }
-  const message: OutgoingMessage = {
-    text: item.message.text ?? "",
-    ...(item.message.choices ? { choices: item.message.choices as OutgoingMessage["choices"] } : {}),
-    ...(item.message.requestPhone ? { requestPhone: true } : {}),
-  };
-  try {
-    const result = await adapter.send(item.chatId, message);
-    await db.$transaction([
-      db.outboxItem.update({ where: { id: outboxId }, data: { status: "sent", sentAt: new Date(), lastError: null } }),
-      db.message.update({
-        where: { id: item.messageId },
-        data: {
-          status: "sent",
-          error: null,
-          ...(result.platformMessageId ? { platformMessageId: result.platformMessageId } : {}),
-        },
-      }),
-    ]);
-    return "sent";
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    if (err instanceof SendError && err.permanent) {
-      await fail(reason);
-      return "failed";
-    }
-    // Back to pending, so the retried job can claim it again.
-    await db.$transaction([
-      db.outboxItem.update({ where: { id: outboxId }, data: { status: "pending", lastError: reason } }),
-    ]);
-    throw err;
+  /** Milliseconds until sends may go again (0: open). */
+  remaining(): number {
+    return Math.max(0, this.openAt - Date.now());
   }
 }
 
-export function createOutboxWorker(options: OutboxWorkerOptions): Worker<OutboxJob> {
-  const { db, channel, logger } = options;
+/** The channel must wait: the job goes back to waiting without using up an attempt. */
+class ChannelPaused extends Error {
+  constructor(
+    readonly ms: number,
+    /** Only this lane (the daily cap holds bulk, not replies); else the whole channel. */
+    readonly lane?: OutboxLane,
+  ) {
+    super(`channel paused for ${ms} ms`);
+  }
+}
+
+/**
+ * The reply and bulk workers of one channel, sharing per-chat ordering and the 429 gate.
+ */
+export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<OutboxJob>[] {
+  const { database, channel, logger } = options;
+  const pacing = options.pacing ?? fastPacing;
+  const now = options.now ?? (() => new Date());
+  const redis = options.connection;
+  const s = prepareStatements(sql, database.provider);
+  const t = (d: Date) => sqlTime(d, database.provider);
   // One chat's messages go out one at a time, in order, even when several jobs of that chat
   // run at once (a turn's batch may be picked up while the previous turn's is still sending).
   const serial = new KeyedSerial();
-  return new Worker<OutboxJob>(
-    outboxQueueName(channel.name),
-    async (job: Job<OutboxJob>) => {
-      const first = await db.outboxItem.findUnique({
-        where: { id: job.data.outboxIds[0] },
-        select: { channel: true, chatId: true },
-      });
-      if (!first) return;
-      const last = Math.max(...job.data.outboxIds);
-      await serial.run(`${first.channel}:${first.chatId}`, async () => {
-        // Everything still waiting for this chat up to this batch, oldest first: an earlier
-        // turn's messages never arrive after a later one's.
-        const due = await db.outboxItem.findMany({
-          where: { channel: first.channel, chatId: first.chatId, status: "pending", id: { lte: last } },
-          orderBy: { id: "asc" },
-          select: { id: true },
-        });
-        let sent = false;
-        for (const { id } of due) {
-          const outcome = await sendOutboxItem(db, channel, id);
-          if (outcome === "sent") sent = true;
-          else if (outcome === "failed") logger.warn({ outboxId: id }, "outbox item failed permanently");
+  const gate = new ChannelGate();
+  const lanes: OutboxLane[] = ["reply", "bulk"];
+  const queues = Object.fromEntries(lanes.map((l) => [l, options.queue.queue(channel.name, l)])) as Record<
+    OutboxLane,
+    Queue<OutboxJob>
+  >;
+  const key = (...parts: string[]) => `${options.prefix}:pace:${channel.name}:${parts.join(":")}`;
+
+  /** Slows both lanes of the channel, here and in every other process working them. */
+  const pause = async (ms: number) => {
+    gate.close(ms);
+    await Promise.all(lanes.map((l) => queues[l].rateLimit(ms)));
+  };
+
+  /** Sends one row; returns whether it went out. Throws ChannelPaused or the transient error. */
+  const sendRow = async (row: DueRow, chatId: string): Promise<boolean> => {
+    const at = now();
+    const fail = async (reason: string) => {
+      await executeAtomically(database, [
+        [s.itemFailed, [reason, t(at), row.id]],
+        [s.messageFailed, [reason, t(at), row.messageId]],
+      ]);
+      logger.warn({ channel: channel.name, outboxId: row.id, reason }, "outbox item failed");
+    };
+    if (row.blockedAt) {
+      await executeAtomically(database, [[s.claim, [t(at), row.id]]]);
+      await fail("not sent: the person has blocked the bot");
+      return false;
+    }
+    const wait = gate.remaining();
+    if (wait > 0) throw new ChannelPaused(wait);
+    const [claimed] = await executeAtomically(database, [[s.claim, [t(at), row.id]]]);
+    if (!claimed) return false;
+    const message: OutgoingMessage = {
+      text: row.text ?? "",
+      ...(row.choices ? { choices: row.choices } : {}),
+      ...(row.requestPhone ? { requestPhone: true } : {}),
+    };
+    try {
+      const result = await channel.send(chatId, message);
+      const done = now();
+      await executeAtomically(database, [
+        [s.itemSent, [t(done), t(done), row.id]],
+        [s.messageSent, [result.platformMessageId ?? null, t(done), row.messageId]],
+      ]);
+      return true;
+    } catch (err) {
+      const reason = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
+      if (err instanceof SendError && err.retryAfterMs !== undefined && !err.permanent) {
+        // A 429: not this row's fault, so the attempt does not count.
+        await executeAtomically(database, [[s.itemUnclaim, [t(now()), row.id]]]);
+        logger.warn({ channel: channel.name, retryAfterMs: err.retryAfterMs }, "channel asked to slow down");
+        throw new ChannelPaused(err.retryAfterMs);
+      }
+      if (err instanceof SendError && err.blocked) {
+        await fail(reason);
+        if (row.identityId !== null)
+          await executeAtomically(database, [[s.blocked, [t(now()), t(now()), row.identityId]]]);
+        return false;
+      }
+      if ((err instanceof SendError && err.permanent) || row.attempts + 1 >= maxSendAttempts) {
+        await fail(
+          err instanceof SendError && err.permanent ? reason : `gave up after ${maxSendAttempts} attempts: ${reason}`,
+        );
+        return false;
+      }
+      // Back to pending, so the retried job can claim it again.
+      await executeAtomically(database, [[s.itemRetry, [reason, t(now()), row.id]]]);
+      throw err;
+    }
+  };
+
+  /** Sends everything still waiting for the chat up to this batch, oldest first. */
+  const drain = async (chatId: string, last: number): Promise<number> => {
+    const due = await queryRows<DueRow>(database, database.prisma, s.due, [channel.name, chatId, last], {
+      dates: ["blockedAt"],
+      json: ["choices"],
+    });
+    let sent = 0;
+    for (const row of due) if (await sendRow(row, chatId)) sent++;
+    if (sent) options.onSent?.(channel.name, chatId);
+    return sent;
+  };
+
+  /** Bulk only: the daily cap, counted in Redis per local day; false when today's is used up. */
+  const withinDailyCap = async (count: number): Promise<boolean> => {
+    const cap = pacing.bulk.dailyCap;
+    if (cap === null) return true;
+    const today = DateTime.fromJSDate(now(), { zone: options.timeZone ?? "Asia/Jakarta" });
+    const counter = key("day", today.toISODate()!);
+    const used = await redis.incrby(counter, count);
+    if (used === count) await redis.expire(counter, 2 * 86_400);
+    if (used <= cap) return true;
+    await redis.decrby(counter, count);
+    return false;
+  };
+
+  const process = (lane: OutboxLane) => async (job: Job<OutboxJob>, token?: string) => {
+    const ids = job.data.outboxIds;
+    if (!ids.length) return;
+    const chatId =
+      job.data.chatId ??
+      (await queryRows<{ chatId: string }>(database, database.prisma, s.chatOf, [ids[0]]))[0]?.chatId;
+    if (chatId === undefined) return;
+    try {
+      const wait = gate.remaining();
+      if (wait > 0) throw new ChannelPaused(wait);
+      if (lane === "bulk" && pacing.bulk.chatGapMs > 0) {
+        // At most one bulk message per gap to one chat, across processes.
+        const gapKey = key("chat", chatId);
+        const free = await redis.set(gapKey, "1", "PX", pacing.bulk.chatGapMs, "NX");
+        if (free === null) {
+          const ttl = Math.max(1, await redis.pttl(gapKey));
+          await job.moveToDelayed(Date.now() + ttl, token);
+          throw new DelayedError();
         }
-        if (sent) options.onSent?.(first.channel, first.chatId);
-      });
-    },
-    { connection: options.connection, prefix: options.prefix, concurrency: options.concurrency ?? 16 },
+      }
+      if (lane === "bulk" && !(await withinDailyCap(ids.length))) {
+        const tomorrow = DateTime.fromJSDate(now(), { zone: options.timeZone ?? "Asia/Jakarta" })
+          .plus({ days: 1 })
+          .startOf("day");
+        logger.warn({ channel: channel.name, cap: pacing.bulk.dailyCap }, "daily cap of bulk messages reached");
+        throw new ChannelPaused(Math.max(1000, tomorrow.toMillis() - now().getTime()), "bulk");
+      }
+      await serial.run(chatId, () => drain(chatId, Math.max(...ids)));
+      if (lane === "bulk" && pacing.bulk.jitter) {
+        const mean = pacing.bulk.durationMs / pacing.bulk.max;
+        await queues.bulk.rateLimit(Math.round(mean * (0.5 + Math.random())));
+      }
+    } catch (err) {
+      if (!(err instanceof ChannelPaused)) throw err;
+      if (err.lane === "bulk") await queues.bulk.rateLimit(err.ms);
+      else await pause(err.ms);
+      throw Worker.RateLimitError();
+    }
+  };
+
+  const bulkLimiter = pacing.bulk.jitter
+    ? { max: 1, duration: Math.max(1, Math.round((pacing.bulk.durationMs / pacing.bulk.max) * 0.5)) }
+    : { max: pacing.bulk.max, duration: pacing.bulk.durationMs };
+  return lanes.map(
+    (lane) =>
+      new Worker<OutboxJob>(outboxQueueName(channel.name, lane), process(lane), {
+        connection: options.connection,
+        prefix: options.prefix,
+        concurrency: lane === "bulk" ? pacing.concurrency.bulk : pacing.concurrency.reply,
+        limiter: lane === "bulk" ? bulkLimiter : { max: pacing.replyPerSecond, duration: 1000 },
+      }),
   );
 }
 
+const liveStates = new Set(["active", "waiting", "waiting-children", "delayed", "prioritized", "wait", "paused"]);
+
 /**
- * Re-enqueues rows the queue may have lost (Redis restarted, enqueue failed after commit):
- * pending rows older than `olderThanMs`, and rows stuck in "sending" for `stuckMs`.
+ * Re-enqueues rows the queue lost (Redis lost its data, an enqueue failed after the commit, a
+ * job gave up after its retries): pending rows older than `olderThanMs` with no job waiting for
+ * them, and rows stuck in "sending" for `stuckMs` (a process died mid-send). A row that is only
+ * waiting its turn in a paced queue keeps its job and is left alone.
  */
 export async function reconcileOutbox(
-  db: Db,
+  database: Database,
   queue: OutboxQueue,
   olderThanMs = 10_000,
   stuckMs = 300_000,
 ): Promise<number> {
+  const db = database.prisma;
   const now = Date.now();
   await db.$transaction([
     db.outboxItem.updateMany({
@@ -143,10 +305,30 @@ export async function reconcileOutbox(
   const rows = await db.outboxItem.findMany({
     where: { status: "pending", createdAt: { lt: new Date(now - olderThanMs) } },
     orderBy: { id: "asc" },
-    select: { id: true, priority: true, channel: true },
-    take: 5000,
+    select: { id: true, priority: true, channel: true, chatId: true },
+    take: 20_000,
   });
-  for (const row of rows)
-    await queue.enqueue({ channel: row.channel, ids: [row.id], priority: row.priority }, `r${row.id}-${now}`);
-  return rows.length;
+  let enqueued = 0;
+  for (let i = 0; i < rows.length; i += 500) {
+    const chunk = rows.slice(i, i + 500);
+    const lost = await Promise.all(
+      chunk.map(async (row) => {
+        const q = queue.queue(row.channel, laneOf(row.priority));
+        const states = await Promise.all([q.getJobState(`o${row.id}`), q.getJobState(`r${row.id}`)]);
+        if (states.some((state) => liveStates.has(state))) return null;
+        // A finished job of the same id would make the new one a no-op.
+        if (states[1] !== "unknown") await q.remove(`r${row.id}`).catch(() => 0);
+        return row;
+      }),
+    );
+    for (const row of lost) {
+      if (!row) continue;
+      await queue.enqueue(
+        { channel: row.channel, chatId: row.chatId, ids: [row.id], priority: row.priority },
+        `r${row.id}`,
+      );
+      enqueued++;
+    }
+  }
+  return enqueued;
 }

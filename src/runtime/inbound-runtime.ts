@@ -26,7 +26,7 @@ import { loadChat } from "./load-chat.js";
 import { TurnWrites } from "./turn-writes.js";
 
 /** Where outbox rows go once committed; the BullMQ queue in production. */
-export type OutboxBatch = { channel: string; ids: number[]; priority: number };
+export type OutboxBatch = { channel: string; chatId: string; ids: number[]; priority: number };
 export type OutboxSink = { enqueue(batch: OutboxBatch): Promise<void> };
 
 /** Schedules a wait timeout: resume the conversation at `version` after `minutes`. */
@@ -279,7 +279,7 @@ export class InboundRuntime {
     const batches = new Map<string, OutboxBatch>();
     for (const [i, o] of outgoing.entries()) {
       const key = `${o.channel}:${o.chatId}`;
-      const batch = batches.get(key) ?? { channel: o.channel, ids: [], priority: priorityOf(o) };
+      const batch = batches.get(key) ?? { channel: o.channel, chatId: o.chatId, ids: [], priority: priorityOf(o) };
       batch.ids.push(ids[i]!);
       batches.set(key, batch);
     }

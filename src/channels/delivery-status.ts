@@ -1,0 +1,32 @@
+/**
+ * Delivery receipts (WhatsApp acks): a sent message becomes delivered, then read. A receipt
+ * only moves the status forward, since receipts may arrive late or out of order.
+ */
+import type { Db } from "../db/database.js";
+import type { DeliveryStatus } from "./channel.js";
+
+const rank: Record<DeliveryStatus, number> = { failed: 0, sent: 1, delivered: 2, read: 3 };
+const earlier: Record<DeliveryStatus, ("queued" | "sent" | "delivered")[]> = {
+  failed: ["queued", "sent"],
+  sent: ["queued"],
+  delivered: ["queued", "sent"],
+  read: ["queued", "sent", "delivered"],
+};
+
+/** Records a receipt for the outbound message with this platform id; returns whether it changed anything. */
+export async function recordDeliveryStatus(
+  db: Db,
+  channel: string,
+  platformMessageId: string,
+  status: DeliveryStatus,
+  error?: string,
+): Promise<boolean> {
+  if (!(status in rank)) return false;
+  const [result] = await db.$transaction([
+    db.message.updateMany({
+      where: { channel, platformMessageId, direction: "outbound", status: { in: earlier[status] } },
+      data: { status, ...(status === "failed" ? { error: error ?? "the platform reported a failure" } : {}) },
+    }),
+  ]);
+  return result.count > 0;
+}
