@@ -11,7 +11,11 @@ import type { Logger } from "./logger.js";
 import { assertRedisReachable, createRedis, RedisUnreachableError } from "./redis.js";
 import { buildServer } from "./admin/server.js";
 import { createBot, type Bot } from "./bot.js";
+import type { ChannelAdapter } from "./channels/channel.js";
+import { createTelegramAdapter, type TelegramAdapter } from "./channels/telegram.js";
 import { createWebChatAdapter, registerWebChat } from "./channels/webchat.js";
+import { createWhatsAppAdapter, createWhatsAppClient } from "./channels/whatsapp.js";
+import { telegramPacing, whatsappPacing, type Pacing } from "./jobs/pacing.js";
 
 export class StartupError extends Error {
   override name = "StartupError";
@@ -65,17 +69,46 @@ export async function connectServices(config: Config, logger: Logger): Promise<{
 export async function startApp(config: Config, logger: Logger): Promise<App> {
   // Serve only once the queue connection is up, so /healthz is truthful from the first request.
   const { database, redis } = await connectServices(config, logger);
+  const channels: Record<string, ChannelAdapter> = { web: createWebChatAdapter() };
+  const pacing: Record<string, Pacing> = {};
+  let telegram: TelegramAdapter | null = null;
+  if (config.telegram) {
+    telegram = createTelegramAdapter({
+      token: config.telegram.token,
+      apiRoot: config.telegram.apiRoot,
+      ...(config.telegram.publicUrl ? { publicUrl: config.telegram.publicUrl } : {}),
+      ...(config.telegram.webhookSecret ? { webhookSecret: config.telegram.webhookSecret } : {}),
+      redis,
+      prefix: config.redis.prefix,
+      logger,
+    });
+    channels.telegram = telegram;
+    pacing.telegram = telegramPacing(config.telegram);
+  }
+  if (config.whatsapp.enabled) {
+    const { sessionDir, chromiumPath } = config.whatsapp;
+    channels.whatsapp = createWhatsAppAdapter({
+      createClient: () => createWhatsAppClient({ sessionDir, chromiumPath }),
+      logger,
+    });
+    pacing.whatsapp = whatsappPacing(config.whatsapp);
+  }
   const bot = await createBot({
     database,
     redis,
     queuePrefix: config.redis.prefix,
     logger,
-    channels: { web: createWebChatAdapter() },
+    channels,
+    pacing,
+    timeZone: config.defaultTimeZone,
     conversationTtlHours: config.conversationTtlHours,
     defaultLanguage: config.defaultLanguage,
+    // Telegram and WhatsApp start once the server listens (a webhook needs the route up).
+    receive: false,
   });
-  const server = await buildServer({ database, redis, logger });
+  const server = await buildServer({ database, redis, logger, channelStatus: () => bot.channelStatus() });
   registerWebChat(server, { runtime: bot.runtime, db: database.prisma, signals: bot.signals });
+  if (config.telegram?.publicUrl && telegram) telegram.registerWebhook(server);
   let url: string;
   try {
     url = await server.listen({ host: config.http.host, port: config.http.port });
@@ -88,7 +121,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       throw new StartupError(`Port ${config.http.port} is already in use. Stop the other program or set PORT.`);
     throw err;
   }
-  logger.info({ url, database: database.provider }, "Sapa IKM started");
+  await bot.startChannels();
+  logger.info({ url, database: database.provider, channels: Object.keys(channels) }, "Sapa IKM started");
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

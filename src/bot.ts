@@ -13,7 +13,8 @@ import { Engine } from "./engine/engine.js";
 import type { Language } from "./engine/types.js";
 import { ConversationTimeouts, createTimeoutWorker } from "./jobs/conversation-timeouts.js";
 import { OutboxQueue } from "./jobs/outbox-queue.js";
-import { createOutboxWorkers, reconcileOutbox, type Pacing } from "./jobs/outbox-worker.js";
+import { createOutboxWorkers, reconcileOutbox } from "./jobs/outbox-worker.js";
+import type { Pacing } from "./jobs/pacing.js";
 import type { Logger } from "./logger.js";
 import { InboundRuntime } from "./runtime/inbound-runtime.js";
 import { flowSet } from "../flows/index.js";
@@ -27,7 +28,7 @@ export type BotOptions = {
   channels: Record<string, ChannelAdapter>;
   conversationTtlHours: number;
   defaultLanguage: Language;
-  /** Start the channels that receive on their own (default true). */
+  /** Start the channels that receive on their own at once (default true). */
   receive?: boolean;
   /** Run the workers in this process (default true). */
   workers?: boolean;
@@ -44,6 +45,8 @@ export type Bot = {
   outbox: OutboxQueue;
   timeouts: ConversationTimeouts;
   signals: ChatSignals;
+  /** Starts the channels that receive on their own (done by createBot unless `receive` is false). */
+  startChannels(): Promise<void>;
   /** Connection state of each channel that reports one (Telegram, WhatsApp). */
   channelStatus(): Record<string, ChannelStatus>;
   /** Re-enqueues outbox rows the queue lost; runs at start and every minute. */
@@ -108,9 +111,9 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   // Channels that receive on their own (Telegram polling, the WhatsApp client) start last,
   // once everything their messages go through is ready.
   const started: ChannelAdapter[] = [];
-  if (options.receive !== false) {
+  const startChannels = async () => {
     for (const channel of Object.values(options.channels)) {
-      if (!channel.start) continue;
+      if (!channel.start || started.includes(channel)) continue;
       await channel.start({
         inbound: (message) => runtime.handle(message),
         delivery: async (platformMessageId, status, error) => {
@@ -119,7 +122,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       });
       started.push(channel);
     }
-  }
+  };
+  if (options.receive !== false) await startChannels();
   return {
     engine,
     runtime,
@@ -127,6 +131,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     timeouts,
     signals,
     reconcile,
+    startChannels,
     channelStatus: () =>
       Object.fromEntries(
         Object.values(options.channels).flatMap((c) => (c.status ? [[c.name, c.status()] as const] : [])),

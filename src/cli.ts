@@ -11,7 +11,7 @@ import { describeDatabaseUrl } from "./db/database.js";
 import { migrateDatabase, migrationStatus } from "./db/migrations.js";
 import { seedDatabase } from "./domain/seed-database.js";
 import { connectServices, openCheckedDatabase, StartupError } from "./app.js";
-import { fastPacing } from "./jobs/outbox-worker.js";
+import { fastPacing } from "./jobs/pacing.js";
 import { createBot } from "./bot.js";
 import { createConsoleAdapter, runConsoleChat } from "./channels/console.js";
 import { createLogger } from "./logger.js";

@@ -43,6 +43,14 @@ const timeZone = z
   .trim()
   .refine((v) => IANAZone.isValidZone(v), "an IANA time zone such as Asia/Jakarta, Asia/Makassar or Asia/Jayapura");
 
+const httpUrl = z
+  .string()
+  .trim()
+  .refine(
+    (v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol),
+    "an http(s) address such as https://bot.example.go.id",
+  );
+
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"], "development, production or test").default("development"),
   DATABASE_URL: databaseUrl.default("file:data/sapa.db"),
@@ -64,6 +72,29 @@ const schema = z.object({
     .default("info"),
   LOG_PRETTY: boolean.default(false),
   CONVERSATION_TTL_HOURS: integer(1, 24 * 30).default(24),
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .trim()
+    .regex(/^\d+:[A-Za-z0-9_-]{5,}$/, "the token BotFather gave, such as 123456789:AAH...")
+    .optional(),
+  TELEGRAM_API_ROOT: httpUrl.default("https://api.telegram.org"),
+  PUBLIC_URL: httpUrl.optional(),
+  TELEGRAM_WEBHOOK_SECRET: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{16,256}$/, "16 to 256 letters, digits, - or _")
+    .optional(),
+  TELEGRAM_BULK_PER_SECOND: integer(1, 1000).default(25),
+  TELEGRAM_CHAT_GAP_MS: integer(0, 60_000).default(1000),
+  WHATSAPP_ENABLED: boolean.default(false),
+  WHATSAPP_SESSION_DIR: z.string().trim().min(1, "a folder such as data/whatsapp").default("data/whatsapp"),
+  CHROMIUM_PATH: z
+    .string()
+    .trim()
+    .min(1, "the path of Chromium, such as /usr/bin/chromium")
+    .default("/usr/bin/chromium"),
+  WHATSAPP_BULK_PER_MINUTE: integer(1, 60).default(6),
+  WHATSAPP_DAILY_CAP: integer(1, 100_000).default(200),
 });
 
 export type Config = {
@@ -75,6 +106,22 @@ export type Config = {
   defaultLanguage: "id" | "en";
   log: { level: string; pretty: boolean };
   conversationTtlHours: number;
+  /** Null when TELEGRAM_BOT_TOKEN is not set. */
+  telegram: {
+    token: string;
+    apiRoot: string;
+    publicUrl: string | null;
+    webhookSecret: string | null;
+    bulkPerSecond: number;
+    chatGapMs: number;
+  } | null;
+  whatsapp: {
+    enabled: boolean;
+    sessionDir: string;
+    chromiumPath: string;
+    bulkPerMinute: number;
+    dailyCap: number;
+  };
 };
 
 /** A configuration value that is wrong; `message` is the one line shown to the operator. */
@@ -115,6 +162,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultLanguage: c.DEFAULT_LANGUAGE,
     log: { level: c.LOG_LEVEL, pretty: c.LOG_PRETTY },
     conversationTtlHours: c.CONVERSATION_TTL_HOURS,
+    telegram: c.TELEGRAM_BOT_TOKEN
+      ? {
+          token: c.TELEGRAM_BOT_TOKEN,
+          apiRoot: c.TELEGRAM_API_ROOT,
+          publicUrl: c.PUBLIC_URL ?? null,
+          webhookSecret: c.TELEGRAM_WEBHOOK_SECRET ?? null,
+          bulkPerSecond: c.TELEGRAM_BULK_PER_SECOND,
+          chatGapMs: c.TELEGRAM_CHAT_GAP_MS,
+        }
+      : null,
+    whatsapp: {
+      enabled: c.WHATSAPP_ENABLED,
+      sessionDir: path.resolve(c.WHATSAPP_SESSION_DIR),
+      chromiumPath: c.CHROMIUM_PATH,
+      bulkPerMinute: c.WHATSAPP_BULK_PER_MINUTE,
+      dailyCap: c.WHATSAPP_DAILY_CAP,
+    },
   };
 }
 

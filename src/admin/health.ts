@@ -5,8 +5,14 @@ import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Database } from "../db/database.js";
 import { pingRedis } from "../redis.js";
+import type { ChannelStatus } from "../channels/channel.js";
 
-export type HealthDeps = { database: Database; redis: Redis };
+export type HealthDeps = {
+  database: Database;
+  redis: Redis;
+  /** Telegram and WhatsApp connection states, shown but not counted as failures (a QR scan may be pending). */
+  channelStatus?: () => Record<string, ChannelStatus>;
+};
 
 type Check = { status: "ok" } | { status: "error"; error: string };
 
@@ -39,6 +45,12 @@ export function registerHealth(app: FastifyInstance, deps: HealthDeps): void {
       .filter(([, c]) => c.status !== "ok")
       .map(([name]) => name);
     reply.code(failing.length ? 503 : 200).header("cache-control", "no-store");
-    return { status: failing.length ? "error" : "ok", failing, checks };
+    const channels = Object.fromEntries(
+      Object.entries(deps.channelStatus?.() ?? {}).map(([name, c]) => [
+        name,
+        { state: c.state, since: c.since.toISOString(), ...(c.detail ? { detail: c.detail } : {}) },
+      ]),
+    );
+    return { status: failing.length ? "error" : "ok", failing, checks, channels };
   });
 }

@@ -17,31 +17,8 @@ import { executeAtomically, prepareStatements, queryRows, sqlTime } from "../db/
 import type { OutgoingMessage } from "../engine/types.js";
 import type { Logger } from "../logger.js";
 import { KeyedSerial } from "../runtime/keyed-serial.js";
+import { fastPacing, type Pacing } from "./pacing.js";
 import { laneOf, outboxQueueName, type OutboxJob, type OutboxLane, type OutboxQueue } from "./outbox-queue.js";
-
-export type Pacing = {
-  /** Replies and notices: at most this many jobs a second (a burst allowance, not a pace). */
-  replyPerSecond: number;
-  bulk: {
-    /** At most `max` bulk jobs per `durationMs`. */
-    max: number;
-    durationMs: number;
-    /** Space bulk sends at random (half to one and a half times the mean gap) instead of evenly. */
-    jitter: boolean;
-    /** Least time between two bulk messages to one chat. */
-    chatGapMs: number;
-    /** Most bulk messages a day from this account (in `timeZone`), or null. */
-    dailyCap: number | null;
-  };
-  concurrency: { reply: number; bulk: number };
-};
-
-/** Defaults per channel; Telegram and WhatsApp take theirs from the configuration. */
-export const fastPacing: Pacing = {
-  replyPerSecond: 1000,
-  bulk: { max: 1000, durationMs: 1000, jitter: false, chatGapMs: 0, dailyCap: null },
-  concurrency: { reply: 16, bulk: 16 },
-};
 
 export type OutboxWorkerOptions = {
   connection: Redis;
@@ -143,8 +120,8 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
     await Promise.all(lanes.map((l) => queues[l].rateLimit(ms)));
   };
 
-  /** Sends one row; returns whether it went out. Throws ChannelPaused or the transient error. */
-  const sendRow = async (row: DueRow, chatId: string): Promise<boolean> => {
+  /** Sends one row and says what became of it. Throws ChannelPaused or the transient error. */
+  const sendRow = async (row: DueRow, chatId: string): Promise<"sent" | "not sent" | "blocked"> => {
     const at = now();
     const fail = async (reason: string) => {
       await executeAtomically(database, [
@@ -156,12 +133,12 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
     if (row.blockedAt) {
       await executeAtomically(database, [[s.claim, [t(at), row.id]]]);
       await fail("not sent: the person has blocked the bot");
-      return false;
+      return "blocked";
     }
     const wait = gate.remaining();
     if (wait > 0) throw new ChannelPaused(wait);
     const [claimed] = await executeAtomically(database, [[s.claim, [t(at), row.id]]]);
-    if (!claimed) return false;
+    if (!claimed) return "not sent";
     const message: OutgoingMessage = {
       text: row.text ?? "",
       ...(row.choices ? { choices: row.choices } : {}),
@@ -174,7 +151,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
         [s.itemSent, [t(done), t(done), row.id]],
         [s.messageSent, [result.platformMessageId ?? null, t(done), row.messageId]],
       ]);
-      return true;
+      return "sent";
     } catch (err) {
       const reason = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
       if (err instanceof SendError && err.retryAfterMs !== undefined && !err.permanent) {
@@ -187,13 +164,13 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
         await fail(reason);
         if (row.identityId !== null)
           await executeAtomically(database, [[s.blocked, [t(now()), t(now()), row.identityId]]]);
-        return false;
+        return "blocked";
       }
       if ((err instanceof SendError && err.permanent) || row.attempts + 1 >= maxSendAttempts) {
         await fail(
           err instanceof SendError && err.permanent ? reason : `gave up after ${maxSendAttempts} attempts: ${reason}`,
         );
-        return false;
+        return "not sent";
       }
       // Back to pending, so the retried job can claim it again.
       await executeAtomically(database, [[s.itemRetry, [reason, t(now()), row.id]]]);
@@ -208,7 +185,13 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       json: ["choices"],
     });
     let sent = 0;
-    for (const row of due) if (await sendRow(row, chatId)) sent++;
+    let blockedAt: Date | null = null;
+    for (const row of due) {
+      // Once the person has blocked the bot, the rest of their queue is not tried.
+      const outcome = await sendRow(blockedAt ? { ...row, blockedAt } : row, chatId);
+      if (outcome === "sent") sent++;
+      if (outcome === "blocked") blockedAt = now();
+    }
     if (sent) options.onSent?.(channel.name, chatId);
     return sent;
   };

@@ -3,6 +3,7 @@
  * shared Redis under a key prefix of its own, for tests that talk to it over HTTP.
  */
 import { startApp, type App } from "../../src/app.js";
+import type { DatabaseProvider } from "../../src/db/database.js";
 import { loadConfig } from "../../src/config.js";
 import { openDatabase } from "../../src/db/database.js";
 import { seedDatabase } from "../../src/domain/seed-database.js";
@@ -13,8 +14,14 @@ import { freePort } from "./redis-server.js";
 
 export type TestApp = { app: App; stop(): Promise<void> };
 
-export async function startTestApp(): Promise<TestApp> {
-  const dbUrl = await createTestDatabaseUrl("sqlite");
+export type TestAppOptions = {
+  provider?: DatabaseProvider;
+  /** More settings, as environment variables (TELEGRAM_BOT_TOKEN, ...). */
+  env?: Record<string, string>;
+};
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const dbUrl = await createTestDatabaseUrl(options.provider ?? "sqlite");
   const db = openDatabase(dbUrl);
   await seedDatabase(db.prisma);
   await db.close();
@@ -25,6 +32,7 @@ export async function startTestApp(): Promise<TestApp> {
     QUEUE_PREFIX: prefix,
     HOST: "127.0.0.1",
     PORT: String(await freePort()),
+    ...options.env,
   });
   const app = await startApp(config, createLogger({ level: "silent" }));
   return {

@@ -1,0 +1,353 @@
+/**
+ * The Telegram channel on telegraf: long polling by default, a webhook when PUBLIC_URL is set.
+ *
+ * Inbound: private-chat messages, button presses (callback queries, always answered so the
+ * button stops spinning), shared contacts and deep links (`/start daftar-lada`) become
+ * InboundMessages. Group chats get one polite line, then silence; edited messages and channel
+ * posts are not asked for. Outbound: choices as inline keyboards, the phone step with a "share
+ * my number" button, text over 4096 characters split at paragraphs or sentences. Send errors
+ * become SendErrors the outbox understands: 403 blocked, 429 retry_after, 400 permanent, 5xx
+ * and network errors retried.
+ */
+import crypto from "node:crypto";
+import type { FastifyInstance } from "fastify";
+import type { Redis } from "ioredis";
+import { Telegraf, TelegramError, type Context } from "telegraf";
+import type { Update } from "telegraf/types";
+import type { OutgoingMessage } from "../engine/types.js";
+import type { Logger } from "../logger.js";
+import type { InboundMessage } from "../runtime/inbound-message.js";
+import {
+  SendError,
+  renderNumbered,
+  splitText,
+  type ChannelAdapter,
+  type ChannelHooks,
+  type ChannelStatus,
+} from "./channel.js";
+
+export type TelegramOptions = {
+  token: string;
+  /** Bot API server (default Telegram's own). */
+  apiRoot?: string;
+  /** Public HTTPS address of this server; set, the bot takes updates by webhook. */
+  publicUrl?: string;
+  /** Secret Telegram sends with each webhook call (default: derived from the token). */
+  webhookSecret?: string;
+  redis: Redis;
+  prefix: string;
+  logger: Logger;
+  /** A send that takes longer is abandoned and retried (default 30 s). */
+  sendTimeoutMs?: number;
+};
+
+export type TelegramAdapter = ChannelAdapter & {
+  readonly telegraf: Telegraf;
+  /** Where Telegram posts updates in webhook mode. */
+  readonly webhookPath: string;
+  /** Adds the webhook route to the HTTP server (webhook mode only). */
+  registerWebhook(app: FastifyInstance): void;
+};
+
+export const telegramTextLimit = 4096;
+const callbackDataLimit = 64;
+const allowedUpdates = ["message", "callback_query"] as const;
+
+/** What a group gets, once: the bot works in private chats. */
+const groupNotice =
+  "Terima kasih sudah mengundang saya. Saya hanya melayani lewat chat pribadi: silakan kirim pesan langsung kepada saya." +
+  "\n\nThank you for inviting me. I only work in private chats: please message me directly.";
+const shareNumberLabel = "📱 Kirim nomor saya / Share my number";
+
+/** The webhook secret: given, or derived from the token so every web instance agrees on it. */
+export function webhookSecretFor(token: string, given?: string): string {
+  return given ?? crypto.createHash("sha256").update(`sapa-ikm-webhook:${token}`).digest("hex").slice(0, 48);
+}
+
+/** Turns a telegraf/network failure into what the outbox does with it. */
+export function toSendError(err: unknown): SendError {
+  if (err instanceof TelegramError) {
+    const description = `Telegram ${err.code}: ${err.description}`;
+    if (err.code === 429)
+      return new SendError(description, false, Math.max(1, err.parameters?.retry_after ?? 1) * 1000);
+    if (err.code === 403) return new SendError(description, true, undefined, true);
+    if (err.code >= 500) return new SendError(description, false);
+    return new SendError(description, true);
+  }
+  const e = err as Error;
+  const timedOut = e?.name === "AbortError" || e?.name === "TimeoutError";
+  return new SendError(
+    timedOut ? "Telegram did not answer in time" : `network error: ${e?.message ?? String(err)}`,
+    false,
+  );
+}
+
+const mediaOf = (message: Record<string, unknown>): InboundMessage["media"] | undefined => {
+  if ("sticker" in message || "animation" in message || "dice" in message) return "sticker";
+  if ("photo" in message) return "photo";
+  if ("voice" in message || "audio" in message || "video_note" in message) return "voice";
+  if ("video" in message) return "video";
+  if ("document" in message) return "document";
+  if ("location" in message || "venue" in message) return "location";
+  return undefined;
+};
+
+export function createTelegramAdapter(options: TelegramOptions): TelegramAdapter {
+  const { logger, redis } = options;
+  const telegraf = new Telegraf(options.token, {
+    telegram: { ...(options.apiRoot ? { apiRoot: options.apiRoot } : {}), webhookReply: false },
+    handlerTimeout: 120_000,
+  });
+  const secret = webhookSecretFor(options.token, options.webhookSecret);
+  const webhookPath = "/telegram/webhook";
+  const sendTimeoutMs = options.sendTimeoutMs ?? 30_000;
+  let status: ChannelStatus = { state: "disabled", since: new Date() };
+  const setStatus = (state: ChannelStatus["state"], detail?: string) => {
+    if (status.state !== state || status.detail !== detail)
+      status = { state, since: new Date(), ...(detail ? { detail } : {}) };
+  };
+  let hooks: ChannelHooks | null = null;
+  let stopped = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  const call = <T>(method: string, payload: Record<string, unknown>): Promise<T> =>
+    telegraf.telegram.callApi(method as "sendMessage", payload as never, {
+      // telegraf types the signal of the abort-controller shim; node-fetch takes the built-in one.
+      signal: AbortSignal.timeout(sendTimeoutMs) as never,
+    }) as Promise<T>;
+
+  /** One polite line to a group, once ever (remembered in Redis). */
+  const answerGroup = async (chatId: number) => {
+    const first = await redis.set(`${options.prefix}:telegram:group:${chatId}`, "1", "NX");
+    if (first === null) return;
+    await call("sendMessage", { chat_id: chatId, text: groupNotice }).catch((err: unknown) =>
+      logger.warn({ err: toSendError(err).message }, "could not answer a group"),
+    );
+  };
+
+  /** The InboundMessage of an update, or null for what the bot does not handle. */
+  const toInbound = (update: Update): InboundMessage | null => {
+    if ("callback_query" in update) {
+      const q = update.callback_query;
+      const chat = q.message?.chat;
+      if (!("data" in q) || !chat || chat.type !== "private") return null;
+      return {
+        channel: "telegram",
+        chatId: String(chat.id),
+        senderId: String(q.from.id),
+        platformMessageId: `cb:${q.id}`,
+        receivedAt: new Date(),
+        choiceId: q.data,
+        displayName: q.from.first_name,
+      };
+    }
+    if (!("message" in update)) return null;
+    const m = update.message;
+    if (m.chat.type !== "private" || !m.from || m.from.is_bot) return null;
+    const base = {
+      channel: "telegram",
+      chatId: String(m.chat.id),
+      senderId: String(m.from.id),
+      platformMessageId: `${m.chat.id}:${m.message_id}`,
+      receivedAt: new Date(m.date * 1000),
+      displayName: m.from.first_name,
+    };
+    if ("text" in m) {
+      const command = /^\/([A-Za-z_]+)(?:@\w+)?(?:\s+(.*))?$/s.exec(m.text.trim());
+      if (command) {
+        const [, name, rest] = command;
+        // /start with a payload is a deep link; bare /start (the first message) opens the menu.
+        if (name!.toLowerCase() === "start")
+          return rest && /^[\w-]{1,64}$/.test(rest.trim())
+            ? { ...base, deepLink: rest.trim() }
+            : { ...base, text: "menu" };
+        return { ...base, text: rest ? `${name} ${rest}` : name! };
+      }
+      return { ...base, text: m.text };
+    }
+    if ("contact" in m) {
+      // Only the sender's own number counts as theirs.
+      return m.contact.user_id === m.from.id
+        ? { ...base, contactPhone: m.contact.phone_number }
+        : { ...base, media: "other" };
+    }
+    return { ...base, media: mediaOf(m as unknown as Record<string, unknown>) ?? "other" };
+  };
+
+  /** Hands an update to the runtime; a failure is retried a few times before giving up. */
+  const handleUpdate = async (ctx: Context) => {
+    const update = ctx.update;
+    if ("callback_query" in update) {
+      // Stop the spinner at once, whatever happens next.
+      await ctx.answerCbQuery().catch(() => {});
+    }
+    if ("message" in update && update.message.chat.type !== "private") {
+      if (update.message.chat.type === "group" || update.message.chat.type === "supergroup")
+        await answerGroup(update.message.chat.id);
+      return;
+    }
+    const inbound = toInbound(update);
+    if (!inbound || !hooks) return;
+    await deliverInbound(hooks, inbound);
+    if ("callback_query" in update) await markChosen(update);
+  };
+
+  /**
+   * Webhook: a failure answers 500 and Telegram sends the update again. Polling has already
+   * confirmed the update, so it is tried again here a few times (the database may be restarting).
+   */
+  const deliverInbound = async (h: ChannelHooks, inbound: InboundMessage) => {
+    const attempts = options.publicUrl ? 1 : 6;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await h.inbound(inbound);
+        return;
+      } catch (err) {
+        if (attempt >= attempts || stopped) throw err;
+        logger.warn(
+          { err: { message: (err as Error).message }, attempt },
+          "handling a Telegram update failed; retrying",
+        );
+        await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1)));
+      }
+    }
+  };
+
+  /** After a press, the keyboard goes and the choice stays visible under the question. */
+  const markChosen = async (update: Update.CallbackQueryUpdate) => {
+    const q = update.callback_query;
+    const message = q.message;
+    if (!message || !("data" in q) || !("text" in message) || !("reply_markup" in message)) return;
+    const buttons = message.reply_markup?.inline_keyboard.flat() ?? [];
+    const chosen = buttons.find((b) => "callback_data" in b && b.callback_data === q.data);
+    if (!chosen) return;
+    const text = `${message.text}\n\n✓ ${chosen.text}`;
+    if (text.length > telegramTextLimit) return;
+    await call("editMessageText", { chat_id: message.chat.id, message_id: message.message_id, text }).catch(() => {});
+  };
+
+  telegraf.use(handleUpdate);
+  telegraf.catch((err) => {
+    if (options.publicUrl) throw err;
+    // Polling must go on for everyone else; the retries are used up.
+    logger.error({ err: { message: (err as Error).message } }, "a Telegram update could not be handled");
+  });
+
+  /** Polling: launch, and on failure try again with backoff until stopped. */
+  const startPolling = (attempt = 0) => {
+    if (stopped) return;
+    setStatus("connecting");
+    telegraf
+      .launch({ allowedUpdates: [...allowedUpdates] }, () => setStatus("ready"))
+      .then(() => {
+        if (!stopped) throw new Error("polling stopped");
+      })
+      .catch((err: unknown) => {
+        if (stopped) return;
+        const unauthorized = err instanceof TelegramError && err.code === 401;
+        const detail = unauthorized
+          ? "Telegram rejected TELEGRAM_BOT_TOKEN; check it with BotFather"
+          : `cannot reach Telegram: ${toSendError(err).message}`;
+        setStatus("disconnected", detail);
+        const delay = Math.min(60_000, 1000 * 2 ** attempt);
+        logger.error({ retryInMs: delay }, detail);
+        retryTimer = setTimeout(() => startPolling(attempt + 1), delay);
+      });
+  };
+
+  /** Webhook: tell Telegram where to post, retrying with backoff until it works. */
+  const startWebhook = async (attempt = 0): Promise<void> => {
+    if (stopped) return;
+    setStatus("connecting");
+    try {
+      telegraf.botInfo ??= await telegraf.telegram.getMe();
+      await telegraf.telegram.setWebhook(new URL(webhookPath, options.publicUrl).toString(), {
+        secret_token: secret,
+        allowed_updates: [...allowedUpdates],
+      });
+      setStatus("ready");
+    } catch (err) {
+      const detail = `cannot set the Telegram webhook: ${toSendError(err).message}`;
+      setStatus("disconnected", detail);
+      const delay = Math.min(60_000, 1000 * 2 ** attempt);
+      logger.error({ retryInMs: delay }, detail);
+      retryTimer = setTimeout(() => void startWebhook(attempt + 1), delay);
+    }
+  };
+
+  const send = async (chatId: string, message: OutgoingMessage) => {
+    const useButtons =
+      !!message.choices?.length &&
+      message.choices.every((c) => Buffer.byteLength(c.id, "utf8") <= callbackDataLimit && c.label.length <= 200);
+    const text = useButtons ? message.text : renderNumbered(message);
+    const parts = splitText(text || "…", telegramTextLimit);
+    let last: { message_id: number } | undefined;
+    for (const [i, part] of parts.entries()) {
+      const final = i === parts.length - 1;
+      const replyMarkup = !final
+        ? undefined
+        : useButtons
+          ? { inline_keyboard: message.choices!.map((c) => [{ text: c.label, callback_data: c.id }]) }
+          : message.requestPhone
+            ? {
+                keyboard: [[{ text: shareNumberLabel, request_contact: true }]],
+                one_time_keyboard: true,
+                resize_keyboard: true,
+              }
+            : { remove_keyboard: true };
+      try {
+        last = await call<{ message_id: number }>("sendMessage", {
+          chat_id: chatId,
+          text: part,
+          ...(replyMarkup ? { reply_markup: replyMarkup } : {}),
+        });
+      } catch (err) {
+        throw toSendError(err);
+      }
+    }
+    return { platformMessageId: `${chatId}:${last!.message_id}` };
+  };
+
+  return {
+    name: "telegram",
+    buttons: true,
+    telegraf,
+    webhookPath,
+    send,
+    status: () => status,
+    async start(h) {
+      hooks = h;
+      stopped = false;
+      if (options.publicUrl) await startWebhook();
+      else startPolling();
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(retryTimer);
+      if (!options.publicUrl) {
+        try {
+          telegraf.stop("shutdown");
+        } catch {
+          // not running
+        }
+      }
+      setStatus("disabled");
+    },
+    registerWebhook(app) {
+      app.post(webhookPath, async (request, reply) => {
+        const given = request.headers["x-telegram-bot-api-secret-token"];
+        const ok =
+          typeof given === "string" &&
+          given.length === secret.length &&
+          crypto.timingSafeEqual(Buffer.from(given), Buffer.from(secret));
+        if (!ok) return reply.code(401).send({ error: "unauthorized" });
+        const body = request.body as Update | undefined;
+        if (!body || typeof body !== "object" || typeof body.update_id !== "number")
+          return reply.code(400).send({ error: "not a Telegram update" });
+        // Answered after the update is committed: a failure gets a 500 and Telegram sends it again.
+        await telegraf.handleUpdate(body);
+        return reply.code(200).send({ ok: true });
+      });
+    },
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * How fast each channel's outbox sends (DESIGN.md section 5). Replies to someone who has just
+ * written go at once; bulk (reminders, motivation, broadcasts) is paced to what the platform
+ * tolerates: Telegram about 30 a second overall and 1 a second to one chat; WhatsApp (the
+ * unofficial client) slowly and at random intervals, with a daily cap, against bans.
+ */
+import type { Config } from "../config.js";
+
+export type Pacing = {
+  /** Replies and notices: at most this many jobs a second (a safety net, not a pace). */
+  replyPerSecond: number;
+  bulk: {
+    /** At most `max` bulk jobs per `durationMs`. */
+    max: number;
+    durationMs: number;
+    /** Space bulk sends at random (half to one and a half times the mean gap) instead of in bursts. */
+    jitter: boolean;
+    /** Least time between two bulk messages to one chat. */
+    chatGapMs: number;
+    /** Most bulk messages a day from this account (local day), or null. */
+    dailyCap: number | null;
+  };
+  concurrency: { reply: number; bulk: number };
+};
+
+/** For channels with no platform limits (the web chat, the console). */
+export const fastPacing: Pacing = {
+  replyPerSecond: 1000,
+  bulk: { max: 1000, durationMs: 1000, jitter: false, chatGapMs: 0, dailyCap: null },
+  concurrency: { reply: 16, bulk: 16 },
+};
+
+export function telegramPacing(telegram: NonNullable<Config["telegram"]>): Pacing {
+  return {
+    replyPerSecond: 30,
+    bulk: {
+      max: telegram.bulkPerSecond,
+      durationMs: 1000,
+      jitter: false,
+      chatGapMs: telegram.chatGapMs,
+      dailyCap: null,
+    },
+    // Enough sends in flight to keep the rate when each takes tens of milliseconds.
+    concurrency: { reply: 16, bulk: Math.min(64, Math.max(4, Math.ceil(telegram.bulkPerSecond / 10))) },
+  };
+}
+
+export function whatsappPacing(whatsapp: Config["whatsapp"]): Pacing {
+  return {
+    replyPerSecond: 10,
+    bulk: {
+      max: whatsapp.bulkPerMinute,
+      durationMs: 60_000,
+      jitter: true,
+      chatGapMs: 0,
+      dailyCap: whatsapp.dailyCap,
+    },
+    concurrency: { reply: 4, bulk: 1 },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * Messages the bot starts (reminders, motivation, broadcasts, notices), as opposed to replies:
+ * written as outbound rows with their outbox rows in one transaction, then enqueued on the
+ * channel's lane (bulk is paced, notices go at once). Used by the schedulers and benchmarks.
+ */
+import type { Database } from "../db/database.js";
+import type { OutgoingMessage } from "../engine/types.js";
+import type { OutboxQueue } from "../jobs/outbox-queue.js";
+import { priorities, type OutboxBatch } from "./inbound-runtime.js";
+import { TurnWrites } from "./turn-writes.js";
+
+export type OutboundKind = "notice" | "reminder" | "motivation" | "broadcast";
+
+export type OutboundItem = {
+  channel: string;
+  chatId: string;
+  identityId: number | null;
+  message: OutgoingMessage;
+  kind: OutboundKind;
+};
+
+/** Rows per transaction: keeps each insert well under SQLite's limit on bound values. */
+const chunkSize = 500;
+
+/** Writes and enqueues the messages; returns their outbox ids in the order given. */
+export async function queueOutbound(
+  database: Database,
+  queue: OutboxQueue,
+  items: OutboundItem[],
+  now = new Date(),
+): Promise<number[]> {
+  const writes = new TurnWrites(database);
+  const ids: number[] = [];
+  for (let i = 0; i < items.length; i += chunkSize) {
+    const chunk = items.slice(i, i + chunkSize);
+    const chunkIds = await database.prisma.$transaction(
+      (tx) =>
+        writes.insertOutbound(
+          tx,
+          chunk.map((item) => ({
+            channel: item.channel,
+            chatId: item.chatId,
+            identityId: item.identityId,
+            text: item.message.text,
+            choices: item.message.choices ?? null,
+            requestPhone: item.message.requestPhone ?? false,
+            kind: item.kind,
+            priority: item.kind === "notice" ? priorities.notice : priorities.bulk,
+          })),
+          now,
+        ),
+      { timeout: 20_000, maxWait: 20_000 },
+    );
+    ids.push(...chunkIds);
+    // One job per chat and lane, so each chat's messages stay in order.
+    const batches = new Map<string, OutboxBatch>();
+    for (const [j, item] of chunk.entries()) {
+      const priority = item.kind === "notice" ? priorities.notice : priorities.bulk;
+      const key = `${item.channel}:${item.chatId}:${priority}`;
+      const batch = batches.get(key) ?? { channel: item.channel, chatId: item.chatId, ids: [], priority };
+      batch.ids.push(chunkIds[j]!);
+      batches.set(key, batch);
+    }
+    // If Redis is down the rows stay pending and the reconcile pass enqueues them.
+    await queue.enqueueMany([...batches.values()]).catch(() => {});
+  }
+  return ids;
+}

@@ -1,0 +1,328 @@
+/**
+ * The Telegram channel end to end: telegraf's real code against the fake Bot API server, the
+ * whole application (runtime, outbox, workers) on a real database and Redis.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { App } from "../../src/app.js";
+import { webhookSecretFor } from "../../src/channels/telegram.js";
+import { queueOutbound } from "../../src/runtime/outbound.js";
+import { startTestApp, type TestApp } from "../support/app.js";
+import { providers } from "../support/databases.js";
+import { startFakeTelegram, type FakeTelegram, type SentMessage, type TgUser } from "../support/fake-telegram.js";
+import { freePort } from "../support/redis-server.js";
+import { waitFor } from "../support/wait-for.js";
+
+type Keyboard = { inline_keyboard?: { text: string; callback_data: string }[][]; keyboard?: unknown[][] };
+
+/** A simulated person, with a helper that waits for the bot's whole answer to each input. */
+function person(fake: FakeTelegram, app: App, id: number, first_name = "Sari") {
+  const user: TgUser = { id, first_name };
+  const sentTo = () => fake.sentTo(id).filter((m) => m.method === "sendMessage");
+  const settled = async () => {
+    const open = await app.database.prisma.outboxItem.count({
+      where: { channel: "telegram", chatId: String(id), status: { in: ["pending", "sending"] } },
+    });
+    return open === 0;
+  };
+  /** Runs `act`, then returns what the bot sent to this chat until everything is out. */
+  const answer = async (act: () => Promise<unknown>): Promise<SentMessage[]> => {
+    const before = sentTo().length;
+    await act();
+    await waitFor(async () => sentTo().length > before && (await settled()), 15_000, `a reply to ${id}`);
+    // A turn's messages are committed together; give a moment for any straggler.
+    await new Promise((r) => setTimeout(r, 100));
+    return sentTo().slice(before);
+  };
+  return {
+    user,
+    say: (text: string) => answer(() => fake.userMessage(user, text)),
+    press: (data: string) => answer(() => fake.userPress(user, data)),
+    contact: (phone: string) => answer(() => fake.userContact(user, phone)),
+    sticker: () => answer(() => fake.userSticker(user)),
+  };
+}
+
+const buttons = (m: SentMessage | undefined) =>
+  ((m?.replyMarkup as Keyboard | undefined)?.inline_keyboard ?? []).flat().map((b) => b.callback_data);
+
+/** Registration and enrollment through buttons, the contact button and typed answers. */
+async function registerAndEnroll(p: ReturnType<typeof person>, fake: FakeTelegram) {
+  const consent = await p.say("/start");
+  expect(consent[0]!.text).toMatch(/^Selamat datang di Sapa IKM/);
+  expect(buttons(consent.at(-1))).toEqual(["yes", "no"]);
+  expect((await p.press("yes"))[0]!.text).toBe("Siapa nama lengkap Anda?");
+  // The press was answered (no spinning button) and the choice shows under the question.
+  await waitFor(() => fake.answeredCallbacks.length > 0, 5000, "callback answered");
+  await waitFor(() => fake.requests.some((r) => r.method === "editMessageText" && String(r.body.text).includes("✓")));
+  await p.say("Sari Dewi");
+  const sector = await p.say("Lada Sari");
+  const sectorChoices = buttons(sector.at(-1));
+  expect(sectorChoices.length).toBeGreaterThan(2);
+  const regency = await p.press(sectorChoices[0]!);
+  const phone = await p.press(buttons(regency.at(-1))[0]!);
+  // The phone step offers Telegram's "share my number" button.
+  const keyboard = (phone.at(-1)!.replyMarkup as Keyboard).keyboard as { request_contact?: boolean }[][];
+  expect(keyboard[0]![0]!.request_contact).toBe(true);
+  const nib = await p.contact("+62 812-3456-7001");
+  const summary = await p.press(buttons(nib.at(-1)).at(-1)!);
+  expect(summary.map((m) => m.text).join("\n")).toContain("Nomor HP: 0812-3456-7001");
+  const menu = await p.press("yes");
+  expect(menu.map((m) => m.text).join("\n")).toContain("Terima kasih, Sari Dewi!");
+  const programmes = await p.press("enrollment");
+  const sessions = await p.press(buttons(programmes.at(-1))[0]!);
+  const confirm = await p.press(buttons(sessions.at(-1))[0]!);
+  expect(confirm[0]!.text).toMatch(/^Anda akan mendaftar di:/);
+  const done = await p.press("yes");
+  expect(done[0]!.text).toMatch(/^✅ Anda terdaftar di/);
+}
+
+describe.each(providers)("Telegram over long polling (%s)", (provider) => {
+  let fake: FakeTelegram;
+  let testApp: TestApp;
+  let app: App;
+
+  beforeAll(async () => {
+    fake = await startFakeTelegram();
+    testApp = await startTestApp({
+      provider,
+      env: { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.url, TELEGRAM_CHAT_GAP_MS: "1000" },
+    });
+    app = testApp.app;
+    await waitFor(() => app.bot.channelStatus().telegram?.state === "ready", 10_000, "telegram ready");
+  });
+
+  afterEach(() => {
+    fake.failAll("sendMessage", null);
+    fake.blockedChats.clear();
+  });
+
+  afterAll(async () => {
+    await testApp.stop();
+    await fake.close();
+  });
+
+  it("lets a participant register and enroll with buttons and the contact button", async () => {
+    await registerAndEnroll(person(fake, app, 7001), fake);
+    const participant = await app.database.prisma.participant.findFirst({ where: { name: "Sari Dewi" } });
+    expect(participant?.phone).toBe("6281234567001");
+    expect(await app.database.prisma.enrollment.count({ where: { participantId: participant!.id } })).toBe(1);
+  });
+
+  if (provider === "postgresql") return;
+
+  it("processes the same update delivered twice only once", async () => {
+    const p = person(fake, app, 7002);
+    const update = {
+      update_id: 990_001,
+      message: {
+        message_id: 5,
+        from: { id: 7002, is_bot: false, first_name: "Andi" },
+        chat: { id: 7002, type: "private", first_name: "Andi" },
+        date: Math.floor(Date.now() / 1000),
+        text: "halo",
+      },
+    };
+    const replies = await (async () => {
+      const before = fake.sentTo(7002).length;
+      await fake.pushUpdate(update);
+      await fake.pushUpdate({ ...update, update_id: 990_002 });
+      await waitFor(() => fake.sentTo(7002).length > before);
+      await new Promise((r) => setTimeout(r, 800));
+      return fake.sentTo(7002).slice(before);
+    })();
+    expect(replies.filter((m) => /^Selamat datang/.test(m.text))).toHaveLength(1);
+    expect(
+      await app.database.prisma.message.count({ where: { channel: "telegram", chatId: "7002", direction: "inbound" } }),
+    ).toBe(1);
+    // The person keeps going from where they are.
+    expect((await p.press("yes"))[0]!.text).toBe("Siapa nama lengkap Anda?");
+  });
+
+  it("waits out a 429 for retry_after before sending anything, then sends", async () => {
+    const p = person(fake, app, 7003);
+    fake.failNext("sendMessage", { code: 429, retryAfter: 2 });
+    const replies = await p.say("halo");
+    expect(replies[0]!.text).toMatch(/^Selamat datang/);
+    const sends = fake.requests.filter((r) => r.method === "sendMessage");
+    const limited = sends.findIndex((r) => r.status === 429);
+    expect(limited).toBeGreaterThanOrEqual(0);
+    // Nothing went to Telegram until retry_after had passed.
+    for (const later of sends.slice(limited + 1)) expect(later.at - sends[limited]!.at).toBeGreaterThanOrEqual(1990);
+    expect(fake.http429).toBe(1);
+  });
+
+  it("retries a 500 with backoff and records a 400 as a permanent failure with its reason", async () => {
+    const p = person(fake, app, 7004);
+    fake.failNext("sendMessage", { code: 500 });
+    expect((await p.say("halo"))[0]!.text).toMatch(/^Selamat datang/);
+    fake.failNext("sendMessage", { code: 400, description: "Bad Request: chat not found" });
+    const [item] = await queueOutbound(app.database, app.bot.outbox, [
+      { channel: "telegram", chatId: "7004", identityId: null, message: { text: "Pengumuman" }, kind: "notice" },
+    ]);
+    const failed = await waitFor(async () => {
+      const row = await app.database.prisma.outboxItem.findUnique({ where: { id: item! }, include: { message: true } });
+      return row?.status === "failed" ? row : null;
+    });
+    expect(failed.lastError).toBe("Telegram 400: Bad Request: chat not found");
+    expect(failed.message.error).toBe("Telegram 400: Bad Request: chat not found");
+    expect(failed.attempts).toBe(1);
+  });
+
+  it("marks a person who blocked the bot, sends them nothing more, and resumes when they write again", async () => {
+    const p = person(fake, app, 7005);
+    await p.say("halo");
+    fake.blockedChats.add(7005);
+    const identity = await app.database.prisma.channelIdentity.findFirstOrThrow({ where: { platformUserId: "7005" } });
+    const [first, second] = await queueOutbound(app.database, app.bot.outbox, [
+      { channel: "telegram", chatId: "7005", identityId: identity.id, message: { text: "Satu" }, kind: "notice" },
+      { channel: "telegram", chatId: "7005", identityId: identity.id, message: { text: "Dua" }, kind: "notice" },
+    ]);
+    await waitFor(async () => {
+      const rows = await app.database.prisma.outboxItem.findMany({ where: { id: { in: [first!, second!] } } });
+      return rows.every((r) => r.status === "failed");
+    });
+    const blocked = await app.database.prisma.channelIdentity.findUniqueOrThrow({ where: { id: identity.id } });
+    expect(blocked.blockedAt).not.toBeNull();
+    // One 403 from Telegram; the second message was never tried.
+    const tries = fake.requests.filter(
+      (r) => r.method === "sendMessage" && String(r.body.chat_id) === "7005" && r.status === 403,
+    );
+    expect(tries).toHaveLength(1);
+    const secondRow = await app.database.prisma.outboxItem.findUniqueOrThrow({ where: { id: second! } });
+    expect(secondRow.lastError).toBe("not sent: the person has blocked the bot");
+    fake.blockedChats.delete(7005);
+    const back = await p.say("menu");
+    expect(back.length).toBeGreaterThan(0);
+    const unblocked = await app.database.prisma.channelIdentity.findUniqueOrThrow({ where: { id: identity.id } });
+    expect(unblocked.blockedAt).toBeNull();
+  });
+
+  it("splits a long message at paragraph boundaries, keeping every character", async () => {
+    const paragraph = (n: number) =>
+      (`Paragraf ${n}. ` + "Pelatihan lada untuk IKM Bangka Belitung. ".repeat(40)).trim();
+    const text = Array.from({ length: 6 }, (_, i) => paragraph(i + 1)).join("\n\n");
+    expect(text.length).toBeGreaterThan(4096 * 2);
+    const before = fake.sentTo(7006).length;
+    await queueOutbound(app.database, app.bot.outbox, [
+      { channel: "telegram", chatId: "7006", identityId: null, message: { text }, kind: "notice" },
+    ]);
+    const parts = await waitFor(() => {
+      const sent = fake.sentTo(7006).slice(before);
+      return sent.length >= 3 ? sent : null;
+    });
+    for (const part of parts) {
+      expect(part.text.length).toBeLessThanOrEqual(4096);
+      expect(part.text).toMatch(/^Paragraf \d+\./);
+    }
+    expect(parts.map((m) => m.text).join("\n\n")).toBe(text);
+  });
+
+  it("answers a group once, politely, and ignores edited messages", async () => {
+    const before = fake.sent.length;
+    await fake.groupMessage({ id: 7007 }, -100_7007, "halo bot");
+    await fake.groupMessage({ id: 7008 }, -100_7007, "halo lagi");
+    await waitFor(() => fake.sentTo(-100_7007).length === 1);
+    expect(fake.sentTo(-100_7007)[0]!.text).toMatch(/chat pribadi/);
+    await fake.editedMessage({ id: 7001 }, "ubah");
+    await new Promise((r) => setTimeout(r, 800));
+    expect(fake.sent.length - before).toBe(1);
+    expect(await app.database.prisma.channelIdentity.count({ where: { platformUserId: "7008" } })).toBe(0);
+  });
+
+  it("gives a sticker a helpful reply and keeps the participant's place", async () => {
+    const p = person(fake, app, 7009);
+    await p.say("halo");
+    await p.press("yes");
+    const sticker = await p.sticker();
+    expect(sticker[0]!.text).toMatch(/^Maaf, saya hanya bisa membaca pesan teks/);
+    expect((await p.say("Rudi Hartono"))[0]!.text).toMatch(/usaha/i);
+  });
+
+  it("spaces bulk messages to one chat by at least the chat gap, and sends replies ahead of bulk", async () => {
+    const p = person(fake, app, 7010);
+    await p.say("halo");
+    const before = fake.sentTo(7010).length;
+    await queueOutbound(
+      app.database,
+      app.bot.outbox,
+      ["Satu", "Dua", "Tiga"].map((text) => ({
+        channel: "telegram",
+        chatId: "7010",
+        identityId: null,
+        message: { text },
+        kind: "broadcast" as const,
+      })),
+    );
+    await queueOutbound(
+      app.database,
+      app.bot.outbox,
+      ["Empat", "Lima"].map((text) => ({
+        channel: "telegram",
+        chatId: "7010",
+        identityId: null,
+        message: { text },
+        kind: "broadcast" as const,
+      })),
+    );
+    const sent = await waitFor(() => {
+      const s = fake.sentTo(7010).slice(before);
+      return s.length >= 5 ? s : null;
+    }, 15_000);
+    expect(sent.map((m) => m.text)).toEqual(["Satu", "Dua", "Tiga", "Empat", "Lima"]);
+    // The two bulk jobs of this chat were at least the chat gap apart.
+    expect(sent[3]!.at - sent[2]!.at).toBeGreaterThanOrEqual(990);
+  });
+});
+
+describe("Telegram over a webhook", () => {
+  let fake: FakeTelegram;
+  let testApp: TestApp;
+  let app: App;
+
+  beforeAll(async () => {
+    fake = await startFakeTelegram();
+    const port = await freePort();
+    testApp = await startTestApp({
+      env: {
+        TELEGRAM_BOT_TOKEN: fake.token,
+        TELEGRAM_API_ROOT: fake.url,
+        PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+      },
+    });
+    app = testApp.app;
+    await waitFor(() => fake.webhook !== null, 10_000, "webhook set");
+  });
+
+  afterAll(async () => {
+    await testApp.stop();
+    await fake.close();
+  });
+
+  it("sets the webhook with the secret and registers and enrolls a participant through it", async () => {
+    expect(fake.webhook!.url).toBe(`${app.url}/telegram/webhook`);
+    expect(fake.webhook!.secret).toBe(webhookSecretFor(fake.token));
+    await registerAndEnroll(person(fake, app, 8001), fake);
+    expect(fake.webhookDeliveries.every((d) => d.status === 200)).toBe(true);
+  });
+
+  it("refuses a call without the right secret and processes nothing", async () => {
+    const update = {
+      update_id: 880_001,
+      message: {
+        message_id: 1,
+        from: { id: 8002, is_bot: false, first_name: "Eko" },
+        chat: { id: 8002, type: "private", first_name: "Eko" },
+        date: Math.floor(Date.now() / 1000),
+        text: "halo",
+      },
+    };
+    expect((await fake.deliverRaw(update)).status).toBe(401);
+    expect((await fake.deliverRaw(update, { "X-Telegram-Bot-Api-Secret-Token": "wrong-secret-0000" })).status).toBe(
+      401,
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await app.database.prisma.message.count({ where: { chatId: "8002" } })).toBe(0);
+    expect(fake.sentTo(8002)).toHaveLength(0);
+  });
+});
