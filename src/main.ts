@@ -21,6 +21,15 @@ try {
 
 const logger = createLogger(config.log);
 
+// A stray rejection inside a library (whatsapp-web.js closing its page on logout, for one) is
+// logged, not allowed to take the whole bot down.
+process.on("unhandledRejection", (reason) => {
+  logger.error(
+    { err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : reason },
+    "unhandled rejection",
+  );
+});
+
 try {
   const app = await startApp(config, logger);
   const shutdown = (signal: string) => {

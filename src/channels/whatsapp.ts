@@ -153,7 +153,7 @@ export function createWhatsAppAdapter(options: WhatsAppOptions): WhatsAppAdapter
   const initialMs = options.reconnect?.initialMs ?? 2_000;
   const maxMs = options.reconnect?.maxMs ?? 60_000;
   const printQr = options.printQr ?? true;
-  const notReadyRetryMs = options.notReadyRetryMs ?? 30_000;
+  const notReadyRetryMs = options.notReadyRetryMs ?? 5_000;
 
   let hooks: ChannelHooks | null = null;
   let stopped = false;
