@@ -15,35 +15,23 @@
  * BENCH_POSTGRES_URL names the server's admin database, REDIS_URL the Redis.
  */
 import crypto from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
-import pg from "pg";
 import type { Redis } from "ioredis";
 import { createBot } from "../src/bot.js";
-import { openDatabase, tuneSqlite, type Database, type DatabaseProvider } from "../src/db/database.js";
-import { migrateDatabase } from "../src/db/migrations.js";
-import { seedDatabase } from "../src/domain/seed-database.js";
+import type { Database, DatabaseProvider } from "../src/db/database.js";
 import { createLogger } from "../src/logger.js";
 import { createRedis } from "../src/redis.js";
 import { createTelegrafBaseline, participantUpdates } from "./inbound/telegraf-baseline.js";
 import type { BenchResult, Benchmark } from "./run.js";
+import { deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
 
 const participants = positiveInt(process.env.BENCH_PARTICIPANTS, 1000);
 const poolSize = positiveInt(process.env.BENCH_POOL, 50);
-const postgresAdminUrl = process.env.BENCH_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 /** Every session gets this many seats, so every participant is enrolled rather than waitlisted. */
 const seats = 100_000;
 
-function positiveInt(value: string | undefined, fallback: number): number {
-  const n = Number(value);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-}
-
 const progress = (line: string) => console.error(`[inbound] ${line}`);
-const round = (n: number) => Math.round(n * 100) / 100;
 
 /** The 13 messages one participant sends on our side: registration, then enrollment from the menu. */
 function ourDialogue(i: number): string[] {
@@ -62,64 +50,6 @@ function ourDialogue(i: number): string[] {
     "1", // its first session
     "ya", // confirm
   ];
-}
-
-type BenchDatabase = { database: Database; drop(): Promise<void> };
-
-/** A fresh database of the given kind: created, migrated, opened, tuned as the server does, seeded, seats raised. */
-async function freshDatabase(provider: DatabaseProvider, tag: string): Promise<BenchDatabase> {
-  let url: string;
-  let remove: () => Promise<void>;
-  if (provider === "sqlite") {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sapa-bench-"));
-    url = `file:${path.join(dir, "bench.db")}`;
-    remove = async () => fs.rmSync(dir, { recursive: true, force: true });
-  } else {
-    const name = `sapa_bench_${tag}_${crypto.randomBytes(4).toString("hex")}`;
-    await withPostgresAdmin((c) => c.query(`CREATE DATABASE "${name}"`));
-    const u = new URL(postgresAdminUrl);
-    u.pathname = `/${name}`;
-    url = u.toString();
-    remove = () => withPostgresAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {});
-  }
-  let database: Database | undefined;
-  const drop = async () => {
-    await database?.close().catch(() => {});
-    await remove();
-  };
-  try {
-    await migrateDatabase(url);
-    database = openDatabase(url);
-    await tuneSqlite(database);
-    await seedDatabase(database.prisma);
-    await database.prisma.trainingSession.updateMany({ data: { capacity: seats } });
-    return { database, drop };
-  } catch (err) {
-    await drop();
-    throw err;
-  }
-}
-
-async function withPostgresAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: postgresAdminUrl });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/** Deletes every Redis key starting with `prefix`. */
-async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
-  let cursor = "0";
-  let deleted = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length) deleted += await redis.del(...keys);
-  } while (cursor !== "0");
-  return deleted;
 }
 
 type Measured = { turns: number; wallMs: number; latencies: number[] };
@@ -231,7 +161,7 @@ async function phase(
   run: (database: Database) => Promise<Measured>,
 ): Promise<Measured> {
   progress(`${side} on ${provider}: preparing a fresh database`);
-  const { database, drop } = await freshDatabase(provider, side);
+  const { database, drop } = await freshDatabase(provider, side, seats);
   try {
     progress(`${side} on ${provider}: ${participants} participants, ${poolSize} at once`);
     const m = await run(database);
@@ -243,11 +173,6 @@ async function phase(
   } finally {
     await drop();
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
 function summarize(m: Measured): { turnsPerS: number; p50: number; p99: number } {

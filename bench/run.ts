@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { bulk } from "./bulk.js";
 import { inbound } from "./inbound.js";
 
 export type BenchResult = {
@@ -16,7 +17,7 @@ export type BenchResult = {
 };
 export type Benchmark = { name: string; description: string; run(): Promise<BenchResult> };
 
-const benchmarks: Benchmark[] = [inbound];
+const benchmarks: Benchmark[] = [inbound, bulk];
 
 const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "results");
 

@@ -1,0 +1,235 @@
+/**
+ * The bulk benchmark: messages to distinct Telegram chats through the whole outbox (rows written,
+ * jobs on the paced bulk lane, workers claiming rows, telegraf sending, statuses recorded),
+ * against the fake Bot API server in its own process, set to a rate ceiling above which it
+ * answers 429. The bot's bulk rate is set to the same ceiling, as an operator would set it to
+ * Telegram's limit.
+ *
+ *   rate_ratio  achieved rate (delivered / time from first to last delivery) / ceiling; >= 0.95
+ *   http_429    429 answers, and http_429_pct as a share of sends; <= 1 %
+ *   duplicates  messages a chat got more than once; 0
+ *   lost        messages never delivered; 0
+ *
+ * BENCH_BULK_MESSAGES (default 10000) at BENCH_BULK_CEILING (default 1000) a second, then a
+ * sample of BENCH_BULK_SAMPLE (default 300) at 30 a second. SQLite by default; BENCH_BULK_DATABASE
+ * =postgresql runs it on PostgreSQL (BENCH_POSTGRES_URL).
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import { fileURLToPath } from "node:url";
+import type { Redis } from "ioredis";
+import { createBot } from "../src/bot.js";
+import { createTelegramAdapter } from "../src/channels/telegram.js";
+import type { Database, DatabaseProvider } from "../src/db/database.js";
+import { prepareStatements, sqlTime } from "../src/db/raw-sql.js";
+import { telegramPacing } from "../src/jobs/pacing.js";
+import { createLogger } from "../src/logger.js";
+import { createRedis } from "../src/redis.js";
+import { queueOutbound } from "../src/runtime/outbound.js";
+import type { BenchResult, Benchmark } from "./run.js";
+import { deleteKeys, freshDatabase, positiveInt, round } from "./support.js";
+
+const messages = positiveInt(process.env.BENCH_BULK_MESSAGES, 10_000);
+const ceiling = positiveInt(process.env.BENCH_BULK_CEILING, 1000);
+const sample = positiveInt(process.env.BENCH_BULK_SAMPLE, 300);
+const provider: DatabaseProvider = process.env.BENCH_BULK_DATABASE === "postgresql" ? "postgresql" : "sqlite";
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+const progress = (line: string) => console.error(`[bulk] ${line}`);
+
+type FakeStats = {
+  delivered: number;
+  chats: number;
+  duplicates: number;
+  chatIds: number[];
+  first: number;
+  last: number;
+  sends: number;
+  http429: number;
+};
+
+/** Starts the fake Bot API in a child process; resolves with its address and a way to ask it things. */
+async function startFake(ratePerSecond: number) {
+  const script = fileURLToPath(new URL("./bulk/fake-telegram-process.ts", import.meta.url));
+  const child: ChildProcess = fork(script, [String(ratePerSecond)], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const next = <T>(type: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (m: { type: string }) => {
+        if (m.type !== type) return;
+        child.off("message", onMessage);
+        resolve(m as T);
+      };
+      child.on("message", onMessage);
+      child.once("exit", (code) => reject(new Error(`the fake Bot API exited with ${code}`)));
+    });
+  const ready = await next<{ url: string; token: string }>("ready");
+  return {
+    url: ready.url,
+    token: ready.token,
+    stats: () => {
+      const answer = next<FakeStats>("stats");
+      child.send({ type: "stats" });
+      return answer;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.send({ type: "close" });
+      }),
+  };
+}
+
+/** Identities for `count` Telegram chats, inserted in bulk: the recipients. */
+async function createRecipients(database: Database, count: number, firstChat: number): Promise<number[]> {
+  const s = prepareStatements(
+    {
+      insert: `INSERT INTO "ChannelIdentity" (channel, "platformUserId", "chatId", "createdAt", "updatedAt")
+               VALUES ($1, $2, $3, $4::timestamp(3), $5::timestamp(3)) RETURNING id`,
+    },
+    database.provider,
+  );
+  const at = sqlTime(new Date(), database.provider);
+  const ids: number[] = [];
+  for (let i = 0; i < count; i += 500) {
+    const chunk = Array.from({ length: Math.min(500, count - i) }, (_, j) => String(firstChat + i + j));
+    const rows = await database.prisma.$transaction(async (tx) => {
+      const out: number[] = [];
+      for (const chat of chunk) {
+        const [row] = await tx.$queryRawUnsafe<{ id: number }[]>(s.insert, "telegram", chat, chat, at, at);
+        out.push(Number(row!.id));
+      }
+      return out;
+    });
+    ids.push(...rows);
+  }
+  return ids;
+}
+
+type Round = { delivered: number; lost: number; duplicates: number; http429: number; sends: number; rate: number };
+
+/** Sends `count` broadcasts to distinct chats at `rate` a second against a ceiling of `rate`. */
+async function sendRound(
+  database: Database,
+  redis: Redis,
+  prefix: string,
+  count: number,
+  rate: number,
+  firstChat: number,
+): Promise<Round> {
+  const fake = await startFake(rate);
+  const logger = createLogger({ level: "warn" });
+  const telegram = createTelegramAdapter({ token: fake.token, apiRoot: fake.url, redis, prefix, logger });
+  const pacing = telegramPacing({
+    token: fake.token,
+    apiRoot: fake.url,
+    publicUrl: null,
+    webhookSecret: null,
+    bulkPerSecond: rate,
+    chatGapMs: 1000,
+  });
+  const recipients = await createRecipients(database, count, firstChat);
+  const bot = await createBot({
+    database,
+    redis,
+    queuePrefix: prefix,
+    logger,
+    channels: { telegram },
+    pacing: { telegram: pacing },
+    conversationTtlHours: 24,
+    defaultLanguage: "id",
+    receive: false,
+  });
+  try {
+    progress(`${count} messages at a ceiling of ${rate}/s: queueing`);
+    const started = performance.now();
+    const outboxIds = await queueOutbound(
+      database,
+      bot.outbox,
+      recipients.map((identityId, i) => ({
+        channel: "telegram",
+        chatId: String(firstChat + i),
+        identityId,
+        message: { text: `Pengumuman pelatihan untuk peserta ${i + 1}: jadwal baru sudah tersedia.` },
+        kind: "broadcast" as const,
+      })),
+    );
+    const deadline = Date.now() + Math.max(60_000, (count / rate) * 3000);
+    let stats = await fake.stats();
+    let lastLine = 0;
+    while (stats.delivered < count && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      stats = await fake.stats();
+      if (Date.now() - lastLine > 2000) {
+        progress(`${stats.delivered}/${count} delivered, ${stats.http429} answered 429`);
+        lastLine = Date.now();
+      }
+    }
+    // A moment more, so a late duplicate would be seen.
+    await new Promise((r) => setTimeout(r, 500));
+    stats = await fake.stats();
+    const wallS = (performance.now() - started) / 1000;
+    const expected = new Set(recipients.map((_, i) => firstChat + i));
+    const reached = stats.chatIds.filter((c) => expected.has(c)).length;
+    const seconds = Math.max(0.001, (stats.last - stats.first) / 1000);
+    const achieved = stats.delivered / seconds;
+    progress(
+      `${stats.delivered} delivered in ${seconds.toFixed(2)} s (${wallS.toFixed(2)} s with queueing): ${achieved.toFixed(1)}/s, ${stats.http429} answered 429`,
+    );
+    const sent = await database.prisma.outboxItem.count({
+      where: { status: "sent", id: { gte: Math.min(...outboxIds), lte: Math.max(...outboxIds) } },
+    });
+    if (sent !== reached) progress(`warning: the database says ${sent} sent, the fake server saw ${reached} chats`);
+    return {
+      delivered: stats.delivered,
+      lost: count - reached,
+      duplicates: stats.duplicates,
+      http429: stats.http429,
+      sends: stats.sends,
+      rate: achieved,
+    };
+  } finally {
+    await bot.close();
+    await telegram.stop?.();
+    await fake.close();
+  }
+}
+
+async function run(): Promise<BenchResult> {
+  const prefix = `sapa-bench-${crypto.randomBytes(4).toString("hex")}`;
+  const redis = createRedis(redisUrl);
+  const { database, drop } = await freshDatabase(provider, "bulk");
+  const metrics: Record<string, number> = {};
+  try {
+    const main = await sendRound(database, redis, `${prefix}:main`, messages, ceiling, 1_000_000);
+    metrics.messages = messages;
+    metrics.ceiling_per_s = ceiling;
+    metrics.achieved_per_s = round(main.rate);
+    metrics.rate_ratio = round(main.rate / ceiling);
+    metrics.http_429 = main.http429;
+    metrics.http_429_pct = round((100 * main.http429) / Math.max(1, main.sends));
+    metrics.duplicates = main.duplicates;
+    metrics.lost = main.lost;
+    const slow = await sendRound(database, redis, `${prefix}:sample`, sample, 30, 2_000_000);
+    metrics.sample_messages = sample;
+    metrics.sample_ceiling_per_s = 30;
+    metrics.sample_achieved_per_s = round(slow.rate);
+    metrics.sample_rate_ratio = round(slow.rate / 30);
+    metrics.sample_http_429 = slow.http429;
+    metrics.sample_duplicates = slow.duplicates;
+    metrics.sample_lost = slow.lost;
+  } finally {
+    await deleteKeys(redis, prefix).catch(() => 0);
+    await redis.quit();
+    await drop();
+  }
+  return { name: "bulk", date: new Date().toISOString(), node: process.version, database: provider, metrics };
+}
+
+export const bulk: Benchmark = {
+  name: "bulk",
+  description: `${messages} messages to distinct Telegram chats through the outbox against a fake Bot API capped at ${ceiling}/s (429 above), then ${sample} at 30/s`,
+  run,
+};

@@ -1,0 +1,85 @@
+/**
+ * What the benchmarks share: fresh databases (migrated, tuned and seeded as the server does),
+ * Redis clean-up, percentiles and settings from the environment.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import type { Redis } from "ioredis";
+import { openDatabase, tuneSqlite, type Database, type DatabaseProvider } from "../src/db/database.js";
+import { migrateDatabase } from "../src/db/migrations.js";
+import { seedDatabase } from "../src/domain/seed-database.js";
+
+export const postgresAdminUrl = process.env.BENCH_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+
+export type BenchDatabase = { database: Database; drop(): Promise<void> };
+
+export const round = (n: number) => Math.round(n * 100) / 100;
+
+/** A fresh database of the given kind: created, migrated, opened, tuned as the server does, seeded, seats raised. */
+export async function freshDatabase(provider: DatabaseProvider, tag: string, seats = 100): Promise<BenchDatabase> {
+  let url: string;
+  let remove: () => Promise<void>;
+  if (provider === "sqlite") {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sapa-bench-"));
+    url = `file:${path.join(dir, "bench.db")}`;
+    remove = async () => fs.rmSync(dir, { recursive: true, force: true });
+  } else {
+    const name = `sapa_bench_${tag}_${crypto.randomBytes(4).toString("hex")}`;
+    await withPostgresAdmin((c) => c.query(`CREATE DATABASE "${name}"`));
+    const u = new URL(postgresAdminUrl);
+    u.pathname = `/${name}`;
+    url = u.toString();
+    remove = () => withPostgresAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => {});
+  }
+  let database: Database | undefined;
+  const drop = async () => {
+    await database?.close().catch(() => {});
+    await remove();
+  };
+  try {
+    await migrateDatabase(url);
+    database = openDatabase(url);
+    await tuneSqlite(database);
+    await seedDatabase(database.prisma);
+    await database.prisma.trainingSession.updateMany({ data: { capacity: seats } });
+    return { database, drop };
+  } catch (err) {
+    await drop();
+    throw err;
+  }
+}
+
+export async function withPostgresAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: postgresAdminUrl });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Deletes every Redis key starting with `prefix`. */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+  let cursor = "0";
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length) deleted += await redis.del(...keys);
+  } while (cursor !== "0");
+  return deleted;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export function positiveInt(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}

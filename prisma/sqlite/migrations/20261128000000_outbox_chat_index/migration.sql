@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "OutboxItem_channel_chatId_status_idx" ON "OutboxItem"("channel", "chatId", "status");
+
