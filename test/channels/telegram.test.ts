@@ -110,6 +110,15 @@ describe.each(providers)("Telegram over long polling (%s)", (provider) => {
 
   if (provider === "postgresql") return;
 
+  it("opens a programme from a deep link (/start daftar-<programme>)", async () => {
+    // Sari registered in the first test; her link goes straight to the programme's sessions.
+    const replies = await person(fake, app, 7001).say("/start daftar-konveksi-belitung");
+    const text = replies.map((m) => m.text).join("\n");
+    expect(text).toMatch(/Konveksi/);
+    expect(text).not.toMatch(/Lada/);
+    expect(buttons(replies.at(-1)).length).toBeGreaterThan(0);
+  });
+
   it("processes the same update delivered twice only once", async () => {
     const p = person(fake, app, 7002);
     const update = {
