@@ -64,7 +64,7 @@ export type WhatsAppOptions = {
   printQr?: boolean;
   /** Backoff between reconnects: from initialMs (default 2 s), doubling up to maxMs (default 60 s). */
   reconnect?: { initialMs?: number; maxMs?: number };
-  /** While not connected, sends fail with this retryAfterMs, which holds the channel's outbox back (default 30 s). */
+  /** While not connected, sends fail with this retryAfterMs, which holds the channel's outbox back (default 5 s). */
   notReadyRetryMs?: number;
 };
 
