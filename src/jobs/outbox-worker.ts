@@ -16,6 +16,7 @@ import type { Database } from "../db/database.js";
 import { executeAtomically, prepareStatements, queryRows, sqlTime } from "../db/raw-sql.js";
 import type { OutgoingMessage } from "../engine/types.js";
 import type { Logger } from "../logger.js";
+import { priorities } from "../runtime/inbound-runtime.js";
 import { KeyedSerial } from "../runtime/keyed-serial.js";
 import { fastPacing, type Pacing } from "./pacing.js";
 import { laneOf, outboxQueueName, type OutboxJob, type OutboxLane, type OutboxQueue } from "./outbox-queue.js";
@@ -43,7 +44,7 @@ const sql = {
         FROM "OutboxItem" o
         JOIN "Message" m ON m.id = o."messageId"
         LEFT JOIN "ChannelIdentity" i ON i.id = m."identityId"
-        WHERE o.channel = $1 AND o."chatId" = $2 AND o.status = 'pending' AND o.id <= $3
+        WHERE o.channel = $1 AND o."chatId" = $2 AND o.status = 'pending' AND o.id <= $3 AND o.priority <= $4
         ORDER BY o.id`,
   chatOf: `SELECT "chatId" FROM "OutboxItem" WHERE id = $1`,
   claim: `UPDATE "OutboxItem" SET status = 'sending', attempts = attempts + 1, "updatedAt" = $1::timestamp(3)
@@ -139,6 +140,12 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
     if (wait > 0) throw new ChannelPaused(wait);
     const [claimed] = await executeAtomically(database, [[s.claim, [t(at), row.id]]]);
     if (!claimed) return "not sent";
+    // A 429 may have come in for another send while this row was being claimed.
+    const held = gate.remaining();
+    if (held > 0) {
+      await executeAtomically(database, [[s.itemUnclaim, [t(now()), row.id]]]);
+      throw new ChannelPaused(held);
+    }
     const message: OutgoingMessage = {
       text: row.text ?? "",
       ...(row.choices ? { choices: row.choices } : {}),
@@ -156,6 +163,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       const reason = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
       if (err instanceof SendError && err.retryAfterMs !== undefined && !err.permanent) {
         // A 429: not this row's fault, so the attempt does not count.
+        gate.close(err.retryAfterMs);
         await executeAtomically(database, [[s.itemUnclaim, [t(now()), row.id]]]);
         logger.warn({ channel: channel.name, retryAfterMs: err.retryAfterMs }, "channel asked to slow down");
         throw new ChannelPaused(err.retryAfterMs);
@@ -178,9 +186,14 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
     }
   };
 
-  /** Sends everything still waiting for the chat up to this batch, oldest first. */
-  const drain = async (chatId: string, last: number): Promise<number> => {
-    const due = await queryRows<DueRow>(database, database.prisma, s.due, [channel.name, chatId, last], {
+  /**
+   * Sends everything still waiting for the chat up to this batch, oldest first. The reply lane
+   * leaves bulk rows to the paced lane (replies may overtake them); the bulk lane takes any
+   * earlier reply still waiting, so a reply never arrives after later bulk.
+   */
+  const drain = async (chatId: string, last: number, lane: OutboxLane): Promise<number> => {
+    const upTo = lane === "reply" ? priorities.notice : priorities.bulk;
+    const due = await queryRows<DueRow>(database, database.prisma, s.due, [channel.name, chatId, last, upTo], {
       dates: ["blockedAt"],
       json: ["choices"],
     });
@@ -236,7 +249,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
         logger.warn({ channel: channel.name, cap: pacing.bulk.dailyCap }, "daily cap of bulk messages reached");
         throw new ChannelPaused(Math.max(1000, tomorrow.toMillis() - now().getTime()), "bulk");
       }
-      await serial.run(chatId, () => drain(chatId, Math.max(...ids)));
+      await serial.run(chatId, () => drain(chatId, Math.max(...ids), lane));
       if (lane === "bulk" && pacing.bulk.jitter) {
         const mean = pacing.bulk.durationMs / pacing.bulk.max;
         await queues.bulk.rateLimit(Math.round(mean * (0.5 + Math.random())));

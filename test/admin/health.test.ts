@@ -1,3 +1,4 @@
+import { listMigrations } from "../../src/db/migrations.js";
 import { spawnSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startApp, type App } from "../../src/app.js";
@@ -72,8 +73,10 @@ describe("npm start on a database that is not migrated", () => {
     });
     await removeTestDatabase(url);
     expect(result.status).toBe(1);
+    const migrations = listMigrations("sqlite").length;
+    expect(migrations).toBeGreaterThan(1);
     expect(result.stderr.trim()).toMatch(
-      /^The database at .+ is not migrated \(1 migration pending\): run npm run db:migrate$/,
+      new RegExp(`^The database at .+ is not migrated \\(${migrations} migrations pending\\): run npm run db:migrate$`),
     );
   });
 });

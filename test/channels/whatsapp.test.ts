@@ -90,7 +90,7 @@ describe("the WhatsApp adapter", () => {
     expect(adapter.status()).toMatchObject({ state: "disconnected", detail: "disconnected: WhatsApp Web reloaded" });
     await expect(adapter.send("6281234567890@c.us", { text: "halo" })).rejects.toMatchObject({
       permanent: false,
-      retryAfterMs: 30_000,
+      retryAfterMs: 5_000,
     });
     await waitFor(() => fake.clients.length === 4 && fake.clients[3]!.initialized, 5_000, "three restarts");
     expect(fake.clients.slice(0, 3).map((c) => c.destroyed)).toEqual([true, true, true]);
@@ -239,7 +239,7 @@ describe("the WhatsApp adapter", () => {
     expect(notReady).toMatchObject({
       message: "WhatsApp is not connected (connecting)",
       permanent: false,
-      retryAfterMs: 30_000,
+      retryAfterMs: 5_000,
     });
     fake.current.ready();
 

@@ -1,0 +1,376 @@
+/**
+ * The outbox's pacing and delivery as a participant or an operator would notice them: WhatsApp
+ * bulk spaced at random, the daily cap, replies ahead of bulk, a platform's 429, retried and
+ * permanent failures, exactly once under duplicate jobs, and the reconcile pass after Redis lost
+ * its queues. A recording channel stands in for the platform; Redis and the database are real.
+ */
+import type { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createBot, type Bot } from "../../src/bot.js";
+import { SendError, type ChannelAdapter, type SendResult } from "../../src/channels/channel.js";
+import type { Database } from "../../src/db/database.js";
+import type { OutgoingMessage } from "../../src/engine/types.js";
+import { reconcileOutbox } from "../../src/jobs/outbox-worker.js";
+import type { Pacing } from "../../src/jobs/pacing.js";
+import { createLogger } from "../../src/logger.js";
+import { priorities } from "../../src/runtime/inbound-runtime.js";
+import { queueOutbound, type OutboundKind } from "../../src/runtime/outbound.js";
+import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
+import { connectRedis, deletePrefix, testPrefix } from "../support/redis.js";
+import { waitFor } from "../support/wait-for.js";
+
+type Send = { chatId: string; text: string; at: number };
+
+/** A channel that records each send (chat, text, time); `failNext` makes the next sends throw. */
+class RecordingChannel implements ChannelAdapter {
+  readonly buttons = true;
+  /** Every call of send, including those that threw. */
+  readonly calls: (Send & { error?: SendError })[] = [];
+  /** The sends that went through. */
+  readonly sent: Send[] = [];
+  private readonly failures: { error: SendError; chatId?: string }[] = [];
+
+  constructor(readonly name: string) {}
+
+  /** The next `times` sends (to `chatId` only, if given) throw `error`. */
+  failNext(error: SendError, times = 1, chatId?: string): void {
+    for (let i = 0; i < times; i++) this.failures.push(chatId === undefined ? { error } : { error, chatId });
+  }
+
+  async send(chatId: string, message: OutgoingMessage): Promise<SendResult> {
+    const send: Send = { chatId, text: message.text, at: Date.now() };
+    const i = this.failures.findIndex((f) => f.chatId === undefined || f.chatId === chatId);
+    const error = i < 0 ? undefined : this.failures.splice(i, 1)[0]!.error;
+    this.calls.push(error ? { ...send, error } : send);
+    if (error) throw error;
+    this.sent.push(send);
+    return { platformMessageId: `${this.name}-${this.sent.length}` };
+  }
+
+  texts(): string[] {
+    return this.sent.map((s) => s.text);
+  }
+}
+
+/** Pacing with a fast reply lane and the given bulk lane. */
+const pacing = (bulk: Partial<Pacing["bulk"]>, concurrency = { reply: 4, bulk: 4 }): Pacing => ({
+  replyPerSecond: 1000,
+  bulk: { max: 1000, durationMs: 1000, jitter: false, chatGapMs: 0, dailyCap: null, ...bulk },
+  concurrency,
+});
+
+const chats = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `${tag}-${i + 1}`);
+const textOf = (kind: OutboundKind, chatId: string) => `${kind} to ${chatId}`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Writes and enqueues one message of `kind` to each chat; returns the outbox ids. */
+const queue = (database: Database, bot: Bot, channel: string, to: string[], kind: OutboundKind = "broadcast") =>
+  queueOutbound(
+    database,
+    bot.outbox,
+    to.map((chatId) => ({ channel, chatId, identityId: null, message: { text: textOf(kind, chatId) }, kind })),
+  );
+
+/** How many times each text went out, for "exactly once" checks. */
+const tally = (texts: string[]) => {
+  const counts = new Map<string, number>();
+  for (const t of texts) counts.set(t, (counts.get(t) ?? 0) + 1);
+  return counts;
+};
+const expectEachOnce = (channel: RecordingChannel, texts: string[]) => {
+  const counts = tally(channel.texts());
+  expect(texts.map((t) => [t, counts.get(t) ?? 0])).toEqual(texts.map((t) => [t, 1]));
+};
+
+/** Waits until no outbox row of the channel is pending or sending. */
+const settled = (database: Database, channel: string, timeoutMs = 10_000) =>
+  waitFor(
+    async () =>
+      (await database.prisma.outboxItem.count({ where: { channel, status: { in: ["pending", "sending"] } } })) === 0,
+    timeoutMs,
+    `the ${channel} outbox to settle`,
+  );
+
+let redis: Redis;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeAll(() => {
+  redis = connectRedis();
+});
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+afterAll(async () => {
+  await redis.quit();
+});
+
+type BotSetup = { prefix?: string; pacing?: Pacing; workers?: boolean; timeZone?: string; now?: () => Date };
+
+/** A bot with just this channel; closed (and its Redis keys deleted) after the test. */
+async function startBot(database: Database, channel: RecordingChannel, setup: BotSetup = {}) {
+  const prefix = setup.prefix ?? testPrefix();
+  const bot = await createBot({
+    database,
+    redis,
+    queuePrefix: prefix,
+    logger: createLogger({ level: "silent" }),
+    channels: { [channel.name]: channel },
+    conversationTtlHours: 24,
+    defaultLanguage: "id",
+    receive: false,
+    ...(setup.workers === false ? { workers: false } : {}),
+    ...(setup.pacing ? { pacing: { [channel.name]: setup.pacing } } : {}),
+    ...(setup.timeZone ? { timeZone: setup.timeZone } : {}),
+    ...(setup.now ? { now: setup.now } : {}),
+  });
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= bot.close());
+  cleanups.push(async () => {
+    await close();
+    await deletePrefix(redis, prefix);
+  });
+  return { bot, prefix, close };
+}
+
+describe("bulk pacing (sqlite)", () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await openTestDatabase("sqlite");
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+  });
+
+  it("spaces WhatsApp-style bulk at random, never closer than half the mean gap", async () => {
+    const wa = new RecordingChannel("wa-jitter");
+    const { bot } = await startBot(db, wa, {
+      pacing: pacing({ max: 10, durationMs: 1000, jitter: true }, { reply: 4, bulk: 1 }),
+    });
+    const to = chats("jitter", 8);
+    await queue(db, bot, wa.name, to);
+    await settled(db, wa.name);
+
+    expectEachOnce(
+      wa,
+      to.map((c) => textOf("broadcast", c)),
+    );
+    const gaps = wa.sent.slice(1).map((s, i) => s.at - wa.sent[i]!.at);
+    // The mean gap is 1000 / 10 = 100 ms; each gap is 50 to 150 ms (a few ms of timer slack).
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(45);
+    // Random, not a metronome.
+    expect(Math.max(...gaps) - Math.min(...gaps)).toBeGreaterThan(10);
+  });
+
+  it("sends no more bulk a day than the cap, lets notices through and sends the rest after midnight", async () => {
+    const capped = new RecordingChannel("wa-capped");
+    // A second before midnight in Makassar (UTC+8): the cap holds the lane until then.
+    let clock = new Date("2030-06-14T23:59:59+08:00");
+    const { bot, prefix } = await startBot(db, capped, {
+      pacing: pacing({ dailyCap: 3 }),
+      timeZone: "Asia/Makassar",
+      now: () => clock,
+    });
+    const to = chats("cap", 6);
+    const ids = await queue(db, bot, capped.name, to);
+    const bulk = bot.outbox.queue(capped.name, "bulk");
+    // The lane is held once the fourth job finds today's cap used up.
+    await waitFor(async () => capped.sent.length === 3 && (await bulk.getRateLimitTtl()) > 0, 10_000, "the cap");
+    await sleep(200);
+    expect(capped.sent).toHaveLength(3);
+    const rows = await db.prisma.outboxItem.findMany({ where: { id: { in: ids } }, orderBy: { id: "asc" } });
+    expect(rows.filter((r) => r.status === "sent")).toHaveLength(3);
+    expect(rows.filter((r) => r.status === "pending")).toHaveLength(3);
+    expect(await redis.get(`${prefix}:pace:${capped.name}:day:2030-06-14`)).toBe("3");
+
+    // Notices are not bulk: they go out at once to the chats that got today's broadcast.
+    const reached = capped.sent.map((s) => s.chatId);
+    await queue(db, bot, capped.name, reached, "notice");
+    await waitFor(() => capped.sent.length === 6, 5_000, "the notices");
+    expect(capped.texts().slice(3).sort()).toEqual(reached.map((c) => textOf("notice", c)).sort());
+
+    // Midnight: the other three broadcasts go out, counted on the new day.
+    clock = new Date("2030-06-15T00:00:01+08:00");
+    await settled(db, capped.name);
+    expectEachOnce(capped, [...to.map((c) => textOf("broadcast", c)), ...reached.map((c) => textOf("notice", c))]);
+    expect(await redis.get(`${prefix}:pace:${capped.name}:day:2030-06-15`)).toBe("3");
+  });
+
+  // The reply lane leaves bulk rows to the paced lane: a notice never carries a held broadcast.
+  it("does not let a notice carry a broadcast the cap holds", async () => {
+    const capped = new RecordingChannel("wa-carried");
+    const { bot } = await startBot(db, capped, {
+      pacing: pacing({ dailyCap: 1 }, { reply: 4, bulk: 1 }),
+      now: () => new Date("2030-06-14T12:00:00+07:00"),
+    });
+    const to = chats("carried", 2);
+    const ids = await queue(db, bot, capped.name, to);
+    const bulk = bot.outbox.queue(capped.name, "bulk");
+    await waitFor(async () => capped.sent.length === 1 && (await bulk.getRateLimitTtl()) > 0, 10_000, "the cap");
+    const held = to.find((c) => !capped.sent.some((s) => s.chatId === c))!;
+    await queue(db, bot, capped.name, [held], "notice");
+    await waitFor(() => capped.texts().includes(textOf("notice", held)), 5_000, "the notice");
+    await sleep(200);
+    expect(capped.texts().filter((t) => t.startsWith("broadcast"))).toHaveLength(1);
+    const rows = await db.prisma.outboxItem.findMany({ where: { id: { in: ids }, chatId: held } });
+    expect(rows.map((r) => r.status)).toEqual(["pending"]);
+  });
+
+  it("sends a notice ahead of broadcasts waiting in a slow bulk lane", async () => {
+    const slow = new RecordingChannel("tg-slow");
+    const { bot, close } = await startBot(db, slow, { pacing: pacing({ max: 2, durationMs: 1000 }) });
+    await queue(db, bot, slow.name, chats("slow", 10));
+    await queue(db, bot, slow.name, ["slow-11"], "notice");
+    await waitFor(() => slow.sent.some((s) => s.chatId === "slow-11"), 5_000, "the notice");
+    const before = slow.sent.findIndex((s) => s.chatId === "slow-11");
+    // At most two (this second's) broadcasts went before it; the 4th comes a second later at the earliest.
+    expect(before).toBeLessThan(3);
+    await close();
+    // Not waiting for the rest: an operator cancels the broadcast.
+    await db.prisma.outboxItem.updateMany({
+      where: { channel: slow.name, status: "pending" },
+      data: { status: "cancelled" },
+    });
+  });
+});
+
+describe.each(providers)("outbox delivery on %s", (provider) => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await openTestDatabase(provider);
+  });
+
+  afterAll(async () => {
+    await db?.destroy();
+  });
+
+  /** A 429 on one of 10 broadcasts, then a notice while the channel is held. */
+  const after429 = async (bulkConcurrency: number) => {
+    const tg = new RecordingChannel(`tg-429-${bulkConcurrency}`);
+    const { bot } = await startBot(db, tg, {
+      pacing: pacing({ max: 30, durationMs: 1000 }, { reply: 4, bulk: bulkConcurrency }),
+    });
+    tg.failNext(new SendError("Telegram 429: Too Many Requests", false, 1500));
+    const to = chats(`limited-${bulkConcurrency}`, 10);
+    const ids = await queue(db, bot, tg.name, to);
+    await waitFor(() => tg.calls.some((c) => c.error), 5_000, "the 429");
+    const limited = tg.calls.findIndex((c) => c.error);
+    const at = tg.calls[limited]!.at;
+    // A notice written during the pause waits too: the whole channel is held.
+    const notice = `notice-${bulkConcurrency}`;
+    await queue(db, bot, tg.name, [notice], "notice");
+    expect(Date.now()).toBeLessThan(at + 1500);
+    await settled(db, tg.name);
+
+    // No send starts after the 429 came back until retry_after has passed (10 ms of timer slack).
+    const early = tg.calls.slice(limited + 1).filter((c) => c.at < at + 1500 - 10);
+    expect(early).toEqual([]);
+    expectEachOnce(tg, [...to.map((c) => textOf("broadcast", c)), textOf("notice", notice)]);
+    expect(tg.calls).toHaveLength(to.length + 2);
+    // The 429 was the platform's, not the row's: its attempt does not count.
+    const row = await db.prisma.outboxItem.findFirstOrThrow({
+      where: { id: { in: ids }, chatId: tg.calls[limited]!.chatId },
+    });
+    expect(row).toMatchObject({ status: "sent", attempts: 1, lastError: null });
+  };
+
+  it("after a 429 sends nothing on the channel for retry_after, then everything once", () => after429(1));
+
+  // Several bulk sends in flight: one that was claiming its row when the 429 came does not send.
+  it("after a 429 starts no send with several bulk sends in flight", () => after429(4));
+
+  it("retries a transient failure until it is sent, and gives up on a permanent one at once", async () => {
+    const tg = new RecordingChannel("tg-fail");
+    const { bot } = await startBot(db, tg);
+    tg.failNext(new SendError("network error", false), 1, "flaky-1");
+    tg.failNext(new SendError("Telegram 400: Bad Request", true), 1, "broken-1");
+    const [flakyId, brokenId] = await queue(db, bot, tg.name, ["flaky-1", "broken-1"]);
+    await settled(db, tg.name);
+
+    expectEachOnce(tg, [textOf("broadcast", "flaky-1")]);
+    const flaky = await db.prisma.outboxItem.findUniqueOrThrow({ where: { id: flakyId! }, include: { message: true } });
+    expect(flaky).toMatchObject({ status: "sent", attempts: 2, lastError: null, message: { status: "sent" } });
+
+    const broken = await db.prisma.outboxItem.findUniqueOrThrow({
+      where: { id: brokenId! },
+      include: { message: true },
+    });
+    expect(broken).toMatchObject({
+      status: "failed",
+      attempts: 1,
+      lastError: "Telegram 400: Bad Request",
+      message: { status: "failed", error: "Telegram 400: Bad Request" },
+    });
+    // Never tried again, not even by the reconcile pass.
+    expect(await reconcileOutbox(db, bot.outbox, 0)).toBe(0);
+    await sleep(300);
+    expect(tg.calls.filter((c) => c.chatId === "broken-1")).toHaveLength(1);
+  });
+
+  it("sends each message once when its rows are enqueued twice and two processes work the queue", async () => {
+    const tg = new RecordingChannel("tg-dup");
+    const prefix = testPrefix();
+    const writer = await startBot(db, tg, { prefix, workers: false });
+    const to = chats("dup", 10);
+    // Two broadcasts and a notice to each chat.
+    const first = await queue(db, writer.bot, tg.name, to);
+    const second = await queue(db, writer.bot, tg.name, to, "reminder");
+    const notices = await queue(db, writer.bot, tg.name, to, "notice");
+    const batches = [
+      ...[...first, ...second].map((id) => ({ id, priority: priorities.bulk })),
+      ...notices.map((id) => ({ id, priority: priorities.notice })),
+    ];
+    // The same rows again, under other job ids, as the reconcile pass would add them.
+    const rows = await db.prisma.outboxItem.findMany({
+      where: { channel: tg.name },
+      select: { id: true, chatId: true },
+    });
+    const chatOf = new Map(rows.map((r) => [r.id, r.chatId]));
+    for (const { id, priority } of batches)
+      await writer.bot.outbox.enqueue({ channel: tg.name, chatId: chatOf.get(id)!, ids: [id], priority }, `r${id}`);
+
+    await startBot(db, tg, { prefix });
+    await startBot(db, tg, { prefix });
+    await settled(db, tg.name);
+    await sleep(300);
+    expectEachOnce(tg, [
+      ...to.map((c) => textOf("broadcast", c)),
+      ...to.map((c) => textOf("reminder", c)),
+      ...to.map((c) => textOf("notice", c)),
+    ]);
+    expect(tg.calls).toHaveLength(30);
+  });
+
+  it("re-enqueues rows Redis lost, once, and leaves rows still waiting in a slow lane alone", async () => {
+    const tg = new RecordingChannel("tg-lost");
+    const prefix = testPrefix();
+    const paced = pacing({ max: 2, durationMs: 1000 });
+    const writer = await startBot(db, tg, { prefix, workers: false, pacing: paced });
+    const to = chats("lost", 5);
+    await queue(db, writer.bot, tg.name, to);
+    await writer.close();
+    // Redis loses everything.
+    await deletePrefix(redis, prefix);
+
+    const { bot } = await startBot(db, tg, { prefix, pacing: paced });
+    await sleep(200);
+    expect(tg.calls).toEqual([]);
+    // Rows this fresh may still be on their way to the queue: the periodic pass leaves them be.
+    expect(await bot.reconcile()).toBe(0);
+    expect(await reconcileOutbox(db, bot.outbox, 0)).toBe(5);
+    // Their new jobs are waiting in the slow lane: nothing more to add.
+    expect(await reconcileOutbox(db, bot.outbox, 0)).toBe(0);
+    await settled(db, tg.name);
+    expect(await reconcileOutbox(db, bot.outbox, 0)).toBe(0);
+    await sleep(200);
+    expectEachOnce(
+      tg,
+      to.map((c) => textOf("broadcast", c)),
+    );
+    expect(tg.calls).toHaveLength(5);
+  });
+});
