@@ -3,7 +3,10 @@
  * call costs several times a raw statement). Statements are written for PostgreSQL ($n
  * placeholders, casts) and turned into SQLite's form; values are stored as Prisma stores them.
  */
+import crypto from "node:crypto";
+import type pg from "pg";
 import type { Database, DatabaseProvider } from "./database.js";
+import { changes, runPlan, runPlanSync, type Plan, type Step } from "./plan.js";
 
 /** `$1::jsonb`, `$2::"EnrollmentStatus"`, `$3::timestamp(3)` -> `?` for SQLite. Each placeholder once, in order. */
 export function forProvider(sql: string, provider: DatabaseProvider): string {
@@ -42,10 +45,37 @@ export type Decode = { dates?: string[]; json?: string[] };
 type RawClient = { $queryRawUnsafe<T>(sql: string, ...values: unknown[]): Promise<T> };
 type RawExecutor = { $executeRawUnsafe(sql: string, ...values: unknown[]): Promise<number> };
 
+const statementNames = new Map<string, string>();
+
+/** A name per statement text, so each pooled PostgreSQL connection parses a statement once. */
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `s${crypto.createHash("sha1").update(sql).digest("hex").slice(0, 20)}`;
+    if (statementNames.size < 5000) statementNames.set(sql, name);
+  }
+  return name;
+}
+
+/** Runs one statement on a PostgreSQL connection or pool: rows for "all", a count for "run". */
+async function pgStep(client: pg.Pool | pg.PoolClient, step: Step): Promise<unknown> {
+  const result = await client.query({ name: statementName(step.sql), text: step.sql, values: step.params });
+  return step.kind === "all" ? result.rows : (result.rowCount ?? 0);
+}
+
+function decodeRows<T>(rows: Record<string, unknown>[], decode: Decode): T[] {
+  for (const row of rows) {
+    for (const c of decode.dates ?? []) if (typeof row[c] === "string") row[c] = new Date(row[c]);
+    for (const c of decode.json ?? []) if (typeof row[c] === "string") row[c] = JSON.parse(row[c]);
+  }
+  return rows as T[];
+}
+
 /**
  * Runs a statement that returns rows: straight on the SQLite connection when there is one (it is
- * the connection of any open Prisma transaction), else through Prisma (`client` may be `tx`).
- * `sql` is already in the database's form (forProvider / prepareStatements).
+ * the connection of any open Prisma transaction), on the PostgreSQL pool outside a transaction,
+ * else through Prisma (`client` may be `tx`). `sql` is already in the database's form
+ * (forProvider / prepareStatements).
  */
 export async function queryRows<T>(
   database: Database,
@@ -55,13 +85,10 @@ export async function queryRows<T>(
   decode: Decode = {},
 ): Promise<T[]> {
   const direct = database.direct();
-  if (!direct) return client.$queryRawUnsafe<T[]>(sql, ...params);
-  const rows = direct.all<Record<string, unknown>>(sql, params);
-  for (const row of rows) {
-    for (const c of decode.dates ?? []) if (typeof row[c] === "string") row[c] = new Date(row[c]);
-    for (const c of decode.json ?? []) if (typeof row[c] === "string") row[c] = JSON.parse(row[c]);
-  }
-  return rows as T[];
+  if (direct) return decodeRows<T>(direct.all<Record<string, unknown>>(sql, params), decode);
+  const pool = database.pool();
+  if (pool && client === (database.prisma as unknown)) return (await pgStep(pool, { kind: "all", sql, params })) as T[];
+  return client.$queryRawUnsafe<T[]>(sql, ...params);
 }
 
 /** Runs a statement that changes rows; returns how many. */
@@ -76,28 +103,60 @@ export async function executeStatement(
 }
 
 type TransactionRunner = {
-  $transaction<R>(run: (tx: RawExecutor) => Promise<R>, options?: { maxWait?: number; timeout?: number }): Promise<R>;
+  $transaction<R>(
+    run: (tx: RawExecutor & RawClient) => Promise<R>,
+    options?: { maxWait?: number; timeout?: number },
+  ): Promise<R>;
 };
 
 /**
- * Runs changing statements together in one transaction of their own; returns the row counts.
- * On SQLite a bare statement would join whatever transaction is open on the shared connection
- * (and vanish if that one rolls back), so it runs synchronously when the connection is free and
- * otherwise waits its turn through Prisma.
+ * Runs a plan of statements (plan.ts) in a transaction of its own, on the fastest way there is:
+ * on SQLite synchronously when the shared connection is free (a bare statement would otherwise
+ * join whatever transaction is open on it, and vanish if that one rolls back), else through
+ * Prisma, waiting its turn; on PostgreSQL on a connection of the direct pool.
  */
-export async function executeAtomically(
+export async function runAtomically<T>(database: Database, makePlan: () => Plan<T>): Promise<T> {
+  const direct = database.direct();
+  if (direct) {
+    const done = direct.transact(() => ({ value: runPlanSync(makePlan(), direct) }));
+    if (done) return done.value;
+  }
+  const pool = database.pool();
+  if (pool) {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      const value = await runPlan(makePlan(), (step) => pgStep(client, step));
+      await client.query("COMMIT");
+      return value;
+    } catch (err) {
+      await client.query("ROLLBACK").catch((e: Error) => (broken = e));
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+  const prisma = database.prisma as unknown as TransactionRunner;
+  return prisma.$transaction(
+    (tx) =>
+      runPlan(makePlan(), (step) =>
+        step.kind === "all"
+          ? queryRows(database, tx, step.sql, step.params)
+          : executeStatement(database, tx, step.sql, step.params),
+      ),
+    { timeout: 20_000, maxWait: 20_000 },
+  );
+}
+
+/** Changing statements together in one transaction of their own (runAtomically); returns the row counts. */
+export function executeAtomically(
   database: Database,
   statements: [sql: string, params: unknown[]][],
 ): Promise<number[]> {
-  const direct = database.direct();
-  if (direct) {
-    const counts = direct.transact(() => statements.map(([sql, params]) => direct.run(sql, params)));
-    if (counts) return counts;
-  }
-  const client = database.prisma as unknown as TransactionRunner;
-  return client.$transaction(async (tx) => {
+  return runAtomically(database, function* () {
     const counts: number[] = [];
-    for (const [sql, params] of statements) counts.push(await executeStatement(database, tx, sql, params));
+    for (const [sql, params] of statements) counts.push(yield* changes(sql, params));
     return counts;
   });
 }

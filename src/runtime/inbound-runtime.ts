@@ -5,6 +5,8 @@
  * and enqueue the outbox.
  */
 import type { Database, Db, Tx } from "../db/database.js";
+import { runPlan, type Plan } from "../db/plan.js";
+import { executeStatement, queryRows, runAtomically } from "../db/raw-sql.js";
 import type { Engine } from "../engine/engine.js";
 import { matchKeyword, normalize } from "../engine/match.js";
 import type {
@@ -18,11 +20,11 @@ import type {
 } from "../engine/types.js";
 import type { Logger } from "../logger.js";
 import { normalizePhone, texts } from "../../flows/texts.js";
-import { applyEvents, type Outgoing } from "./apply-events.js";
+import { applyEvents, type Applied, type Outgoing, type TurnScope } from "./apply-events.js";
 import { createFlowServices, ProgrammeCache } from "./flow-services.js";
 import { cleanText, toInput, type InboundMessage } from "./inbound-message.js";
 import { KeyedSerial } from "./keyed-serial.js";
-import { loadChat } from "./load-chat.js";
+import { loadChat, type ChatRecord } from "./load-chat.js";
 import { TurnWrites } from "./turn-writes.js";
 
 /** Where outbox rows go once committed; the BullMQ queue in production. */
@@ -76,7 +78,7 @@ export class InboundRuntime {
 
   constructor(private readonly options: RuntimeOptions) {
     this.now = options.now ?? (() => new Date());
-    this.writes = new TurnWrites(options.database);
+    this.writes = new TurnWrites(options.database.provider);
   }
 
   private get db(): Db {
@@ -175,70 +177,39 @@ export class InboundRuntime {
     this.options.observe?.(message, result);
 
     // 5. One transaction: the dedupe row, the identity, domain changes, state, outbox.
-    const committed = await db.$transaction(
-      async (tx) => {
-        const identityId = identity
-          ? await touchIdentity(tx, identity, message, now, timeoutVersion === undefined)
-          : await this.writes.insertIdentity(tx, message.channel, message.senderId, message.chatId, now);
-        // Another worker created this identity a moment ago: run the turn again, finding it.
-        if (identityId === null) throw new VersionConflict();
-        if (timeoutVersion === undefined) {
-          const stored = await this.writes.insertInbound(tx, {
-            channel: message.channel,
-            chatId: message.chatId,
-            identityId,
-            text:
-              message.text !== undefined ? cleanText(message.text) : message.choiceId ? `[${message.choiceId}]` : null,
-            platformMessageId: message.platformMessageId,
-            at: message.receivedAt,
-          });
-          if (!stored) throw new DuplicateMessage();
-        }
-
-        const applied = await applyEvents(
-          tx,
-          {
-            database,
-            provider: database.provider,
-            now,
-            channel: message.channel,
-            chatId: message.chatId,
-            identityId,
-            participantId: participant?.id ?? null,
-            language,
-          },
-          result.events,
-        );
-
-        // Optimistic concurrency: write only over the version this turn read.
-        let version: number | null = null;
-        if (result.state === null || applied.identityDeleted) {
-          if (conversation && !applied.identityDeleted) {
-            if (!(await this.writes.deleteConversation(tx, conversation.id, conversation.version)))
-              throw new VersionConflict();
-          }
-        } else {
-          const data = {
-            flow: result.state.flow,
-            node: result.state.node,
-            variables: result.state.vars,
-            expiresAt: new Date(now.getTime() + this.options.conversationTtlHours * 3_600_000),
-          };
-          if (conversation) {
-            if (!(await this.writes.updateConversation(tx, conversation.id, conversation.version, data, now)))
-              throw new VersionConflict();
-            version = conversation.version + 1;
-          } else {
-            if (!(await this.writes.insertConversation(tx, identityId, data, now))) throw new VersionConflict();
-            version = 0;
-          }
-        }
-
-        const batches = await this.writeOutbox(tx, applied.outgoing, now);
-        return { batches, version, identityId, applied };
-      },
-      { timeout: 20_000, maxWait: 20_000 },
-    );
+    const scope = (identityId: number): TurnScope => ({
+      database,
+      provider: database.provider,
+      now,
+      channel: message.channel,
+      chatId: message.chatId,
+      identityId,
+      participantId: participant?.id ?? null,
+      language,
+    });
+    const turn: TurnFacts = { message, now, identity, conversation, result, isTimeout: timeoutVersion !== undefined };
+    let committed: Committed;
+    if (identity && result.events.every((e) => isPlainEvent(e, participant !== null))) {
+      // Most turns only move the conversation on and reply: no domain change, so everything is
+      // known before the transaction, which then runs as one plan of raw statements.
+      const applied = await applyEvents(noTransaction, scope(identity.id), result.events);
+      committed = await runAtomically(database, () => this.plainTurn(turn, identity.id, applied));
+    } else {
+      committed = await db.$transaction(
+        async (tx) => {
+          const run = <T>(plan: Plan<T>) =>
+            runPlan(plan, (step) =>
+              step.kind === "all"
+                ? queryRows(database, tx, step.sql, step.params)
+                : executeStatement(database, tx, step.sql, step.params),
+            );
+          const identityId = await run(this.recordInbound(turn));
+          const applied = await applyEvents(tx, scope(identityId), result.events);
+          return run(this.finishTurn(turn, identityId, applied));
+        },
+        { timeout: 20_000, maxWait: 20_000 },
+      );
+    }
 
     // 6. Enqueue; if Redis is down the rows stay pending and the reconcile pass sends them.
     const outboxIds: number[] = [];
@@ -259,11 +230,73 @@ export class InboundRuntime {
     return { status: "processed", outboxIds };
   }
 
+  /** The identity (created on a first message, else touched now and then) and the dedupe row. */
+  private *recordInbound(turn: TurnFacts): Plan<number> {
+    const { message, now, identity } = turn;
+    let identityId: number;
+    if (identity) {
+      identityId = identity.id;
+      if (!turn.isTimeout && !identityFresh(identity, message, now))
+        yield* this.writes.touchIdentity(identity.id, message.chatId, now);
+    } else {
+      const inserted = yield* this.writes.insertIdentity(message.channel, message.senderId, message.chatId, now);
+      // Another worker created this identity a moment ago: run the turn again, finding it.
+      if (inserted === null) throw new VersionConflict();
+      identityId = inserted;
+    }
+    if (!turn.isTimeout) {
+      const stored = yield* this.writes.insertInbound({
+        channel: message.channel,
+        chatId: message.chatId,
+        identityId,
+        text: message.text !== undefined ? cleanText(message.text) : message.choiceId ? `[${message.choiceId}]` : null,
+        platformMessageId: message.platformMessageId,
+        at: message.receivedAt,
+      });
+      if (!stored) throw new DuplicateMessage();
+    }
+    return identityId;
+  }
+
+  /** The conversation state (optimistic concurrency) and the replies with their outbox rows. */
+  private *finishTurn(turn: TurnFacts, identityId: number, applied: Applied): Plan<Committed> {
+    const { conversation, result, now } = turn;
+    // Optimistic concurrency: write only over the version this turn read.
+    let version: number | null = null;
+    if (result.state === null || applied.identityDeleted) {
+      if (conversation && !applied.identityDeleted) {
+        if (!(yield* this.writes.deleteConversation(conversation.id, conversation.version)))
+          throw new VersionConflict();
+      }
+    } else {
+      const data = {
+        flow: result.state.flow,
+        node: result.state.node,
+        variables: result.state.vars,
+        expiresAt: new Date(now.getTime() + this.options.conversationTtlHours * 3_600_000),
+      };
+      if (conversation) {
+        if (!(yield* this.writes.updateConversation(conversation.id, conversation.version, data, now)))
+          throw new VersionConflict();
+        version = conversation.version + 1;
+      } else {
+        if (!(yield* this.writes.insertConversation(identityId, data, now))) throw new VersionConflict();
+        version = 0;
+      }
+    }
+    const batches = yield* this.writeOutbox(applied.outgoing, now);
+    return { batches, version, identityId, applied };
+  }
+
+  private *plainTurn(turn: TurnFacts, identityId: number, applied: Applied): Plan<Committed> {
+    yield* this.recordInbound(turn);
+    return yield* this.finishTurn(turn, identityId, applied);
+  }
+
   /** Writes the replies and their outbox rows; one batch per chat, so each chat's replies stay in order. */
-  private async writeOutbox(tx: Tx, outgoing: Outgoing[], now: Date): Promise<OutboxBatch[]> {
+  private *writeOutbox(outgoing: Outgoing[], now: Date): Plan<OutboxBatch[]> {
     const priorityOf = (o: Outgoing) => priorities[o.kind === "reply" ? "reply" : "notice"];
-    const ids = await this.writes.insertOutbound(
-      tx,
+    const ids = yield* this.writes.insertOutbound(
       outgoing.map((o) => ({
         channel: o.channel,
         chatId: o.chatId,
@@ -325,23 +358,49 @@ export class InboundRuntime {
 /** How stale lastInboundAt may get before a turn writes it again (saves a write per message). */
 const touchEveryMs = 5 * 60_000;
 
-/** Records that the identity wrote: its chat, unblocked, last seen. Skips the write when nothing changed. */
-async function touchIdentity(
-  tx: Tx,
-  identity: { id: number; chatId: string; blockedAt: Date | null; lastInboundAt: Date | null },
+/** Whether the identity's row already says what this message would write (its chat, unblocked, seen lately). */
+function identityFresh(
+  identity: { chatId: string; blockedAt: Date | null; lastInboundAt: Date | null },
   message: InboundMessage,
   now: Date,
-  fromPerson: boolean,
-): Promise<number> {
-  const fresh =
+): boolean {
+  return (
     identity.chatId === message.chatId &&
     identity.blockedAt === null &&
     identity.lastInboundAt !== null &&
-    now.getTime() - identity.lastInboundAt.getTime() < touchEveryMs;
-  if (fromPerson && !fresh)
-    await tx.channelIdentity.update({
-      where: { id: identity.id },
-      data: { chatId: message.chatId, blockedAt: null, lastInboundAt: now },
-    });
-  return identity.id;
+    now.getTime() - identity.lastInboundAt.getTime() < touchEveryMs
+  );
 }
+
+/** Events that change nothing but the conversation and its replies (no domain write). */
+function isPlainEvent(event: EngineEvent, registered: boolean): boolean {
+  switch (event.type) {
+    case "message_created":
+    case "consent_given":
+    case "wait_timeout_scheduled":
+    case "conversation_ended":
+      return true;
+    case "language_changed":
+      return !registered;
+    default:
+      return false;
+  }
+}
+
+/** Stands in for a transaction where applyEvents needs none (plain events only). */
+const noTransaction = new Proxy({} as Tx, {
+  get() {
+    throw new Error("this event needs a database transaction");
+  },
+});
+
+type TurnFacts = {
+  message: InboundMessage;
+  now: Date;
+  identity: ChatRecord["identity"] | null;
+  conversation: ChatRecord["conversation"] | null;
+  result: TurnResult;
+  isTimeout: boolean;
+};
+
+type Committed = { batches: OutboxBatch[]; version: number | null; identityId: number; applied: Applied };

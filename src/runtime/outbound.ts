@@ -4,6 +4,7 @@
  * channel's lane (bulk is paced, notices go at once). Used by the schedulers and benchmarks.
  */
 import type { Database } from "../db/database.js";
+import { runAtomically } from "../db/raw-sql.js";
 import type { OutgoingMessage } from "../engine/types.js";
 import type { OutboxQueue } from "../jobs/outbox-queue.js";
 import { priorities, type OutboxBatch } from "./inbound-runtime.js";
@@ -29,27 +30,24 @@ export async function queueOutbound(
   items: OutboundItem[],
   now = new Date(),
 ): Promise<number[]> {
-  const writes = new TurnWrites(database);
+  const writes = new TurnWrites(database.provider);
   const ids: number[] = [];
   for (let i = 0; i < items.length; i += chunkSize) {
     const chunk = items.slice(i, i + chunkSize);
-    const chunkIds = await database.prisma.$transaction(
-      (tx) =>
-        writes.insertOutbound(
-          tx,
-          chunk.map((item) => ({
-            channel: item.channel,
-            chatId: item.chatId,
-            identityId: item.identityId,
-            text: item.message.text,
-            choices: item.message.choices ?? null,
-            requestPhone: item.message.requestPhone ?? false,
-            kind: item.kind,
-            priority: item.kind === "notice" ? priorities.notice : priorities.bulk,
-          })),
-          now,
-        ),
-      { timeout: 20_000, maxWait: 20_000 },
+    const chunkIds = await runAtomically(database, () =>
+      writes.insertOutbound(
+        chunk.map((item) => ({
+          channel: item.channel,
+          chatId: item.chatId,
+          identityId: item.identityId,
+          text: item.message.text,
+          choices: item.message.choices ?? null,
+          requestPhone: item.message.requestPhone ?? false,
+          kind: item.kind,
+          priority: item.kind === "notice" ? priorities.notice : priorities.bulk,
+        })),
+        now,
+      ),
     );
     ids.push(...chunkIds);
     // One job per chat and lane, so each chat's messages stay in order.

@@ -7,56 +7,44 @@
  * See src/db/raw-sql.ts for how one statement serves both databases; on SQLite the statements
  * run prepared, straight on the transaction's connection (src/db/sqlite-direct.ts).
  */
-import type { Database, DatabaseProvider, Tx } from "../db/database.js";
-import {
-  executeStatement,
-  forProvider,
-  prepareStatements,
-  queryRows,
-  sqlBool,
-  sqlJson,
-  sqlTime,
-} from "../db/raw-sql.js";
+import type { DatabaseProvider } from "../db/database.js";
+import { changes, rows, type Plan } from "../db/plan.js";
+import { forProvider, prepareStatements, sqlBool, sqlJson, sqlTime } from "../db/raw-sql.js";
 
 export class TurnWrites {
   private readonly sql: Record<keyof typeof statements, string>;
 
   private readonly provider: DatabaseProvider;
 
-  constructor(private readonly database: Database) {
-    this.provider = database.provider;
+  constructor(provider: DatabaseProvider) {
+    this.provider = provider;
     this.sql = prepareStatements(statements, this.provider);
   }
 
-  private all<T>(tx: Tx, sql: string, params: unknown[]): Promise<T[]> {
-    return queryRows<T>(this.database, tx, sql, params);
-  }
-
-  private run(tx: Tx, sql: string, params: unknown[]): Promise<number> {
-    return executeStatement(this.database, tx, sql, params);
-  }
-
   /** Creates the identity of a first-time sender; null when another turn created it first. */
-  async insertIdentity(tx: Tx, channel: string, senderId: string, chatId: string, now: Date): Promise<number | null> {
+  *insertIdentity(channel: string, senderId: string, chatId: string, now: Date): Plan<number | null> {
     const at = sqlTime(now, this.provider);
-    const rows = await this.all<{ id: number }>(tx, this.sql.insertIdentity, [channel, senderId, chatId, at, at, at]);
-    return rows[0]?.id ?? null;
+    const inserted = yield* rows<{ id: number }>(this.sql.insertIdentity, [channel, senderId, chatId, at, at, at]);
+    return inserted[0]?.id ?? null;
+  }
+
+  /** Records that the identity wrote: its chat, unblocked, last seen. */
+  *touchIdentity(id: number, chatId: string, now: Date): Plan<number> {
+    const at = sqlTime(now, this.provider);
+    return yield* changes(this.sql.touchIdentity, [chatId, at, at, id]);
   }
 
   /** Stores an inbound message; false when the same platform message id was stored before. */
-  async insertInbound(
-    tx: Tx,
-    m: {
-      channel: string;
-      chatId: string;
-      identityId: number;
-      text: string | null;
-      platformMessageId: string;
-      at: Date;
-    },
-  ): Promise<boolean> {
+  *insertInbound(m: {
+    channel: string;
+    chatId: string;
+    identityId: number;
+    text: string | null;
+    platformMessageId: string;
+    at: Date;
+  }): Plan<boolean> {
     const p = this.provider;
-    const rows = await this.all<{ id: number }>(tx, this.sql.insertInbound, [
+    const inserted = yield* rows<{ id: number }>(this.sql.insertInbound, [
       m.channel,
       m.chatId,
       m.identityId,
@@ -65,19 +53,18 @@ export class TurnWrites {
       sqlTime(m.at, p),
       sqlTime(m.at, p),
     ]);
-    return rows.length === 1;
+    return inserted.length === 1;
   }
 
   /** Writes over `version` only; false when another turn changed the conversation first. */
-  async updateConversation(
-    tx: Tx,
+  *updateConversation(
     id: number,
     version: number,
     c: { flow: string; node: string; variables: unknown; expiresAt: Date },
     now: Date,
-  ): Promise<boolean> {
+  ): Plan<boolean> {
     const p = this.provider;
-    const count = await this.run(tx, this.sql.updateConversation, [
+    const count = yield* changes(this.sql.updateConversation, [
       c.flow,
       c.node,
       sqlJson(c.variables),
@@ -90,14 +77,13 @@ export class TurnWrites {
   }
 
   /** Starts a conversation; false when another turn started one for this identity first. */
-  async insertConversation(
-    tx: Tx,
+  *insertConversation(
     identityId: number,
     c: { flow: string; node: string; variables: unknown; expiresAt: Date },
     now: Date,
-  ): Promise<boolean> {
+  ): Plan<boolean> {
     const p = this.provider;
-    const rows = await this.all<{ id: number }>(tx, this.sql.insertConversation, [
+    const inserted = yield* rows<{ id: number }>(this.sql.insertConversation, [
       identityId,
       c.flow,
       c.node,
@@ -106,11 +92,11 @@ export class TurnWrites {
       sqlTime(now, p),
       sqlTime(now, p),
     ]);
-    return rows.length === 1;
+    return inserted.length === 1;
   }
 
-  async deleteConversation(tx: Tx, id: number, version: number): Promise<boolean> {
-    return (await this.run(tx, this.sql.deleteConversation, [id, version])) === 1;
+  *deleteConversation(id: number, version: number): Plan<boolean> {
+    return (yield* changes(this.sql.deleteConversation, [id, version])) === 1;
   }
 
   /**
@@ -118,7 +104,7 @@ export class TurnWrites {
    * returns the outbox ids in the order given. Ids of one multi-row insert grow in row order,
    * so sorting them gives each row its id (RETURNING itself promises no order).
    */
-  async insertOutbound(tx: Tx, replies: OutboundRow[], now: Date): Promise<number[]> {
+  *insertOutbound(replies: OutboundRow[], now: Date): Plan<number[]> {
     if (!replies.length) return [];
     const p = this.provider;
     const at = sqlTime(now, p);
@@ -137,8 +123,7 @@ export class TurnWrites {
       );
       return `('outbound', $${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}::jsonb, $${n + 6}, 'queued', $${n + 7}::timestamp(3), $${n + 8}::timestamp(3))`;
     });
-    const messages = await this.all<{ id: number }>(
-      tx,
+    const messages = yield* rows<{ id: number }>(
       forProvider(
         `INSERT INTO "Message" (direction, channel, "chatId", "identityId", text, choices, "requestPhone", status, "createdAt", "updatedAt")
          VALUES ${messageRows.join(", ")} RETURNING id`,
@@ -153,8 +138,7 @@ export class TurnWrites {
       outboxValues.push(messageIds[i], o.channel, o.chatId, o.kind, o.priority, at, at, at);
       return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, 'pending', 0, $${n + 6}::timestamp(3), $${n + 7}::timestamp(3), $${n + 8}::timestamp(3))`;
     });
-    const items = await this.all<{ id: number }>(
-      tx,
+    const items = yield* rows<{ id: number }>(
       forProvider(
         `INSERT INTO "OutboxItem" ("messageId", channel, "chatId", kind, priority, status, attempts, "availableAt", "createdAt", "updatedAt")
          VALUES ${outboxRows.join(", ")} RETURNING id`,
@@ -191,4 +175,6 @@ const statements = {
     VALUES ($1, $2, $3, $4::jsonb, 0, $5::timestamp(3), $6::timestamp(3), $7::timestamp(3))
     ON CONFLICT ("identityId") DO NOTHING RETURNING id`,
   deleteConversation: `DELETE FROM "Conversation" WHERE id = $1 AND version = $2`,
+  touchIdentity: `UPDATE "ChannelIdentity" SET "chatId" = $1, "blockedAt" = NULL, "lastInboundAt" = $2::timestamp(3),
+    "updatedAt" = $3::timestamp(3) WHERE id = $4`,
 };
