@@ -6,12 +6,24 @@
  */
 import type { SqliteDirect } from "./sqlite-direct.js";
 
-export type Step = { kind: "all" | "run"; sql: string; params: unknown[] };
+/** Columns that come back as text straight from SQLite (Prisma's raw queries and pg decode them). */
+export type Decode = { dates?: string[]; json?: string[] };
+
+export type Step = { kind: "all" | "run"; sql: string; params: unknown[]; decode?: Decode };
 export type Plan<T> = Generator<Step, T, unknown>;
 
 /** A statement that returns rows. */
-export function* rows<T>(sql: string, params: unknown[]): Generator<Step, T[], unknown> {
-  return (yield { kind: "all", sql, params }) as T[];
+export function* rows<T>(sql: string, params: unknown[], decode?: Decode): Generator<Step, T[], unknown> {
+  return (yield { kind: "all", sql, params, ...(decode ? { decode } : {}) }) as T[];
+}
+
+/** Turns SQLite's text dates and JSON into what the other paths give. */
+export function decodeRows<T>(rows: Record<string, unknown>[], decode: Decode = {}): T[] {
+  for (const row of rows) {
+    for (const c of decode.dates ?? []) if (typeof row[c] === "string") row[c] = new Date(row[c]);
+    for (const c of decode.json ?? []) if (typeof row[c] === "string") row[c] = JSON.parse(row[c]);
+  }
+  return rows as T[];
 }
 
 /** A statement that changes rows; gives how many. */
@@ -24,7 +36,11 @@ export function runPlanSync<T>(plan: Plan<T>, direct: SqliteDirect): T {
   let next = plan.next();
   while (!next.done) {
     const step = next.value;
-    next = plan.next(step.kind === "all" ? direct.all(step.sql, step.params) : direct.run(step.sql, step.params));
+    next = plan.next(
+      step.kind === "all"
+        ? decodeRows(direct.all<Record<string, unknown>>(step.sql, step.params), step.decode)
+        : direct.run(step.sql, step.params),
+    );
   }
   return next.value;
 }

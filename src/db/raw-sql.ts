@@ -6,7 +6,9 @@
 import crypto from "node:crypto";
 import type pg from "pg";
 import type { Database, DatabaseProvider } from "./database.js";
-import { changes, runPlan, runPlanSync, type Plan, type Step } from "./plan.js";
+import { changes, decodeRows, runPlan, runPlanSync, type Decode, type Plan, type Step } from "./plan.js";
+
+export type { Decode };
 
 /** `$1::jsonb`, `$2::"EnrollmentStatus"`, `$3::timestamp(3)` -> `?` for SQLite. Each placeholder once, in order. */
 export function forProvider(sql: string, provider: DatabaseProvider): string {
@@ -39,9 +41,6 @@ export const sqlJson = (value: unknown) => (value === null || value === undefine
 /** COUNT(*) and MAX() come back as bigint on PostgreSQL. */
 export const sqlNumber = (value: number | bigint | null): number | null => (value === null ? null : Number(value));
 
-/** Columns that come back as text straight from SQLite (Prisma's raw queries decode them). */
-export type Decode = { dates?: string[]; json?: string[] };
-
 type RawClient = { $queryRawUnsafe<T>(sql: string, ...values: unknown[]): Promise<T> };
 type RawExecutor = { $executeRawUnsafe(sql: string, ...values: unknown[]): Promise<number> };
 
@@ -61,14 +60,6 @@ function statementName(sql: string): string {
 async function pgStep(client: pg.Pool | pg.PoolClient, step: Step): Promise<unknown> {
   const result = await client.query({ name: statementName(step.sql), text: step.sql, values: step.params });
   return step.kind === "all" ? result.rows : (result.rowCount ?? 0);
-}
-
-function decodeRows<T>(rows: Record<string, unknown>[], decode: Decode): T[] {
-  for (const row of rows) {
-    for (const c of decode.dates ?? []) if (typeof row[c] === "string") row[c] = new Date(row[c]);
-    for (const c of decode.json ?? []) if (typeof row[c] === "string") row[c] = JSON.parse(row[c]);
-  }
-  return rows as T[];
 }
 
 /**
@@ -138,15 +129,18 @@ export async function runAtomically<T>(database: Database, makePlan: () => Plan<
     }
   }
   const prisma = database.prisma as unknown as TransactionRunner;
-  return prisma.$transaction(
-    (tx) =>
-      runPlan(makePlan(), (step) =>
-        step.kind === "all"
-          ? queryRows(database, tx, step.sql, step.params)
-          : executeStatement(database, tx, step.sql, step.params),
-      ),
-    { timeout: 20_000, maxWait: 20_000 },
-  );
+  return prisma.$transaction((tx) => runPlan(makePlan(), inTransaction(database, tx)), {
+    timeout: 20_000,
+    maxWait: 20_000,
+  });
+}
+
+/** Runs plan steps inside a Prisma transaction (`tx`). */
+export function inTransaction(database: Database, tx: RawExecutor & RawClient): (step: Step) => Promise<unknown> {
+  return (step) =>
+    step.kind === "all"
+      ? queryRows(database, tx, step.sql, step.params, step.decode)
+      : executeStatement(database, tx, step.sql, step.params);
 }
 
 /** Changing statements together in one transaction of their own (runAtomically); returns the row counts. */

@@ -5,8 +5,9 @@
  *
  * Raw SQL (src/db/raw-sql.ts): this runs on every enrollment, and one query reads everything.
  */
-import { lockTrainingSession, type Database, type Tx } from "../db/database.js";
-import { executeStatement, prepareStatements, queryRows, sqlNumber, sqlTime } from "../db/raw-sql.js";
+import type { Database, DatabaseProvider, Tx } from "../db/database.js";
+import { changes, rows, runPlan, type Plan } from "../db/plan.js";
+import { inTransaction, prepareStatements, sqlNumber, sqlTime } from "../db/raw-sql.js";
 
 export type EnrollOutcome =
   | { kind: "enrolled"; enrollmentId: number }
@@ -15,6 +16,7 @@ export type EnrollOutcome =
   | { kind: "unavailable" };
 
 const statements = {
+  lock: `SELECT id FROM "TrainingSession" WHERE id = $1 FOR UPDATE`,
   // Seats are held by enrolled, attended and absent participants.
   read: `SELECT s.status, s."startsAt", s.capacity,
       (SELECT COUNT(*) FROM "Enrollment" t WHERE t."trainingSessionId" = s.id AND t.status IN ('enrolled', 'attended', 'absent')) AS taken,
@@ -48,25 +50,23 @@ type ReadRow = {
   waitlistPosition: number | null;
 };
 
-export async function enrollParticipant(
-  tx: Tx,
-  database: Database,
+/** The enrollment as a plan of statements (db/plan.ts), for the caller's transaction. */
+export function* enrollPlan(
+  provider: DatabaseProvider,
   participantId: number,
   trainingSessionId: number,
   now: Date,
-): Promise<EnrollOutcome> {
-  const { provider } = database;
+): Plan<EnrollOutcome> {
   const sql = prepared[provider];
-  await lockTrainingSession(tx, provider, trainingSessionId);
-  const [row] = await queryRows<ReadRow>(database, tx, sql.read, [participantId, trainingSessionId], {
-    dates: ["startsAt"],
-  });
+  // PostgreSQL needs the row lock; SQLite already runs one writing transaction at a time.
+  if (provider === "postgresql") yield* rows(sql.lock, [trainingSessionId]);
+  const [row] = yield* rows<ReadRow>(sql.read, [participantId, trainingSessionId], { dates: ["startsAt"] });
   if (!row || row.status !== "scheduled" || row.startsAt <= now) return { kind: "unavailable" };
 
   if (row.enrollmentStatus === "enrolled" || row.enrollmentStatus === "waitlisted") {
     const position =
       row.enrollmentStatus === "waitlisted"
-        ? await waitlistRank(tx, database, trainingSessionId, row.waitlistPosition!)
+        ? yield* waitlistRankPlan(provider, trainingSessionId, row.waitlistPosition!)
         : null;
     return { kind: "already", status: row.enrollmentStatus, position };
   }
@@ -76,15 +76,10 @@ export async function enrollParticipant(
   const waitlistPosition = full ? (sqlNumber(row.lastPosition) ?? 0) + 1 : null;
   let enrollmentId: number;
   if (row.enrollmentId !== null) {
-    await executeStatement(database, tx, sql.reuse, [
-      status,
-      waitlistPosition,
-      sqlTime(now, provider),
-      row.enrollmentId,
-    ]);
+    yield* changes(sql.reuse, [status, waitlistPosition, sqlTime(now, provider), row.enrollmentId]);
     enrollmentId = row.enrollmentId;
   } else {
-    const [created] = await queryRows<{ id: number }>(database, tx, sql.insert, [
+    const [created] = yield* rows<{ id: number }>(sql.insert, [
       participantId,
       trainingSessionId,
       status,
@@ -98,20 +93,27 @@ export async function enrollParticipant(
   return {
     kind: "waitlisted",
     enrollmentId,
-    position: await waitlistRank(tx, database, trainingSessionId, waitlistPosition!),
+    position: yield* waitlistRankPlan(provider, trainingSessionId, waitlistPosition!),
   };
 }
 
-/** 1 for the first on the waiting list. Positions are an order, not a rank: gaps are normal. */
-export async function waitlistRank(
+/** Enrolls inside a Prisma transaction. */
+export function enrollParticipant(
   tx: Tx,
   database: Database,
+  participantId: number,
+  trainingSessionId: number,
+  now: Date,
+): Promise<EnrollOutcome> {
+  return runPlan(enrollPlan(database.provider, participantId, trainingSessionId, now), inTransaction(database, tx));
+}
+
+/** 1 for the first on the waiting list. Positions are an order, not a rank: gaps are normal. */
+export function* waitlistRankPlan(
+  provider: DatabaseProvider,
   trainingSessionId: number,
   waitlistPosition: number,
-): Promise<number> {
-  const [row] = await queryRows<{ ahead: number | bigint }>(database, tx, prepared[database.provider].rank, [
-    trainingSessionId,
-    waitlistPosition,
-  ]);
+): Plan<number> {
+  const [row] = yield* rows<{ ahead: number | bigint }>(prepared[provider].rank, [trainingSessionId, waitlistPosition]);
   return sqlNumber(row!.ahead)! + 1;
 }

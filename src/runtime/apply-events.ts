@@ -3,11 +3,12 @@
  * profile and enrollment changes, and the outgoing messages they cause, in event order.
  */
 import type { Database, DatabaseProvider, Tx } from "../db/database.js";
-import { forProvider, queryRows } from "../db/raw-sql.js";
+import { changes, rows, runPlan, type Plan } from "../db/plan.js";
+import { forProvider, inTransaction, prepareStatements, sqlTime } from "../db/raw-sql.js";
 import { cancelEnrollment } from "../domain/cancel-enrollment.js";
 import { deleteParticipantData } from "../domain/delete-participant-data.js";
-import { enrollParticipant } from "../domain/enroll-participant.js";
-import type { EngineEvent, Language, OutgoingMessage } from "../engine/types.js";
+import { enrollPlan } from "../domain/enroll-participant.js";
+import type { EngineEvent, Language, OutgoingMessage, ProfileField } from "../engine/types.js";
 import { outcomes, type SessionSummary } from "../../flows/outcomes.js";
 
 const summaryStatement = `SELECT p."titleId", p."titleEn", p."timeZone", s."startsAt", s.venue
@@ -47,17 +48,19 @@ const summarySql = {
   postgresql: forProvider(summaryStatement, "postgresql"),
 };
 
-async function sessionSummary(tx: Tx, database: Database, trainingSessionId: number): Promise<SessionSummary | null> {
-  const [s] = await queryRows<{ titleId: string; titleEn: string; timeZone: string; startsAt: Date; venue: string }>(
-    database,
-    tx,
-    summarySql[database.provider],
+function* sessionSummaryPlan(provider: DatabaseProvider, trainingSessionId: number): Plan<SessionSummary | null> {
+  const [s] = yield* rows<{ titleId: string; titleEn: string; timeZone: string; startsAt: Date; venue: string }>(
+    summarySql[provider],
     [trainingSessionId],
     { dates: ["startsAt"] },
   );
   return s
     ? { programmeTitle: { id: s.titleId, en: s.titleEn }, startsAt: s.startsAt, timeZone: s.timeZone, venue: s.venue }
     : null;
+}
+
+function sessionSummary(tx: Tx, database: Database, trainingSessionId: number): Promise<SessionSummary | null> {
+  return runPlan(sessionSummaryPlan(database.provider, trainingSessionId), inTransaction(database, tx));
 }
 
 /** Tells a participant promoted from the waiting list, on the chat they used last. */
@@ -85,66 +88,180 @@ async function promotionNotice(
   };
 }
 
-export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[]): Promise<Applied> {
-  const applied: Applied = {
-    outgoing: [],
-    participantId: scope.participantId,
-    identityDeleted: false,
-    timeoutMinutes: null,
-    cancelledEnrollmentIds: [],
+/** What applying a turn's events builds up, shared by the planned and the Prisma events. */
+type ApplyState = { scope: TurnScope; applied: Applied; language: Language };
+
+function startApplying(scope: TurnScope): ApplyState {
+  return {
+    scope,
+    language: scope.language,
+    applied: {
+      outgoing: [],
+      participantId: scope.participantId,
+      identityDeleted: false,
+      timeoutMinutes: null,
+      cancelledEnrollmentIds: [],
+    },
   };
-  let language = scope.language;
-  const reply = (text: string) => say({ text });
-  const say = (message: OutgoingMessage) =>
-    applied.outgoing.push({
-      identityId: applied.identityDeleted ? null : scope.identityId,
-      channel: scope.channel,
-      chatId: scope.chatId,
-      kind: "reply",
-      message,
-    });
+}
+
+function say(st: ApplyState, message: OutgoingMessage): void {
+  st.applied.outgoing.push({
+    identityId: st.applied.identityDeleted ? null : st.scope.identityId,
+    channel: st.scope.channel,
+    chatId: st.scope.chatId,
+    kind: "reply",
+    message,
+  });
+}
+
+const profileColumns: Record<ProfileField, string> = {
+  name: "name",
+  businessName: '"businessName"',
+  sector: "sector",
+  regency: "regency",
+  phone: "phone",
+  nib: "nib",
+};
+
+const planSql = {
+  sqlite: prepareStatements(planStatements(), "sqlite"),
+  postgresql: prepareStatements(planStatements(), "postgresql"),
+};
+
+function planStatements() {
+  return {
+    insertParticipant: `INSERT INTO "Participant" (name, "businessName", sector, regency, phone, nib, language, "consentAt",
+        "consentVersion", "registeredAt", "createdAt", "updatedAt")
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamp(3), $9, $10::timestamp(3), $11::timestamp(3), $12::timestamp(3))
+      RETURNING id`,
+    linkIdentity: `UPDATE "ChannelIdentity" SET "participantId" = $1, "consentRefusedAt" = NULL, "updatedAt" = $2::timestamp(3)
+      WHERE id = $3`,
+    setLanguage: `UPDATE "Participant" SET language = $1, "updatedAt" = $2::timestamp(3) WHERE id = $3`,
+    ...Object.fromEntries(
+      Object.entries(profileColumns).map(([field, column]) => [
+        `profile_${field}`,
+        `UPDATE "Participant" SET ${column} = $1, "updatedAt" = $2::timestamp(3) WHERE id = $3`,
+      ]),
+    ),
+  } as Record<string, string>;
+}
+
+/** Events applied as plain statements (db/plan.ts): the ones every registration and enrollment makes. */
+export function isPlannedEvent(event: EngineEvent): boolean {
+  switch (event.type) {
+    case "message_created":
+    case "consent_given":
+    case "wait_timeout_scheduled":
+    case "conversation_ended":
+    case "language_changed":
+    case "profile_updated":
+    case "participant_registered":
+    case "enrollment_requested":
+      return true;
+    default:
+      return false;
+  }
+}
+
+function* planEvent(st: ApplyState, event: EngineEvent): Plan<void> {
+  const { scope, applied } = st;
+  const p = scope.provider;
+  const sql = planSql[p];
+  const at = sqlTime(scope.now, p);
   const participantId = () => {
     if (applied.participantId === null) throw new Error("event needs a registered participant");
     return applied.participantId;
   };
+  switch (event.type) {
+    case "message_created":
+      say(st, event.message);
+      return;
+    case "consent_given":
+    case "conversation_ended":
+      return;
+    case "wait_timeout_scheduled":
+      applied.timeoutMinutes = event.minutes;
+      return;
+    case "language_changed":
+      st.language = event.language;
+      if (applied.participantId !== null) yield* changes(sql.setLanguage!, [event.language, at, applied.participantId]);
+      return;
+    case "profile_updated":
+      yield* changes(sql[`profile_${event.field}`]!, [event.value, at, participantId()]);
+      return;
+    case "participant_registered": {
+      // A typed phone number is not verified, so it never links to another participant's record.
+      const f = event.profile;
+      const [row] = yield* rows<{ id: number }>(sql.insertParticipant!, [
+        f.name,
+        f.businessName,
+        f.sector,
+        f.regency,
+        f.phone,
+        f.nib,
+        event.language,
+        sqlTime(new Date(event.consentAt), p),
+        event.consentVersion,
+        at,
+        at,
+        at,
+      ]);
+      yield* changes(sql.linkIdentity!, [row!.id, at, scope.identityId]);
+      applied.participantId = row!.id;
+      st.language = event.language;
+      return;
+    }
+    case "enrollment_requested": {
+      const outcome = yield* enrollPlan(p, participantId(), event.trainingSessionId, scope.now);
+      const summary = yield* sessionSummaryPlan(p, event.trainingSessionId);
+      const language = st.language;
+      const text =
+        outcome.kind === "enrolled" && summary
+          ? outcomes.enrolled(summary, language)
+          : outcome.kind === "waitlisted" && summary
+            ? outcomes.waitlisted(summary, outcome.position, language)
+            : outcome.kind === "already"
+              ? outcome.status === "enrolled"
+                ? outcomes.alreadyEnrolled(language)
+                : outcomes.alreadyWaitlisted(outcome.position, language)
+              : outcomes.unavailable(language);
+      say(st, { text });
+      return;
+    }
+    default:
+      throw new Error(`${event.type} is not applied as a plan`);
+  }
+}
+
+/** Applies events that are all isPlannedEvent, as one plan (no Prisma transaction needed). */
+export function* planEvents(scope: TurnScope, events: EngineEvent[]): Plan<Applied> {
+  const st = startApplying(scope);
+  for (const event of events) yield* planEvent(st, event);
+  return st.applied;
+}
+
+export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[]): Promise<Applied> {
+  const st = startApplying(scope);
+  const { applied } = st;
+  const reply = (text: string) => say(st, { text });
+  const participantId = () => {
+    if (applied.participantId === null) throw new Error("event needs a registered participant");
+    return applied.participantId;
+  };
+  const run = inTransaction(scope.database, tx);
 
   for (const event of events) {
+    const language = st.language;
+    if (isPlannedEvent(event)) {
+      await runPlan(planEvent(st, event), run);
+      continue;
+    }
     switch (event.type) {
-      case "message_created":
-        say(event.message);
-        break;
-      case "consent_given":
-        break;
       case "consent_refused":
         // Keep the refusal only: forget what was typed before it.
         await tx.channelIdentity.update({ where: { id: scope.identityId }, data: { consentRefusedAt: scope.now } });
         await tx.message.updateMany({ where: { identityId: scope.identityId }, data: { text: null } });
-        break;
-      case "participant_registered": {
-        const data = {
-          ...event.profile,
-          language: event.language,
-          consentAt: new Date(event.consentAt),
-          consentVersion: event.consentVersion,
-          registeredAt: scope.now,
-        };
-        // A typed phone number is not verified, so it never links to another participant's record.
-        const participant = await tx.participant.create({ data });
-        await tx.channelIdentity.update({
-          where: { id: scope.identityId },
-          data: { participantId: participant.id, consentRefusedAt: null },
-        });
-        applied.participantId = participant.id;
-        language = event.language;
-        break;
-      }
-      case "profile_updated":
-        await tx.participant.update({ where: { id: participantId() }, data: { [event.field]: event.value } });
-        break;
-      case "language_changed":
-        language = event.language;
-        if (applied.participantId !== null)
-          await tx.participant.update({ where: { id: applied.participantId }, data: { language: event.language } });
         break;
       case "opted_out": {
         await tx.participant.update({ where: { id: participantId() }, data: { optedOutAt: scope.now } });
@@ -162,27 +279,6 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
       case "opted_in":
         await tx.participant.update({ where: { id: participantId() }, data: { optedOutAt: null } });
         break;
-      case "enrollment_requested": {
-        const outcome = await enrollParticipant(
-          tx,
-          scope.database,
-          participantId(),
-          event.trainingSessionId,
-          scope.now,
-        );
-        const summary = await sessionSummary(tx, scope.database, event.trainingSessionId);
-        if (outcome.kind === "enrolled" && summary) reply(outcomes.enrolled(summary, language));
-        else if (outcome.kind === "waitlisted" && summary)
-          reply(outcomes.waitlisted(summary, outcome.position, language));
-        else if (outcome.kind === "already")
-          reply(
-            outcome.status === "enrolled"
-              ? outcomes.alreadyEnrolled(language)
-              : outcomes.alreadyWaitlisted(outcome.position, language),
-          );
-        else reply(outcomes.unavailable(language));
-        break;
-      }
       case "enrollment_cancel_requested": {
         const outcome = await cancelEnrollment(tx, scope.provider, participantId(), event.enrollmentId, scope.now);
         if (outcome.kind === "not_found") {
@@ -211,11 +307,6 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
         }
         break;
       }
-      case "wait_timeout_scheduled":
-        applied.timeoutMinutes = event.minutes;
-        break;
-      case "conversation_ended":
-        break;
     }
   }
   return applied;

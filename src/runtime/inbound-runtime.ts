@@ -4,7 +4,7 @@
  * transaction (conversation state with optimistic concurrency, domain changes, outbox rows)
  * and enqueue the outbox.
  */
-import type { Database, Db, Tx } from "../db/database.js";
+import type { Database, Db } from "../db/database.js";
 import { runPlan, type Plan } from "../db/plan.js";
 import { executeStatement, queryRows, runAtomically } from "../db/raw-sql.js";
 import type { Engine } from "../engine/engine.js";
@@ -20,7 +20,14 @@ import type {
 } from "../engine/types.js";
 import type { Logger } from "../logger.js";
 import { normalizePhone, texts } from "../../flows/texts.js";
-import { applyEvents, type Applied, type Outgoing, type TurnScope } from "./apply-events.js";
+import {
+  applyEvents,
+  isPlannedEvent,
+  planEvents,
+  type Applied,
+  type Outgoing,
+  type TurnScope,
+} from "./apply-events.js";
 import { createFlowServices, ProgrammeCache } from "./flow-services.js";
 import { cleanText, toInput, type InboundMessage } from "./inbound-message.js";
 import { KeyedSerial } from "./keyed-serial.js";
@@ -189,11 +196,10 @@ export class InboundRuntime {
     });
     const turn: TurnFacts = { message, now, identity, conversation, result, isTimeout: timeoutVersion !== undefined };
     let committed: Committed;
-    if (identity && result.events.every((e) => isPlainEvent(e, participant !== null))) {
-      // Most turns only move the conversation on and reply: no domain change, so everything is
-      // known before the transaction, which then runs as one plan of raw statements.
-      const applied = await applyEvents(noTransaction, scope(identity.id), result.events);
-      committed = await runAtomically(database, () => this.plainTurn(turn, identity.id, applied));
+    if (result.events.every(isPlannedEvent)) {
+      // Registration, enrollment and everything in between: one plan of raw statements, in a
+      // transaction of its own (synchronous on SQLite, the direct pool on PostgreSQL).
+      committed = await runAtomically(database, () => this.plannedTurn(turn, scope));
     } else {
       committed = await db.$transaction(
         async (tx) => {
@@ -288,8 +294,9 @@ export class InboundRuntime {
     return { batches, version, identityId, applied };
   }
 
-  private *plainTurn(turn: TurnFacts, identityId: number, applied: Applied): Plan<Committed> {
-    yield* this.recordInbound(turn);
+  private *plannedTurn(turn: TurnFacts, scope: (identityId: number) => TurnScope): Plan<Committed> {
+    const identityId = yield* this.recordInbound(turn);
+    const applied = yield* planEvents(scope(identityId), turn.result.events);
     return yield* this.finishTurn(turn, identityId, applied);
   }
 
@@ -371,28 +378,6 @@ function identityFresh(
     now.getTime() - identity.lastInboundAt.getTime() < touchEveryMs
   );
 }
-
-/** Events that change nothing but the conversation and its replies (no domain write). */
-function isPlainEvent(event: EngineEvent, registered: boolean): boolean {
-  switch (event.type) {
-    case "message_created":
-    case "consent_given":
-    case "wait_timeout_scheduled":
-    case "conversation_ended":
-      return true;
-    case "language_changed":
-      return !registered;
-    default:
-      return false;
-  }
-}
-
-/** Stands in for a transaction where applyEvents needs none (plain events only). */
-const noTransaction = new Proxy({} as Tx, {
-  get() {
-    throw new Error("this event needs a database transaction");
-  },
-});
 
 type TurnFacts = {
   message: InboundMessage;
