@@ -27,6 +27,11 @@ import { deleteKeys, freshDatabase, percentile, positiveInt, round } from "./sup
 
 const participants = positiveInt(process.env.BENCH_PARTICIPANTS, 1000);
 const poolSize = positiveInt(process.env.BENCH_POOL, 50);
+/** BENCH_INBOUND_DATABASES=sqlite (or postgresql) runs one side only. */
+const databases = (process.env.BENCH_INBOUND_DATABASES ?? "sqlite,postgresql")
+  .split(",")
+  .map((d) => d.trim())
+  .filter((d): d is DatabaseProvider => d === "sqlite" || d === "postgresql");
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 /** Every session gets this many seats, so every participant is enrolled rather than waitlisted. */
 const seats = 100_000;
@@ -190,7 +195,7 @@ async function run(): Promise<BenchResult> {
   const metrics: Record<string, number> = {};
   try {
     const results: Record<string, Measured> = {};
-    for (const provider of ["sqlite", "postgresql"] as const) {
+    for (const provider of databases) {
       const kind = provider === "sqlite" ? "sqlite" : "postgres";
       results[kind] = await phase(provider, "ours", (db) => runOurs(db, redis, `${prefix}:${kind}`));
       results[`telegraf_${kind}`] = await phase(provider, "telegraf", (db) =>
@@ -203,8 +208,10 @@ async function run(): Promise<BenchResult> {
       metrics[`${label}_p50_ms`] = s.p50;
       metrics[`${label}_p99_ms`] = s.p99;
     }
-    metrics.ratio_vs_telegraf = round(metrics.sqlite_turns_per_s! / metrics.telegraf_sqlite_turns_per_s!);
-    metrics.ratio_vs_telegraf_postgres = round(metrics.postgres_turns_per_s! / metrics.telegraf_postgres_turns_per_s!);
+    if (results.sqlite)
+      metrics.ratio_vs_telegraf = round(metrics.sqlite_turns_per_s! / metrics.telegraf_sqlite_turns_per_s!);
+    if (results.postgres)
+      metrics.ratio_vs_telegraf_postgres = round(metrics.postgres_turns_per_s! / metrics.telegraf_postgres_turns_per_s!);
   } finally {
     const deleted = await deleteKeys(redis, prefix).catch((err: unknown) => {
       progress(`could not delete the Redis keys ${prefix}*: ${(err as Error).message}`);
@@ -217,7 +224,7 @@ async function run(): Promise<BenchResult> {
     name: "inbound",
     date: new Date().toISOString(),
     node: process.version,
-    database: "sqlite+postgresql",
+    database: databases.join("+"),
     metrics,
   };
 }

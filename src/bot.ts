@@ -59,7 +59,11 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const engine = new Engine(flowSet);
   const queueError = (queue: string, err: Error) =>
     logger.warn({ queue, err: { message: err.message } }, "queue error");
-  const outbox = new OutboxQueue(redis, prefix, queueError);
+  // Enqueues go on a connection of their own that pipelines what is sent in the same tick: under
+  // load, many turns' jobs leave in one write instead of one each.
+  const enqueueConnection = redis.duplicate({ enableAutoPipelining: true });
+  enqueueConnection.on("error", (err: Error) => queueError("outbox enqueue", err));
+  const outbox = new OutboxQueue(enqueueConnection, prefix, queueError);
   const timeouts = new ConversationTimeouts(redis, prefix);
   timeouts.queue.on("error", (err: Error) => queueError(timeouts.queue.name, err));
   const signals = new ChatSignals();
@@ -141,6 +145,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       await settleWithin(Promise.all(started.map((c) => c.stop?.())), 5_000);
       // With Redis gone, closing would wait for it forever: give up after a few seconds.
       await settleWithin(Promise.all([...workers.map((w) => w.close()), outbox.close(), timeouts.close()]), 5_000);
+      enqueueConnection.disconnect();
     },
   };
 }

@@ -102,14 +102,15 @@ type TransactionRunner = {
 
 /**
  * Runs a plan of statements (plan.ts) in a transaction of its own, on the fastest way there is:
- * on SQLite synchronously when the shared connection is free (a bare statement would otherwise
- * join whatever transaction is open on it, and vanish if that one rolls back), else through
- * Prisma, waiting its turn; on PostgreSQL on a connection of the direct pool.
+ * on SQLite synchronously, grouped with the other plans of the moment into one commit, when the
+ * shared connection is free (a bare statement would otherwise join whatever transaction is open
+ * on it, and vanish if that one rolls back), else through Prisma, waiting its turn; on
+ * PostgreSQL on a connection of the direct pool.
  */
 export async function runAtomically<T>(database: Database, makePlan: () => Plan<T>): Promise<T> {
   const direct = database.direct();
   if (direct) {
-    const done = direct.transact(() => ({ value: runPlanSync(makePlan(), direct) }));
+    const done = await direct.transactSoon(() => runPlanSync(makePlan(), direct));
     if (done) return done.value;
   }
   const pool = database.pool();

@@ -13,7 +13,12 @@ import type BetterSqlite3 from "better-sqlite3";
 export class SqliteDirect {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
-  constructor(private readonly client: BetterSqlite3.Database) {}
+  /** One transaction wrapper for every call (making one prepares BEGIN, COMMIT and ROLLBACK). */
+  private readonly inTransaction: (work: () => unknown) => unknown;
+
+  constructor(private readonly client: BetterSqlite3.Database) {
+    this.inTransaction = client.transaction((work: () => unknown) => work());
+  }
 
   private prepare(sql: string): BetterSqlite3.Statement {
     let statement = this.statements.get(sql);
@@ -33,6 +38,55 @@ export class SqliteDirect {
     return this.prepare(sql).run(...params).changes;
   }
 
+  private queued: {
+    work: () => unknown;
+    resolve(r: { value: unknown } | undefined): void;
+    reject(e: unknown): void;
+  }[] = [];
+
+  /**
+   * Group commit: runs `work` soon, in one transaction with the other work queued in the same
+   * turn of the event loop, each in a savepoint of its own (a throw undoes only that work). One
+   * commit for many turns writes the shared pages once. Resolves after the commit; undefined when
+   * the connection was busy with another transaction (the caller goes another way).
+   */
+  transactSoon<T>(work: () => T): Promise<{ value: T } | undefined> {
+    return new Promise((resolve, reject) => {
+      if (!this.queued.length) setImmediate(() => this.flush());
+      this.queued.push({ work, resolve: resolve as (r: { value: unknown } | undefined) => void, reject });
+    });
+  }
+
+  private flush(): void {
+    const batch = this.queued;
+    this.queued = [];
+    if (this.client.inTransaction) {
+      for (const item of batch) item.resolve(undefined);
+      return;
+    }
+    const outcomes: ({ value: unknown } | { error: unknown })[] = [];
+    try {
+      this.inTransaction(() => {
+        for (const item of batch) {
+          try {
+            // Nested, so a savepoint: a conflict in one turn leaves the others standing.
+            outcomes.push({ value: this.inTransaction(item.work) });
+          } catch (error) {
+            outcomes.push({ error });
+          }
+        }
+      });
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if ("error" in outcome) item.reject(outcome.error);
+      else item.resolve(outcome);
+    });
+  }
+
   /**
    * Runs `work` in a transaction of its own, synchronously, so nothing else can slip in between.
    * Returns undefined without running it while another transaction (a Prisma one, between its
@@ -40,7 +94,7 @@ export class SqliteDirect {
    */
   transact<T>(work: () => T): T | undefined {
     if (this.client.inTransaction) return undefined;
-    return this.client.transaction(work)();
+    return this.inTransaction(work) as T;
   }
 }
 
