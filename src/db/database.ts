@@ -98,7 +98,7 @@ export function openDatabase(url: string): Database {
  */
 function directPool(url: string): pg.Pool {
   const utc = (value: string) => new Date(`${value.replace(" ", "T")}Z`);
-  return new pg.Pool({
+  const pool = new pg.Pool({
     connectionString: url,
     max: 10,
     idleTimeoutMillis: 10_000,
@@ -111,6 +111,10 @@ function directPool(url: string): pg.Pool {
       }) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle connection the server dropped (a restart, a terminated backend) is discarded by the
+  // pool, which reports it here; without a listener Node would take the process down.
+  pool.on("error", () => {});
+  return pool;
 }
 
 /** Tunes a SQLite connection for a server: WAL lets readers run while one writer writes. */

@@ -86,16 +86,6 @@ export class SqliteDirect {
       else item.resolve(outcome);
     });
   }
-
-  /**
-   * Runs `work` in a transaction of its own, synchronously, so nothing else can slip in between.
-   * Returns undefined without running it while another transaction (a Prisma one, between its
-   * awaits) is open on the connection: a statement now would become part of that one.
-   */
-  transact<T>(work: () => T): T | undefined {
-    if (this.client.inTransaction) return undefined;
-    return this.inTransaction(work) as T;
-  }
 }
 
 /** The adapter factory Prisma is given, remembering the connection it opens. */
