@@ -25,6 +25,11 @@ const keywordWords: Record<Keyword, string[]> = {
   language: ["bahasa", "language", "ganti bahasa", "change language"],
 };
 
+/** The keyword phrases, normalized once, as words. */
+const keywordPhrases = (Object.entries(keywordWords) as [Keyword, string[]][]).map(
+  ([keyword, phrases]) => [keyword, phrases.map((phrase) => normalize(phrase).split(" "))] as const,
+);
+
 /** Words people add around a keyword without changing what they mean. */
 const fillers = new Set(
   [
@@ -85,9 +90,8 @@ export function matchKeyword(text: string, strict = false): Keyword | null {
     .split(" ")
     .filter(Boolean);
   if (words.length === 0 || words.length > 4) return null;
-  for (const [keyword, phrases] of Object.entries(keywordWords) as [Keyword, string[]][]) {
-    for (const phrase of phrases) {
-      const parts = normalize(phrase).split(" ");
+  for (const [keyword, phrases] of keywordPhrases) {
+    for (const parts of phrases) {
       const head = words.slice(0, parts.length);
       if (head.length !== parts.length || !head.every((w, i) => sameWord(w, parts[i]!))) continue;
       const rest = words.slice(parts.length);
