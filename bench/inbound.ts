@@ -211,7 +211,9 @@ async function run(): Promise<BenchResult> {
     if (results.sqlite)
       metrics.ratio_vs_telegraf = round(metrics.sqlite_turns_per_s! / metrics.telegraf_sqlite_turns_per_s!);
     if (results.postgres)
-      metrics.ratio_vs_telegraf_postgres = round(metrics.postgres_turns_per_s! / metrics.telegraf_postgres_turns_per_s!);
+      metrics.ratio_vs_telegraf_postgres = round(
+        metrics.postgres_turns_per_s! / metrics.telegraf_postgres_turns_per_s!,
+      );
   } finally {
     const deleted = await deleteKeys(redis, prefix).catch((err: unknown) => {
       progress(`could not delete the Redis keys ${prefix}*: ${(err as Error).message}`);
