@@ -59,10 +59,19 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const engine = new Engine(flowSet);
   const queueError = (queue: string, err: Error) =>
     logger.warn({ queue, err: { message: err.message } }, "queue error");
-  // Enqueues go on a connection of their own that pipelines what is sent in the same tick: under
-  // load, many turns' jobs leave in one write instead of one each.
-  const enqueueConnection = redis.duplicate({ enableAutoPipelining: true });
+  // Enqueues go on a connection of their own that pipelines what is sent in the same tick (under
+  // load, many turns' jobs leave in one write instead of one each) and fails at once while Redis
+  // is away, instead of holding the turn: the rows stay pending and the reconcile pass sends them.
+  const enqueueConnection = redis.duplicate({
+    enableAutoPipelining: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+  });
   enqueueConnection.on("error", (err: Error) => queueError("outbox enqueue", err));
+  await new Promise<void>((resolve) => {
+    if (enqueueConnection.status === "ready") resolve();
+    else enqueueConnection.once("ready", () => resolve());
+  });
   const outbox = new OutboxQueue(enqueueConnection, prefix, queueError);
   const timeouts = new ConversationTimeouts(redis, prefix);
   timeouts.queue.on("error", (err: Error) => queueError(timeouts.queue.name, err));

@@ -92,9 +92,9 @@ export function openDatabase(url: string): Database {
 
 /**
  * The pool the raw statements run on, beside Prisma's: a statement through Prisma, even raw,
- * costs several times the round trip. Values come back as Prisma's raw queries give them, but
- * for COUNT(*): timestamps (stored in UTC without a zone) as Dates in UTC, jsonb parsed, and
- * bigint as a number (counts and ids here stay far below 2^53).
+ * costs several times the round trip. Values come back as Prisma's raw queries give them
+ * (timestamps, stored in UTC without a zone, as Dates in UTC; jsonb parsed), except bigint
+ * (COUNT(*)), which comes back as a number: counts and ids here stay far below 2^53.
  */
 function directPool(url: string): pg.Pool {
   const utc = (value: string) => new Date(`${value.replace(" ", "T")}Z`);

@@ -6,7 +6,7 @@
  */
 import type { Database, Db } from "../db/database.js";
 import { runPlan, type Plan } from "../db/plan.js";
-import { executeStatement, queryRows, runAtomically } from "../db/raw-sql.js";
+import { inTransaction, runAtomically } from "../db/raw-sql.js";
 import type { Engine } from "../engine/engine.js";
 import { matchKeyword, normalize } from "../engine/match.js";
 import type {
@@ -203,12 +203,7 @@ export class InboundRuntime {
     } else {
       committed = await db.$transaction(
         async (tx) => {
-          const run = <T>(plan: Plan<T>) =>
-            runPlan(plan, (step) =>
-              step.kind === "all"
-                ? queryRows(database, tx, step.sql, step.params)
-                : executeStatement(database, tx, step.sql, step.params),
-            );
+          const run = <T>(plan: Plan<T>) => runPlan(plan, inTransaction(database, tx));
           const identityId = await run(this.recordInbound(turn));
           const applied = await applyEvents(tx, scope(identityId), result.events);
           return run(this.finishTurn(turn, identityId, applied));

@@ -41,8 +41,14 @@ class RecordingChannel implements ChannelAdapter {
     const send: Send = { chatId, text: message.text, at: Date.now() };
     const i = this.failures.findIndex((f) => f.chatId === undefined || f.chatId === chatId);
     const error = i < 0 ? undefined : this.failures.splice(i, 1)[0]!.error;
-    this.calls.push(error ? { ...send, error } : send);
-    if (error) throw error;
+    if (error) {
+      // A failure comes back after a round trip, like a platform's; it is recorded when it does,
+      // so the calls after it are the ones made once the worker could know.
+      await sleep(5);
+      this.calls.push({ ...send, at: Date.now(), error });
+      throw error;
+    }
+    this.calls.push(send);
     this.sent.push(send);
     return { platformMessageId: `${this.name}-${this.sent.length}` };
   }
