@@ -260,7 +260,10 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
     switch (event.type) {
       case "consent_refused":
         // Keep the refusal only: forget what was typed before it.
-        await tx.channelIdentity.update({ where: { id: scope.identityId }, data: { consentRefusedAt: scope.now } });
+        await tx.channelIdentity.update({
+          where: { id: scope.identityId },
+          data: { consentRefusedAt: scope.now, displayName: null },
+        });
         await tx.message.updateMany({ where: { identityId: scope.identityId }, data: { text: null } });
         break;
       case "opted_out": {

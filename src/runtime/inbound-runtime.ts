@@ -238,9 +238,15 @@ export class InboundRuntime {
     if (identity) {
       identityId = identity.id;
       if (!turn.isTimeout && !identityFresh(identity, message, now))
-        yield* this.writes.touchIdentity(identity.id, message.chatId, now);
+        yield* this.writes.touchIdentity(identity.id, message.chatId, displayNameOf(message), now);
     } else {
-      const inserted = yield* this.writes.insertIdentity(message.channel, message.senderId, message.chatId, now);
+      const inserted = yield* this.writes.insertIdentity(
+        message.channel,
+        message.senderId,
+        message.chatId,
+        displayNameOf(message),
+        now,
+      );
       // Another worker created this identity a moment ago: run the turn again, finding it.
       if (inserted === null) throw new VersionConflict();
       identityId = inserted;
@@ -355,6 +361,12 @@ export class InboundRuntime {
       : await engine.startFlow(ctx.participant ? "menu" : "registration", ctx);
     return { state: started.state, events: [...preface, ...started.events] };
   }
+}
+
+/** The name the platform shows for the sender (Telegram first name, WhatsApp push name), tidied. */
+function displayNameOf(message: InboundMessage): string | null {
+  const name = message.displayName ? cleanText(message.displayName).trim().slice(0, 100) : "";
+  return name || null;
 }
 
 /** How stale lastInboundAt may get before a turn writes it again (saves a write per message). */

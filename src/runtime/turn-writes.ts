@@ -22,16 +22,30 @@ export class TurnWrites {
   }
 
   /** Creates the identity of a first-time sender; null when another turn created it first. */
-  *insertIdentity(channel: string, senderId: string, chatId: string, now: Date): Plan<number | null> {
+  *insertIdentity(
+    channel: string,
+    senderId: string,
+    chatId: string,
+    displayName: string | null,
+    now: Date,
+  ): Plan<number | null> {
     const at = sqlTime(now, this.provider);
-    const inserted = yield* rows<{ id: number }>(this.sql.insertIdentity, [channel, senderId, chatId, at, at, at]);
+    const inserted = yield* rows<{ id: number }>(this.sql.insertIdentity, [
+      channel,
+      senderId,
+      chatId,
+      displayName,
+      at,
+      at,
+      at,
+    ]);
     return inserted[0]?.id ?? null;
   }
 
-  /** Records that the identity wrote: its chat, unblocked, last seen. */
-  *touchIdentity(id: number, chatId: string, now: Date): Plan<number> {
+  /** Records that the identity wrote: its chat, unblocked, last seen, and the name the platform shows. */
+  *touchIdentity(id: number, chatId: string, displayName: string | null, now: Date): Plan<number> {
     const at = sqlTime(now, this.provider);
-    return yield* changes(this.sql.touchIdentity, [chatId, at, at, id]);
+    return yield* changes(this.sql.touchIdentity, [chatId, displayName, at, at, id]);
   }
 
   /** Stores an inbound message; false when the same platform message id was stored before. */
@@ -163,8 +177,8 @@ export type OutboundRow = {
 };
 
 const statements = {
-  insertIdentity: `INSERT INTO "ChannelIdentity" (channel, "platformUserId", "chatId", "lastInboundAt", "createdAt", "updatedAt")
-    VALUES ($1, $2, $3, $4::timestamp(3), $5::timestamp(3), $6::timestamp(3))
+  insertIdentity: `INSERT INTO "ChannelIdentity" (channel, "platformUserId", "chatId", "displayName", "lastInboundAt", "createdAt", "updatedAt")
+    VALUES ($1, $2, $3, $4, $5::timestamp(3), $6::timestamp(3), $7::timestamp(3))
     ON CONFLICT (channel, "platformUserId") DO NOTHING RETURNING id`,
   insertInbound: `INSERT INTO "Message" (direction, channel, "chatId", "identityId", text, "platformMessageId", status, "requestPhone", "createdAt", "updatedAt")
     VALUES ('inbound', $1, $2, $3, $4, $5, 'received', false, $6::timestamp(3), $7::timestamp(3))
@@ -175,6 +189,7 @@ const statements = {
     VALUES ($1, $2, $3, $4::jsonb, 0, $5::timestamp(3), $6::timestamp(3), $7::timestamp(3))
     ON CONFLICT ("identityId") DO NOTHING RETURNING id`,
   deleteConversation: `DELETE FROM "Conversation" WHERE id = $1 AND version = $2`,
-  touchIdentity: `UPDATE "ChannelIdentity" SET "chatId" = $1, "blockedAt" = NULL, "lastInboundAt" = $2::timestamp(3),
-    "updatedAt" = $3::timestamp(3) WHERE id = $4`,
+  touchIdentity: `UPDATE "ChannelIdentity" SET "chatId" = $1, "blockedAt" = NULL,
+    "displayName" = CASE WHEN "consentRefusedAt" IS NULL THEN COALESCE($2::text, "displayName") END,
+    "lastInboundAt" = $3::timestamp(3), "updatedAt" = $4::timestamp(3) WHERE id = $5`,
 };

@@ -105,6 +105,9 @@ describe.each(providers)("Telegram over long polling (%s)", (provider) => {
     await registerAndEnroll(person(fake, app, 7001), fake);
     const participant = await app.database.prisma.participant.findFirst({ where: { name: "Sari Dewi" } });
     expect(participant?.phone).toBe("6281234567001");
+    // The name Telegram shows is kept on the identity, for staff to recognise the chat.
+    const identity = await app.database.prisma.channelIdentity.findFirst({ where: { platformUserId: "7001" } });
+    expect(identity?.displayName).toBe("Sari");
     expect(await app.database.prisma.enrollment.count({ where: { participantId: participant!.id } })).toBe(1);
   });
 
@@ -236,6 +239,22 @@ describe.each(providers)("Telegram over long polling (%s)", (provider) => {
     await new Promise((r) => setTimeout(r, 800));
     expect(fake.sent.length - before).toBe(1);
     expect(await app.database.prisma.channelIdentity.count({ where: { platformUserId: "7008" } })).toBe(0);
+  });
+
+  it("keeps nothing but the refusal of someone who says no to the data notice, not even their Telegram name", async () => {
+    const p = person(fake, app, 7012, "Wawan");
+    await p.say("/start");
+    await p.press("no");
+    await p.say("halo lagi");
+    const identity = await app.database.prisma.channelIdentity.findFirstOrThrow({
+      where: { platformUserId: "7012" },
+      include: { messages: { where: { direction: "inbound" } } },
+    });
+    expect(identity.consentRefusedAt).not.toBeNull();
+    expect(identity.displayName).toBeNull();
+    expect(identity.participantId).toBeNull();
+    // What they typed before the refusal is gone; the message after it asks again.
+    expect(identity.messages[0]!.text).toBeNull();
   });
 
   it("gives a sticker a helpful reply and keeps the participant's place", async () => {
