@@ -132,7 +132,9 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       logger.warn({ channel: channel.name, outboxId: row.id, reason }, "outbox item failed");
     };
     if (row.blockedAt) {
-      await executeAtomically(database, [[s.claim, [t(at), row.id]]]);
+      // Claimed first, so a row another worker is sending is left to it.
+      const [mine] = await executeAtomically(database, [[s.claim, [t(at), row.id]]]);
+      if (!mine) return "not sent";
       await fail("not sent: the person has blocked the bot");
       return "blocked";
     }
