@@ -14,6 +14,21 @@ export type SessionSummary = {
 
 const when = (s: SessionSummary, l: Language) => formatDateTime(s.startsAt, s.timeZone, l);
 
+/** Where a reminder says to go, and whether it is the day-before one. */
+export type ReminderPlace = { address: string; mapUrl: string | null; dayBefore: boolean };
+
+/** A session reminder: when, where (with the map link), and what to do if one cannot come. */
+export function reminderText(s: SessionSummary, place: ReminderPlace, l: Language): string {
+  const map = place.mapUrl ? (l === "id" ? `\nPeta: ${place.mapUrl}` : `\nMap: ${place.mapUrl}`) : "";
+  return l === "id"
+    ? `🔔 Pengingat: ${place.dayBefore ? "besok" : "sebentar lagi"} Anda mengikuti *${s.programmeTitle.id}*.\n` +
+        `Waktu: ${when(s, l)}\nTempat: ${s.venue}, ${place.address}${map}\n\n` +
+        "Jika tidak bisa hadir, mohon batalkan lewat menu Jadwal saya agar kursinya bisa dipakai peserta lain."
+    : `🔔 Reminder: ${place.dayBefore ? "tomorrow" : "soon"} you take part in *${s.programmeTitle.en}*.\n` +
+        `When: ${when(s, l)}\nWhere: ${s.venue}, ${place.address}${map}\n\n` +
+        "If you cannot come, please cancel under My schedule so someone else can take the seat.";
+}
+
 export const outcomes = {
   enrolled: (s: SessionSummary, l: Language) =>
     l === "id"

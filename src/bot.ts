@@ -13,6 +13,7 @@ import { Engine } from "./engine/engine.js";
 import type { Language } from "./engine/types.js";
 import { ConversationTimeouts, createTimeoutWorker } from "./jobs/conversation-timeouts.js";
 import { OutboxQueue } from "./jobs/outbox-queue.js";
+import { createReminderWorker, ReminderScheduler } from "./jobs/reminders.js";
 import { createOutboxWorkers, reconcileOutbox } from "./jobs/outbox-worker.js";
 import type { Pacing } from "./jobs/pacing.js";
 import type { Logger } from "./logger.js";
@@ -45,6 +46,7 @@ export type Bot = {
   outbox: OutboxQueue;
   timeouts: ConversationTimeouts;
   signals: ChatSignals;
+  reminders: ReminderScheduler;
   /** Starts the channels that receive on their own (done by createBot unless `receive` is false). */
   startChannels(): Promise<void>;
   /** Connection state of each channel that reports one (Telegram, WhatsApp). */
@@ -74,6 +76,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   });
   const outbox = new OutboxQueue(enqueueConnection, prefix, queueError);
   const timeouts = new ConversationTimeouts(redis, prefix);
+  const reminders = new ReminderScheduler(enqueueConnection, prefix, database, options.now);
+  reminders.queue.on("error", (err: Error) => queueError(reminders.queue.name, err));
   timeouts.queue.on("error", (err: Error) => queueError(timeouts.queue.name, err));
   const signals = new ChatSignals();
   const runtime = new InboundRuntime({
@@ -85,11 +89,22 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     conversationTtlHours: options.conversationTtlHours,
     defaultLanguage: options.defaultLanguage,
     logger,
+    reminders,
+    onEnrollmentsCancelled: (ids) => reminders.removeForEnrollments(ids),
     ...(options.now ? { now: options.now } : {}),
   });
   const workers: Worker[] = [];
   let timer: NodeJS.Timeout | undefined;
   const reconcile = () => reconcileOutbox(database, outbox);
+  let reminderTimer: NodeJS.Timeout | undefined;
+  const reconcileReminders = async () => {
+    try {
+      const { added, removed } = await reminders.reconcile();
+      if (added || removed) logger.info({ added, removed }, "reminder jobs reconciled");
+    } catch (err) {
+      logger.warn({ err }, "reminder reconcile failed");
+    }
+  };
   if (options.workers !== false) {
     // One outbox worker per channel this process has an adapter for.
     const outboxWorkers = Object.values(options.channels).flatMap((channel) =>
@@ -107,7 +122,15 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       }),
     );
     const timeoutWorker = createTimeoutWorker(redis, prefix, runtime);
-    for (const w of [...outboxWorkers, timeoutWorker]) {
+    const reminderWorker = createReminderWorker({
+      connection: redis,
+      prefix,
+      database,
+      outbox,
+      logger,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    for (const w of [...outboxWorkers, timeoutWorker, reminderWorker]) {
       w.on("failed", (job, err) =>
         logger.warn({ queue: w.name, jobId: job?.id, err: { message: err.message } }, "job failed"),
       );
@@ -115,11 +138,14 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       workers.push(w);
     }
     await reconcile().catch((err: unknown) => logger.warn({ err }, "outbox reconcile failed"));
+    await reconcileReminders();
     timer = setInterval(
       () => void reconcile().catch((err: unknown) => logger.warn({ err }, "outbox reconcile failed")),
       60_000,
     );
     timer.unref();
+    reminderTimer = setInterval(() => void reconcileReminders(), 5 * 60_000);
+    reminderTimer.unref();
   }
   // Channels that receive on their own (Telegram polling, the WhatsApp client) start last,
   // once everything their messages go through is ready.
@@ -143,6 +169,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     outbox,
     timeouts,
     signals,
+    reminders,
     reconcile,
     startChannels,
     channelStatus: () =>
@@ -151,9 +178,13 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       ),
     async close() {
       clearInterval(timer);
+      clearInterval(reminderTimer);
       await settleWithin(Promise.all(started.map((c) => c.stop?.())), 5_000);
       // With Redis gone, closing would wait for it forever: give up after a few seconds.
-      await settleWithin(Promise.all([...workers.map((w) => w.close()), outbox.close(), timeouts.close()]), 5_000);
+      await settleWithin(
+        Promise.all([...workers.map((w) => w.close()), outbox.close(), timeouts.close(), reminders.close()]),
+        5_000,
+      );
       enqueueConnection.disconnect();
     },
   };

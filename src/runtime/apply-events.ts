@@ -8,6 +8,7 @@ import { forProvider, inTransaction, prepareStatements, sqlTime } from "../db/ra
 import { cancelEnrollment } from "../domain/cancel-enrollment.js";
 import { deleteParticipantData } from "../domain/delete-participant-data.js";
 import { enrollPlan } from "../domain/enroll-participant.js";
+import { createRemindersPlan, type ScheduledReminder } from "../domain/reminders.js";
 import type { EngineEvent, Language, OutgoingMessage, ProfileField } from "../engine/types.js";
 import { outcomes, type SessionSummary } from "../../flows/outcomes.js";
 
@@ -41,6 +42,8 @@ export type Applied = {
   timeoutMinutes: number | null;
   /** Enrollments whose pending jobs (reminders) must be removed from the queues after commit. */
   cancelledEnrollmentIds: number[];
+  /** Reminders created (enrolled, or promoted from the waiting list), to schedule after commit. */
+  reminders: ScheduledReminder[];
 };
 
 const summarySql = {
@@ -101,6 +104,7 @@ function startApplying(scope: TurnScope): ApplyState {
       identityDeleted: false,
       timeoutMinutes: null,
       cancelledEnrollmentIds: [],
+      reminders: [],
     },
   };
 }
@@ -214,6 +218,8 @@ function* planEvent(st: ApplyState, event: EngineEvent): Plan<void> {
     }
     case "enrollment_requested": {
       const outcome = yield* enrollPlan(p, participantId(), event.trainingSessionId, scope.now);
+      if (outcome.kind === "enrolled")
+        applied.reminders.push(...(yield* createRemindersPlan(p, outcome.enrollmentId, scope.now)));
       const summary = yield* sessionSummaryPlan(p, event.trainingSessionId);
       const language = st.language;
       const text =
@@ -294,6 +300,9 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
         if (outcome.promoted) {
           const notice = await promotionNotice(tx, scope.database, outcome.promoted);
           if (notice) applied.outgoing.push(notice);
+          applied.reminders.push(
+            ...(await runPlan(createRemindersPlan(scope.provider, outcome.promoted.enrollmentId, scope.now), run)),
+          );
         }
         break;
       }
@@ -307,6 +316,9 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
         for (const p of promoted) {
           const notice = await promotionNotice(tx, scope.database, p);
           if (notice) applied.outgoing.push(notice);
+          applied.reminders.push(
+            ...(await runPlan(createRemindersPlan(scope.provider, p.enrollmentId, scope.now), run)),
+          );
         }
         break;
       }

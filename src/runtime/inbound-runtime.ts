@@ -30,6 +30,7 @@ import {
 } from "./apply-events.js";
 import { createFlowServices, ProgrammeCache } from "./flow-services.js";
 import { cleanText, toInput, type InboundMessage } from "./inbound-message.js";
+import type { ScheduledReminder } from "../domain/reminders.js";
 import { KeyedSerial } from "./keyed-serial.js";
 import { loadChat, type ChatRecord } from "./load-chat.js";
 import { TurnWrites } from "./turn-writes.js";
@@ -56,6 +57,8 @@ export type RuntimeOptions = {
   observe?: (message: InboundMessage, result: TurnResult) => void;
   /** Called after the jobs of cancelled enrollments should be removed (reminders, #5). */
   onEnrollmentsCancelled?: (ids: number[]) => Promise<void>;
+  /** Schedules the jobs of reminders a turn created (enrolled, promoted). */
+  reminders?: { schedule(reminders: ScheduledReminder[]): Promise<void> };
 };
 
 export type HandleResult = { status: "processed"; outboxIds: number[] } | { status: "duplicate" };
@@ -222,8 +225,15 @@ export class InboundRuntime {
       await this.options.timeouts
         .schedule(committed.identityId, committed.version, committed.applied.timeoutMinutes)
         .catch((err: unknown) => logger.warn({ err }, "scheduling a wait timeout failed"));
+    // If Redis fails here the rows stay pending: the reminder reconcile pass adds their jobs.
+    if (committed.applied.reminders.length && this.options.reminders)
+      await this.options.reminders
+        .schedule(committed.applied.reminders)
+        .catch((err: unknown) => logger.warn({ err }, "scheduling reminders failed"));
     if (committed.applied.cancelledEnrollmentIds.length && this.options.onEnrollmentsCancelled)
-      await this.options.onEnrollmentsCancelled(committed.applied.cancelledEnrollmentIds);
+      await this.options
+        .onEnrollmentsCancelled(committed.applied.cancelledEnrollmentIds)
+        .catch((err: unknown) => logger.warn({ err }, "removing the jobs of cancelled enrollments failed"));
     logger.debug(
       { channel: message.channel, chatId: message.chatId, events: result.events.map((e) => e.type) },
       "turn handled",

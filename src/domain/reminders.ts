@@ -1,0 +1,209 @@
+/**
+ * Session reminders (DESIGN.md section 2, "Scheduled messages"): the database is the truth,
+ * BullMQ the trigger. An enrollment gets one Reminder row per offset of its programme (the day
+ * before at a local hour, a number of minutes before); offsets already past are skipped, never
+ * sent late. At fire time the row is claimed and the participant checked again (still enrolled,
+ * session unchanged and not started, not opted out, a chat that has not blocked the bot).
+ */
+import { DateTime } from "luxon";
+import { z } from "zod";
+import type { DatabaseProvider } from "../db/database.js";
+import { changes, rows, type Plan } from "../db/plan.js";
+import { prepareStatements, sqlTime } from "../db/raw-sql.js";
+import type { Language, OutgoingMessage } from "../engine/types.js";
+import { reminderText } from "../../flows/outcomes.js";
+
+const offsetSchema = z.union([
+  z.object({ kind: z.literal("day-before"), at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/) }),
+  z.object({
+    kind: z.literal("before"),
+    minutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(60 * 24 * 14),
+  }),
+]);
+export type ReminderOffset = z.infer<typeof offsetSchema>;
+
+/** A programme's offsets as stored (JSON); entries that do not parse are left out. */
+export function parseOffsets(value: unknown): ReminderOffset[] {
+  const list = typeof value === "string" ? (JSON.parse(value) as unknown) : value;
+  if (!Array.isArray(list)) return [];
+  return list.flatMap((o) => {
+    const parsed = offsetSchema.safeParse(o);
+    return parsed.success ? [parsed.data] : [];
+  });
+}
+
+export const offsetKey = (o: ReminderOffset) =>
+  o.kind === "day-before" ? `day-before@${o.at}` : `before-${o.minutes}m`;
+
+/** When a reminder of this offset is due, for a session starting at `startsAt` in `timeZone`. */
+export function dueTime(offset: ReminderOffset, startsAt: Date, timeZone: string): Date {
+  if (offset.kind === "before") return new Date(startsAt.getTime() - offset.minutes * 60_000);
+  const [hour, minute] = offset.at.split(":").map(Number);
+  return DateTime.fromJSDate(startsAt, { zone: timeZone })
+    .minus({ days: 1 })
+    .set({ hour: hour!, minute: minute!, second: 0, millisecond: 0 })
+    .toJSDate();
+}
+
+/** The reminders still ahead for a session, by offset key (past ones are left out). */
+export function upcomingReminders(
+  offsets: ReminderOffset[],
+  startsAt: Date,
+  timeZone: string,
+  now: Date,
+): { offsetKey: string; dueAt: Date }[] {
+  return offsets
+    .map((o) => ({ offsetKey: offsetKey(o), dueAt: dueTime(o, startsAt, timeZone) }))
+    .filter((r) => r.dueAt > now && r.dueAt < startsAt);
+}
+
+export type ScheduledReminder = { id: number; enrollmentId: number; offsetKey: string; dueAt: Date };
+
+const statements = {
+  session: `SELECT s."startsAt", p."timeZone", p."reminderOffsets"
+    FROM "Enrollment" e JOIN "TrainingSession" s ON s.id = e."trainingSessionId" JOIN "Programme" p ON p.id = s."programmeId"
+    WHERE e.id = $1`,
+  // A re-enrollment (a cancelled row used again) gets its reminders back, due anew.
+  upsert: `INSERT INTO "Reminder" ("enrollmentId", "offsetKey", "dueAt", status, "createdAt", "updatedAt")
+    VALUES ($1, $2, $3::timestamp(3), 'pending', $4::timestamp(3), $5::timestamp(3))
+    ON CONFLICT ("enrollmentId", "offsetKey") DO UPDATE SET "dueAt" = excluded."dueAt", status = 'pending',
+      "sentAt" = NULL, reason = NULL, "updatedAt" = excluded."updatedAt"
+    RETURNING id`,
+  due: `SELECT r.id, r.status, r."offsetKey", r."dueAt", r."enrollmentId", e.status AS "enrollmentStatus",
+      s."startsAt", s."endsAt", s.status AS "sessionStatus", s.venue, s.address, s."mapUrl",
+      p."titleId", p."titleEn", p."timeZone", p."reminderOffsets",
+      pa.id AS "participantId", pa.language, pa."optedOutAt"
+    FROM "Reminder" r
+    JOIN "Enrollment" e ON e.id = r."enrollmentId"
+    JOIN "TrainingSession" s ON s.id = e."trainingSessionId"
+    JOIN "Programme" p ON p.id = s."programmeId"
+    LEFT JOIN "Participant" pa ON pa.id = e."participantId"
+    WHERE r.id = $1`,
+  // The chat the participant used last that has not blocked the bot.
+  identity: `SELECT id, channel, "chatId" FROM "ChannelIdentity"
+    WHERE "participantId" = $1 AND "blockedAt" IS NULL
+    ORDER BY COALESCE("lastInboundAt", "createdAt") DESC, id DESC LIMIT 1`,
+  claim: `UPDATE "Reminder" SET status = 'sent', "sentAt" = $1::timestamp(3), "updatedAt" = $2::timestamp(3)
+    WHERE id = $3 AND status = 'pending'`,
+  skip: `UPDATE "Reminder" SET status = 'skipped', reason = $1, "updatedAt" = $2::timestamp(3)
+    WHERE id = $3 AND status = 'pending'`,
+};
+
+const prepared = {
+  sqlite: prepareStatements(statements, "sqlite"),
+  postgresql: prepareStatements(statements, "postgresql"),
+};
+
+/** Creates (or renews) the reminder rows of an enrollment; returns those to schedule. */
+export function* createRemindersPlan(
+  provider: DatabaseProvider,
+  enrollmentId: number,
+  now: Date,
+): Plan<ScheduledReminder[]> {
+  const sql = prepared[provider];
+  const [session] = yield* rows<{ startsAt: Date; timeZone: string; reminderOffsets: unknown }>(
+    sql.session,
+    [enrollmentId],
+    { dates: ["startsAt"], json: ["reminderOffsets"] },
+  );
+  if (!session) return [];
+  const at = sqlTime(now, provider);
+  const created: ScheduledReminder[] = [];
+  for (const r of upcomingReminders(parseOffsets(session.reminderOffsets), session.startsAt, session.timeZone, now)) {
+    const [row] = yield* rows<{ id: number }>(sql.upsert, [
+      enrollmentId,
+      r.offsetKey,
+      sqlTime(r.dueAt, provider),
+      at,
+      at,
+    ]);
+    created.push({ id: row!.id, enrollmentId, offsetKey: r.offsetKey, dueAt: r.dueAt });
+  }
+  return created;
+}
+
+type DueRow = {
+  id: number;
+  status: string;
+  offsetKey: string;
+  dueAt: Date;
+  enrollmentId: number;
+  enrollmentStatus: string;
+  startsAt: Date;
+  endsAt: Date;
+  sessionStatus: string;
+  venue: string;
+  address: string;
+  mapUrl: string | null;
+  titleId: string;
+  titleEn: string;
+  timeZone: string;
+  reminderOffsets: unknown;
+  participantId: number | null;
+  language: string | null;
+  optedOutAt: Date | null;
+};
+
+export type ReminderDelivery = {
+  reminderId: number;
+  identityId: number;
+  channel: string;
+  chatId: string;
+  message: OutgoingMessage;
+};
+
+/**
+ * At fire time: claims the reminder and says what to send, or marks it skipped with the reason.
+ * Null when there is nothing to send (already handled, or not eligible any more).
+ */
+export function* fireReminderPlan(
+  provider: DatabaseProvider,
+  reminderId: number,
+  now: Date,
+): Plan<ReminderDelivery | null> {
+  const sql = prepared[provider];
+  const at = sqlTime(now, provider);
+  const [r] = yield* rows<DueRow>(sql.due, [reminderId], {
+    dates: ["dueAt", "startsAt", "endsAt", "optedOutAt"],
+    json: ["reminderOffsets"],
+  });
+  if (!r || r.status !== "pending") return null;
+  const skip = function* (reason: string): Plan<null> {
+    yield* changes(sql.skip, [reason, at, reminderId]);
+    return null;
+  };
+  if (r.enrollmentStatus !== "enrolled") return yield* skip(`enrollment is ${r.enrollmentStatus}`);
+  if (r.sessionStatus !== "scheduled") return yield* skip(`session is ${r.sessionStatus}`);
+  if (r.startsAt <= now) return yield* skip("session already started");
+  const offset = parseOffsets(r.reminderOffsets).find((o) => offsetKey(o) === r.offsetKey);
+  if (!offset || dueTime(offset, r.startsAt, r.timeZone).getTime() !== r.dueAt.getTime())
+    return yield* skip("session time or reminder settings changed");
+  if (r.participantId === null) return yield* skip("participant data deleted");
+  if (r.optedOutAt) return yield* skip("participant opted out");
+  const [identity] = yield* rows<{ id: number; channel: string; chatId: string }>(sql.identity, [r.participantId]);
+  if (!identity) return yield* skip("no chat that has not blocked the bot");
+  if ((yield* changes(sql.claim, [at, at, reminderId])) !== 1) return null;
+  const language: Language = r.language === "en" ? "en" : "id";
+  return {
+    reminderId,
+    identityId: identity.id,
+    channel: identity.channel,
+    chatId: identity.chatId,
+    message: {
+      text: reminderText(
+        {
+          programmeTitle: { id: r.titleId, en: r.titleEn },
+          startsAt: r.startsAt,
+          timeZone: r.timeZone,
+          venue: r.venue,
+        },
+        { address: r.address, mapUrl: r.mapUrl, dayBefore: offset.kind === "day-before" },
+        language,
+      ),
+    },
+  };
+}

@@ -1,0 +1,197 @@
+/**
+ * Session reminders end to end: a participant enrolls through the inbound path, the reminder
+ * row and its delayed BullMQ job are made, and the reminder goes out through the outbox once,
+ * at its time. Real Redis, both databases; the session is set a few seconds past the offset.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Redis } from "ioredis";
+import { createBot, type Bot } from "../../src/bot.js";
+import type { ChannelAdapter, SendResult } from "../../src/channels/channel.js";
+import { cancelEnrollment } from "../../src/domain/cancel-enrollment.js";
+import { seedDatabase } from "../../src/domain/seed-database.js";
+import { dueTime, upcomingReminders } from "../../src/domain/reminders.js";
+import type { OutgoingMessage } from "../../src/engine/types.js";
+import { reminderJobId } from "../../src/jobs/reminders.js";
+import { createLogger } from "../../src/logger.js";
+import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
+import { registrationAnswers } from "../support/harness.js";
+import { connectRedis, deletePrefix, testPrefix } from "../support/redis.js";
+import { waitFor } from "../support/wait-for.js";
+
+class RecordingChannel implements ChannelAdapter {
+  readonly name = "web";
+  readonly buttons = true;
+  readonly sent: { chatId: string; text: string; at: number }[] = [];
+  async send(chatId: string, message: OutgoingMessage): Promise<SendResult> {
+    this.sent.push({ chatId, text: message.text, at: Date.now() });
+    return {};
+  }
+  reminders(chatId: string) {
+    return this.sent.filter((s) => s.chatId === chatId && s.text.startsWith("🔔"));
+  }
+}
+
+describe("reminder times", () => {
+  it("puts the day-before reminder at the local hour and skips offsets already past", () => {
+    // 10:00 WITA on 3 December 2026 is 02:00 UTC.
+    const startsAt = new Date("2026-12-03T02:00:00Z");
+    expect(dueTime({ kind: "day-before", at: "09:00" }, startsAt, "Asia/Makassar").toISOString()).toBe(
+      "2026-12-02T01:00:00.000Z",
+    );
+    expect(dueTime({ kind: "before", minutes: 120 }, startsAt, "Asia/Makassar").toISOString()).toBe(
+      "2026-12-03T00:00:00.000Z",
+    );
+    const offsets = [
+      { kind: "day-before" as const, at: "09:00" },
+      { kind: "before" as const, minutes: 120 },
+    ];
+    // Enrolling 30 minutes before: no reminder at all.
+    expect(upcomingReminders(offsets, startsAt, "Asia/Makassar", new Date("2026-12-03T01:30:00Z"))).toEqual([]);
+    // The evening before: only the two-hours-before one.
+    expect(
+      upcomingReminders(offsets, startsAt, "Asia/Makassar", new Date("2026-12-02T12:00:00Z")).map((r) => r.offsetKey),
+    ).toEqual(["before-120m"]);
+  });
+});
+
+describe.each(providers)("reminders on %s", (provider) => {
+  let db: TestDatabase;
+  let redis: Redis;
+  let bot: Bot;
+  let prefix: string;
+  const channel = new RecordingChannel();
+  let programmeId: number;
+  let counter = 0;
+
+  beforeAll(async () => {
+    db = await openTestDatabase(provider);
+    await seedDatabase(db.prisma);
+    const programme = await db.prisma.programme.create({
+      data: {
+        slug: "uji-pengingat",
+        sector: "lada",
+        titleId: "Uji Pengingat",
+        titleEn: "Reminder Test",
+        descriptionId: "-",
+        descriptionEn: "-",
+        timeZone: "Asia/Jakarta",
+        reminderOffsets: [
+          { kind: "day-before", at: "09:00" },
+          { kind: "before", minutes: 120 },
+        ],
+      },
+    });
+    programmeId = programme.id;
+    redis = connectRedis();
+    prefix = testPrefix();
+    bot = await createBot({
+      database: db,
+      redis,
+      queuePrefix: prefix,
+      logger: createLogger({ level: "silent" }),
+      channels: { web: channel },
+      conversationTtlHours: 24,
+      defaultLanguage: "id",
+    });
+  });
+
+  afterAll(async () => {
+    await bot.close();
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+    await db.destroy();
+  });
+
+  /** A session whose two-hours-before reminder is due `seconds` from now. */
+  const sessionDueIn = async (seconds: number) =>
+    db.prisma.trainingSession.create({
+      data: {
+        code: `uji-pengingat-${++counter}-${Date.now()}`,
+        programmeId,
+        startsAt: new Date(Date.now() + 120 * 60_000 + seconds * 1000),
+        endsAt: new Date(Date.now() + 240 * 60_000),
+        venue: "Aula Disperindag",
+        address: "Jl. Pulau Bangka, Pangkalpinang",
+        regency: "Kota Pangkalpinang",
+        mapUrl: "https://maps.example.org/aula",
+        capacity: 10,
+      },
+    });
+
+  const say = (chatId: string, fields: { text?: string; choiceId?: string; deepLink?: string }) =>
+    bot.runtime.handle({
+      channel: "web",
+      chatId,
+      senderId: chatId,
+      platformMessageId: `${chatId}-${++counter}`,
+      receivedAt: new Date(),
+      ...fields,
+    });
+
+  /** Registers, then enrolls through a programme link, as a participant would. */
+  async function enroll(chatId: string, sessionId: number) {
+    for (const text of registrationAnswers(`Peserta ${chatId}`, "081234500000")) await say(chatId, { text });
+    await say(chatId, { deepLink: "daftar-uji-pengingat" });
+    await say(chatId, { choiceId: `s${sessionId}` });
+    await say(chatId, { choiceId: "yes" });
+    return db.prisma.enrollment.findFirstOrThrow({
+      where: { trainingSessionId: sessionId, participant: { identities: { some: { platformUserId: chatId } } } },
+      include: { reminders: true },
+    });
+  }
+
+  it("sends a reminder once, at its time, with when and where; an offset already past gets none", async () => {
+    const session = await sessionDueIn(3);
+    const enrollment = await enroll("rem-a", session.id);
+    expect(enrollment.status).toBe("enrolled");
+    // The day-before reminder was already past when they enrolled.
+    expect(enrollment.reminders.map((r) => [r.offsetKey, r.status])).toEqual([["before-120m", "pending"]]);
+    const due = enrollment.reminders[0]!.dueAt.getTime();
+    const [sent] = await waitFor(() => (channel.reminders("rem-a").length ? channel.reminders("rem-a") : null), 15_000);
+    expect(sent!.at).toBeGreaterThanOrEqual(due - 50);
+    expect(sent!.text).toMatch(/^🔔 Pengingat: sebentar lagi Anda mengikuti \*Uji Pengingat\*\./);
+    expect(sent!.text).toContain("Tempat: Aula Disperindag, Jl. Pulau Bangka, Pangkalpinang");
+    expect(sent!.text).toContain("Peta: https://maps.example.org/aula");
+    expect(sent!.text).toMatch(/WIB/);
+    // Enrolling again changes nothing, and a duplicated job sends nothing more.
+    await say("rem-a", { deepLink: "daftar-uji-pengingat" });
+    await say("rem-a", { choiceId: `s${session.id}` });
+    await say("rem-a", { choiceId: "yes" });
+    await bot.reminders.queue.add("remind", { reminderId: enrollment.reminders[0]!.id }, { jobId: "duplicate-1" });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(channel.reminders("rem-a")).toHaveLength(1);
+    const reminder = await db.prisma.reminder.findUniqueOrThrow({ where: { id: enrollment.reminders[0]!.id } });
+    expect(reminder.status).toBe("sent");
+  });
+
+  it("sends nothing after a cancellation, and removes the job", async () => {
+    const session = await sessionDueIn(3);
+    const enrollment = await enroll("rem-b", session.id);
+    const [reminder] = enrollment.reminders;
+    expect(await bot.reminders.queue.getJobState(reminderJobId(reminder!))).toBe("delayed");
+    await db.prisma.$transaction((tx) =>
+      cancelEnrollment(tx, provider, enrollment.participantId!, enrollment.id, new Date()),
+    );
+    await bot.reminders.removeForEnrollments([enrollment.id]);
+    expect(await bot.reminders.queue.getJobState(reminderJobId(reminder!))).toBe("unknown");
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(channel.reminders("rem-b")).toHaveLength(0);
+    expect((await db.prisma.reminder.findUniqueOrThrow({ where: { id: reminder!.id } })).status).toBe("cancelled");
+  });
+
+  it("after Redis lost its jobs, reconcile makes each pending reminder fire exactly once", async () => {
+    const session = await sessionDueIn(4);
+    const enrollment = await enroll("rem-c", session.id);
+    const [reminder] = enrollment.reminders;
+    // Redis loses everything of this installation (FLUSHALL, or a restart without persistence).
+    await bot.reminders.queue.obliterate({ force: true });
+    expect(await bot.reminders.queue.getJobState(reminderJobId(reminder!))).toBe("unknown");
+    const first = await bot.reminders.reconcile();
+    expect(first.added).toBeGreaterThanOrEqual(1);
+    // A second pass finds the job there and adds nothing.
+    expect((await bot.reminders.reconcile()).added).toBe(0);
+    await waitFor(() => channel.reminders("rem-c").length > 0, 15_000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(channel.reminders("rem-c")).toHaveLength(1);
+  });
+});
