@@ -29,6 +29,13 @@ export function reminderText(s: SessionSummary, place: ReminderPlace, l: Languag
         "If you cannot come, please cancel under My schedule so someone else can take the seat.";
 }
 
+/** Staff moved a session the participant is enrolled in (or waiting for). */
+export function sessionMovedText(s: SessionSummary, l: Language): string {
+  return l === "id"
+    ? `📅 Jadwal berubah: *${s.programmeTitle.id}* sekarang ${when(s, l)} di ${s.venue}. Pendaftaran Anda tetap berlaku; pengingat akan menyesuaikan. Jika waktu baru ini tidak cocok, Anda bisa membatalkan lewat menu Jadwal saya.`
+    : `📅 Schedule change: *${s.programmeTitle.en}* is now ${when(s, l)} at ${s.venue}. Your enrollment stands and the reminders follow the new time. If it no longer suits you, you can cancel under My schedule.`;
+}
+
 export const outcomes = {
   enrolled: (s: SessionSummary, l: Language) =>
     l === "id"

@@ -14,6 +14,8 @@ import type { Language } from "./engine/types.js";
 import { ConversationTimeouts, createTimeoutWorker } from "./jobs/conversation-timeouts.js";
 import { OutboxQueue } from "./jobs/outbox-queue.js";
 import { createReminderWorker, ReminderScheduler } from "./jobs/reminders.js";
+import { moveTrainingSessionPlan, type MoveOutcome } from "./domain/move-training-session.js";
+import { runAtomically } from "./db/raw-sql.js";
 import { createOutboxWorkers, reconcileOutbox } from "./jobs/outbox-worker.js";
 import type { Pacing } from "./jobs/pacing.js";
 import type { Logger } from "./logger.js";
@@ -47,6 +49,11 @@ export type Bot = {
   timeouts: ConversationTimeouts;
   signals: ChatSignals;
   reminders: ReminderScheduler;
+  /**
+   * Moves a training session: times, the reminders of everyone enrolled (jobs included) and a
+   * notice with the new time to everyone enrolled or waiting.
+   */
+  moveSession(trainingSessionId: number, startsAt: Date, endsAt: Date): Promise<MoveOutcome>;
   /** Starts the channels that receive on their own (done by createBot unless `receive` is false). */
   startChannels(): Promise<void>;
   /** Connection state of each channel that reports one (Telegram, WhatsApp). */
@@ -172,6 +179,18 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     reminders,
     reconcile,
     startChannels,
+    async moveSession(trainingSessionId, startsAt, endsAt) {
+      const now = options.now?.() ?? new Date();
+      const outcome = await runAtomically(database, () =>
+        moveTrainingSessionPlan(database.provider, trainingSessionId, startsAt, endsAt, now),
+      );
+      if (outcome.kind !== "moved") return outcome;
+      // The old jobs go first: the new ones have the same ids (enrollment and offset).
+      await reminders.removeForEnrollments(outcome.enrollmentIds);
+      await reminders.schedule(outcome.reminders);
+      await outbox.enqueueMany(outcome.notices);
+      return outcome;
+    },
     channelStatus: () =>
       Object.fromEntries(
         Object.values(options.channels).flatMap((c) => (c.status ? [[c.name, c.status()] as const] : [])),

@@ -4,8 +4,12 @@
  *   migrate-status  Prisma's own view of the migrations (npm run db:status)
  *   seed            add the programmes, sessions and motivation library (npm run db:seed)
  *   chat [--as ID]  talk to the bot in the terminal (npm run chat); piped input works too
+ *   move-session CODE YYYY-MM-DDTHH:MM
+ *                   move a training session to a new local start (same length); its reminders
+ *                   move and its participants are told (npm run session:move)
  */
 import os from "node:os";
+import { DateTime } from "luxon";
 import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
 import { describeDatabaseUrl } from "./db/database.js";
 import { migrateDatabase, migrationStatus } from "./db/migrations.js";
@@ -71,6 +75,48 @@ const commands: Record<string, () => Promise<void>> = {
       });
     } finally {
       await bot.close();
+      await redis.quit();
+      await database.close();
+    }
+  },
+  async "move-session"() {
+    const [code, when] = process.argv.slice(3);
+    if (!code || !when) throw new Error("Usage: npm run session:move -- <session code> <YYYY-MM-DDTHH:MM, local time>");
+    const config = loadConfig();
+    const logger = createLogger({ level: "warn" }, process.stderr);
+    const { database, redis } = await connectServices(config, logger);
+    try {
+      const session = await database.prisma.trainingSession.findUnique({
+        where: { code },
+        include: { programme: { select: { timeZone: true } } },
+      });
+      if (!session) throw new Error(`No training session with the code "${code}".`);
+      const start = DateTime.fromISO(when, { zone: session.programme.timeZone });
+      if (!start.isValid) throw new Error(`"${when}" is not a time such as 2026-12-03T09:00.`);
+      if (start.toMillis() <= Date.now()) throw new Error(`${start.toFormat("yyyy-MM-dd HH:mm")} has already passed.`);
+      const startsAt = start.toJSDate();
+      const endsAt = new Date(startsAt.getTime() + (session.endsAt.getTime() - session.startsAt.getTime()));
+      const bot = await createBot({
+        database,
+        redis,
+        queuePrefix: config.redis.prefix,
+        logger,
+        channels: {},
+        conversationTtlHours: config.conversationTtlHours,
+        defaultLanguage: config.defaultLanguage,
+        workers: false,
+      });
+      try {
+        const outcome = await bot.moveSession(session.id, startsAt, endsAt);
+        if (outcome.kind === "cancelled") throw new Error(`Session "${code}" is cancelled; it cannot be moved.`);
+        if (outcome.kind === "moved")
+          console.log(
+            `Moved ${code} to ${start.toFormat("yyyy-MM-dd HH:mm")} (${session.programme.timeZone}): ${outcome.reminders.length} reminders rescheduled, ${outcome.notices.length} participants notified.`,
+          );
+      } finally {
+        await bot.close();
+      }
+    } finally {
       await redis.quit();
       await database.close();
     }

@@ -61,6 +61,9 @@ export function upcomingReminders(
     .filter((r) => r.dueAt > now && r.dueAt < startsAt);
 }
 
+/** How early a reminder job may fire and still send (timers are not exact). */
+const earlyToleranceMs = 60_000;
+
 export type ScheduledReminder = { id: number; enrollmentId: number; offsetKey: string; dueAt: Date };
 
 const statements = {
@@ -182,6 +185,9 @@ export function* fireReminderPlan(
   const offset = parseOffsets(r.reminderOffsets).find((o) => offsetKey(o) === r.offsetKey);
   if (!offset || dueTime(offset, r.startsAt, r.timeZone).getTime() !== r.dueAt.getTime())
     return yield* skip("session time or reminder settings changed");
+  // A job that fires well before the row's time belongs to an earlier time of a moved session:
+  // the job of the new time will come.
+  if (r.dueAt.getTime() - now.getTime() > earlyToleranceMs) return null;
   if (r.participantId === null) return yield* skip("participant data deleted");
   if (r.optedOutAt) return yield* skip("participant opted out");
   const [identity] = yield* rows<{ id: number; channel: string; chatId: string }>(sql.identity, [r.participantId]);

@@ -194,4 +194,26 @@ describe.each(providers)("reminders on %s", (provider) => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(channel.reminders("rem-c")).toHaveLength(1);
   });
+
+  it("moves the reminders and tells the participant when staff move the session", async () => {
+    const session = await sessionDueIn(600);
+    const enrollment = await enroll("rem-d", session.id);
+    const [before] = enrollment.reminders;
+    const oldJob = await bot.reminders.queue.getJob(reminderJobId(before!));
+    expect(oldJob!.timestamp + oldJob!.opts.delay!).toBeGreaterThan(Date.now() + 500_000);
+    // Staff move it earlier: the two-hours-before reminder is now due in 3 seconds.
+    const startsAt = new Date(Date.now() + 120 * 60_000 + 3000);
+    const outcome = await bot.moveSession(session.id, startsAt, new Date(startsAt.getTime() + 3 * 3_600_000));
+    expect(outcome.kind).toBe("moved");
+    const notice = await waitFor(() => channel.sent.find((m) => m.chatId === "rem-d" && m.text.startsWith("📅")));
+    expect(notice.text).toMatch(/^📅 Jadwal berubah: \*Uji Pengingat\* sekarang .+ WIB di Aula Disperindag\./);
+    const newJob = await bot.reminders.queue.getJob(reminderJobId(before!));
+    expect(newJob!.timestamp + newJob!.opts.delay!).toBeLessThan(Date.now() + 10_000);
+    const [sent] = await waitFor(() => (channel.reminders("rem-d").length ? channel.reminders("rem-d") : null), 15_000);
+    const row = await db.prisma.reminder.findUniqueOrThrow({ where: { id: before!.id } });
+    expect(row.dueAt.getTime()).toBe(startsAt.getTime() - 120 * 60_000);
+    expect(sent!.at).toBeGreaterThanOrEqual(row.dueAt.getTime() - 50);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(channel.reminders("rem-d")).toHaveLength(1);
+  });
 });
