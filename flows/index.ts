@@ -3,6 +3,7 @@
  */
 import type { FlowSet } from "../src/engine/engine.js";
 import type { ConversationState, FlowContext, Keyword, Route, Say } from "../src/engine/types.js";
+import { attendance } from "./attendance.js";
 import { enrollment } from "./enrollment.js";
 import { help, language, menu } from "./menu.js";
 import { privacy } from "./privacy.js";
@@ -79,7 +80,7 @@ function keywordSay(keyword: Keyword, ctx: FlowContext, state: ConversationState
 
 export const flowSet: FlowSet = {
   flows: Object.fromEntries(
-    [registration, menu, help, language, enrollment, schedule, profile, privacy].map((f) => [f.name, f]),
+    [registration, menu, help, language, enrollment, schedule, profile, privacy, attendance].map((f) => [f.name, f]),
   ),
   home: { flow: "menu", node: "main" },
   registration: { flow: "registration", node: "consent" },

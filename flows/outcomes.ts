@@ -23,10 +23,10 @@ export function reminderText(s: SessionSummary, place: ReminderPlace, l: Languag
   return l === "id"
     ? `🔔 Pengingat: ${place.dayBefore ? "besok" : "sebentar lagi"} Anda mengikuti *${s.programmeTitle.id}*.\n` +
         `Waktu: ${when(s, l)}\nTempat: ${s.venue}, ${place.address}${map}\n\n` +
-        "Jika tidak bisa hadir, mohon batalkan lewat menu Jadwal saya agar kursinya bisa dipakai peserta lain."
+        "Balas 1 jika hadir, 2 jika tidak bisa hadir."
     : `🔔 Reminder: ${place.dayBefore ? "tomorrow" : "soon"} you take part in *${s.programmeTitle.en}*.\n` +
         `When: ${when(s, l)}\nWhere: ${s.venue}, ${place.address}${map}\n\n` +
-        "If you cannot come, please cancel under My schedule so someone else can take the seat.";
+        "Reply 1 if you will attend, 2 if you cannot.";
 }
 
 /** Staff moved a session the participant is enrolled in (or waiting for). */
@@ -61,6 +61,18 @@ export const outcomes = {
       : `Your enrollment in *${s.programmeTitle.en}* (${when(s, l)}) is cancelled.`,
   cancelNotFound: (l: Language) =>
     l === "id" ? "Pendaftaran itu sudah tidak aktif." : "That enrollment is no longer active.",
+  attendanceConfirmed: (s: SessionSummary, l: Language) =>
+    l === "id"
+      ? `Terima kasih! Kehadiran Anda di *${s.programmeTitle.id}* (${when(s, l)}) sudah kami catat. Sampai jumpa di ${s.venue}.`
+      : `Thank you! We noted that you will attend *${s.programmeTitle.en}* (${when(s, l)}). See you at ${s.venue}.`,
+  attendanceDeclined: (s: SessionSummary, l: Language) =>
+    l === "id"
+      ? `Terima kasih sudah memberi tahu. Pendaftaran Anda di *${s.programmeTitle.id}* (${when(s, l)}) kami batalkan, dan kursinya kami berikan kepada peserta lain. Anda bisa mendaftar jadwal lain kapan saja lewat menu.`
+      : `Thank you for letting us know. Your enrollment in *${s.programmeTitle.en}* (${when(s, l)}) is cancelled and the seat goes to someone else. You can sign up for another session from the menu at any time.`,
+  attendanceNotActive: (l: Language) =>
+    l === "id"
+      ? "Pendaftaran itu sudah tidak aktif, jadi tidak ada yang perlu dikonfirmasi."
+      : "That enrollment is no longer active, so there is nothing to confirm.",
   promoted: (s: SessionSummary, l: Language) =>
     l === "id"
       ? `🎉 Kabar baik! Ada kursi kosong, dan Anda sekarang terdaftar di *${s.programmeTitle.id}*, ${when(s, l)} di ${s.venue}. Jika tidak bisa hadir, mohon batalkan lewat menu Jadwal saya agar kursinya bisa dipakai peserta lain.`

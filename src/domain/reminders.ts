@@ -12,6 +12,8 @@ import { changes, rows, type Plan } from "../db/plan.js";
 import { prepareStatements, sqlTime } from "../db/raw-sql.js";
 import type { Language, OutgoingMessage } from "../engine/types.js";
 import { reminderText } from "../../flows/outcomes.js";
+import { attendanceChoices } from "../../flows/attendance.js";
+import { TurnWrites } from "../runtime/turn-writes.js";
 
 const offsetSchema = z.union([
   z.object({ kind: z.literal("day-before"), at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/) }),
@@ -90,6 +92,7 @@ const statements = {
   identity: `SELECT id, channel, "chatId" FROM "ChannelIdentity"
     WHERE "participantId" = $1 AND "blockedAt" IS NULL
     ORDER BY COALESCE("lastInboundAt", "createdAt") DESC, id DESC LIMIT 1`,
+  conversation: `SELECT id, version, flow, node, variables, "expiresAt" FROM "Conversation" WHERE "identityId" = $1`,
   claim: `UPDATE "Reminder" SET status = 'sent', "sentAt" = $1::timestamp(3), "updatedAt" = $2::timestamp(3)
     WHERE id = $3 AND status = 'pending'`,
   skip: `UPDATE "Reminder" SET status = 'skipped', reason = $1, "updatedAt" = $2::timestamp(3)
@@ -100,6 +103,8 @@ const prepared = {
   sqlite: prepareStatements(statements, "sqlite"),
   postgresql: prepareStatements(statements, "postgresql"),
 };
+
+const turnWrites = { sqlite: new TurnWrites("sqlite"), postgresql: new TurnWrites("postgresql") };
 
 /** Creates (or renews) the reminder rows of an enrollment; returns those to schedule. */
 export function* createRemindersPlan(
@@ -194,6 +199,34 @@ export function* fireReminderPlan(
   if (!identity) return yield* skip("no chat that has not blocked the bot");
   if ((yield* changes(sql.claim, [at, at, reminderId])) !== 1) return null;
   const language: Language = r.language === "en" ? "en" : "id";
+  // The conversation now waits for the answer, so a typed "1" or "2" is understood; someone in
+  // the middle of something goes back there after answering (the buttons answer from anywhere).
+  const writes = turnWrites[provider];
+  const [conversation] = yield* rows<{
+    id: number;
+    version: number;
+    flow: string;
+    node: string;
+    variables: Record<string, unknown>;
+    expiresAt: Date;
+  }>(sql.conversation, [identity.id], { dates: ["expiresAt"], json: ["variables"] });
+  const active = conversation && conversation.expiresAt > now && conversation.flow !== "attendance";
+  const waiting = {
+    flow: "attendance",
+    node: "answer",
+    variables: active
+      ? {
+          ...conversation.variables,
+          enrollmentId: r.enrollmentId,
+          returnFlow: conversation.flow,
+          returnNode: conversation.node,
+        }
+      : { enrollmentId: r.enrollmentId },
+    expiresAt: new Date(Math.min(r.startsAt.getTime(), now.getTime() + 24 * 3_600_000)),
+  };
+  // A turn that changed the conversation meanwhile wins (the buttons still answer).
+  if (!conversation) yield* writes.insertConversation(identity.id, waiting, now);
+  else yield* writes.updateConversation(conversation.id, conversation.version, waiting, now);
   return {
     reminderId,
     identityId: identity.id,
@@ -210,6 +243,7 @@ export function* fireReminderPlan(
         { address: r.address, mapUrl: r.mapUrl, dayBefore: offset.kind === "day-before" },
         language,
       ),
+      choices: attendanceChoices(r.enrollmentId).map((c) => ({ id: c.id, label: c.label[language] })),
     },
   };
 }

@@ -66,6 +66,7 @@ export type EngineEvent =
   | { type: "opted_in" }
   | { type: "enrollment_requested"; trainingSessionId: number }
   | { type: "enrollment_cancel_requested"; enrollmentId: number }
+  | { type: "attendance_answered"; enrollmentId: number; answer: "confirmed" | "declined" }
   | { type: "data_deletion_requested" }
   | { type: "wait_timeout_scheduled"; minutes: number }
   | { type: "conversation_ended" };

@@ -306,6 +306,35 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
         }
         break;
       }
+      case "attendance_answered": {
+        const id = participantId();
+        const enrollment = Number.isInteger(event.enrollmentId)
+          ? await tx.enrollment.findFirst({ where: { id: event.enrollmentId, participantId: id } })
+          : null;
+        if (!enrollment || enrollment.status !== "enrolled") {
+          reply(outcomes.attendanceNotActive(language));
+          break;
+        }
+        const summary = await sessionSummary(tx, scope.database, enrollment.trainingSessionId);
+        if (event.answer === "confirmed") {
+          await tx.enrollment.update({ where: { id: enrollment.id }, data: { rsvp: "confirmed", rsvpAt: scope.now } });
+          if (summary) reply(outcomes.attendanceConfirmed(summary, language));
+          break;
+        }
+        // A decline frees the seat for the first on the waiting list.
+        const outcome = await cancelEnrollment(tx, scope.provider, id, enrollment.id, scope.now);
+        await tx.enrollment.update({ where: { id: enrollment.id }, data: { rsvp: "declined", rsvpAt: scope.now } });
+        applied.cancelledEnrollmentIds.push(enrollment.id);
+        if (summary) reply(outcomes.attendanceDeclined(summary, language));
+        if (outcome.kind === "cancelled" && outcome.promoted) {
+          const notice = await promotionNotice(tx, scope.database, outcome.promoted);
+          if (notice) applied.outgoing.push(notice);
+          applied.reminders.push(
+            ...(await runPlan(createRemindersPlan(scope.provider, outcome.promoted.enrollmentId, scope.now), run)),
+          );
+        }
+        break;
+      }
       case "data_deletion_requested": {
         const id = participantId();
         const enrollments = await tx.enrollment.findMany({ where: { participantId: id }, select: { id: true } });

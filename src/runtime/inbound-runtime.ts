@@ -20,6 +20,7 @@ import type {
 } from "../engine/types.js";
 import type { Logger } from "../logger.js";
 import { normalizePhone, texts } from "../../flows/texts.js";
+import { parseAttendanceChoice } from "../../flows/attendance.js";
 import {
   applyEvents,
   isPlannedEvent,
@@ -358,6 +359,21 @@ export class InboundRuntime {
       return ctx.participant
         ? engine.startFlow("enrollment", ctx, "from_link", carry)
         : engine.startFlow("registration", ctx, undefined, carry);
+    }
+    // A reminder's button answers for its enrollment from wherever the participant is.
+    const pressed = message.choiceId !== undefined ? parseAttendanceChoice(message.choiceId) : null;
+    if (pressed && ctx.participant) {
+      const elsewhere = state && state.flow !== "attendance";
+      const vars: Vars = {
+        ...(state?.vars ?? {}),
+        enrollmentId: pressed.enrollmentId,
+        ...(elsewhere ? { returnFlow: state.flow, returnNode: state.node } : { returnFlow: null, returnNode: null }),
+      };
+      return engine.resume(
+        { flow: "attendance", node: "answer", vars },
+        { kind: "choice", choiceId: pressed.answer },
+        ctx,
+      );
     }
     const input = toInput(message);
     if (state) return engine.resume(state, input, ctx);

@@ -21,9 +21,9 @@ import { waitFor } from "../support/wait-for.js";
 class RecordingChannel implements ChannelAdapter {
   readonly name = "web";
   readonly buttons = true;
-  readonly sent: { chatId: string; text: string; at: number }[] = [];
+  readonly sent: { chatId: string; text: string; at: number; choices: string[] }[] = [];
   async send(chatId: string, message: OutgoingMessage): Promise<SendResult> {
-    this.sent.push({ chatId, text: message.text, at: Date.now() });
+    this.sent.push({ chatId, text: message.text, at: Date.now(), choices: (message.choices ?? []).map((c) => c.id) });
     return {};
   }
   reminders(chatId: string) {
@@ -103,7 +103,7 @@ describe.each(providers)("reminders on %s", (provider) => {
   });
 
   /** A session whose two-hours-before reminder is due `seconds` from now. */
-  const sessionDueIn = async (seconds: number) =>
+  const sessionDueIn = async (seconds: number, capacity = 10) =>
     db.prisma.trainingSession.create({
       data: {
         code: `uji-pengingat-${++counter}-${Date.now()}`,
@@ -114,7 +114,7 @@ describe.each(providers)("reminders on %s", (provider) => {
         address: "Jl. Pulau Bangka, Pangkalpinang",
         regency: "Kota Pangkalpinang",
         mapUrl: "https://maps.example.org/aula",
-        capacity: 10,
+        capacity,
       },
     });
 
@@ -215,5 +215,45 @@ describe.each(providers)("reminders on %s", (provider) => {
     expect(sent!.at).toBeGreaterThanOrEqual(row.dueAt.getTime() - 50);
     await new Promise((r) => setTimeout(r, 1000));
     expect(channel.reminders("rem-d")).toHaveLength(1);
+  });
+
+  it("records a typed 1 after a reminder as confirmed attendance", async () => {
+    const session = await sessionDueIn(3);
+    const enrollment = await enroll("rem-e", session.id);
+    const [reminder] = await waitFor(
+      () => (channel.reminders("rem-e").length ? channel.reminders("rem-e") : null),
+      15_000,
+    );
+    expect(reminder!.text).toContain("Balas 1 jika hadir, 2 jika tidak bisa hadir.");
+    expect(reminder!.choices).toEqual([`hadir-${enrollment.id}`, `tidak-${enrollment.id}`]);
+    const before = channel.sent.length;
+    await say("rem-e", { text: "1" });
+    const reply = await waitFor(() => channel.sent.slice(before).find((m) => m.chatId === "rem-e"));
+    expect(reply.text).toMatch(/^Terima kasih! Kehadiran Anda di \*Uji Pengingat\*/);
+    const row = await db.prisma.enrollment.findUniqueOrThrow({ where: { id: enrollment.id } });
+    expect(row).toMatchObject({ status: "enrolled", rsvp: "confirmed" });
+  });
+
+  it("frees the seat when someone declines with the reminder's button, and promotes the first waiting", async () => {
+    const session = await sessionDueIn(4, 1);
+    const first = await enroll("rem-f", session.id);
+    const second = await enroll("rem-g", session.id);
+    expect([first.status, second.status]).toEqual(["enrolled", "waitlisted"]);
+    await waitFor(() => channel.reminders("rem-f").length > 0, 15_000);
+    // The button works even from the middle of something else.
+    await say("rem-f", { text: "menu" });
+    await say("rem-f", { text: "1" });
+    await say("rem-f", { choiceId: `tidak-${first.id}` });
+    const declined = await db.prisma.enrollment.findUniqueOrThrow({ where: { id: first.id } });
+    expect(declined).toMatchObject({ status: "cancelled", rsvp: "declined" });
+    const promoted = await db.prisma.enrollment.findUniqueOrThrow({ where: { id: second.id } });
+    expect(promoted.status).toBe("enrolled");
+    await waitFor(() => channel.sent.some((m) => m.chatId === "rem-g" && m.text.startsWith("🎉")));
+    // Pressing it again changes nothing.
+    await say("rem-f", { choiceId: `tidak-${first.id}` });
+    const notActive = () =>
+      channel.sent.filter((m) => m.chatId === "rem-f" && m.text.startsWith("Pendaftaran itu sudah tidak aktif"));
+    await waitFor(() => notActive().length > 0);
+    expect(notActive()).toHaveLength(1);
   });
 });

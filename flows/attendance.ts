@@ -1,0 +1,61 @@
+/**
+ * Attendance: the answer to a reminder's question "will you come?". A reminder puts an idle
+ * conversation here (so a typed "1" or "2" is understood); its buttons work from anywhere, and
+ * afterwards the participant is back where they were. Declining frees the seat.
+ */
+import type { Choice, Flow, FlowContext, Route } from "../src/engine/types.js";
+import { t } from "./texts.js";
+
+/** The reminder's two answers; the buttons carry the enrollment (`hadir-12`), typed answers match these. */
+export const attendanceChoices = (enrollmentId?: number): Choice[] => [
+  {
+    id: enrollmentId === undefined ? "hadir" : `hadir-${enrollmentId}`,
+    label: t("Hadir", "I will attend"),
+    aliases: ["ya hadir", "datang", "yes", "attend"],
+  },
+  {
+    id: enrollmentId === undefined ? "tidak" : `tidak-${enrollmentId}`,
+    label: t("Tidak bisa hadir", "I cannot attend"),
+    aliases: ["tidak hadir", "tidak bisa", "no", "cannot"],
+  },
+];
+
+/** A reminder button pressed: "hadir-12" is the answer "hadir" for enrollment 12. */
+export function parseAttendanceChoice(choiceId: string): { answer: "hadir" | "tidak"; enrollmentId: number } | null {
+  const match = /^(hadir|tidak)-(\d{1,10})$/.exec(choiceId);
+  return match ? { answer: match[1] as "hadir" | "tidak", enrollmentId: Number(match[2]) } : null;
+}
+
+const back = (ctx: FlowContext): Route =>
+  typeof ctx.vars.returnFlow === "string" && typeof ctx.vars.returnNode === "string"
+    ? {
+        flow: ctx.vars.returnFlow,
+        node: ctx.vars.returnNode,
+        keepVars: true,
+        set: { returnFlow: null, returnNode: null },
+      }
+    : { end: true };
+
+export const attendance: Flow = {
+  name: "attendance",
+  start: "answer",
+  requiresParticipant: true,
+  nodes: {
+    answer: {
+      wait: {
+        choices: () => attendanceChoices(),
+        route: (value, ctx) => {
+          const route = back(ctx);
+          // Without a known enrollment there is nothing to record: carry on (the menu if nowhere else).
+          if (!Number.isInteger(ctx.vars.enrollmentId)) return "end" in route ? { flow: "menu" } : route;
+          const event = {
+            type: "attendance_answered" as const,
+            enrollmentId: Number(ctx.vars.enrollmentId),
+            answer: value === "hadir" ? ("confirmed" as const) : ("declined" as const),
+          };
+          return { ...route, emit: [event] };
+        },
+      },
+    },
+  },
+};
