@@ -38,8 +38,7 @@ function forDatabase(database: Database) {
     {
       ofEnrollments: `SELECT id, "enrollmentId", "offsetKey", "dueAt" FROM "Reminder" WHERE "enrollmentId" ${inList}`,
       pending: `SELECT id, "enrollmentId", "offsetKey", "dueAt" FROM "Reminder" WHERE status = 'pending' AND id > $1
-        ORDER BY id LIMIT 1000`,
-      statusOf: `SELECT id, status FROM "Reminder" WHERE id ${inList}`,
+        ORDER BY id LIMIT 5000`,
     },
     database.provider,
   );
@@ -84,40 +83,44 @@ export class ReminderScheduler {
 
   /**
    * Re-adds the job of every pending reminder that has none (Redis lost its data) and removes
-   * waiting jobs whose reminder is not pending any more. Returns how many jobs were added.
+   * waiting jobs whose reminder is not pending any more. Job ids are read first, then the rows:
+   * a reminder made in between is found pending without a job, and adding it again is a no-op.
    */
   async reconcile(): Promise<{ added: number; removed: number }> {
-    const { s, list } = this.sql;
+    const live = new Set(
+      await this.queue.getRanges(["delayed", "waiting", "prioritized", "active", "waiting-children"], 0, -1),
+    );
+    const failed = new Set(await this.queue.getRanges(["failed"], 0, -1));
+    const expected = new Set<string>();
     let added = 0;
     for (let after = 0; ;) {
-      const pending = await queryRows<ScheduledReminder>(this.database, this.database.prisma, s.pending, [after], {
-        dates: ["dueAt"],
-      });
+      const pending = await queryRows<ScheduledReminder>(
+        this.database,
+        this.database.prisma,
+        this.sql.s.pending,
+        [after],
+        {
+          dates: ["dueAt"],
+        },
+      );
       if (!pending.length) break;
       after = pending[pending.length - 1]!.id;
-      const states = await Promise.all(pending.map((r) => this.queue.getJobState(reminderJobId(r))));
-      const lost = pending.filter(
-        (_, i) => states[i] === "unknown" || states[i] === "completed" || states[i] === "failed",
+      const lost: ScheduledReminder[] = [];
+      for (const r of pending) {
+        const id = reminderJobId(r);
+        expected.add(id);
+        if (!live.has(id)) lost.push(r);
+      }
+      // A failed job of the same id would make the new one a no-op.
+      await Promise.all(
+        lost.filter((r) => failed.has(reminderJobId(r))).map((r) => this.queue.remove(reminderJobId(r))),
       );
-      for (const r of lost) if (states[pending.indexOf(r)] !== "unknown") await this.queue.remove(reminderJobId(r));
       await this.schedule(lost);
       added += lost.length;
     }
-    let removed = 0;
-    const waiting = await this.queue.getJobs(["delayed", "waiting", "prioritized"]);
-    for (let i = 0; i < waiting.length; i += 1000) {
-      const chunk = waiting.slice(i, i + 1000);
-      const rows = await queryRows<{ id: number; status: string }>(this.database, this.database.prisma, s.statusOf, [
-        list(chunk.map((j) => j.data.reminderId)),
-      ]);
-      const pendingIds = new Set(rows.filter((r) => r.status === "pending").map((r) => r.id));
-      for (const job of chunk) {
-        if (pendingIds.has(job.data.reminderId)) continue;
-        await job.remove().catch(() => {});
-        removed++;
-      }
-    }
-    return { added, removed };
+    const orphans = [...live].filter((id) => id.startsWith("rem-") && !expected.has(id));
+    await Promise.all(orphans.map((id) => this.queue.remove(id).catch(() => 0)));
+    return { added, removed: orphans.length };
   }
 
   close(): Promise<void> {
