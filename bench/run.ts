@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { bulk } from "./bulk.js";
 import { inbound } from "./inbound.js";
+import { reminders } from "./reminders.js";
 
 export type BenchResult = {
   name: string;
@@ -17,7 +18,7 @@ export type BenchResult = {
 };
 export type Benchmark = { name: string; description: string; run(): Promise<BenchResult> };
 
-const benchmarks: Benchmark[] = [inbound, bulk];
+const benchmarks: Benchmark[] = [inbound, bulk, reminders];
 
 const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "results");
 
