@@ -14,19 +14,23 @@ export type SessionSummary = {
 
 const when = (s: SessionSummary, l: Language) => formatDateTime(s.startsAt, s.timeZone, l);
 
-/** Where a reminder says to go, and whether it is the day-before one. */
-export type ReminderPlace = { address: string; mapUrl: string | null; dayBefore: boolean };
+/** Where a reminder says to go, and which reminder it is (the nudge asks again for an answer). */
+export type ReminderPlace = { address: string; mapUrl: string | null; kind: "day-before" | "before" | "nudge" };
 
 /** A session reminder: when, where (with the map link), and what to do if one cannot come. */
 export function reminderText(s: SessionSummary, place: ReminderPlace, l: Language): string {
   const map = place.mapUrl ? (l === "id" ? `\nPeta: ${place.mapUrl}` : `\nMap: ${place.mapUrl}`) : "";
+  const lead =
+    place.kind === "nudge"
+      ? l === "id"
+        ? `🔔 Kami belum menerima jawaban Anda: apakah Anda akan mengikuti *${s.programmeTitle.id}*?\n`
+        : `🔔 We have not heard from you yet: will you take part in *${s.programmeTitle.en}*?\n`
+      : l === "id"
+        ? `🔔 Pengingat: ${place.kind === "day-before" ? "besok" : "sebentar lagi"} Anda mengikuti *${s.programmeTitle.id}*.\n`
+        : `🔔 Reminder: ${place.kind === "day-before" ? "tomorrow" : "soon"} you take part in *${s.programmeTitle.en}*.\n`;
   return l === "id"
-    ? `🔔 Pengingat: ${place.dayBefore ? "besok" : "sebentar lagi"} Anda mengikuti *${s.programmeTitle.id}*.\n` +
-        `Waktu: ${when(s, l)}\nTempat: ${s.venue}, ${place.address}${map}\n\n` +
-        "Balas 1 jika hadir, 2 jika tidak bisa hadir."
-    : `🔔 Reminder: ${place.dayBefore ? "tomorrow" : "soon"} you take part in *${s.programmeTitle.en}*.\n` +
-        `When: ${when(s, l)}\nWhere: ${s.venue}, ${place.address}${map}\n\n` +
-        "Reply 1 if you will attend, 2 if you cannot.";
+    ? `${lead}Waktu: ${when(s, l)}\nTempat: ${s.venue}, ${place.address}${map}\n\nBalas 1 jika hadir, 2 jika tidak bisa hadir.`
+    : `${lead}When: ${when(s, l)}\nWhere: ${s.venue}, ${place.address}${map}\n\nReply 1 if you will attend, 2 if you cannot.`;
 }
 
 /** Staff moved a session the participant is enrolled in (or waiting for). */

@@ -5,11 +5,14 @@
  */
 
 /** A reminder offset: the day before at a local time, or a number of minutes before the start. */
-export type ReminderOffset = { kind: "day-before"; at: string } | { kind: "before"; minutes: number };
+export type ReminderOffset =
+  { kind: "day-before"; at: string } | { kind: "before"; minutes: number } | { kind: "nudge"; minutes: number };
 
 export const defaultReminderOffsets: ReminderOffset[] = [
   { kind: "day-before", at: "09:00" },
   { kind: "before", minutes: 120 },
+  // Asks again, 6 hours before, those who have not said whether they will come.
+  { kind: "nudge", minutes: 360 },
 ];
 
 export { regencies, sectors } from "../../flows/catalog.js";

@@ -15,16 +15,17 @@ import { reminderText } from "../../flows/outcomes.js";
 import { attendanceChoices } from "../../flows/attendance.js";
 import { TurnWrites } from "../runtime/turn-writes.js";
 
+const minutesBefore = z
+  .number()
+  .int()
+  .min(1)
+  .max(60 * 24 * 14);
+
 const offsetSchema = z.union([
   z.object({ kind: z.literal("day-before"), at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/) }),
-  z.object({
-    kind: z.literal("before"),
-    minutes: z
-      .number()
-      .int()
-      .min(1)
-      .max(60 * 24 * 14),
-  }),
+  z.object({ kind: z.literal("before"), minutes: minutesBefore }),
+  // Sent only to those who have not answered "will you come?" by then.
+  z.object({ kind: z.literal("nudge"), minutes: minutesBefore }),
 ]);
 export type ReminderOffset = z.infer<typeof offsetSchema>;
 
@@ -43,7 +44,7 @@ export const offsetKey = (o: ReminderOffset) =>
 
 /** When a reminder of this offset is due, for a session starting at `startsAt` in `timeZone`. */
 export function dueTime(offset: ReminderOffset, startsAt: Date, timeZone: string): Date {
-  if (offset.kind === "before") return new Date(startsAt.getTime() - offset.minutes * 60_000);
+  if (offset.kind !== "day-before") return new Date(startsAt.getTime() - offset.minutes * 60_000);
   const [hour, minute] = offset.at.split(":").map(Number);
   return DateTime.fromJSDate(startsAt, { zone: timeZone })
     .minus({ days: 1 })
@@ -78,7 +79,7 @@ const statements = {
     ON CONFLICT ("enrollmentId", "offsetKey") DO UPDATE SET "dueAt" = excluded."dueAt", status = 'pending',
       "sentAt" = NULL, reason = NULL, "updatedAt" = excluded."updatedAt"
     RETURNING id`,
-  due: `SELECT r.id, r.status, r."offsetKey", r."dueAt", r."enrollmentId", e.status AS "enrollmentStatus",
+  due: `SELECT r.id, r.status, r."offsetKey", r."dueAt", r."enrollmentId", e.status AS "enrollmentStatus", e.rsvp,
       s."startsAt", s."endsAt", s.status AS "sessionStatus", s.venue, s.address, s."mapUrl",
       p."titleId", p."titleEn", p."timeZone", p."reminderOffsets",
       pa.id AS "participantId", pa.language, pa."optedOutAt"
@@ -141,6 +142,7 @@ type DueRow = {
   dueAt: Date;
   enrollmentId: number;
   enrollmentStatus: string;
+  rsvp: string | null;
   startsAt: Date;
   endsAt: Date;
   sessionStatus: string;
@@ -193,6 +195,7 @@ export function* fireReminderPlan(
   // A job that fires well before the row's time belongs to an earlier time of a moved session:
   // the job of the new time will come.
   if (r.dueAt.getTime() - now.getTime() > earlyToleranceMs) return null;
+  if (offset.kind === "nudge" && r.rsvp !== null) return yield* skip(`attendance already answered (${r.rsvp})`);
   if (r.participantId === null) return yield* skip("participant data deleted");
   if (r.optedOutAt) return yield* skip("participant opted out");
   const [identity] = yield* rows<{ id: number; channel: string; chatId: string }>(sql.identity, [r.participantId]);
@@ -240,7 +243,7 @@ export function* fireReminderPlan(
           timeZone: r.timeZone,
           venue: r.venue,
         },
-        { address: r.address, mapUrl: r.mapUrl, dayBefore: offset.kind === "day-before" },
+        { address: r.address, mapUrl: r.mapUrl, kind: offset.kind },
         language,
       ),
       choices: attendanceChoices(r.enrollmentId).map((c) => ({ id: c.id, label: c.label[language] })),

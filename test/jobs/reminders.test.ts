@@ -61,6 +61,7 @@ describe.each(providers)("reminders on %s", (provider) => {
   let prefix: string;
   const channel = new RecordingChannel();
   let programmeId: number;
+  let nudgingId: number;
   let counter = 0;
 
   beforeAll(async () => {
@@ -82,6 +83,19 @@ describe.each(providers)("reminders on %s", (provider) => {
       },
     });
     programmeId = programme.id;
+    // Made before any turn: the bot keeps its list of programmes for a few seconds.
+    const nudging = await db.prisma.programme.create({
+      data: {
+        slug: "uji-konfirmasi",
+        sector: "lada",
+        titleId: "Uji Konfirmasi",
+        titleEn: "Confirmation Test",
+        descriptionId: "-",
+        descriptionEn: "-",
+        reminderOffsets: [{ kind: "nudge", minutes: 120 }],
+      },
+    });
+    nudgingId = nudging.id;
     redis = connectRedis();
     prefix = testPrefix();
     bot = await createBot({
@@ -255,5 +269,44 @@ describe.each(providers)("reminders on %s", (provider) => {
       channel.sent.filter((m) => m.chatId === "rem-f" && m.text.startsWith("Pendaftaran itu sudah tidak aktif"));
     await waitFor(() => notActive().length > 0);
     expect(notActive()).toHaveLength(1);
+  });
+
+  it("nudges only those who have not said whether they will come", async () => {
+    const session = await db.prisma.trainingSession.create({
+      data: {
+        code: `uji-konfirmasi-${Date.now()}`,
+        programmeId: nudgingId,
+        startsAt: new Date(Date.now() + 120 * 60_000 + 4000),
+        endsAt: new Date(Date.now() + 240 * 60_000),
+        venue: "Aula",
+        address: "Sungailiat",
+        regency: "Kabupaten Bangka",
+        capacity: 10,
+      },
+    });
+    const enrollIn = async (chatId: string) => {
+      for (const text of registrationAnswers(`Peserta ${chatId}`, "081234500001")) await say(chatId, { text });
+      await say(chatId, { deepLink: "daftar-uji-konfirmasi" });
+      await say(chatId, { choiceId: `s${session.id}` });
+      await say(chatId, { choiceId: "yes" });
+      return db.prisma.enrollment.findFirstOrThrow({
+        where: { trainingSessionId: session.id, participant: { identities: { some: { platformUserId: chatId } } } },
+      });
+    };
+    await enrollIn("nudge-a");
+    const answered = await enrollIn("nudge-b");
+    await db.prisma.enrollment.update({ where: { id: answered.id }, data: { rsvp: "confirmed", rsvpAt: new Date() } });
+    const [nudge] = await waitFor(
+      () => (channel.reminders("nudge-a").length ? channel.reminders("nudge-a") : null),
+      15_000,
+    );
+    expect(nudge!.text).toMatch(
+      /^🔔 Kami belum menerima jawaban Anda: apakah Anda akan mengikuti \*Uji Konfirmasi\*\?/,
+    );
+    await waitFor(async () => {
+      const row = await db.prisma.reminder.findFirst({ where: { enrollmentId: answered.id } });
+      return row?.status === "skipped" ? row : null;
+    });
+    expect(channel.reminders("nudge-b")).toHaveLength(0);
   });
 });
