@@ -1,6 +1,6 @@
 /**
- * My schedule: upcoming training sessions with Indonesian dates, venue and map link; cancelling
- * one frees the seat for the first on the waiting list.
+ * My schedule: upcoming training sessions with Indonesian dates, venue and map link; saying one
+ * will attend records it, and cancelling one frees the seat for the first on the waiting list.
  */
 import { formatShortDate } from "../src/engine/format.js";
 import type { Flow, FlowContext } from "../src/engine/types.js";
@@ -26,8 +26,12 @@ export const schedule: Flow = {
           const status =
             e.status === "enrolled"
               ? lang === "id"
-                ? "✅ Terdaftar"
-                : "✅ Enrolled"
+                ? e.confirmed
+                  ? "✅ Terdaftar, kehadiran dikonfirmasi"
+                  : "✅ Terdaftar"
+                : e.confirmed
+                  ? "✅ Enrolled, attendance confirmed"
+                  : "✅ Enrolled"
               : lang === "id"
                 ? `⏳ Daftar tunggu nomor ${e.waitlistPosition}`
                 : `⏳ Waiting list, number ${e.waitlistPosition}`;
@@ -36,24 +40,40 @@ export const schedule: Flow = {
         return { text: `${lang === "id" ? "Jadwal Anda:" : "Your schedule:"}\n\n${items.join("\n\n")}` };
       },
       wait: {
-        choices: async (ctx) => [
-          ...(await ctx.services.listEnrollments()).map((e) => {
-            const id = formatShortDate(e.session.startsAt, e.session.timeZone, "id");
-            const en = formatShortDate(e.session.startsAt, e.session.timeZone, "en");
-            return {
+        choices: async (ctx) => {
+          const mine = await ctx.services.listEnrollments();
+          const when = (e: (typeof mine)[number], lang: "id" | "en") =>
+            formatShortDate(e.session.startsAt, e.session.timeZone, lang);
+          return [
+            ...mine.map((e) => ({
               id: `c${e.id}`,
               label: t(
-                `Batalkan: ${e.session.programmeTitle.id}, ${id}`,
-                `Cancel: ${e.session.programmeTitle.en}, ${en}`,
+                `Batalkan: ${e.session.programmeTitle.id}, ${when(e, "id")}`,
+                `Cancel: ${e.session.programmeTitle.en}, ${when(e, "en")}`,
               ),
-            };
-          }),
-          { id: "enroll", label: t("Daftar pelatihan", "Enroll in training"), aliases: ["daftar"] },
-          backToMenu,
-        ],
+            })),
+            // Saying one will come (also the answer to a reminder); after the cancels, so their numbers stay.
+            ...mine
+              .filter((e) => e.status === "enrolled" && !e.confirmed)
+              .map((e) => ({
+                id: `h${e.id}`,
+                label: t(
+                  `Saya akan hadir: ${e.session.programmeTitle.id}, ${when(e, "id")}`,
+                  `I will attend: ${e.session.programmeTitle.en}, ${when(e, "en")}`,
+                ),
+              })),
+            { id: "enroll", label: t("Daftar pelatihan", "Enroll in training"), aliases: ["daftar"] },
+            backToMenu,
+          ];
+        },
         route: (value) => {
           if (value === "menu") return { flow: "menu" };
           if (value === "enroll") return { flow: "enrollment" };
+          if (value.startsWith("h"))
+            return {
+              flow: "menu",
+              emit: [{ type: "attendance_answered", enrollmentId: Number(value.slice(1)), answer: "confirmed" }],
+            };
           return { goto: "confirm_cancel", set: { enrollmentId: Number(value.slice(1)) } };
         },
       },

@@ -109,6 +109,8 @@ export type EnrollmentView = {
   id: number;
   status: "enrolled" | "waitlisted";
   waitlistPosition: number | null;
+  /** The participant said they will attend. */
+  confirmed: boolean;
   session: SessionView;
 };
 

@@ -18,7 +18,7 @@ const statements = {
     ORDER BY s."startsAt", s.id`,
   session: `SELECT ${sessionColumns} FROM "TrainingSession" s JOIN "Programme" p ON p.id = s."programmeId"
     WHERE s.id = $1 AND s.status = 'scheduled' AND s."startsAt" > $2::timestamp(3)`,
-  enrollments: `SELECT ${sessionColumns}, e.id AS "enrollmentId", e.status AS "enrollmentStatus",
+  enrollments: `SELECT ${sessionColumns}, e.id AS "enrollmentId", e.status AS "enrollmentStatus", e.rsvp,
     (SELECT COUNT(*) FROM "Enrollment" a WHERE a."trainingSessionId" = s.id AND a.status = 'waitlisted'
       AND a."waitlistPosition" < e."waitlistPosition") AS ahead
     FROM "Enrollment" e JOIN "TrainingSession" s ON s.id = e."trainingSessionId" JOIN "Programme" p ON p.id = s."programmeId"
@@ -46,7 +46,12 @@ type SessionRow = {
   waiting: number | bigint;
 };
 
-type EnrollmentRow = SessionRow & { enrollmentId: number; enrollmentStatus: string; ahead: number | bigint };
+type EnrollmentRow = SessionRow & {
+  enrollmentId: number;
+  enrollmentStatus: string;
+  rsvp: string | null;
+  ahead: number | bigint;
+};
 
 function toView(r: SessionRow): SessionView {
   return {
@@ -93,6 +98,7 @@ export class SessionViews {
       id: r.enrollmentId,
       status: r.enrollmentStatus === "waitlisted" ? "waitlisted" : "enrolled",
       waitlistPosition: r.enrollmentStatus === "waitlisted" ? sqlNumber(r.ahead)! + 1 : null,
+      confirmed: r.rsvp === "confirmed",
       session: toView(r),
     }));
   }

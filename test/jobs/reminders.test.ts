@@ -240,10 +240,12 @@ describe.each(providers)("reminders on %s", (provider) => {
     );
     expect(reminder!.text).toContain("Balas 1 jika hadir, 2 jika tidak bisa hadir.");
     expect(reminder!.choices).toEqual([`hadir-${enrollment.id}`, `tidak-${enrollment.id}`]);
-    const before = channel.sent.length;
     await say("rem-e", { text: "1" });
-    const reply = await waitFor(() => channel.sent.slice(before).find((m) => m.chatId === "rem-e"));
-    expect(reply.text).toMatch(/^Terima kasih! Kehadiran Anda di \*Uji Pengingat\*/);
+    await waitFor(() =>
+      channel.sent.find(
+        (m) => m.chatId === "rem-e" && /^Terima kasih! Kehadiran Anda di \*Uji Pengingat\*/.test(m.text),
+      ),
+    );
     const row = await db.prisma.enrollment.findUniqueOrThrow({ where: { id: enrollment.id } });
     expect(row).toMatchObject({ status: "enrolled", rsvp: "confirmed" });
   });
@@ -308,5 +310,26 @@ describe.each(providers)("reminders on %s", (provider) => {
       return row?.status === "skipped" ? row : null;
     });
     expect(channel.reminders("nudge-b")).toHaveLength(0);
+  });
+
+  it("lets a participant say they will attend from My schedule", async () => {
+    const session = await sessionDueIn(600);
+    const enrollment = await enroll("rem-h", session.id);
+    await say("rem-h", { text: "menu" });
+    await say("rem-h", { choiceId: "schedule" });
+    await say("rem-h", { choiceId: `h${enrollment.id}` });
+    await waitFor(() =>
+      channel.sent.find(
+        (m) => m.chatId === "rem-h" && /^Terima kasih! Kehadiran Anda di \*Uji Pengingat\*/.test(m.text),
+      ),
+    );
+    expect((await db.prisma.enrollment.findUniqueOrThrow({ where: { id: enrollment.id } })).rsvp).toBe("confirmed");
+    await say("rem-h", { choiceId: "schedule" });
+    const schedule = await waitFor(() =>
+      channel.sent.find((m) => m.chatId === "rem-h" && m.text.includes("kehadiran dikonfirmasi")),
+    );
+    expect(schedule.text).toContain("✅ Terdaftar, kehadiran dikonfirmasi");
+    // Confirmed already: the list offers no second confirmation.
+    expect(schedule.choices).not.toContain(`h${enrollment.id}`);
   });
 });
