@@ -16,7 +16,7 @@ import crypto from "node:crypto";
 import { performance } from "node:perf_hooks";
 import type { Database, DatabaseProvider } from "../src/db/database.js";
 import { forProvider, runAtomically, sqlTime } from "../src/db/raw-sql.js";
-import { createRemindersPlan, type ScheduledReminder } from "../src/domain/reminders.js";
+import { createRemindersForManyPlan } from "../src/domain/reminders.js";
 import { createReminderWorker, ReminderScheduler } from "../src/jobs/reminders.js";
 import { createLogger } from "../src/logger.js";
 import { createRedis } from "../src/redis.js";
@@ -133,11 +133,9 @@ async function run(): Promise<BenchResult> {
     let scheduled = 0;
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500);
-      const reminders = await runAtomically(database, function* () {
-        const out: ScheduledReminder[] = [];
-        for (const id of chunk) out.push(...(yield* createRemindersPlan(database.provider, id, new Date())));
-        return out;
-      });
+      const reminders = await runAtomically(database, () =>
+        createRemindersForManyPlan(database.provider, chunk, new Date()),
+      );
       await scheduler.schedule(reminders);
       scheduled += reminders.length;
     }
@@ -160,11 +158,9 @@ async function run(): Promise<BenchResult> {
     const soon = new Date(Date.now() + 120 * 60_000 + 5000);
     const [session] = await createSessions(database, 1, soon, dueTogether);
     const dueIds = await createEnrollments(database, [session!], dueTogether, "d");
-    const dueReminders = await runAtomically(database, function* () {
-      const out: ScheduledReminder[] = [];
-      for (const id of dueIds) out.push(...(yield* createRemindersPlan(database.provider, id, new Date())));
-      return out;
-    });
+    const dueReminders = await runAtomically(database, () =>
+      createRemindersForManyPlan(database.provider, dueIds, new Date()),
+    );
     const dueAt = dueReminders[0]!.dueAt.getTime();
     const lateness: number[] = [];
     const sink = {

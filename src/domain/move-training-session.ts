@@ -11,7 +11,7 @@ import type { OutboxBatch } from "../runtime/inbound-runtime.js";
 import { priorities } from "../runtime/inbound-runtime.js";
 import { TurnWrites } from "../runtime/turn-writes.js";
 import { sessionMovedText } from "../../flows/outcomes.js";
-import { createRemindersPlan, type ScheduledReminder } from "./reminders.js";
+import { createRemindersForManyPlan, type ScheduledReminder } from "./reminders.js";
 
 const statements = {
   session: `SELECT s.id, s.status, s.venue, p."titleId", p."titleEn", p."timeZone"
@@ -65,11 +65,10 @@ export function* moveTrainingSessionPlan(
   const writes = new TurnWrites(provider);
   const reminders: ScheduledReminder[] = [];
   const notices: OutboxBatch[] = [];
+  const enrolled = people.filter((p) => p.status === "enrolled").map((p) => p.enrollmentId);
+  for (const id of enrolled) yield* changes(sql.retire, [at, id]);
+  reminders.push(...(yield* createRemindersForManyPlan(provider, enrolled, now)));
   for (const person of people) {
-    if (person.status === "enrolled") {
-      yield* changes(sql.retire, [at, person.enrollmentId]);
-      reminders.push(...(yield* createRemindersPlan(provider, person.enrollmentId, now)));
-    }
     if (person.identityId === null) continue;
     const [identity] = yield* rows<{ channel: string; chatId: string }>(sql.identity, [person.identityId]);
     const text = sessionMovedText(
@@ -100,7 +99,7 @@ export function* moveTrainingSessionPlan(
   }
   return {
     kind: "moved",
-    enrollmentIds: people.filter((p) => p.status === "enrolled").map((p) => p.enrollmentId),
+    enrollmentIds: enrolled,
     reminders,
     notices,
   };
