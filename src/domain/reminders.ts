@@ -70,15 +70,6 @@ const earlyToleranceMs = 60_000;
 export type ScheduledReminder = { id: number; enrollmentId: number; offsetKey: string; dueAt: Date };
 
 const statements = {
-  session: `SELECT s."startsAt", p."timeZone", p."reminderOffsets"
-    FROM "Enrollment" e JOIN "TrainingSession" s ON s.id = e."trainingSessionId" JOIN "Programme" p ON p.id = s."programmeId"
-    WHERE e.id = $1`,
-  // A re-enrollment (a cancelled row used again) gets its reminders back, due anew.
-  upsert: `INSERT INTO "Reminder" ("enrollmentId", "offsetKey", "dueAt", status, "createdAt", "updatedAt")
-    VALUES ($1, $2, $3::timestamp(3), 'pending', $4::timestamp(3), $5::timestamp(3))
-    ON CONFLICT ("enrollmentId", "offsetKey") DO UPDATE SET "dueAt" = excluded."dueAt", status = 'pending',
-      "sentAt" = NULL, reason = NULL, "updatedAt" = excluded."updatedAt"
-    RETURNING id`,
   due: `SELECT r.id, r.status, r."offsetKey", r."dueAt", r."enrollmentId", e.status AS "enrollmentStatus", e.rsvp,
       s."startsAt", s."endsAt", s.status AS "sessionStatus", s.venue, s.address, s."mapUrl",
       p."titleId", p."titleEn", p."timeZone", p."reminderOffsets",
@@ -108,8 +99,8 @@ const prepared = {
 const turnWrites = { sqlite: new TurnWrites("sqlite"), postgresql: new TurnWrites("postgresql") };
 
 /**
- * The same for many enrollments at once (a moved session, an import): two statements per
- * 500 enrollments instead of a few per enrollment.
+ * Creates (or renews: a re-enrollment gets its reminders back, due anew) the reminder rows of
+ * enrollments; returns those to schedule. Two statements per 500 enrollments.
  */
 export function* createRemindersForManyPlan(
   provider: DatabaseProvider,
@@ -162,31 +153,8 @@ export function* createRemindersForManyPlan(
 }
 
 /** Creates (or renews) the reminder rows of an enrollment; returns those to schedule. */
-export function* createRemindersPlan(
-  provider: DatabaseProvider,
-  enrollmentId: number,
-  now: Date,
-): Plan<ScheduledReminder[]> {
-  const sql = prepared[provider];
-  const [session] = yield* rows<{ startsAt: Date; timeZone: string; reminderOffsets: unknown }>(
-    sql.session,
-    [enrollmentId],
-    { dates: ["startsAt"], json: ["reminderOffsets"] },
-  );
-  if (!session) return [];
-  const at = sqlTime(now, provider);
-  const created: ScheduledReminder[] = [];
-  for (const r of upcomingReminders(parseOffsets(session.reminderOffsets), session.startsAt, session.timeZone, now)) {
-    const [row] = yield* rows<{ id: number }>(sql.upsert, [
-      enrollmentId,
-      r.offsetKey,
-      sqlTime(r.dueAt, provider),
-      at,
-      at,
-    ]);
-    created.push({ id: row!.id, enrollmentId, offsetKey: r.offsetKey, dueAt: r.dueAt });
-  }
-  return created;
+export function createRemindersPlan(provider: DatabaseProvider, enrollmentId: number, now: Date) {
+  return createRemindersForManyPlan(provider, [enrollmentId], now);
 }
 
 type DueRow = {
