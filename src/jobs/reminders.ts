@@ -64,9 +64,14 @@ export class ReminderScheduler {
   async schedule(reminders: ScheduledReminder[]): Promise<void> {
     if (!reminders.length) return;
     const now = this.now();
-    await this.queue.addBulk(
-      reminders.map((r) => ({ name: "remind", data: { reminderId: r.id }, opts: jobOptions(r, now) })),
-    );
+    // A turn's two or three go as single adds (pipelined on the connection); addBulk wraps its
+    // jobs in a MULTI, worth it for many.
+    if (reminders.length <= 10)
+      await Promise.all(reminders.map((r) => this.queue.add("remind", { reminderId: r.id }, jobOptions(r, now))));
+    else
+      await this.queue.addBulk(
+        reminders.map((r) => ({ name: "remind", data: { reminderId: r.id }, opts: jobOptions(r, now) })),
+      );
   }
 
   /** Removes the jobs of these enrollments' reminders (cancelled, opted out, data deleted). */
