@@ -9,7 +9,7 @@ import { changes, rows, type Plan } from "../db/plan.js";
 import { prepareStatements, sqlTime } from "../db/raw-sql.js";
 import type { OutboxBatch } from "../runtime/inbound-runtime.js";
 import { priorities } from "../runtime/inbound-runtime.js";
-import { TurnWrites } from "../runtime/turn-writes.js";
+import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
 import { sessionMovedText } from "../../flows/outcomes.js";
 import { createRemindersForManyPlan, type ScheduledReminder } from "./reminders.js";
 
@@ -80,21 +80,8 @@ export function* moveTrainingSessionPlan(
       },
       person.language === "en" ? "en" : "id",
     );
-    const ids = yield* writes.insertOutbound(
-      [
-        {
-          channel: identity!.channel,
-          chatId: identity!.chatId,
-          identityId: person.identityId,
-          text,
-          choices: null,
-          requestPhone: false,
-          kind: "notice",
-          priority: priorities.notice,
-        },
-      ],
-      now,
-    );
+    const to = { channel: identity!.channel, chatId: identity!.chatId, identityId: person.identityId };
+    const ids = yield* writes.insertOutbound([outboundRow(to, { text }, "notice", priorities.notice)], now);
     notices.push({ channel: identity!.channel, chatId: identity!.chatId, ids, priority: priorities.notice });
   }
   return {

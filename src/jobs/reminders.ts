@@ -12,7 +12,7 @@ import { prepareStatements, queryRows, runAtomically } from "../db/raw-sql.js";
 import { fireReminderPlan, type ScheduledReminder } from "../domain/reminders.js";
 import type { Logger } from "../logger.js";
 import { priorities, type OutboxSink } from "../runtime/inbound-runtime.js";
-import { TurnWrites } from "../runtime/turn-writes.js";
+import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
 
 export const reminderQueueName = "reminders";
 
@@ -153,18 +153,7 @@ export function createReminderWorker(options: {
         const delivery = yield* fireReminderPlan(database.provider, job.data.reminderId, at);
         if (!delivery) return null;
         const ids = yield* writes.insertOutbound(
-          [
-            {
-              channel: delivery.channel,
-              chatId: delivery.chatId,
-              identityId: delivery.identityId,
-              text: delivery.message.text,
-              choices: delivery.message.choices ?? null,
-              requestPhone: false,
-              kind: "reminder",
-              priority: priorities.bulk,
-            },
-          ],
+          [outboundRow(delivery, delivery.message, "reminder", priorities.bulk)],
           at,
         );
         return { delivery, ids };

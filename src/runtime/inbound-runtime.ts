@@ -34,7 +34,7 @@ import { cleanText, toInput, type InboundMessage } from "./inbound-message.js";
 import type { ScheduledReminder } from "../domain/reminders.js";
 import { KeyedSerial } from "./keyed-serial.js";
 import { loadChat, type ChatRecord } from "./load-chat.js";
-import { TurnWrites } from "./turn-writes.js";
+import { outboundRow, TurnWrites } from "./turn-writes.js";
 
 /** Where outbox rows go once committed; the BullMQ queue in production. */
 export type OutboxBatch = { channel: string; chatId: string; ids: number[]; priority: number };
@@ -316,16 +316,7 @@ export class InboundRuntime {
   private *writeOutbox(outgoing: Outgoing[], now: Date): Plan<OutboxBatch[]> {
     const priorityOf = (o: Outgoing) => priorities[o.kind === "reply" ? "reply" : "notice"];
     const ids = yield* this.writes.insertOutbound(
-      outgoing.map((o) => ({
-        channel: o.channel,
-        chatId: o.chatId,
-        identityId: o.identityId,
-        text: o.message.text,
-        choices: o.message.choices ?? null,
-        requestPhone: o.message.requestPhone ?? false,
-        kind: o.kind,
-        priority: priorityOf(o),
-      })),
+      outgoing.map((o) => outboundRow(o, o.message, o.kind, priorityOf(o))),
       now,
     );
     const batches = new Map<string, OutboxBatch>();

@@ -8,7 +8,7 @@ import { runAtomically } from "../db/raw-sql.js";
 import type { OutgoingMessage } from "../engine/types.js";
 import type { OutboxQueue } from "../jobs/outbox-queue.js";
 import { priorities, type OutboxBatch } from "./inbound-runtime.js";
-import { TurnWrites } from "./turn-writes.js";
+import { outboundRow, TurnWrites } from "./turn-writes.js";
 
 export type OutboundKind = "notice" | "reminder" | "motivation" | "broadcast";
 
@@ -36,16 +36,9 @@ export async function queueOutbound(
     const chunk = items.slice(i, i + chunkSize);
     const chunkIds = await runAtomically(database, () =>
       writes.insertOutbound(
-        chunk.map((item) => ({
-          channel: item.channel,
-          chatId: item.chatId,
-          identityId: item.identityId,
-          text: item.message.text,
-          choices: item.message.choices ?? null,
-          requestPhone: item.message.requestPhone ?? false,
-          kind: item.kind,
-          priority: item.kind === "notice" ? priorities.notice : priorities.bulk,
-        })),
+        chunk.map((item) =>
+          outboundRow(item, item.message, item.kind, item.kind === "notice" ? priorities.notice : priorities.bulk),
+        ),
         now,
       ),
     );

@@ -8,6 +8,7 @@
  * run prepared, straight on the transaction's connection (src/db/sqlite-direct.ts).
  */
 import type { DatabaseProvider } from "../db/database.js";
+import type { OutgoingMessage } from "../engine/types.js";
 import { changes, rows, type Plan } from "../db/plan.js";
 import { forProvider, prepareStatements, sqlBool, sqlJson, sqlTime } from "../db/raw-sql.js";
 
@@ -162,6 +163,25 @@ export class TurnWrites {
     );
     return items.map((i) => i.id).sort((a, b) => a - b);
   }
+}
+
+/** The row of a message to one chat: what is sent, to whom, its kind and priority. */
+export function outboundRow(
+  to: { channel: string; chatId: string; identityId: number | null },
+  message: OutgoingMessage,
+  kind: string,
+  priority: number,
+): OutboundRow {
+  return {
+    channel: to.channel,
+    chatId: to.chatId,
+    identityId: to.identityId,
+    text: message.text,
+    choices: message.choices ?? null,
+    requestPhone: message.requestPhone ?? false,
+    kind,
+    priority,
+  };
 }
 
 /** A reply as the turn writes it. */
