@@ -278,8 +278,6 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
   );
 }
 
-const liveStates = new Set(["active", "waiting", "waiting-children", "delayed", "prioritized", "wait", "paused"]);
-
 /**
  * Re-enqueues rows the queue lost (Redis lost its data, an enqueue failed after the commit, a
  * job gave up after its retries): pending rows older than `olderThanMs` with no job waiting for
@@ -306,27 +304,36 @@ export async function reconcileOutbox(
     select: { id: true, priority: true, channel: true, chatId: true },
     take: 20_000,
   });
-  let enqueued = 0;
-  for (let i = 0; i < rows.length; i += 500) {
-    const chunk = rows.slice(i, i + 500);
-    const lost = await Promise.all(
-      chunk.map(async (row) => {
-        const q = queue.queue(row.channel, laneOf(row.priority));
-        const states = await Promise.all([q.getJobState(`o${row.id}`), q.getJobState(`r${row.id}`)]);
-        if (states.some((state) => liveStates.has(state))) return null;
-        // A finished job of the same id would make the new one a no-op.
-        if (states[1] !== "unknown") await q.remove(`r${row.id}`).catch(() => 0);
-        return row;
-      }),
-    );
-    for (const row of lost) {
-      if (!row) continue;
-      await queue.enqueue(
-        { channel: row.channel, chatId: row.chatId, ids: [row.id], priority: row.priority },
-        `r${row.id}`,
-      );
-      enqueued++;
+  // The ids of each queue's jobs, read once: a row's job is o<id> (the first of its batch) or r<id>.
+  const jobIds = new Map<string, Promise<{ live: Set<string>; finished: Set<string> }>>();
+  const idsOf = (channel: string, lane: OutboxLane) => {
+    const q = queue.queue(channel, lane);
+    let ids = jobIds.get(q.name);
+    if (!ids) {
+      ids = Promise.all([
+        q.getRanges(["active", "waiting", "waiting-children", "delayed", "prioritized"], 0, -1),
+        q.getRanges(["completed", "failed"], 0, -1),
+      ]).then(([live, finished]) => ({ live: new Set(live), finished: new Set(finished) }));
+      jobIds.set(q.name, ids);
     }
+    return ids;
+  };
+  let enqueued = 0;
+  for (const row of rows) {
+    const lane = laneOf(row.priority);
+    const { live, finished } = await idsOf(row.channel, lane);
+    if (live.has(`o${row.id}`) || live.has(`r${row.id}`)) continue;
+    // A finished job of the same id would make the new one a no-op.
+    if (finished.has(`r${row.id}`))
+      await queue
+        .queue(row.channel, lane)
+        .remove(`r${row.id}`)
+        .catch(() => 0);
+    await queue.enqueue(
+      { channel: row.channel, chatId: row.chatId, ids: [row.id], priority: row.priority },
+      `r${row.id}`,
+    );
+    enqueued++;
   }
   return enqueued;
 }

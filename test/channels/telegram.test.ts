@@ -42,6 +42,23 @@ function person(fake: FakeTelegram, app: App, id: number, first_name = "Sari") {
   };
 }
 
+/** A Telegram update with a text message in a private chat, built by hand (to send it twice, or unsigned). */
+const privateText = (
+  updateId: number,
+  messageId: number,
+  from: Required<Pick<TgUser, "id" | "first_name">>,
+  text: string,
+) => ({
+  update_id: updateId,
+  message: {
+    message_id: messageId,
+    from: { ...from, is_bot: false },
+    chat: { ...from, type: "private" },
+    date: Math.floor(Date.now() / 1000),
+    text,
+  },
+});
+
 const buttons = (m: SentMessage | undefined) =>
   ((m?.replyMarkup as Keyboard | undefined)?.inline_keyboard ?? []).flat().map((b) => b.callback_data);
 
@@ -124,16 +141,7 @@ describe.each(providers)("Telegram over long polling (%s)", (provider) => {
 
   it("processes the same update delivered twice only once", async () => {
     const p = person(fake, app, 7002);
-    const update = {
-      update_id: 990_001,
-      message: {
-        message_id: 5,
-        from: { id: 7002, is_bot: false, first_name: "Andi" },
-        chat: { id: 7002, type: "private", first_name: "Andi" },
-        date: Math.floor(Date.now() / 1000),
-        text: "halo",
-      },
-    };
+    const update = privateText(990_001, 5, { id: 7002, first_name: "Andi" }, "halo");
     const replies = await (async () => {
       const before = fake.sentTo(7002).length;
       await fake.pushUpdate(update);
@@ -335,16 +343,7 @@ describe("Telegram over a webhook", () => {
   });
 
   it("refuses a call without the right secret and processes nothing", async () => {
-    const update = {
-      update_id: 880_001,
-      message: {
-        message_id: 1,
-        from: { id: 8002, is_bot: false, first_name: "Eko" },
-        chat: { id: 8002, type: "private", first_name: "Eko" },
-        date: Math.floor(Date.now() / 1000),
-        text: "halo",
-      },
-    };
+    const update = privateText(880_001, 1, { id: 8002, first_name: "Eko" }, "halo");
     expect((await fake.deliverRaw(update)).status).toBe(401);
     expect((await fake.deliverRaw(update, { "X-Telegram-Bot-Api-Secret-Token": "wrong-secret-0000" })).status).toBe(
       401,

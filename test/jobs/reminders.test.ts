@@ -4,19 +4,17 @@
  * at its time. Real Redis, both databases; the session is set a few seconds past the offset.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Redis } from "ioredis";
-import { createBot, type Bot } from "../../src/bot.js";
+import type { Bot } from "../../src/bot.js";
 import type { ChannelAdapter, SendResult } from "../../src/channels/channel.js";
 import { cancelEnrollment } from "../../src/domain/cancel-enrollment.js";
 import { seedDatabase } from "../../src/domain/seed-database.js";
 import { dueTime, upcomingReminders } from "../../src/domain/reminders.js";
 import type { OutgoingMessage } from "../../src/engine/types.js";
 import { reminderJobId } from "../../src/jobs/reminders.js";
-import { createLogger } from "../../src/logger.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
 import { registrationAnswers } from "../support/harness.js";
-import { connectRedis, deletePrefix, testPrefix } from "../support/redis.js";
 import { waitFor } from "../support/wait-for.js";
+import { startTestBot, type TestBot } from "../support/bot.js";
 
 class RecordingChannel implements ChannelAdapter {
   readonly name = "web";
@@ -56,9 +54,8 @@ describe("reminder times", () => {
 
 describe.each(providers)("reminders on %s", (provider) => {
   let db: TestDatabase;
-  let redis: Redis;
   let bot: Bot;
-  let prefix: string;
+  let testBot: TestBot;
   const channel = new RecordingChannel();
   let programmeId: number;
   let nudgingId: number;
@@ -96,23 +93,12 @@ describe.each(providers)("reminders on %s", (provider) => {
       },
     });
     nudgingId = nudging.id;
-    redis = connectRedis();
-    prefix = testPrefix();
-    bot = await createBot({
-      database: db,
-      redis,
-      queuePrefix: prefix,
-      logger: createLogger({ level: "silent" }),
-      channels: { web: channel },
-      conversationTtlHours: 24,
-      defaultLanguage: "id",
-    });
+    testBot = await startTestBot(db, { web: channel });
+    ({ bot } = testBot);
   });
 
   afterAll(async () => {
-    await bot.close();
-    await deletePrefix(redis, prefix);
-    await redis.quit();
+    await testBot.stop();
     await db.destroy();
   });
 

@@ -11,8 +11,8 @@ import type { InboundMessage } from "../../src/runtime/inbound-message.js";
 import { InboundRuntime } from "../../src/runtime/inbound-runtime.js";
 import { flowSet } from "../../flows/index.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
-import { connectRedis, deletePrefix, testPrefix } from "../support/redis.js";
 import { waitFor } from "../support/wait-for.js";
+import { startTestBot, type TestBot } from "../support/bot.js";
 
 /** A channel that records what it sends; `fail` decides per message whether to throw. */
 function recordingChannel(name: string, fail?: (text: string, attempt: number) => SendError | null) {
@@ -48,6 +48,7 @@ describe.each(providers)("the inbound path on %s", (provider) => {
   let redis: Redis;
   let prefix: string;
   let bot: Bot;
+  let testBot: TestBot;
   const web = recordingChannel("web");
   const broken = recordingChannel("broken", () => new SendError("400: chat not found", true));
   const flaky = recordingChannel("flaky", (_text, attempt) =>
@@ -57,23 +58,12 @@ describe.each(providers)("the inbound path on %s", (provider) => {
   beforeAll(async () => {
     db = await openTestDatabase(provider);
     await seedDatabase(db.prisma);
-    redis = connectRedis();
-    prefix = testPrefix();
-    bot = await createBot({
-      database: db,
-      redis,
-      queuePrefix: prefix,
-      logger: createLogger({ level: "silent" }),
-      channels: { web: web.adapter, broken: broken.adapter, flaky: flaky.adapter },
-      conversationTtlHours: 24,
-      defaultLanguage: "id",
-    });
+    testBot = await startTestBot(db, { web: web.adapter, broken: broken.adapter, flaky: flaky.adapter });
+    ({ bot, redis, prefix } = testBot);
   });
 
   afterAll(async () => {
-    await bot.close();
-    await deletePrefix(redis, prefix);
-    await redis.quit();
+    await testBot.stop();
     await db.destroy();
   });
 
