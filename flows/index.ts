@@ -2,7 +2,7 @@
  * All flows, and what every flow shares: the global keywords and the fallback texts.
  */
 import type { FlowSet } from "../src/engine/engine.js";
-import type { ConversationState, FlowContext, Keyword, Route, Say } from "../src/engine/types.js";
+import type { ConversationState, FlowContext, Keyword, RequestedEvent, Route, Say } from "../src/engine/types.js";
 import { attendance } from "./attendance.js";
 import { enrollment } from "./enrollment.js";
 import { help, language, menu } from "./menu.js";
@@ -31,6 +31,15 @@ function keywordRoute(keyword: Keyword, state: ConversationState | null, ctx: Fl
     case "start":
       if (!registered) return state && registering ? stay(state) : { flow: "registration" };
       return ctx.participant!.optedOut ? { flow: "menu", emit: [{ type: "opted_in" }] } : { flow: "menu" };
+    case "motivation_off":
+    case "motivation_on": {
+      // Registered participants switch motivation; everyone keeps their place.
+      const emit: RequestedEvent[] = registered
+        ? [{ type: keyword === "motivation_off" ? "motivation_opted_out" : "motivation_opted_in" }]
+        : [];
+      if (state) return { ...stay(state), emit };
+      return registered ? { end: true, emit } : { flow: "registration" };
+    }
     case "language":
       return {
         flow: "language",
@@ -73,10 +82,33 @@ function keywordSay(keyword: Keyword, ctx: FlowContext, state: ConversationState
             "Welcome back! You will receive messages from Sapa IKM again.",
           )
         : null;
+    case "motivation_off":
+      return registered
+        ? t(
+            "Baik, Anda tidak akan menerima pesan motivasi lagi. Pengingat pelatihan dan pengumuman tetap kami kirim. Ketik MOTIVASI ON jika ingin menerimanya kembali.",
+            "All right, you will receive no more motivational messages. Training reminders and announcements still come. Type MOTIVATION ON to get them again.",
+          )
+        : motivationForRegistered;
+    case "motivation_on":
+      if (!registered) return motivationForRegistered;
+      return ctx.participant!.optedOut
+        ? t(
+            "Pesan motivasi diaktifkan. Namun saat ini Anda sedang berhenti menerima semua pesan dari Sapa IKM; ketik MULAI agar pesan motivasi bisa sampai kepada Anda.",
+            "Motivational messages are on. You have, however, stopped all messages from Sapa IKM; type START so they can reach you.",
+          )
+        : t(
+            "Baik, Anda akan menerima pesan motivasi lagi, paling banyak seminggu sekali.",
+            "All right, you will receive motivational messages again, at most once a week.",
+          );
     case "language":
       return null;
   }
 }
+
+const motivationForRegistered = t(
+  "Pesan motivasi hanya dikirim kepada peserta yang sudah terdaftar. Silakan selesaikan pendaftaran lebih dulu.",
+  "Motivational messages go to registered participants only. Please finish registering first.",
+);
 
 export const flowSet: FlowSet = {
   flows: Object.fromEntries(

@@ -54,8 +54,8 @@ export const help: Flow = {
     show: {
       say: () =>
         t(
-          "Sapa IKM membantu Anda mendaftar bimbingan teknis (bimtek) Disperindag, melihat jadwal, dan menerima pengingat.\n\nKata yang bisa diketik kapan saja:\nMENU – kembali ke menu\nBATAL – keluar dari langkah ini\nBAHASA – ganti bahasa\nBERHENTI – berhenti menerima pesan\nMULAI – menerima pesan lagi",
-          "Sapa IKM helps you enroll in Disperindag's technical training (bimtek), see your schedule and get reminders.\n\nWords you can type at any time:\nMENU – back to the menu\nCANCEL – leave this step\nLANGUAGE – change language\nSTOP – stop receiving messages\nSTART – receive messages again",
+          "Sapa IKM membantu Anda mendaftar bimbingan teknis (bimtek) Disperindag, melihat jadwal, dan menerima pengingat.\n\nKata yang bisa diketik kapan saja:\nMENU – kembali ke menu\nBATAL – keluar dari langkah ini\nBAHASA – ganti bahasa\nBERHENTI – berhenti menerima pesan\nMULAI – menerima pesan lagi\nMOTIVASI OFF / MOTIVASI ON – berhenti atau mulai menerima pesan motivasi",
+          "Sapa IKM helps you enroll in Disperindag's technical training (bimtek), see your schedule and get reminders.\n\nWords you can type at any time:\nMENU – back to the menu\nCANCEL – leave this step\nLANGUAGE – change language\nSTOP – stop receiving messages\nSTART – receive messages again\nMOTIVATION OFF / MOTIVATION ON – stop or start motivational messages",
         ),
       next: (ctx) => (ctx.participant ? { flow: "menu" } : { flow: "registration" }),
     },

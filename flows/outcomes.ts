@@ -40,6 +40,13 @@ export function sessionMovedText(s: SessionSummary, l: Language): string {
     : `📅 Schedule change: *${s.programmeTitle.en}* is now ${when(s, l)} at ${s.venue}. Your enrollment stands and the reminders follow the new time. If it no longer suits you, you can cancel under My schedule.`;
 }
 
+/** A motivational message from the library, with how to stop them. */
+export function motivationText(text: string, l: Language): string {
+  return l === "id"
+    ? `💡 ${text}\n\n_Ketik MOTIVASI OFF jika tidak ingin menerima pesan motivasi lagi._`
+    : `💡 ${text}\n\n_Type MOTIVATION OFF to stop motivational messages._`;
+}
+
 export const outcomes = {
   enrolled: (s: SessionSummary, l: Language) =>
     l === "id"

@@ -101,6 +101,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     channels,
     pacing,
     timeZone: config.defaultTimeZone,
+    schedule: config.schedule,
     conversationTtlHours: config.conversationTtlHours,
     defaultLanguage: config.defaultLanguage,
     // Telegram and WhatsApp start once the server listens (a webhook needs the route up).

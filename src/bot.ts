@@ -14,6 +14,13 @@ import type { Language } from "./engine/types.js";
 import { ConversationTimeouts, createTimeoutWorker } from "./jobs/conversation-timeouts.js";
 import { OutboxQueue } from "./jobs/outbox-queue.js";
 import { createReminderWorker, ReminderScheduler } from "./jobs/reminders.js";
+import {
+  createMotivationWorker,
+  MotivationScheduler,
+  runMotivationRound,
+  type RoundResult,
+} from "./jobs/motivation.js";
+import type { QuietHours } from "./domain/quiet-hours.js";
 import { moveTrainingSessionPlan, type MoveOutcome } from "./domain/move-training-session.js";
 import { runAtomically } from "./db/raw-sql.js";
 import { createOutboxWorkers, reconcileOutbox } from "./jobs/outbox-worker.js";
@@ -37,8 +44,10 @@ export type BotOptions = {
   workers?: boolean;
   /** Pacing of each channel's outbox (default: fast, for the web chat and tests). */
   pacing?: Record<string, Pacing>;
-  /** Local day for daily caps. */
+  /** Local day for daily caps, the motivation cron and participants with no programme yet. */
   timeZone?: string;
+  /** Motivation rounds, quiet hours and the weekly cap (default: no rounds, no quiet hours, cap 2). */
+  schedule?: { motivationCron: string | null; quietHours: QuietHours | null; weeklyCap: number };
   now?: () => Date;
 };
 
@@ -49,6 +58,9 @@ export type Bot = {
   timeouts: ConversationTimeouts;
   signals: ChatSignals;
   reminders: ReminderScheduler;
+  motivation: MotivationScheduler;
+  /** Runs a motivation round now (the scheduler does it on its cron); `round` defaults to today's. */
+  sendMotivationRound(round?: string): Promise<RoundResult>;
   /**
    * Moves a training session: times, the reminders of everyone enrolled (jobs included) and a
    * notice with the new time to everyone enrolled or waiting.
@@ -84,6 +96,11 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const outbox = new OutboxQueue(enqueueConnection, prefix, queueError);
   const timeouts = new ConversationTimeouts(redis, prefix);
   const reminders = new ReminderScheduler(enqueueConnection, prefix, database, options.now);
+  const timeZone = options.timeZone ?? "Asia/Jakarta";
+  const schedule = options.schedule ?? { motivationCron: null, quietHours: null, weeklyCap: 2 };
+  const motivationSettings = { weeklyCap: schedule.weeklyCap, defaultTimeZone: timeZone };
+  const motivation = new MotivationScheduler(redis, prefix, schedule.motivationCron, timeZone);
+  motivation.queue.on("error", (err: Error) => queueError(motivation.queue.name, err));
   reminders.queue.on("error", (err: Error) => queueError(reminders.queue.name, err));
   timeouts.queue.on("error", (err: Error) => queueError(timeouts.queue.name, err));
   const signals = new ChatSignals();
@@ -125,6 +142,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         ...(options.pacing?.[channel.name] ? { pacing: options.pacing[channel.name] } : {}),
         ...(options.timeZone ? { timeZone: options.timeZone } : {}),
         ...(options.now ? { now: options.now } : {}),
+        quietHours: schedule.quietHours,
         onSent: (name, chatId) => signals.notify(name, chatId),
       }),
     );
@@ -135,9 +153,21 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       database,
       outbox,
       logger,
+      quietHours: schedule.quietHours,
       ...(options.now ? { now: options.now } : {}),
     });
-    for (const w of [...outboxWorkers, timeoutWorker, reminderWorker]) {
+    const motivationWorker = createMotivationWorker({
+      connection: redis,
+      prefix,
+      database,
+      outbox,
+      settings: motivationSettings,
+      logger,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    // Without a schedule (the console chat, tools) the one in Redis is left as it is.
+    if (options.schedule) await motivation.install();
+    for (const w of [...outboxWorkers, timeoutWorker, reminderWorker, motivationWorker]) {
       w.on("failed", (job, err) =>
         logger.warn({ queue: w.name, jobId: job?.id, err: { message: err.message } }, "job failed"),
       );
@@ -177,8 +207,15 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     timeouts,
     signals,
     reminders,
+    motivation,
     reconcile,
     startChannels,
+    sendMotivationRound: (round) =>
+      runMotivationRound(database, outbox, motivationSettings, {
+        now: options.now?.() ?? new Date(),
+        logger,
+        ...(round ? { round } : {}),
+      }),
     async moveSession(trainingSessionId, startsAt, endsAt) {
       const now = options.now?.() ?? new Date();
       const outcome = await runAtomically(database, () =>
@@ -201,7 +238,13 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       await settleWithin(Promise.all(started.map((c) => c.stop?.())), 5_000);
       // With Redis gone, closing would wait for it forever: give up after a few seconds.
       await settleWithin(
-        Promise.all([...workers.map((w) => w.close()), outbox.close(), timeouts.close(), reminders.close()]),
+        Promise.all([
+          ...workers.map((w) => w.close()),
+          outbox.close(),
+          timeouts.close(),
+          reminders.close(),
+          motivation.close(),
+        ]),
         5_000,
       );
       enqueueConnection.disconnect();

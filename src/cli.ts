@@ -7,6 +7,9 @@
  *   move-session CODE YYYY-MM-DDTHH:MM
  *                   move a training session to a new local start (same length); its reminders
  *                   move and its participants are told (npm run session:move)
+ *   motivation-round
+ *                   queue today's motivation round now, as the weekly schedule would
+ *                   (npm run motivation:send); a second run the same day sends nothing
  */
 import os from "node:os";
 import { DateTime } from "luxon";
@@ -60,6 +63,8 @@ const commands: Record<string, () => Promise<void>> = {
       queuePrefix: config.redis.prefix,
       logger,
       channels: { console: createConsoleAdapter(process.stdout) },
+      timeZone: config.defaultTimeZone,
+      schedule: config.schedule,
       conversationTtlHours: config.conversationTtlHours,
       defaultLanguage: config.defaultLanguage,
       pacing: { console: { ...fastPacing, concurrency: { reply: 1, bulk: 1 } } },
@@ -75,6 +80,38 @@ const commands: Record<string, () => Promise<void>> = {
       });
     } finally {
       await bot.close();
+      await redis.quit();
+      await database.close();
+    }
+  },
+  async "motivation-round"() {
+    const config = loadConfig();
+    const logger = createLogger({ level: "warn" }, process.stderr);
+    const { database, redis } = await connectServices(config, logger);
+    try {
+      const bot = await createBot({
+        database,
+        redis,
+        queuePrefix: config.redis.prefix,
+        logger,
+        channels: {},
+        timeZone: config.defaultTimeZone,
+        schedule: config.schedule,
+        conversationTtlHours: config.conversationTtlHours,
+        defaultLanguage: config.defaultLanguage,
+        workers: false,
+      });
+      try {
+        const r = await bot.sendMotivationRound();
+        console.log(
+          `Motivation round ${r.round}: ${r.queued} messages queued (the running bot sends them, outside quiet hours); ` +
+            `${r.alreadyInRound} had this round's message already, ${r.atCap} reached the weekly cap of ${config.schedule.weeklyCap}, ` +
+            `${r.noMessage} have no message in their language.`,
+        );
+      } finally {
+        await bot.close();
+      }
+    } finally {
       await redis.quit();
       await database.close();
     }

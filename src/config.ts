@@ -7,8 +7,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { CronExpressionParser } from "cron-parser";
 import { IANAZone } from "luxon";
 import { z } from "zod";
+import { parseQuietHours, type QuietHours } from "./domain/quiet-hours.js";
 
 const integer = (min: number, max: number) =>
   z
@@ -50,6 +52,24 @@ const httpUrl = z
     (v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol),
     "an http(s) address such as https://bot.example.go.id",
   );
+
+const cron = z
+  .string()
+  .trim()
+  .refine((v) => {
+    if (v.toLowerCase() === "off") return true;
+    try {
+      CronExpressionParser.parse(v, { strict: false });
+      return v.split(/\s+/).length === 5;
+    } catch {
+      return false;
+    }
+  }, 'a cron expression of five fields such as "0 8 * * 2" (Tuesdays at 08:00), or off');
+
+const quietHours = z
+  .string()
+  .trim()
+  .refine((v) => parseQuietHours(v) !== undefined, "two local times such as 20:00-07:00, or off");
 
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"], "development, production or test").default("development"),
@@ -95,6 +115,9 @@ const schema = z.object({
     .default("/usr/bin/chromium"),
   WHATSAPP_BULK_PER_MINUTE: integer(1, 60).default(6),
   WHATSAPP_DAILY_CAP: integer(1, 100_000).default(200),
+  MOTIVATION_SCHEDULE: cron.default("0 8 * * 2"),
+  QUIET_HOURS: quietHours.default("20:00-07:00"),
+  WEEKLY_MESSAGE_CAP: integer(1, 50).default(2),
 });
 
 export type Config = {
@@ -121,6 +144,14 @@ export type Config = {
     chromiumPath: string;
     bulkPerMinute: number;
     dailyCap: number;
+  };
+  schedule: {
+    /** Cron of the motivation rounds, in the default time zone; null when off. */
+    motivationCron: string | null;
+    /** Local quiet hours of motivation and broadcasts; null when off. */
+    quietHours: QuietHours | null;
+    /** Motivation and broadcast messages a participant gets in 7 days at most. */
+    weeklyCap: number;
   };
 };
 
@@ -178,6 +209,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       chromiumPath: c.CHROMIUM_PATH,
       bulkPerMinute: c.WHATSAPP_BULK_PER_MINUTE,
       dailyCap: c.WHATSAPP_DAILY_CAP,
+    },
+    schedule: {
+      motivationCron: c.MOTIVATION_SCHEDULE.toLowerCase() === "off" ? null : c.MOTIVATION_SCHEDULE,
+      quietHours: parseQuietHours(c.QUIET_HOURS)!,
+      weeklyCap: c.WEEKLY_MESSAGE_CAP,
     },
   };
 }

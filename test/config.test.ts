@@ -16,6 +16,23 @@ describe("loadConfig", () => {
     expect(loadConfig({ PORT: "" }).http.port).toBe(3000);
   });
 
+  it("reads the schedule of motivation, quiet hours and the weekly cap", () => {
+    expect(loadConfig({}).schedule).toEqual({
+      motivationCron: "0 8 * * 2",
+      quietHours: { start: 20 * 60, end: 7 * 60 },
+      weeklyCap: 2,
+    });
+    expect(loadConfig({ MOTIVATION_SCHEDULE: "off", QUIET_HOURS: "OFF", WEEKLY_MESSAGE_CAP: "3" }).schedule).toEqual({
+      motivationCron: null,
+      quietHours: null,
+      weeklyCap: 3,
+    });
+    expect(loadConfig({ MOTIVATION_SCHEDULE: "30 9 * * 1-5", QUIET_HOURS: "21:30-06:00" }).schedule).toMatchObject({
+      motivationCron: "30 9 * * 1-5",
+      quietHours: { start: 21 * 60 + 30, end: 6 * 60 },
+    });
+  });
+
   it("recognises PostgreSQL", () => {
     expect(loadConfig({ DATABASE_URL: "postgresql://u@db:5432/sapa" }).database.provider).toBe("postgresql");
   });
@@ -28,6 +45,11 @@ describe("loadConfig", () => {
     ["DEFAULT_TIME_ZONE", "WIB", /DEFAULT_TIME_ZONE="WIB".*IANA time zone/],
     ["DEFAULT_LANGUAGE", "jv", /DEFAULT_LANGUAGE="jv".*id or en/],
     ["LOG_PRETTY", "maybe", /LOG_PRETTY="maybe".*true or false/],
+    ["MOTIVATION_SCHEDULE", "every tuesday", /MOTIVATION_SCHEDULE="every tuesday".*cron expression/],
+    ["MOTIVATION_SCHEDULE", "0 8 * *", /MOTIVATION_SCHEDULE="0 8 \* \*".*five fields/],
+    ["MOTIVATION_SCHEDULE", "61 8 * * 2", /MOTIVATION_SCHEDULE="61 8 \* \* 2".*cron expression/],
+    ["QUIET_HOURS", "20-7", /QUIET_HOURS="20-7".*20:00-07:00, or off/],
+    ["WEEKLY_MESSAGE_CAP", "0", /WEEKLY_MESSAGE_CAP="0".*integer from 1 to 50/],
   ])("rejects %s=%s naming the variable, the value and what it expects", (variable, value, message) => {
     let error: unknown;
     try {

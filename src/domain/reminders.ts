@@ -14,6 +14,7 @@ import type { Language, OutgoingMessage } from "../engine/types.js";
 import { reminderText } from "../../flows/outcomes.js";
 import { attendanceChoices } from "../../flows/attendance.js";
 import { TurnWrites } from "../runtime/turn-writes.js";
+import { quietUntil, type QuietHours } from "./quiet-hours.js";
 
 const minutesBefore = z
   .number()
@@ -66,6 +67,9 @@ export function upcomingReminders(
 
 /** How early a reminder job may fire and still send (timers are not exact). */
 const earlyToleranceMs = 60_000;
+
+/** A reminder due in quiet hours waits for their end only if that leaves this long before the session. */
+export const quietLeadMs = 30 * 60_000;
 
 export type ScheduledReminder = { id: number; enrollmentId: number; offsetKey: string; dueAt: Date };
 
@@ -190,13 +194,17 @@ export type ReminderDelivery = {
 
 /**
  * At fire time: claims the reminder and says what to send, or marks it skipped with the reason.
- * Null when there is nothing to send (already handled, or not eligible any more).
+ * Null when there is nothing to send (already handled, or not eligible any more); `held` when it
+ * is quiet hours where the session is and the reminder can wait for their end and still come at
+ * least half an hour before the session (a 06:00 reminder of an 08:00 session goes at 07:00; one
+ * of a 07:15 session goes at 06:00).
  */
 export function* fireReminderPlan(
   provider: DatabaseProvider,
   reminderId: number,
   now: Date,
-): Plan<ReminderDelivery | null> {
+  quiet: QuietHours | null = null,
+): Plan<ReminderDelivery | { held: Date } | null> {
   const sql = prepared[provider];
   const at = sqlTime(now, provider);
   const [r] = yield* rows<DueRow>(sql.due, [reminderId], {
@@ -222,6 +230,8 @@ export function* fireReminderPlan(
   if (r.optedOutAt) return yield* skip("participant opted out");
   const [identity] = yield* rows<{ id: number; channel: string; chatId: string }>(sql.identity, [r.participantId]);
   if (!identity) return yield* skip("no chat that has not blocked the bot");
+  const quietEnd = quietUntil(now, r.timeZone, quiet);
+  if (quietEnd && quietEnd.getTime() <= r.startsAt.getTime() - quietLeadMs) return { held: quietEnd };
   if ((yield* changes(sql.claim, [at, at, reminderId])) !== 1) return null;
   const language: Language = r.language === "en" ? "en" : "id";
   // The conversation now waits for the answer, so a typed "1" or "2" is understood; someone in

@@ -16,7 +16,26 @@ export function normalize(text: string): string {
     .trim();
 }
 
+/** Checked in this order: "stop motivasi" is about motivation, not STOP. */
 const keywordWords: Record<Keyword, string[]> = {
+  motivation_off: [
+    "motivasi off",
+    "motivasi stop",
+    "motivasi berhenti",
+    "stop motivasi",
+    "berhenti motivasi",
+    "motivation off",
+    "motivation stop",
+    "stop motivation",
+  ],
+  motivation_on: [
+    "motivasi on",
+    "motivasi mulai",
+    "mulai motivasi",
+    "motivation on",
+    "motivation start",
+    "start motivation",
+  ],
   menu: ["menu", "menu utama", "main menu"],
   help: ["bantuan", "help", "bantu"],
   cancel: ["batal", "cancel", "keluar"],

@@ -29,7 +29,7 @@ export type Trigger =
   | { kind: "deep_link"; programme: string }
   | { kind: "flow"; flow: string; node?: string; vars?: Vars };
 
-export type Keyword = "menu" | "help" | "cancel" | "stop" | "start" | "language";
+export type Keyword = "menu" | "help" | "cancel" | "stop" | "start" | "language" | "motivation_off" | "motivation_on";
 
 /** A message the bot sends, already in the participant's language. */
 export type OutgoingMessage = {
@@ -64,6 +64,8 @@ export type EngineEvent =
   | { type: "language_changed"; language: Language }
   | { type: "opted_out" }
   | { type: "opted_in" }
+  | { type: "motivation_opted_out" }
+  | { type: "motivation_opted_in" }
   | { type: "enrollment_requested"; trainingSessionId: number }
   | { type: "enrollment_cancel_requested"; enrollmentId: number }
   | { type: "attendance_answered"; enrollmentId: number; answer: "confirmed" | "declined" }

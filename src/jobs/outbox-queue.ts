@@ -17,7 +17,7 @@ export const outboxQueueName = (channel: string, lane: OutboxLane = "reply") =>
 /** Rows at bulk priority go to the paced queue. */
 export const laneOf = (priority: number): OutboxLane => (priority >= priorities.bulk ? "bulk" : "reply");
 
-export type OutboxJob = { outboxIds: number[]; chatId?: string };
+export type OutboxJob = { outboxIds: number[]; chatId?: string; timeZone?: string };
 
 export class OutboxQueue implements OutboxSink {
   private readonly queues = new Map<string, Queue<OutboxJob>>();
@@ -71,7 +71,11 @@ export class OutboxQueue implements OutboxSink {
   }
 }
 
-const jobData = (batch: OutboxBatch): OutboxJob => ({ outboxIds: batch.ids, chatId: batch.chatId });
+const jobData = (batch: OutboxBatch): OutboxJob => ({
+  outboxIds: batch.ids,
+  chatId: batch.chatId,
+  ...(batch.timeZone ? { timeZone: batch.timeZone } : {}),
+});
 
 const jobOptions = (batch: OutboxBatch, jobId: string) => ({
   jobId,

@@ -12,6 +12,7 @@ import { DelayedError, Worker, type Job, type Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { DateTime } from "luxon";
 import { SendError, type ChannelAdapter } from "../channels/channel.js";
+import { quietUntil, type QuietHours } from "../domain/quiet-hours.js";
 import type { Database } from "../db/database.js";
 import { executeAtomically, prepareStatements, queryRows, sqlTime } from "../db/raw-sql.js";
 import type { OutgoingMessage } from "../engine/types.js";
@@ -31,6 +32,8 @@ export type OutboxWorkerOptions = {
   logger: Logger;
   pacing?: Pacing;
   timeZone?: string;
+  /** Rows with a time zone (motivation, broadcasts) wait while it is quiet there. */
+  quietHours?: QuietHours | null;
   /** Told after each successful send (the web chat wakes its long polls with it). */
   onSent?: (channel: string, chatId: string) => void;
   now?: () => Date;
@@ -40,7 +43,7 @@ export type OutboxWorkerOptions = {
 export const maxSendAttempts = 10;
 
 const sql = {
-  due: `SELECT o.id, o.attempts, o."messageId", m."identityId", m.text, m.choices, m."requestPhone", i."blockedAt"
+  due: `SELECT o.id, o.attempts, o."messageId", o."timeZone", m."identityId", m.text, m.choices, m."requestPhone", i."blockedAt"
         FROM "OutboxItem" o
         JOIN "Message" m ON m.id = o."messageId"
         LEFT JOIN "ChannelIdentity" i ON i.id = m."identityId"
@@ -64,6 +67,7 @@ type DueRow = {
   id: number;
   attempts: number;
   messageId: number;
+  timeZone: string | null;
   identityId: number | null;
   text: string | null;
   choices: { id: string; label: string }[] | null;
@@ -100,6 +104,7 @@ class ChannelPaused extends Error {
 export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<OutboxJob>[] {
   const { database, channel, logger } = options;
   const pacing = options.pacing ?? fastPacing;
+  const quiet = options.quietHours ?? null;
   const now = options.now ?? (() => new Date());
   const redis = options.connection;
   const s = prepareStatements(sql, database.provider);
@@ -193,22 +198,33 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
    * leaves bulk rows to the paced lane (replies may overtake them); the bulk lane takes any
    * earlier reply still waiting, so a reply never arrives after later bulk.
    */
-  const drain = async (chatId: string, last: number, lane: OutboxLane): Promise<number> => {
-    const upTo = lane === "reply" ? priorities.notice : priorities.bulk;
+  const drain = async (
+    chatId: string,
+    last: number,
+    lane: OutboxLane,
+  ): Promise<{ sent: number; heldUntil: Date | null }> => {
+    const upTo = lane === "reply" ? priorities.notice : priorities.background;
     const due = await queryRows<DueRow>(database, database.prisma, s.due, [channel.name, chatId, last, upTo], {
       dates: ["blockedAt"],
       json: ["choices"],
     });
     let sent = 0;
     let blockedAt: Date | null = null;
+    let heldUntil: Date | null = null;
     for (const row of due) {
+      // Motivation and broadcasts wait while it is quiet where the participant is.
+      const quietEnd = row.timeZone ? quietUntil(now(), row.timeZone, quiet) : null;
+      if (quietEnd) {
+        if (!heldUntil || quietEnd < heldUntil) heldUntil = quietEnd;
+        continue;
+      }
       // Once the person has blocked the bot, the rest of their queue is not tried.
       const outcome = await sendRow(blockedAt ? { ...row, blockedAt } : row, chatId);
       if (outcome === "sent") sent++;
       if (outcome === "blocked") blockedAt = now();
     }
     if (sent) options.onSent?.(channel.name, chatId);
-    return sent;
+    return { sent, heldUntil };
   };
 
   /** Bulk only: the daily cap, counted in Redis per local day; false when today's is used up. */
@@ -231,6 +247,14 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       job.data.chatId ??
       (await queryRows<{ chatId: string }>(database, database.prisma, s.chatOf, [ids[0]]))[0]?.chatId;
     if (chatId === undefined) return;
+    /** Back to waiting until `until`, without using an attempt. */
+    const holdUntil = async (until: Date): Promise<never> => {
+      await job.moveToDelayed(Math.max(Date.now() + 1000, Date.now() + (until.getTime() - now().getTime())), token);
+      throw new DelayedError();
+    };
+    // A batch with a time zone goes nowhere during quiet hours there (it takes no pace or cap).
+    const quietEnd = job.data.timeZone ? quietUntil(now(), job.data.timeZone, quiet) : null;
+    if (quietEnd) await holdUntil(quietEnd);
     try {
       const wait = gate.remaining();
       if (wait > 0) throw new ChannelPaused(wait);
@@ -251,11 +275,13 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
         logger.warn({ channel: channel.name, cap: pacing.bulk.dailyCap }, "daily cap of bulk messages reached");
         throw new ChannelPaused(Math.max(1000, tomorrow.toMillis() - now().getTime()), "bulk");
       }
-      await serial.run(chatId, () => drain(chatId, Math.max(...ids), lane));
+      const { heldUntil } = await serial.run(chatId, () => drain(chatId, Math.max(...ids), lane));
       if (lane === "bulk" && pacing.bulk.jitter) {
         const mean = pacing.bulk.durationMs / pacing.bulk.max;
         await queues.bulk.rateLimit(Math.round(mean * (0.5 + Math.random())));
       }
+      // Rows of this batch that waited out quiet hours: the job comes back when they end.
+      if (heldUntil) await holdUntil(heldUntil);
     } catch (err) {
       if (!(err instanceof ChannelPaused)) throw err;
       if (err.lane === "bulk") await queues.bulk.rateLimit(err.ms);

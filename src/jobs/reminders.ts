@@ -5,10 +5,11 @@
  * nothing twice. The reconcile pass re-adds jobs Redis lost and removes jobs whose reminder is
  * no longer pending.
  */
-import { Queue, Worker } from "bullmq";
+import { DelayedError, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Database } from "../db/database.js";
 import { prepareStatements, queryRows, runAtomically } from "../db/raw-sql.js";
+import type { QuietHours } from "../domain/quiet-hours.js";
 import { fireReminderPlan, type ScheduledReminder } from "../domain/reminders.js";
 import type { Logger } from "../logger.js";
 import { priorities, type OutboxSink } from "../runtime/inbound-runtime.js";
@@ -140,6 +141,7 @@ export function createReminderWorker(options: {
   database: Database;
   outbox: OutboxSink;
   logger: Logger;
+  quietHours?: QuietHours | null;
   now?: () => Date;
 }): Worker<ReminderJob> {
   const { database, logger } = options;
@@ -147,11 +149,16 @@ export function createReminderWorker(options: {
   const writes = new TurnWrites(database.provider);
   return new Worker<ReminderJob>(
     reminderQueueName,
-    async (job) => {
+    async (job, token) => {
       const at = now();
       const result = await runAtomically(database, function* () {
-        const delivery = yield* fireReminderPlan(database.provider, job.data.reminderId, at);
-        if (!delivery) return null;
+        const delivery = yield* fireReminderPlan(
+          database.provider,
+          job.data.reminderId,
+          at,
+          options.quietHours ?? null,
+        );
+        if (!delivery || "held" in delivery) return delivery;
         const ids = yield* writes.insertOutbound(
           [outboundRow(delivery, delivery.message, "reminder", priorities.bulk)],
           at,
@@ -159,6 +166,11 @@ export function createReminderWorker(options: {
         return { delivery, ids };
       });
       if (!result) return;
+      if ("held" in result) {
+        // Quiet hours where the session is: the job comes back when they end.
+        await job.moveToDelayed(Date.now() + Math.max(1000, result.held.getTime() - at.getTime()), token);
+        throw new DelayedError();
+      }
       // If Redis fails here the row stays pending and the outbox reconcile pass sends it.
       await options.outbox
         .enqueue({

@@ -142,6 +142,7 @@ function planStatements() {
     linkIdentity: `UPDATE "ChannelIdentity" SET "participantId" = $1, "consentRefusedAt" = NULL, "updatedAt" = $2::timestamp(3)
       WHERE id = $3`,
     setLanguage: `UPDATE "Participant" SET language = $1, "updatedAt" = $2::timestamp(3) WHERE id = $3`,
+    setMotivationOptOut: `UPDATE "Participant" SET "motivationOptOutAt" = $1::timestamp(3), "updatedAt" = $2::timestamp(3) WHERE id = $3`,
     ...Object.fromEntries(
       Object.entries(profileColumns).map(([field, column]) => [
         `profile_${field}`,
@@ -160,6 +161,8 @@ export function isPlannedEvent(event: EngineEvent): boolean {
     case "conversation_ended":
     case "language_changed":
     case "profile_updated":
+    case "motivation_opted_out":
+    case "motivation_opted_in":
     case "participant_registered":
     case "enrollment_requested":
       return true;
@@ -193,6 +196,14 @@ function* planEvent(st: ApplyState, event: EngineEvent): Plan<void> {
       return;
     case "profile_updated":
       yield* changes(sql[`profile_${event.field}`]!, [event.value, at, participantId()]);
+      return;
+    case "motivation_opted_out":
+    case "motivation_opted_in":
+      yield* changes(sql.setMotivationOptOut!, [
+        event.type === "motivation_opted_out" ? at : null,
+        at,
+        participantId(),
+      ]);
       return;
     case "participant_registered": {
       // A typed phone number is not verified, so it never links to another participant's record.

@@ -37,7 +37,14 @@ import { loadChat, type ChatRecord } from "./load-chat.js";
 import { outboundRow, TurnWrites } from "./turn-writes.js";
 
 /** Where outbox rows go once committed; the BullMQ queue in production. */
-export type OutboxBatch = { channel: string; chatId: string; ids: number[]; priority: number };
+export type OutboxBatch = {
+  channel: string;
+  chatId: string;
+  ids: number[];
+  priority: number;
+  /** The recipient's time zone, when the batch waits out quiet hours there. */
+  timeZone?: string | null;
+};
 export type OutboxSink = { enqueue(batch: OutboxBatch): Promise<void> };
 
 /** Schedules a wait timeout: resume the conversation at `version` after `minutes`. */
@@ -64,8 +71,12 @@ export type RuntimeOptions = {
 
 export type HandleResult = { status: "processed"; outboxIds: number[] } | { status: "duplicate" };
 
-/** Priorities of outbox jobs: lower is sooner. Replies go ahead of notices and bulk. */
-export const priorities = { reply: 1, notice: 5, bulk: 10 } as const;
+/**
+ * Priorities of outbox jobs: lower is sooner. Replies go ahead of notices; from `bulk` on, rows
+ * take the paced lane, where reminders go ahead of motivation and broadcasts (`background`), so
+ * a long broadcast on a slow channel does not make a reminder late.
+ */
+export const priorities = { reply: 1, notice: 5, bulk: 10, background: 20 } as const;
 
 class DuplicateMessage extends Error {}
 class VersionConflict extends Error {}

@@ -18,7 +18,13 @@ export type OutboundItem = {
   identityId: number | null;
   message: OutgoingMessage;
   kind: OutboundKind;
+  /** The recipient's time zone: motivation and broadcasts wait out quiet hours there. */
+  timeZone?: string | null;
 };
+
+/** Notices go at once, reminders on the paced lane, motivation and broadcasts after them. */
+export const priorityOf = (kind: OutboundKind) =>
+  kind === "notice" ? priorities.notice : kind === "reminder" ? priorities.bulk : priorities.background;
 
 /** Rows per transaction: keeps each insert well under SQLite's limit on bound values. */
 const chunkSize = 500;
@@ -36,9 +42,10 @@ export async function queueOutbound(
     const chunk = items.slice(i, i + chunkSize);
     const chunkIds = await runAtomically(database, () =>
       writes.insertOutbound(
-        chunk.map((item) =>
-          outboundRow(item, item.message, item.kind, item.kind === "notice" ? priorities.notice : priorities.bulk),
-        ),
+        chunk.map((item) => ({
+          ...outboundRow(item, item.message, item.kind, priorityOf(item.kind)),
+          timeZone: item.timeZone ?? null,
+        })),
         now,
       ),
     );
@@ -46,9 +53,15 @@ export async function queueOutbound(
     // One job per chat and lane, so each chat's messages stay in order.
     const batches = new Map<string, OutboxBatch>();
     for (const [j, item] of chunk.entries()) {
-      const priority = item.kind === "notice" ? priorities.notice : priorities.bulk;
+      const priority = priorityOf(item.kind);
       const key = `${item.channel}:${item.chatId}:${priority}`;
-      const batch = batches.get(key) ?? { channel: item.channel, chatId: item.chatId, ids: [], priority };
+      const batch = batches.get(key) ?? {
+        channel: item.channel,
+        chatId: item.chatId,
+        ids: [],
+        priority,
+        timeZone: item.timeZone ?? null,
+      };
       batch.ids.push(chunkIds[j]!);
       batches.set(key, batch);
     }

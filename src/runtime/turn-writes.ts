@@ -120,7 +120,12 @@ export class TurnWrites {
    * so sorting them gives each row its id (RETURNING itself promises no order).
    */
   *insertOutbound(replies: OutboundRow[], now: Date): Plan<number[]> {
-    if (!replies.length) return [];
+    return (yield* this.insertOutboundRows(replies, now)).outboxIds;
+  }
+
+  /** As insertOutbound, with the ids of the Message rows too (in the order given). */
+  *insertOutboundRows(replies: OutboundRow[], now: Date): Plan<{ outboxIds: number[]; messageIds: number[] }> {
+    if (!replies.length) return { outboxIds: [], messageIds: [] };
     const p = this.provider;
     const at = sqlTime(now, p);
     const messageValues: unknown[] = [];
@@ -150,18 +155,18 @@ export class TurnWrites {
     const outboxValues: unknown[] = [];
     const outboxRows = replies.map((o, i) => {
       const n = outboxValues.length;
-      outboxValues.push(messageIds[i], o.channel, o.chatId, o.kind, o.priority, at, at, at);
-      return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, 'pending', 0, $${n + 6}::timestamp(3), $${n + 7}::timestamp(3), $${n + 8}::timestamp(3))`;
+      outboxValues.push(messageIds[i], o.channel, o.chatId, o.kind, o.priority, o.timeZone ?? null, at, at, at);
+      return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}, 'pending', 0, $${n + 7}::timestamp(3), $${n + 8}::timestamp(3), $${n + 9}::timestamp(3))`;
     });
     const items = yield* rows<{ id: number }>(
       forProvider(
-        `INSERT INTO "OutboxItem" ("messageId", channel, "chatId", kind, priority, status, attempts, "availableAt", "createdAt", "updatedAt")
+        `INSERT INTO "OutboxItem" ("messageId", channel, "chatId", kind, priority, "timeZone", status, attempts, "availableAt", "createdAt", "updatedAt")
          VALUES ${outboxRows.join(", ")} RETURNING id`,
         p,
       ),
       outboxValues,
     );
-    return items.map((i) => i.id).sort((a, b) => a - b);
+    return { outboxIds: items.map((i) => i.id).sort((a, b) => a - b), messageIds };
   }
 }
 
@@ -194,6 +199,8 @@ export type OutboundRow = {
   requestPhone: boolean;
   kind: string;
   priority: number;
+  /** The recipient's local time zone: the row waits out quiet hours there (motivation, broadcasts). */
+  timeZone?: string | null;
 };
 
 const statements = {

@@ -3,7 +3,7 @@
  * that stop() deletes.
  */
 import type { Redis } from "ioredis";
-import { createBot, type Bot } from "../../src/bot.js";
+import { createBot, type Bot, type BotOptions } from "../../src/bot.js";
 import type { ChannelAdapter } from "../../src/channels/channel.js";
 import type { Database } from "../../src/db/database.js";
 import { createLogger } from "../../src/logger.js";
@@ -11,7 +11,11 @@ import { connectRedis, deletePrefix, testPrefix } from "./redis.js";
 
 export type TestBot = { bot: Bot; redis: Redis; prefix: string; stop(): Promise<void> };
 
-export async function startTestBot(database: Database, channels: Record<string, ChannelAdapter>): Promise<TestBot> {
+export async function startTestBot(
+  database: Database,
+  channels: Record<string, ChannelAdapter>,
+  options: Partial<Pick<BotOptions, "schedule" | "timeZone" | "now" | "pacing">> = {},
+): Promise<TestBot> {
   const redis = connectRedis();
   const prefix = testPrefix();
   const bot = await createBot({
@@ -22,6 +26,7 @@ export async function startTestBot(database: Database, channels: Record<string, 
     channels,
     conversationTtlHours: 24,
     defaultLanguage: "id",
+    ...options,
   });
   return {
     bot,
