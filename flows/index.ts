@@ -10,6 +10,7 @@ import { privacy } from "./privacy.js";
 import { profile } from "./profile.js";
 import { registration } from "./registration.js";
 import { schedule } from "./schedule.js";
+import { staff } from "./staff.js";
 import { t, texts } from "./texts.js";
 
 /** Back to where the participant was, so a keyword like BANTUAN keeps their place. */
@@ -17,6 +18,8 @@ const stay = (state: ConversationState): Route => ({ flow: state.flow, node: sta
 
 function keywordRoute(keyword: Keyword, state: ConversationState | null, ctx: FlowContext): Route {
   const registered = Boolean(ctx.participant);
+  // Staff leave a staff command with BATAL or MENU.
+  if (state?.flow === "staff" && (keyword === "cancel" || keyword === "menu")) return { end: true };
   const registering = state?.flow === "registration";
   switch (keyword) {
     case "menu":
@@ -51,6 +54,11 @@ function keywordRoute(keyword: Keyword, state: ConversationState | null, ctx: Fl
 
 function keywordSay(keyword: Keyword, ctx: FlowContext, state: ConversationState | null): Say | Say[] {
   const registered = Boolean(ctx.participant);
+  if (state?.flow === "staff" && (keyword === "cancel" || keyword === "menu"))
+    return t(
+      "Baik, perintah staf dihentikan. Tidak ada yang dikirim.",
+      "All right, the staff command is stopped. Nothing was sent.",
+    );
   switch (keyword) {
     case "help":
       return help.nodes.show!.say!(ctx) as Say;
@@ -112,7 +120,10 @@ const motivationForRegistered = t(
 
 export const flowSet: FlowSet = {
   flows: Object.fromEntries(
-    [registration, menu, help, language, enrollment, schedule, profile, privacy, attendance].map((f) => [f.name, f]),
+    [registration, menu, help, language, enrollment, schedule, profile, privacy, attendance, staff].map((f) => [
+      f.name,
+      f,
+    ]),
   ),
   home: { flow: "menu", node: "main" },
   registration: { flow: "registration", node: "consent" },

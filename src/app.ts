@@ -10,6 +10,7 @@ import { assertMigrated, DatabaseNotMigratedError, openDatabase, tuneSqlite, typ
 import type { Logger } from "./logger.js";
 import { assertRedisReachable, createRedis, RedisUnreachableError } from "./redis.js";
 import { buildServer } from "./admin/server.js";
+import { registerApi } from "./admin/api.js";
 import { createBot, type Bot } from "./bot.js";
 import type { ChannelAdapter } from "./channels/channel.js";
 import { createTelegramAdapter, type TelegramAdapter } from "./channels/telegram.js";
@@ -102,6 +103,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     pacing,
     timeZone: config.defaultTimeZone,
     schedule: config.schedule,
+    broadcastApprovalThreshold: config.broadcastApprovalThreshold,
+    reconcile: config.reconcile,
     conversationTtlHours: config.conversationTtlHours,
     defaultLanguage: config.defaultLanguage,
     // Telegram and WhatsApp start once the server listens (a webhook needs the route up).
@@ -109,6 +112,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   const server = await buildServer({ database, redis, logger, channelStatus: () => bot.channelStatus() });
   registerWebChat(server, { runtime: bot.runtime, db: database.prisma, signals: bot.signals });
+  registerApi(server, { database, broadcasts: bot.broadcasts, logger });
   if (config.telegram?.publicUrl && telegram) telegram.registerWebhook(server);
   let url: string;
   try {

@@ -21,6 +21,9 @@ import {
   type RoundResult,
 } from "./jobs/motivation.js";
 import type { QuietHours } from "./domain/quiet-hours.js";
+import { BroadcastQueue, createBroadcastWorker, reconcileBroadcasts } from "./jobs/broadcasts.js";
+import { createBroadcastService } from "./domain/broadcasts.js";
+import type { BroadcastService } from "./domain/broadcast-types.js";
 import { moveTrainingSessionPlan, type MoveOutcome } from "./domain/move-training-session.js";
 import { runAtomically } from "./db/raw-sql.js";
 import { createOutboxWorkers, reconcileOutbox } from "./jobs/outbox-worker.js";
@@ -48,6 +51,10 @@ export type BotOptions = {
   timeZone?: string;
   /** Motivation rounds, quiet hours and the weekly cap (default: no rounds, no quiet hours, cap 2). */
   schedule?: { motivationCron: string | null; quietHours: QuietHours | null; weeklyCap: number };
+  /** Broadcasts to more recipients need a second staff member's approval; 0 (default): never. */
+  broadcastApprovalThreshold?: number;
+  /** How often the reconcile passes run (default a minute), and when a row stuck in "sending" is retried (5 minutes). */
+  reconcile?: { everyMs?: number; stuckMs?: number };
   now?: () => Date;
 };
 
@@ -59,6 +66,7 @@ export type Bot = {
   signals: ChatSignals;
   reminders: ReminderScheduler;
   motivation: MotivationScheduler;
+  broadcasts: BroadcastService;
   /** Runs a motivation round now (the scheduler does it on its cron); `round` defaults to today's. */
   sendMotivationRound(round?: string): Promise<RoundResult>;
   /**
@@ -101,6 +109,14 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const motivationSettings = { weeklyCap: schedule.weeklyCap, defaultTimeZone: timeZone };
   const motivation = new MotivationScheduler(redis, prefix, schedule.motivationCron, timeZone);
   motivation.queue.on("error", (err: Error) => queueError(motivation.queue.name, err));
+  const broadcastQueue = new BroadcastQueue(enqueueConnection, prefix);
+  broadcastQueue.queue.on("error", (err: Error) => queueError(broadcastQueue.queue.name, err));
+  const broadcasts = createBroadcastService({
+    database,
+    jobs: broadcastQueue,
+    settings: { approvalThreshold: options.broadcastApprovalThreshold ?? 0, timeZone },
+    ...(options.now ? { now: options.now } : {}),
+  });
   reminders.queue.on("error", (err: Error) => queueError(reminders.queue.name, err));
   timeouts.queue.on("error", (err: Error) => queueError(timeouts.queue.name, err));
   const signals = new ChatSignals();
@@ -115,11 +131,16 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     logger,
     reminders,
     onEnrollmentsCancelled: (ids) => reminders.removeForEnrollments(ids),
+    staff: { broadcasts, timeZone },
     ...(options.now ? { now: options.now } : {}),
   });
   const workers: Worker[] = [];
   let timer: NodeJS.Timeout | undefined;
-  const reconcile = () => reconcileOutbox(database, outbox);
+  const reconcile = async () => {
+    const enqueued = await reconcileOutbox(database, outbox, 10_000, options.reconcile?.stuckMs ?? 300_000);
+    await reconcileBroadcasts(database, broadcastQueue);
+    return enqueued;
+  };
   let reminderTimer: NodeJS.Timeout | undefined;
   const reconcileReminders = async () => {
     try {
@@ -167,7 +188,17 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     });
     // Without a schedule (the console chat, tools) the one in Redis is left as it is.
     if (options.schedule) await motivation.install();
-    for (const w of [...outboxWorkers, timeoutWorker, reminderWorker, motivationWorker]) {
+    const broadcastWorker = createBroadcastWorker({
+      connection: redis,
+      prefix,
+      database,
+      outbox,
+      queue: broadcastQueue,
+      timeZone,
+      logger,
+      ...(options.now ? { now: options.now } : {}),
+    });
+    for (const w of [...outboxWorkers, timeoutWorker, reminderWorker, motivationWorker, broadcastWorker]) {
       w.on("failed", (job, err) =>
         logger.warn({ queue: w.name, jobId: job?.id, err: { message: err.message } }, "job failed"),
       );
@@ -178,7 +209,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     await reconcileReminders();
     timer = setInterval(
       () => void reconcile().catch((err: unknown) => logger.warn({ err }, "outbox reconcile failed")),
-      60_000,
+      options.reconcile?.everyMs ?? 60_000,
     );
     timer.unref();
     reminderTimer = setInterval(() => void reconcileReminders(), 5 * 60_000);
@@ -208,6 +239,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     signals,
     reminders,
     motivation,
+    broadcasts,
     reconcile,
     startChannels,
     sendMotivationRound: (round) =>
@@ -244,6 +276,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
           timeouts.close(),
           reminders.close(),
           motivation.close(),
+          broadcastQueue.close(),
         ]),
         5_000,
       );

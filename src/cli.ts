@@ -10,11 +10,24 @@
  *   motivation-round
  *                   queue today's motivation round now, as the weekly schedule would
  *                   (npm run motivation:send); a second run the same day sends nothing
+ *   staff-create --email E --name N [--role admin|staff]
+ *                   add a staff member (npm run staff:create); the password is read from
+ *                   standard input when piped (one line), or asked twice without echo. The
+ *                   role is admin while there is no admin yet, staff after that
+ *   staff-token --email E [--name N]
+ *                   make an API token for the staff HTTP API (npm run staff:token); it is
+ *                   shown once
+ *   staff-link-code --email E
+ *                   make a one-time code, valid 15 minutes, that links a Telegram or WhatsApp
+ *                   account to the staff member (npm run staff:link-code)
  */
 import os from "node:os";
+import readline from "node:readline";
+import { Writable } from "node:stream";
+import { parseArgs } from "node:util";
 import { DateTime } from "luxon";
 import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
-import { describeDatabaseUrl } from "./db/database.js";
+import { describeDatabaseUrl, type Database } from "./db/database.js";
 import { migrateDatabase, migrationStatus } from "./db/migrations.js";
 import { seedDatabase } from "./domain/seed-database.js";
 import { connectServices, openCheckedDatabase, StartupError } from "./app.js";
@@ -22,6 +35,78 @@ import { fastPacing } from "./jobs/pacing.js";
 import { createBot } from "./bot.js";
 import { createConsoleAdapter, runConsoleChat } from "./channels/console.js";
 import { createLogger } from "./logger.js";
+import {
+  audit,
+  createApiToken,
+  createLinkCode,
+  createStaff,
+  findStaffByEmail,
+  linkCodeValidityMinutes,
+  passwordMinLength,
+  StaffError,
+  type StaffRole,
+} from "./domain/staff.js";
+
+/** The options after the command name; an unknown or incomplete option is an error in one line. */
+function options<T extends Record<string, { type: "string" }>>(spec: T, usage: string) {
+  try {
+    return parseArgs({ args: process.argv.slice(3), options: spec, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    const reason = (err as Error).message.split("\n")[0]!.replace(/\.?$/, ".");
+    throw new Error(`${reason} Usage: ${usage}`, { cause: err });
+  }
+}
+
+/** The staff member with this email, or an error saying there is none. */
+async function staffByEmail(database: Database, email: string) {
+  const staff = await findStaffByEmail(database.prisma, email);
+  if (!staff) throw new StaffError(`No staff member with the email ${email}; npm run staff:create adds one.`);
+  if (!staff.active) throw new StaffError(`${staff.email} is deactivated.`);
+  return staff;
+}
+
+/** Asks for a line on the terminal without showing what is typed. */
+function askHidden(question: string): Promise<string> {
+  let muted = false;
+  // readline echoes through its output; once the question is written, that echo goes nowhere.
+  const output = new Writable({
+    write(chunk, encoding, callback) {
+      if (!muted) process.stdout.write(chunk, encoding);
+      callback();
+    },
+  });
+  const rl = readline.createInterface({ input: process.stdin, output, terminal: true });
+  return new Promise((resolve, reject) => {
+    rl.on("SIGINT", () => {
+      rl.close();
+      process.stdout.write("\n");
+      reject(new Error("Cancelled; nothing was saved."));
+    });
+    rl.question(question, (answer) => {
+      rl.close();
+      process.stdout.write("\n");
+      resolve(answer);
+    });
+    muted = true;
+  });
+}
+
+/** The new password: the first line of piped input, or typed twice on a terminal. */
+async function readNewPassword(): Promise<string> {
+  if (!process.stdin.isTTY) {
+    let input = "";
+    for await (const chunk of process.stdin) input += String(chunk);
+    const line = input.split(/\r?\n/)[0] ?? "";
+    if (!line) throw new StaffError("No password on standard input: pipe one line, or run this in a terminal.");
+    return line;
+  }
+  const first = await askHidden(`Password (at least ${passwordMinLength} characters): `);
+  if (first.length < passwordMinLength)
+    throw new StaffError(`The password is too short: use at least ${passwordMinLength} characters.`);
+  const second = await askHidden("The same password again: ");
+  if (first !== second) throw new StaffError("The two passwords differ; nothing was saved.");
+  return first;
+}
 
 const commands: Record<string, () => Promise<void>> = {
   async migrate() {
@@ -155,6 +240,63 @@ const commands: Record<string, () => Promise<void>> = {
       }
     } finally {
       await redis.quit();
+      await database.close();
+    }
+  },
+  async "staff-create"() {
+    const usage = 'npm run staff:create -- --email <email> --name "<name>" [--role admin|staff]';
+    const opts = options({ email: { type: "string" }, name: { type: "string" }, role: { type: "string" } }, usage);
+    if (!opts.email || !opts.name) throw new Error(`Give --email and --name. Usage: ${usage}`);
+    if (opts.role !== undefined && opts.role !== "admin" && opts.role !== "staff")
+      throw new Error(`--role must be admin or staff, not "${opts.role}".`);
+    const config = loadConfig();
+    const database = await openCheckedDatabase(config);
+    try {
+      // Fail before asking for a password that could not be used anyway.
+      if (await findStaffByEmail(database.prisma, opts.email))
+        throw new StaffError(`A staff member with the email ${opts.email.trim().toLowerCase()} already exists.`);
+      const password = await readNewPassword();
+      // The first staff member must be able to approve broadcasts and add the others.
+      const role: StaffRole =
+        (opts.role as StaffRole | undefined) ??
+        ((await database.prisma.staff.count({ where: { role: "admin" } })) === 0 ? "admin" : "staff");
+      const staff = await createStaff(database.prisma, { email: opts.email, name: opts.name, role, password });
+      await audit(database.prisma, null, "staff.create", `staff:${staff.id}`, { role, via: "cli" });
+      console.log(`Added ${staff.name} <${staff.email}> as ${role} (staff id ${staff.id}).`);
+    } finally {
+      await database.close();
+    }
+  },
+  async "staff-token"() {
+    const usage = 'npm run staff:token -- --email <email> [--name "<what the token is for>"]';
+    const opts = options({ email: { type: "string" }, name: { type: "string" } }, usage);
+    if (!opts.email) throw new Error(`Give --email. Usage: ${usage}`);
+    const config = loadConfig();
+    const database = await openCheckedDatabase(config);
+    try {
+      const staff = await staffByEmail(database, opts.email);
+      const name = opts.name ?? "api";
+      const { id, token } = await createApiToken(database.prisma, staff.id, name);
+      await audit(database.prisma, null, "api_token.create", `apiToken:${id}`, { staffId: staff.id, name, via: "cli" });
+      console.log(`API token "${name}" for ${staff.email}: ${token} (copy it now: it is not shown again).`);
+    } finally {
+      await database.close();
+    }
+  },
+  async "staff-link-code"() {
+    const usage = "npm run staff:link-code -- --email <email>";
+    const opts = options({ email: { type: "string" } }, usage);
+    if (!opts.email) throw new Error(`Give --email. Usage: ${usage}`);
+    const config = loadConfig();
+    const database = await openCheckedDatabase(config);
+    try {
+      const staff = await staffByEmail(database, opts.email);
+      const { code } = await createLinkCode(database.prisma, staff.id);
+      await audit(database.prisma, null, "staff.link_code", `staff:${staff.id}`, { via: "cli" });
+      console.log(
+        `Link code for ${staff.email}: ${code}. Within ${linkCodeValidityMinutes} minutes, send /tautkan ${code} to the bot on Telegram, or TAUTKAN ${code} on WhatsApp, from the account to link.`,
+      );
+    } finally {
       await database.close();
     }
   },

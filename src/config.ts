@@ -118,6 +118,9 @@ const schema = z.object({
   MOTIVATION_SCHEDULE: cron.default("0 8 * * 2"),
   QUIET_HOURS: quietHours.default("20:00-07:00"),
   WEEKLY_MESSAGE_CAP: integer(1, 50).default(2),
+  BROADCAST_APPROVAL_THRESHOLD: integer(0, 10_000_000).default(0),
+  RECONCILE_INTERVAL_SECONDS: integer(1, 3600).default(60),
+  OUTBOX_STUCK_SECONDS: integer(5, 86_400).default(300),
 });
 
 export type Config = {
@@ -153,6 +156,10 @@ export type Config = {
     /** Motivation and broadcast messages a participant gets in 7 days at most. */
     weeklyCap: number;
   };
+  /** Broadcasts to more recipients than this need a second staff member's approval; 0: never. */
+  broadcastApprovalThreshold: number;
+  /** How often the outbox and broadcast reconcile pass runs, and when a send that never finished is tried again. */
+  reconcile: { everyMs: number; stuckMs: number };
 };
 
 /** A configuration value that is wrong; `message` is the one line shown to the operator. */
@@ -215,6 +222,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       quietHours: parseQuietHours(c.QUIET_HOURS)!,
       weeklyCap: c.WEEKLY_MESSAGE_CAP,
     },
+    broadcastApprovalThreshold: c.BROADCAST_APPROVAL_THRESHOLD,
+    reconcile: { everyMs: c.RECONCILE_INTERVAL_SECONDS * 1000, stuckMs: c.OUTBOX_STUCK_SECONDS * 1000 },
   };
 }
 

@@ -15,6 +15,7 @@ import type { Language } from "../engine/types.js";
 import { motivationText } from "../../flows/outcomes.js";
 import { priorities, type OutboxBatch } from "../runtime/inbound-runtime.js";
 import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
+import { lastChatJoin, participantTimeZone } from "./recipients.js";
 
 export type MotivationSettings = {
   /** Motivation and broadcast messages a participant may get in 7 days. */
@@ -71,14 +72,9 @@ function statements(provider: DatabaseProvider) {
   return {
     // Registered, not opted out of anything, with a chat that has not blocked the bot (the one
     // they used last); the time zone of the programme they enrolled in last.
-    recipients: sql(`SELECT p.id, p.language,
-        (SELECT pr."timeZone" FROM "Enrollment" e JOIN "TrainingSession" s ON s.id = e."trainingSessionId"
-          JOIN "Programme" pr ON pr.id = s."programmeId" WHERE e."participantId" = p.id ORDER BY e.id DESC LIMIT 1) AS "timeZone",
+    recipients: sql(`SELECT p.id, p.language, ${participantTimeZone()} AS "timeZone",
         i.id AS "identityId", i.channel, i."chatId"
-      FROM "Participant" p
-      JOIN "ChannelIdentity" i ON i.id = (SELECT ci.id FROM "ChannelIdentity" ci
-        WHERE ci."participantId" = p.id AND ci."blockedAt" IS NULL
-        ORDER BY COALESCE(ci."lastInboundAt", ci."createdAt") DESC, ci.id DESC LIMIT 1)
+      FROM "Participant" p ${lastChatJoin()}
       WHERE p.id > $1 AND p."registeredAt" IS NOT NULL AND p."optedOutAt" IS NULL
         AND p."motivationOptOutAt" IS NULL AND p."deletedAt" IS NULL
       ORDER BY p.id LIMIT $2`),

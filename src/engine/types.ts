@@ -66,6 +66,9 @@ export type EngineEvent =
   | { type: "opted_in" }
   | { type: "motivation_opted_out" }
   | { type: "motivation_opted_in" }
+  | { type: "staff_link_requested"; code: string }
+  | { type: "staff_command_refused"; command: string }
+  | { type: "broadcast_requested"; textId: string; textEn: string | null; filter: Record<string, unknown> }
   | { type: "enrollment_requested"; trainingSessionId: number }
   | { type: "enrollment_cancel_requested"; enrollmentId: number }
   | { type: "attendance_answered"; enrollmentId: number; answer: "confirmed" | "declined" }
@@ -135,6 +138,21 @@ export type FlowServices = {
   listEnrollments(): Promise<EnrollmentView[]>;
   /** Everything stored about the participant, as lines of text. */
   describeStoredData(): Promise<string>;
+  /** For linked staff only (ctx.staff set). */
+  staff?: StaffServices;
+};
+
+/** A staff member whose chat account is linked (src/domain/staff.ts). */
+export type StaffView = { id: number; name: string; role: "admin" | "staff" };
+
+/** What the staff commands in chat read. */
+export type StaffServices = {
+  /** How many a segment filter reaches, and how many are left out. */
+  preview(filter: Record<string, unknown>): Promise<{ recipients: number; optedOut: number; blocked: number }>;
+  /** The latest broadcasts with their progress, as lines of text. */
+  describeRecentBroadcasts(): Promise<string>;
+  /** Enrollments per programme and upcoming training session, as lines of text. */
+  describeStatistics(): Promise<string>;
 };
 
 /** What a flow sees during a turn. */
@@ -143,6 +161,8 @@ export type FlowContext = {
   language: Language;
   vars: Vars;
   participant: ParticipantView | null;
+  /** Set when the chat account is linked to a staff member and the turn is about staff work. */
+  staff?: StaffView | null;
   channel: { name: string; buttons: boolean; phone: string | null };
   services: FlowServices;
 };

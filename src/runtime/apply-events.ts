@@ -9,7 +9,9 @@ import { cancelEnrollment } from "../domain/cancel-enrollment.js";
 import { deleteParticipantData } from "../domain/delete-participant-data.js";
 import { enrollPlan } from "../domain/enroll-participant.js";
 import { createRemindersPlan, type ScheduledReminder } from "../domain/reminders.js";
+import { audit } from "../domain/staff.js";
 import type { EngineEvent, Language, OutgoingMessage, ProfileField } from "../engine/types.js";
+import type { StaffAction } from "./staff-commands.js";
 import { outcomes, type SessionSummary } from "../../flows/outcomes.js";
 
 const summaryStatement = `SELECT p."titleId", p."titleEn", p."timeZone", s."startsAt", s.venue
@@ -44,6 +46,8 @@ export type Applied = {
   cancelledEnrollmentIds: number[];
   /** Reminders created (enrolled, or promoted from the waiting list), to schedule after commit. */
   reminders: ScheduledReminder[];
+  /** Staff work to do after commit (link a chat account, send a broadcast). */
+  staffActions: StaffAction[];
 };
 
 const summarySql = {
@@ -105,6 +109,7 @@ function startApplying(scope: TurnScope): ApplyState {
       timeoutMinutes: null,
       cancelledEnrollmentIds: [],
       reminders: [],
+      staffActions: [],
     },
   };
 }
@@ -346,6 +351,24 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
         }
         break;
       }
+      case "staff_command_refused":
+        // Someone not linked as staff tried a staff command: they got the ordinary help.
+        await audit(tx, null, "staff.command_refused", `identity:${scope.identityId}`, {
+          command: event.command,
+          channel: scope.channel,
+        });
+        break;
+      case "staff_link_requested":
+        applied.staffActions.push({ kind: "link", code: event.code });
+        break;
+      case "broadcast_requested":
+        applied.staffActions.push({
+          kind: "broadcast",
+          textId: event.textId,
+          textEn: event.textEn,
+          filter: event.filter,
+        });
+        break;
       case "data_deletion_requested": {
         const id = participantId();
         const enrollments = await tx.enrollment.findMany({ where: { participantId: id }, select: { id: true } });

@@ -16,6 +16,7 @@ import type {
   Language,
   ParticipantView,
   TurnResult,
+  StaffView,
   Vars,
 } from "../engine/types.js";
 import type { Logger } from "../logger.js";
@@ -35,6 +36,15 @@ import type { ScheduledReminder } from "../domain/reminders.js";
 import { KeyedSerial } from "./keyed-serial.js";
 import { loadChat, type ChatRecord } from "./load-chat.js";
 import { outboundRow, TurnWrites } from "./turn-writes.js";
+import type { BroadcastService } from "../domain/broadcast-types.js";
+import {
+  createStaffServices,
+  loadStaff,
+  parseStaffCommand,
+  runStaffAction,
+  type StaffAction,
+  type StaffCommand,
+} from "./staff-commands.js";
 
 /** Where outbox rows go once committed; the BullMQ queue in production. */
 export type OutboxBatch = {
@@ -67,6 +77,8 @@ export type RuntimeOptions = {
   onEnrollmentsCancelled?: (ids: number[]) => Promise<void>;
   /** Schedules the jobs of reminders a turn created (enrolled, promoted). */
   reminders?: { schedule(reminders: ScheduledReminder[]): Promise<void> };
+  /** Staff commands in chat (/siaran, /status, /statistik, /tautkan); without it they are not offered. */
+  staff?: { broadcasts: BroadcastService; timeZone: string };
 };
 
 export type HandleResult = { status: "processed"; outboxIds: number[] } | { status: "duplicate" };
@@ -160,8 +172,14 @@ export class InboundRuntime {
     if (timeoutVersion !== undefined && conversation?.version !== timeoutVersion) return { status: "duplicate" };
     const participant = chat?.participant ?? null;
     const expired = conversation !== null && conversation.expiresAt <= now;
+    // Staff are looked up only for a staff command or a staff conversation (not on every turn).
+    const command = this.options.staff && timeoutVersion === undefined ? parseStaffCommand(message.text) : null;
+    const staff =
+      this.options.staff && (command || conversation?.flow === "staff")
+        ? await loadStaff(database, message.channel, message.senderId)
+        : null;
     const state: ConversationState | null =
-      conversation && !expired
+      conversation && !expired && (conversation.flow !== "staff" || staff)
         ? { flow: conversation.flow, node: conversation.node, vars: conversation.variables as Vars }
         : null;
     const vars = state?.vars ?? {};
@@ -182,20 +200,30 @@ export class InboundRuntime {
           optedOut: participant.optedOutAt !== null,
         }
       : null;
+    const services = createFlowServices(database, participant?.id ?? null, language, now, this.programmes);
+    if (staff && this.options.staff)
+      services.staff = createStaffServices(
+        database,
+        this.options.staff.broadcasts,
+        language,
+        this.options.staff.timeZone,
+        now,
+      );
     const ctx: FlowContext = {
       now,
       language,
       vars,
       participant: view,
+      staff,
       channel: {
         name: message.channel,
         buttons: this.options.channels[message.channel]?.buttons ?? false,
         phone: message.senderPhone ? normalizePhone(message.senderPhone) : null,
       },
-      services: createFlowServices(database, participant?.id ?? null, language, now, this.programmes),
+      services,
     };
 
-    const result = await this.runEngine(message, state, ctx, expired, timeoutVersion !== undefined);
+    const result = await this.runEngine(message, state, ctx, expired, timeoutVersion !== undefined, command);
     this.options.observe?.(message, result);
 
     // 5. One transaction: the dedupe row, the identity, domain changes, state, outbox.
@@ -242,6 +270,8 @@ export class InboundRuntime {
       await this.options.reminders
         .schedule(committed.applied.reminders)
         .catch((err: unknown) => logger.warn({ err }, "scheduling reminders failed"));
+    for (const action of committed.applied.staffActions)
+      outboxIds.push(await this.finishStaffAction(action, message, committed.identityId, staff, language, now));
     if (committed.applied.cancelledEnrollmentIds.length && this.options.onEnrollmentsCancelled)
       await this.options
         .onEnrollmentsCancelled(committed.applied.cancelledEnrollmentIds)
@@ -251,6 +281,52 @@ export class InboundRuntime {
       "turn handled",
     );
     return { status: "processed", outboxIds };
+  }
+
+  /** Staff work after the commit (linking, a broadcast), answered with a notice; failures are told too. */
+  private async finishStaffAction(
+    action: StaffAction,
+    message: InboundMessage,
+    identityId: number,
+    staff: StaffView | null,
+    language: Language,
+    now: Date,
+  ): Promise<number> {
+    const { database, logger } = this.options;
+    let text: string;
+    try {
+      text = await runStaffAction(database, this.options.staff!.broadcasts, action, {
+        channel: message.channel,
+        platformUserId: message.senderId,
+        identityId,
+        staff,
+        language,
+        now,
+      });
+    } catch (err) {
+      logger.error({ err, action: action.kind }, "a staff action failed");
+      text =
+        language === "id"
+          ? "Maaf, permintaan Anda gagal diproses. Silakan coba lagi sebentar lagi."
+          : "Sorry, your request could not be processed. Please try again in a moment.";
+    }
+    const [id] = await runAtomically(database, () =>
+      this.writes.insertOutbound(
+        [
+          outboundRow(
+            { channel: message.channel, chatId: message.chatId, identityId },
+            { text },
+            "notice",
+            priorities.notice,
+          ),
+        ],
+        now,
+      ),
+    );
+    await this.options.outbox
+      .enqueue({ channel: message.channel, chatId: message.chatId, ids: [id!], priority: priorities.notice })
+      .catch((err: unknown) => logger.warn({ err }, "outbox enqueue failed"));
+    return id!;
   }
 
   /** The identity (created on a first message, else touched now and then) and the dedupe row. */
@@ -347,9 +423,18 @@ export class InboundRuntime {
     ctx: FlowContext,
     expired: boolean,
     isTimeout: boolean,
+    command: StaffCommand | null,
   ): Promise<TurnResult> {
     const { engine } = this.options;
     if (isTimeout && state) return engine.resume(state, { kind: "wait_timeout" }, ctx);
+
+    // Staff commands work from anywhere; anyone else gets the ordinary help, and it is noted.
+    if (command?.kind === "link") return engine.startFlow("staff", ctx, "link", { code: command.code });
+    if (command && ctx.staff) return engine.startFlow("staff", ctx, command.kind);
+    if (command) {
+      const help = await engine.handleKeyword("help", state, ctx);
+      return { ...help, events: [...help.events, { type: "staff_command_refused", command: command.kind }] };
+    }
 
     // A link, or typed words that name a programme ("DAFTAR LADA"; not "daftar pelatihan").
     const link = deepLinkQuery(message);

@@ -222,6 +222,44 @@ describe("golden transcripts", () => {
     );
   });
 
+  it("staff-broadcast-id: linked staff broadcast to the unconfirmed of a programme in one regency, then /status and /statistik", async () => {
+    await expectGolden(
+      await record(
+        "staff-broadcast-id",
+        "id",
+        [
+          "/siaran",
+          "",
+          "Yth. Bapak/Ibu peserta bimtek lada, mohon membawa KTP dan contoh produk. Terima kasih.",
+          { choice: "yes" },
+          "Dear participants, please bring your ID card and a product sample. Thank you.",
+          { choice: "p1" },
+          { choice: "unconfirmed" },
+          { choice: "r3" },
+          { choice: "send" },
+          "/status",
+          "statistik",
+          "/siaran",
+          "BATAL",
+        ],
+        async (h) => {
+          // Budi (lada, Kabupaten Bangka Tengah) enrolls and has not confirmed; the chat is linked staff.
+          for (const text of [...registerId, "1", "1", { choice: "s1" }, "ya"]) await h.send("budi", text);
+          const staff = await h.db.prisma.staff.create({
+            data: { email: "rina@disperindag.example.go.id", name: "Rina", role: "staff", passwordHash: "!" },
+          });
+          await h.db.prisma.staffIdentity.create({
+            data: { staffId: staff.id, channel: "web", platformUserId: "golden-staff-broadcast-id" },
+          });
+        },
+      ),
+    );
+  });
+
+  it("staff-command-refused-id: a participant who types a staff command gets the ordinary help", async () => {
+    await expectGolden(await record("staff-command-refused-id", "id", [...registerId, "/siaran", "status"]));
+  });
+
   it("keywords-and-fallback-id: media, long text, nonsense and every global keyword", async () => {
     await expectGolden(
       await record("keywords-and-fallback-id", "id", [

@@ -5,6 +5,7 @@
  */
 import type { DatabaseProvider } from "../../src/db/database.js";
 import { seedDatabase } from "../../src/domain/seed-database.js";
+import { createBroadcastService } from "../../src/domain/broadcasts.js";
 import { Engine } from "../../src/engine/engine.js";
 import type { TurnResult } from "../../src/engine/types.js";
 import { createLogger } from "../../src/logger.js";
@@ -52,6 +53,16 @@ export async function createHarness(
     defaultLanguage: "id",
     logger: createLogger({ level: "silent" }),
     now: () => clock.now,
+    // Staff commands work; a broadcast is created and scheduled, with no queue behind it.
+    staff: {
+      broadcasts: createBroadcastService({
+        database: db,
+        jobs: { start: async () => {} },
+        settings: { approvalThreshold: 0, timeZone: "Asia/Jakarta" },
+        now: () => clock.now,
+      }),
+      timeZone: "Asia/Jakarta",
+    },
     observe: (message, result) => {
       const list = turns.get(message.chatId) ?? [];
       list.push(result);

@@ -1,0 +1,244 @@
+/**
+ * Staff commands in chat (flows/staff.ts): recognising them, knowing who is linked staff, the
+ * reads they make, and what runs after the turn commits (linking a chat account with a code,
+ * creating and sending a broadcast), answered with a notice.
+ *
+ * A command is the word with or without its slash ("/siaran", "siaran", "/siaran@sapa_bot"),
+ * since WhatsApp has no commands; `/tautkan 1234 5678` links a chat account.
+ */
+import { DateTime } from "luxon";
+import type { Database } from "../db/database.js";
+import { prepareStatements, queryRows, sqlTime } from "../db/raw-sql.js";
+import type { BroadcastService, BroadcastView } from "../domain/broadcast-types.js";
+import { parseSegmentFilter } from "../domain/segments.js";
+import { consumeLinkCode } from "../domain/staff.js";
+
+const maxLinkFailuresPerHour = 5;
+import type { Language, StaffServices, StaffView } from "../engine/types.js";
+
+export type StaffCommand = { kind: "link"; code: string } | { kind: "siaran" | "status" | "statistik" };
+
+/** The staff command a message is, or null. */
+export function parseStaffCommand(text: string | undefined): StaffCommand | null {
+  if (!text) return null;
+  const m = text
+    .trim()
+    .toLowerCase()
+    .match(/^\/?(siaran|status|statistik|tautkan)(?:@\w+)?(?:\s+([\d\s-]{4,20}))?$/);
+  if (!m) return null;
+  if (m[1] === "tautkan") return m[2] ? { kind: "link", code: m[2] } : null;
+  if (m[2]) return null;
+  return { kind: m[1] as "siaran" | "status" | "statistik" };
+}
+
+const statements = {
+  staff: `SELECT s.id, s.name, s.role FROM "StaffIdentity" si JOIN "Staff" s ON s.id = si."staffId"
+    WHERE si.channel = $1 AND si."platformUserId" = $2 AND s.active = true`,
+  statistics: `SELECT pr.id AS "programmeId", pr."titleId", pr."titleEn", s.id AS "sessionId", s."startsAt", s.venue,
+      s.capacity, pr."timeZone",
+      SUM(CASE WHEN e.status = 'enrolled' THEN 1 ELSE 0 END) AS enrolled,
+      SUM(CASE WHEN e.status = 'waitlisted' THEN 1 ELSE 0 END) AS waitlisted,
+      SUM(CASE WHEN e.status = 'enrolled' AND e.rsvp = 'confirmed' THEN 1 ELSE 0 END) AS confirmed
+    FROM "Programme" pr JOIN "TrainingSession" s ON s."programmeId" = pr.id
+      LEFT JOIN "Enrollment" e ON e."trainingSessionId" = s.id
+    WHERE s.status = 'scheduled' AND s."startsAt" > $1::timestamp(3)
+    GROUP BY pr.id, pr."titleId", pr."titleEn", s.id, s."startsAt", s.venue, s.capacity, pr."timeZone"
+    ORDER BY pr.id, s."startsAt"`,
+};
+const sqlFor = {
+  sqlite: prepareStatements(statements, "sqlite"),
+  postgresql: prepareStatements(statements, "postgresql"),
+};
+
+/** The staff member this chat account is linked to, or null. */
+export async function loadStaff(
+  database: Database,
+  channel: string,
+  platformUserId: string,
+): Promise<StaffView | null> {
+  const [row] = await queryRows<{ id: number; name: string; role: "admin" | "staff" }>(
+    database,
+    database.prisma,
+    sqlFor[database.provider].staff,
+    [channel, platformUserId],
+  );
+  return row ?? null;
+}
+
+const statusWords: Record<BroadcastView["status"], { id: string; en: string }> = {
+  draft: { id: "draf", en: "draft" },
+  pending_approval: { id: "menunggu persetujuan", en: "waiting for approval" },
+  scheduled: { id: "terjadwal", en: "scheduled" },
+  sending: { id: "sedang dikirim", en: "sending" },
+  paused: { id: "dijeda", en: "paused" },
+  done: { id: "selesai", en: "done" },
+  cancelled: { id: "dibatalkan", en: "cancelled" },
+};
+
+/** One line per broadcast: "#12 Jadwal bimtek (sedang dikirim): 120 dari 230 terkirim, 2 gagal". */
+export function describeBroadcast(b: BroadcastView, language: Language, timeZone: string): string {
+  const p = b.progress;
+  const when = b.scheduledAt
+    ? DateTime.fromJSDate(b.scheduledAt, { zone: timeZone }).setLocale(language).toFormat("d LLL HH:mm")
+    : "";
+  const total = p.recipients || 0;
+  const counts =
+    language === "id"
+      ? `${p.sent} dari ${total} terkirim` +
+        (p.failed ? `, ${p.failed} gagal` : "") +
+        (p.read ? `, ${p.read} dibaca` : "")
+      : `${p.sent} of ${total} sent` + (p.failed ? `, ${p.failed} failed` : "") + (p.read ? `, ${p.read} read` : "");
+  const started = b.status !== "draft" && b.status !== "pending_approval" && b.status !== "scheduled";
+  return `#${b.id} ${b.title} (${statusWords[b.status][language]}${when && !started ? `, ${when}` : ""})${started ? `: ${counts}` : ""}`;
+}
+
+/** The reads of the staff nodes. */
+export function createStaffServices(
+  database: Database,
+  broadcasts: BroadcastService,
+  language: Language,
+  timeZone: string,
+  now: Date,
+): StaffServices {
+  return {
+    async preview(filter) {
+      const p = await broadcasts.preview(parseSegmentFilter(filter));
+      return { recipients: p.recipients, optedOut: p.leftOut.optedOut, blocked: p.leftOut.blocked };
+    },
+    async describeRecentBroadcasts() {
+      const recent = await broadcasts.list({ limit: 5 });
+      if (!recent.length)
+        return language === "id"
+          ? "Belum ada siaran. Ketik /siaran untuk membuat satu."
+          : "No broadcasts yet. Type /siaran to make one.";
+      const lines = recent.map((b) => describeBroadcast(b, language, timeZone));
+      return `${language === "id" ? "Siaran terakhir:" : "Latest broadcasts:"}\n${lines.join("\n")}`;
+    },
+    async describeStatistics() {
+      const rows = await queryRows<{
+        programmeId: number;
+        titleId: string;
+        titleEn: string;
+        startsAt: Date;
+        venue: string;
+        capacity: number;
+        timeZone: string;
+        enrolled: number | bigint | null;
+        waitlisted: number | bigint | null;
+        confirmed: number | bigint | null;
+      }>(database, database.prisma, sqlFor[database.provider].statistics, [sqlTime(now, database.provider)], {
+        dates: ["startsAt"],
+      });
+      if (!rows.length)
+        return language === "id" ? "Belum ada jadwal pelatihan mendatang." : "There are no upcoming training sessions.";
+      const byProgramme = new Map<number, string[]>();
+      const totals = new Map<number, { title: string; enrolled: number; waitlisted: number }>();
+      for (const r of rows) {
+        const enrolled = Number(r.enrolled ?? 0);
+        const waitlisted = Number(r.waitlisted ?? 0);
+        const confirmed = Number(r.confirmed ?? 0);
+        const when = DateTime.fromJSDate(new Date(r.startsAt), { zone: r.timeZone })
+          .setLocale(language)
+          .toFormat("d LLL HH:mm");
+        const line =
+          language === "id"
+            ? `  • ${when}, ${r.venue}: ${enrolled}/${r.capacity} terdaftar, ${confirmed} konfirmasi hadir, ${waitlisted} daftar tunggu`
+            : `  • ${when}, ${r.venue}: ${enrolled}/${r.capacity} enrolled, ${confirmed} confirmed, ${waitlisted} waiting`;
+        byProgramme.set(r.programmeId, [...(byProgramme.get(r.programmeId) ?? []), line]);
+        const t = totals.get(r.programmeId) ?? {
+          title: language === "id" ? r.titleId : r.titleEn,
+          enrolled: 0,
+          waitlisted: 0,
+        };
+        t.enrolled += enrolled;
+        t.waitlisted += waitlisted;
+        totals.set(r.programmeId, t);
+      }
+      const blocks = [...totals].map(([id, t]) => {
+        const head =
+          language === "id"
+            ? `*${t.title}*: ${t.enrolled} terdaftar, ${t.waitlisted} daftar tunggu`
+            : `*${t.title}*: ${t.enrolled} enrolled, ${t.waitlisted} waiting`;
+        return [head, ...byProgramme.get(id)!].join("\n");
+      });
+      return `${language === "id" ? "📊 Pendaftaran per program dan jadwal mendatang:" : "📊 Enrollments per programme and upcoming session:"}\n\n${blocks.join("\n\n")}`;
+    },
+  };
+}
+
+/** What a staff turn asks for once it has committed. */
+export type StaffAction =
+  | { kind: "link"; code: string }
+  | { kind: "broadcast"; textId: string; textEn: string | null; filter: Record<string, unknown> };
+
+export type StaffActionContext = {
+  channel: string;
+  platformUserId: string;
+  identityId: number;
+  staff: StaffView | null;
+  language: Language;
+  now: Date;
+};
+
+/** At most `max` characters, cut at a word when there is one, with "…" when cut. */
+function shorten(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  const space = cut.lastIndexOf(" ");
+  return `${space > max / 2 ? cut.slice(0, space) : cut}…`;
+}
+
+/** Runs a staff action and says how it went, in one message for the chat. */
+export async function runStaffAction(
+  database: Database,
+  broadcasts: BroadcastService,
+  action: StaffAction,
+  ctx: StaffActionContext,
+): Promise<string> {
+  const id = ctx.language === "id";
+  if (action.kind === "link") {
+    // Eight digits can be guessed with enough tries: five wrong codes an hour per chat account.
+    const target = `identity:${ctx.identityId}`;
+    const failures = await database.prisma.auditLog.count({
+      where: { action: "staff.link_failed", target, createdAt: { gt: new Date(ctx.now.getTime() - 3_600_000) } },
+    });
+    if (failures >= maxLinkFailuresPerHour)
+      return id
+        ? "Terlalu banyak kode yang salah. Silakan coba lagi satu jam lagi dengan kode baru dari admin."
+        : "Too many wrong codes. Please try again in an hour with a new code from an admin.";
+    const staff = await consumeLinkCode(
+      database.prisma,
+      action.code,
+      { channel: ctx.channel, platformUserId: ctx.platformUserId },
+      ctx.now,
+    );
+    // Written at the turn's time, which the count above is measured in.
+    if (!staff)
+      await database.prisma.auditLog.create({
+        data: { action: "staff.link_failed", target, detail: { channel: ctx.channel }, createdAt: ctx.now },
+      });
+    if (!staff)
+      return id
+        ? "Kode tidak dikenal atau sudah kedaluwarsa. Minta kode baru kepada admin (berlaku 15 menit)."
+        : "That code is unknown or has expired. Ask an admin for a new one (valid for 15 minutes).";
+    return id
+      ? `✅ Akun chat ini sekarang terhubung dengan akun staf ${staff.name}. Perintah: /siaran (kirim pengumuman), /status (perkembangan siaran), /statistik (pendaftaran).`
+      : `✅ This chat account is now linked to the staff account of ${staff.name}. Commands: /siaran (send an announcement), /status (broadcast progress), /statistik (enrollments).`;
+  }
+  if (!ctx.staff) return id ? "Perintah ini khusus untuk staf." : "This command is for staff only.";
+  const title = shorten(action.textId.replace(/\s+/g, " ").trim(), 60);
+  const created = await broadcasts.create(ctx.staff.id, {
+    title,
+    textId: action.textId,
+    textEn: action.textEn,
+    filter: parseSegmentFilter(action.filter),
+  });
+  const scheduled = await broadcasts.schedule(ctx.staff.id, created.id, null);
+  if (scheduled.status === "pending_approval")
+    return id
+      ? `⏳ Siaran #${created.id} menunggu persetujuan admin lain karena penerimanya banyak. Ketik /status untuk melihat keadaannya.`
+      : `⏳ Broadcast #${created.id} is waiting for another admin's approval, as it goes to many people. Type /status to follow it.`;
+  return id
+    ? `✅ Siaran #${created.id} mulai dikirim. Ketik /status untuk melihat perkembangannya.`
+    : `✅ Broadcast #${created.id} is on its way. Type /status to follow it.`;
+}
