@@ -8,39 +8,10 @@ import { webhookSecretFor } from "../../src/channels/telegram.js";
 import { queueOutbound } from "../../src/runtime/outbound.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { providers } from "../support/databases.js";
-import { startFakeTelegram, type FakeTelegram, type SentMessage, type TgUser } from "../support/fake-telegram.js";
+import { startFakeTelegram, type FakeTelegram, type TgUser } from "../support/fake-telegram.js";
+import { buttons, person, type Keyboard } from "../support/telegram-person.js";
 import { freePort } from "../support/redis-server.js";
 import { waitFor } from "../support/wait-for.js";
-
-type Keyboard = { inline_keyboard?: { text: string; callback_data: string }[][]; keyboard?: unknown[][] };
-
-/** A simulated person, with a helper that waits for the bot's whole answer to each input. */
-function person(fake: FakeTelegram, app: App, id: number, first_name = "Sari") {
-  const user: TgUser = { id, first_name };
-  const sentTo = () => fake.sentTo(id).filter((m) => m.method === "sendMessage");
-  const settled = async () => {
-    const open = await app.database.prisma.outboxItem.count({
-      where: { channel: "telegram", chatId: String(id), status: { in: ["pending", "sending"] } },
-    });
-    return open === 0;
-  };
-  /** Runs `act`, then returns what the bot sent to this chat until everything is out. */
-  const answer = async (act: () => Promise<unknown>): Promise<SentMessage[]> => {
-    const before = sentTo().length;
-    await act();
-    await waitFor(async () => sentTo().length > before && (await settled()), 15_000, `a reply to ${id}`);
-    // A turn's messages are committed together; give a moment for any straggler.
-    await new Promise((r) => setTimeout(r, 100));
-    return sentTo().slice(before);
-  };
-  return {
-    user,
-    say: (text: string) => answer(() => fake.userMessage(user, text)),
-    press: (data: string) => answer(() => fake.userPress(user, data)),
-    contact: (phone: string) => answer(() => fake.userContact(user, phone)),
-    sticker: () => answer(() => fake.userSticker(user)),
-  };
-}
 
 /** A Telegram update with a text message in a private chat, built by hand (to send it twice, or unsigned). */
 const privateText = (
@@ -58,9 +29,6 @@ const privateText = (
     text,
   },
 });
-
-const buttons = (m: SentMessage | undefined) =>
-  ((m?.replyMarkup as Keyboard | undefined)?.inline_keyboard ?? []).flat().map((b) => b.callback_data);
 
 /** Registration and enrollment through buttons, the contact button and typed answers. */
 async function registerAndEnroll(p: ReturnType<typeof person>, fake: FakeTelegram) {
