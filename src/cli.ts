@@ -26,13 +26,13 @@ import readline from "node:readline";
 import { Writable } from "node:stream";
 import { parseArgs } from "node:util";
 import { DateTime } from "luxon";
-import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
+import { ConfigError, loadConfig, loadDotEnv, type Config } from "./config.js";
 import { describeDatabaseUrl, type Database } from "./db/database.js";
 import { migrateDatabase, migrationStatus } from "./db/migrations.js";
 import { seedDatabase } from "./domain/seed-database.js";
 import { connectServices, openCheckedDatabase, StartupError } from "./app.js";
 import { fastPacing } from "./jobs/pacing.js";
-import { createBot } from "./bot.js";
+import { createBot, type Bot } from "./bot.js";
 import { createConsoleAdapter, runConsoleChat } from "./channels/console.js";
 import { createLogger } from "./logger.js";
 import {
@@ -171,43 +171,19 @@ const commands: Record<string, () => Promise<void>> = {
   },
   async "motivation-round"() {
     const config = loadConfig();
-    const logger = createLogger({ level: "warn" }, process.stderr);
-    const { database, redis } = await connectServices(config, logger);
-    try {
-      const bot = await createBot({
-        database,
-        redis,
-        queuePrefix: config.redis.prefix,
-        logger,
-        channels: {},
-        timeZone: config.defaultTimeZone,
-        schedule: config.schedule,
-        conversationTtlHours: config.conversationTtlHours,
-        defaultLanguage: config.defaultLanguage,
-        workers: false,
-      });
-      try {
-        const r = await bot.sendMotivationRound();
-        console.log(
-          `Motivation round ${r.round}: ${r.queued} messages queued (the running bot sends them, outside quiet hours); ` +
-            `${r.alreadyInRound} had this round's message already, ${r.atCap} reached the weekly cap of ${config.schedule.weeklyCap}, ` +
-            `${r.noMessage} have no message in their language.`,
-        );
-      } finally {
-        await bot.close();
-      }
-    } finally {
-      await redis.quit();
-      await database.close();
-    }
+    await withToolBot(config, async (bot) => {
+      const r = await bot.sendMotivationRound();
+      console.log(
+        `Motivation round ${r.round}: ${r.queued} messages queued (the running bot sends them, outside quiet hours); ` +
+          `${r.alreadyInRound} had this round's message already, ${r.atCap} reached the weekly cap of ${config.schedule.weeklyCap}, ` +
+          `${r.noMessage} have no message in their language.`,
+      );
+    });
   },
   async "move-session"() {
     const [code, when] = process.argv.slice(3);
     if (!code || !when) throw new Error("Usage: npm run session:move -- <session code> <YYYY-MM-DDTHH:MM, local time>");
-    const config = loadConfig();
-    const logger = createLogger({ level: "warn" }, process.stderr);
-    const { database, redis } = await connectServices(config, logger);
-    try {
+    await withToolBot(loadConfig(), async (bot, database) => {
       const session = await database.prisma.trainingSession.findUnique({
         where: { code },
         include: { programme: { select: { timeZone: true } } },
@@ -218,30 +194,13 @@ const commands: Record<string, () => Promise<void>> = {
       if (start.toMillis() <= Date.now()) throw new Error(`${start.toFormat("yyyy-MM-dd HH:mm")} has already passed.`);
       const startsAt = start.toJSDate();
       const endsAt = new Date(startsAt.getTime() + (session.endsAt.getTime() - session.startsAt.getTime()));
-      const bot = await createBot({
-        database,
-        redis,
-        queuePrefix: config.redis.prefix,
-        logger,
-        channels: {},
-        conversationTtlHours: config.conversationTtlHours,
-        defaultLanguage: config.defaultLanguage,
-        workers: false,
-      });
-      try {
-        const outcome = await bot.moveSession(session.id, startsAt, endsAt);
-        if (outcome.kind === "cancelled") throw new Error(`Session "${code}" is cancelled; it cannot be moved.`);
-        if (outcome.kind === "moved")
-          console.log(
-            `Moved ${code} to ${start.toFormat("yyyy-MM-dd HH:mm")} (${session.programme.timeZone}): ${outcome.reminders.length} reminders rescheduled, ${outcome.notices.length} participants notified.`,
-          );
-      } finally {
-        await bot.close();
-      }
-    } finally {
-      await redis.quit();
-      await database.close();
-    }
+      const outcome = await bot.moveSession(session.id, startsAt, endsAt);
+      if (outcome.kind === "cancelled") throw new Error(`Session "${code}" is cancelled; it cannot be moved.`);
+      if (outcome.kind === "moved")
+        console.log(
+          `Moved ${code} to ${start.toFormat("yyyy-MM-dd HH:mm")} (${session.programme.timeZone}): ${outcome.reminders.length} reminders rescheduled, ${outcome.notices.length} participants notified.`,
+        );
+    });
   },
   async "staff-create"() {
     const usage = 'npm run staff:create -- --email <email> --name "<name>" [--role admin|staff]';
@@ -301,6 +260,37 @@ const commands: Record<string, () => Promise<void>> = {
     }
   },
 };
+
+/**
+ * Runs `work` with a bot that only writes and enqueues (no workers, no channels): the running
+ * bot does the sending. Closes everything after, also on failure.
+ */
+async function withToolBot(config: Config, work: (bot: Bot, database: Database) => Promise<void>): Promise<void> {
+  const logger = createLogger({ level: "warn" }, process.stderr);
+  const { database, redis } = await connectServices(config, logger);
+  try {
+    const bot = await createBot({
+      database,
+      redis,
+      queuePrefix: config.redis.prefix,
+      logger,
+      channels: {},
+      timeZone: config.defaultTimeZone,
+      schedule: config.schedule,
+      conversationTtlHours: config.conversationTtlHours,
+      defaultLanguage: config.defaultLanguage,
+      workers: false,
+    });
+    try {
+      await work(bot, database);
+    } finally {
+      await bot.close();
+    }
+  } finally {
+    await redis.quit();
+    await database.close();
+  }
+}
 
 loadDotEnv();
 const name = process.argv[2] ?? "";

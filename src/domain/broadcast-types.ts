@@ -46,6 +46,19 @@ export type BroadcastProgress = {
   failures: { reason: string; count: number }[];
 };
 
+/** Progress with nothing counted yet. */
+export const emptyProgress = (): BroadcastProgress => ({
+  recipients: 0,
+  pending: 0,
+  queued: 0,
+  sent: 0,
+  delivered: 0,
+  read: 0,
+  failed: 0,
+  skipped: 0,
+  failures: [],
+});
+
 export type StaffRef = { id: number; name: string } | null;
 
 export type BroadcastView = {

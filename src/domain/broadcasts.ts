@@ -17,6 +17,7 @@ import { priorities, type OutboxBatch } from "../runtime/inbound-runtime.js";
 import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
 import {
   BroadcastError,
+  emptyProgress,
   type BroadcastInput,
   type BroadcastProgress,
   type BroadcastService,
@@ -261,17 +262,7 @@ export function* finishIfDonePlan(provider: DatabaseProvider, broadcastId: numbe
 /** Progress counts of one broadcast, from its ledger and the messages' delivery status. */
 export async function broadcastProgress(database: Database, broadcastId: number): Promise<BroadcastProgress> {
   const sql = sqlFor[database.provider];
-  const progress: BroadcastProgress = {
-    recipients: 0,
-    pending: 0,
-    queued: 0,
-    sent: 0,
-    delivered: 0,
-    read: 0,
-    failed: 0,
-    skipped: 0,
-    failures: [],
-  };
+  const progress = emptyProgress();
   const groups = await queryRows<{ recipientStatus: string; messageStatus: string | null; n: number | bigint }>(
     database,
     database.prisma,

@@ -7,6 +7,7 @@ import {
   type BroadcastService,
   type BroadcastStatus,
   type BroadcastView,
+  emptyProgress,
 } from "../../src/domain/broadcast-types.js";
 import { createApiToken, createStaff } from "../../src/domain/staff.js";
 import { createLogger } from "../../src/logger.js";
@@ -51,17 +52,7 @@ function fakeBroadcasts() {
         createdAt: new Date("2026-12-01T02:00:00Z"),
         createdBy: { id: staffId, name: "someone" },
         approvedBy: null,
-        progress: {
-          recipients: 0,
-          pending: 0,
-          queued: 0,
-          sent: 0,
-          delivered: 0,
-          read: 0,
-          failed: 0,
-          skipped: 0,
-          failures: [],
-        },
+        progress: emptyProgress(),
       };
       views.set(view.id, view);
       return view;
