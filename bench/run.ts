@@ -5,6 +5,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { broadcast } from "./broadcast.js";
 import { bulk } from "./bulk.js";
 import { inbound } from "./inbound.js";
 import { reminders } from "./reminders.js";
@@ -18,7 +19,7 @@ export type BenchResult = {
 };
 export type Benchmark = { name: string; description: string; run(): Promise<BenchResult> };
 
-const benchmarks: Benchmark[] = [inbound, bulk, reminders];
+const benchmarks: Benchmark[] = [inbound, bulk, reminders, broadcast];
 
 const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "results");
 

@@ -32,7 +32,8 @@ export const fastPacing: Pacing = {
 
 export function telegramPacing(telegram: NonNullable<Config["telegram"]>): Pacing {
   return {
-    replyPerSecond: 30,
+    // A safety net, not a pace: with a higher bulk rate allowed, replies may go faster too.
+    replyPerSecond: Math.max(30, Math.ceil(telegram.bulkPerSecond / 10)),
     bulk: {
       max: telegram.bulkPerSecond,
       durationMs: 1000,

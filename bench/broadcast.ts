@@ -1,0 +1,292 @@
+/**
+ * The broadcast benchmark: a staff broadcast to every registered participant of one regency,
+ * the whole way (the service schedules it, the broadcast worker fills the ledger and fans out in
+ * chunks onto the outbox's paced bulk lane, the outbox workers send through telegraf), against
+ * the fake Bot API in a process of its own, capped at a rate above which it answers 429. The
+ * bot's bulk rate is set to the same ceiling, as an operator would set it to Telegram's limit,
+ * and the bot receives by long polling as in production. Meanwhile other participants, not in
+ * the broadcast, write to the bot through the same fake server and wait for its answers.
+ *
+ *   first_send_ms  from schedule() to the first broadcast message the server accepted; <= 1000
+ *   rate_ratio     delivered / time from first to last delivery / ceiling; >= 0.95
+ *   duplicates     broadcast messages a chat got more than once; 0
+ *   lost           recipients the broadcast never reached (after it is done, or a timeout); 0
+ *   http_429       429 answers (replies and broadcast alike)
+ *   reply_p95_ms   from a writer's message being available to getUpdates to the first
+ *                  sendMessage to that chat the server accepted; <= 1000 (and reply_p50_ms)
+ *
+ * BENCH_BROADCAST_RECIPIENTS (default 10000) at BENCH_BROADCAST_CEILING (default 1000) a second,
+ * BENCH_BROADCAST_WRITERS (default 100) writing BENCH_BROADCAST_WRITER_MESSAGES (default 3)
+ * messages each, spread over the time the broadcast should take. SQLite by default;
+ * BENCH_BROADCAST_DATABASE=postgresql runs it on PostgreSQL (BENCH_POSTGRES_URL).
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { createBot } from "../src/bot.js";
+import { createTelegramAdapter } from "../src/channels/telegram.js";
+import type { Database, DatabaseProvider } from "../src/db/database.js";
+import { telegramPacing } from "../src/jobs/pacing.js";
+import { createLogger } from "../src/logger.js";
+import { createRedis } from "../src/redis.js";
+import type { BroadcastStats, RepliedMessage, SayMessage, StatsRequest } from "./broadcast/fake-telegram-process.js";
+import type { BenchResult, Benchmark } from "./run.js";
+import { deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
+
+const recipients = positiveInt(process.env.BENCH_BROADCAST_RECIPIENTS, 10_000);
+const ceiling = positiveInt(process.env.BENCH_BROADCAST_CEILING, 1000);
+const writers = positiveInt(process.env.BENCH_BROADCAST_WRITERS, 100);
+const writerMessages = positiveInt(process.env.BENCH_BROADCAST_WRITER_MESSAGES, 3);
+const provider: DatabaseProvider = process.env.BENCH_BROADCAST_DATABASE === "postgresql" ? "postgresql" : "sqlite";
+const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** The broadcast goes to this regency; the writers live in another, so the filter leaves them out. */
+const broadcastRegency = "Kabupaten Bangka Tengah";
+const writerRegency = "Kota Pangkalpinang";
+/** Chat ids: recipients from here, writers from writerChat, so the two never mix. */
+const recipientChat = 1_000_000;
+const writerChat = 3_000_000;
+/** Any message the bot answers will do; these are what people type most. */
+const writerTexts = ["menu", "bantuan"];
+
+const progress = (line: string) => console.error(`[broadcast] ${line}`);
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Starts the fake Bot API in a child process; resolves with its address and a way to talk to it. */
+async function startFake(ratePerSecond: number) {
+  const script = fileURLToPath(new URL("./broadcast/fake-telegram-process.ts", import.meta.url));
+  const child: ChildProcess = fork(script, [String(ratePerSecond)], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const next = <T>(type: string) =>
+    new Promise<T>((resolve, reject) => {
+      // Both listeners go once answered: stats are asked for every few seconds.
+      const onMessage = (m: { type: string }) => {
+        if (m.type !== type) return;
+        child.off("message", onMessage);
+        child.off("exit", onExit);
+        resolve(m as T);
+      };
+      const onExit = (code: number | null) => {
+        child.off("message", onMessage);
+        reject(new Error(`the fake Bot API exited with ${code}`));
+      };
+      child.on("message", onMessage);
+      child.once("exit", onExit);
+    });
+  const ready = await next<{ url: string; token: string }>("ready");
+  // A writer waits for the reply to its message before writing the next one.
+  const waitingReply = new Map<number, () => void>();
+  child.on("message", (m: { type: string }) => {
+    if (m.type !== "replied") return;
+    const chatId = (m as RepliedMessage).chatId;
+    waitingReply.get(chatId)?.();
+    waitingReply.delete(chatId);
+  });
+  return {
+    url: ready.url,
+    token: ready.token,
+    /** Queues `text` from the chat's user and resolves once the bot answered (false after `timeoutMs`). */
+    say: (chatId: number, text: string, timeoutMs: number) =>
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          waitingReply.delete(chatId);
+          resolve(false);
+        }, timeoutMs);
+        waitingReply.set(chatId, () => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+        child.send({ type: "say", chatId, text } satisfies SayMessage);
+      }),
+    stats: (fromChat: number, toChat: number) => {
+      const answer = next<BroadcastStats>("stats");
+      child.send({ type: "stats", fromChat, toChat } satisfies StatsRequest);
+      return answer;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.send({ type: "close" });
+      }),
+  };
+}
+
+/**
+ * Registered participants with one Telegram chat each (chat ids from `firstChat`), written
+ * straight to the database in chunks, as test/support/population.ts does.
+ */
+async function addParticipants(database: Database, count: number, firstChat: number, regency: string) {
+  const db = database.prisma;
+  const now = new Date();
+  for (let start = 0; start < count; start += 500) {
+    const n = Math.min(500, count - start);
+    const chats = Array.from({ length: n }, (_, k) => firstChat + start + k);
+    const participants = await db.participant.createManyAndReturn({
+      data: chats.map((chat) => ({
+        name: `Peserta ${chat}`,
+        businessName: "Usaha Uji",
+        sector: "lada",
+        regency,
+        phone: `62812${String(chat).padStart(8, "0")}`,
+        language: "id",
+        consentAt: now,
+        consentVersion: "2026-11",
+        registeredAt: now,
+      })),
+      select: { id: true },
+    });
+    await db.channelIdentity.createMany({
+      data: participants.map((p, k) => ({
+        channel: "telegram",
+        platformUserId: String(chats[k]),
+        chatId: String(chats[k]),
+        participantId: p.id,
+      })),
+    });
+  }
+}
+
+/**
+ * One writer: `writerMessages` messages, the k-th at a random moment of the k-th slice of
+ * `spanMs` from `t0`, but never before the bot has answered the previous one (a person reads the
+ * answer before typing again). Resolves with how many messages got no answer within 30 s.
+ */
+async function writer(
+  fake: Awaited<ReturnType<typeof startFake>>,
+  chatId: number,
+  t0: number,
+  spanMs: number,
+): Promise<number> {
+  let unanswered = 0;
+  const slice = spanMs / writerMessages;
+  for (let k = 0; k < writerMessages; k++) {
+    const at = t0 + slice * (k + Math.random());
+    await sleep(Math.max(0, at - Date.now()));
+    if (!(await fake.say(chatId, writerTexts[k % writerTexts.length]!, 30_000))) unanswered++;
+  }
+  return unanswered;
+}
+
+async function run(): Promise<BenchResult> {
+  const prefix = `sapa-bench-${crypto.randomBytes(4).toString("hex")}`;
+  const redis = createRedis(redisUrl);
+  const { database, drop } = await freshDatabase(provider, "broadcast");
+  const metrics: Record<string, number> = {};
+  let fake: Awaited<ReturnType<typeof startFake>> | undefined;
+  let bot: Awaited<ReturnType<typeof createBot>> | undefined;
+  try {
+    progress(`${recipients} recipients and ${writers} writers: inserting`);
+    await addParticipants(database, recipients, recipientChat, broadcastRegency);
+    await addParticipants(database, writers, writerChat, writerRegency);
+    const staff = await database.prisma.staff.create({
+      data: { email: "bench.broadcast@example.go.id", name: "Bench Broadcast", role: "staff", passwordHash: "!" },
+    });
+
+    fake = await startFake(ceiling);
+    const logger = createLogger({ level: "warn" });
+    const telegram = createTelegramAdapter({ token: fake.token, apiRoot: fake.url, redis, prefix, logger });
+    const pacing = telegramPacing({
+      token: fake.token,
+      apiRoot: fake.url,
+      publicUrl: null,
+      webhookSecret: null,
+      bulkPerSecond: ceiling,
+      chatGapMs: 1000,
+    });
+    bot = await createBot({
+      database,
+      redis,
+      queuePrefix: prefix,
+      logger,
+      channels: { telegram },
+      pacing: { telegram: pacing },
+      conversationTtlHours: 24,
+      defaultLanguage: "id",
+      schedule: { motivationCron: null, quietHours: null, weeklyCap: 2 },
+    });
+    // Long polling starts in the background; writers need it running.
+    const pollingBy = Date.now() + 10_000;
+    while (bot.channelStatus().telegram?.state !== "ready") {
+      if (Date.now() > pollingBy) throw new Error("the bot did not start polling the fake Bot API");
+      await sleep(20);
+    }
+
+    const draft = await bot.broadcasts.create(staff.id, {
+      title: "Bench broadcast",
+      textId: "Pengumuman: jadwal pelatihan bulan depan sudah tersedia. Ketik MENU untuk melihatnya.",
+      filter: { regencies: [broadcastRegency] },
+    });
+    const spanMs = (recipients / ceiling) * 1000;
+    progress(`broadcast ${draft.id} to ${recipients} at a ceiling of ${ceiling}/s, ${writers} writers: sending`);
+    const t0 = Date.now();
+    const writing = Promise.all(Array.from({ length: writers }, (_, w) => writer(fake!, writerChat + w, t0, spanMs)));
+    await bot.broadcasts.schedule(staff.id, draft.id, null);
+    const scheduledMs = Date.now() - t0;
+
+    // Until the broadcast is done (or a generous timeout), watching the server's count meanwhile.
+    const deadline = t0 + Math.max(60_000, spanMs * 5);
+    let status = "sending";
+    let lastLine = 0;
+    while (status !== "done" && Date.now() < deadline) {
+      await sleep(500);
+      status = (await bot.broadcasts.get(draft.id))?.status ?? "missing";
+      if (Date.now() - lastLine > 2000) {
+        const s = await fake.stats(recipientChat, writerChat);
+        progress(
+          `${s.delivered}/${recipients} delivered, ${s.replyLatencies.length} replies, ${s.http429} answered 429`,
+        );
+        lastLine = Date.now();
+      }
+    }
+    const unanswered = (await writing).reduce((a, n) => a + n, 0);
+    // A moment more, so a late duplicate would be seen.
+    await sleep(500);
+    const stats = await fake.stats(recipientChat, writerChat);
+    const view = await bot.broadcasts.get(draft.id);
+
+    const expected = new Set(Array.from({ length: recipients }, (_, i) => recipientChat + i));
+    const reached = stats.chatIds.filter((c) => expected.has(c)).length;
+    const seconds = Math.max(0.001, (stats.last - stats.first) / 1000);
+    const achieved = stats.delivered / seconds;
+    const latencies = [...stats.replyLatencies].sort((a, b) => a - b);
+    progress(
+      `${stats.delivered} delivered in ${seconds.toFixed(2)} s (status ${status}), first after ${stats.first - t0} ms` +
+        ` (schedule() took ${scheduledMs} ms): ${achieved.toFixed(1)}/s, ${stats.http429} answered 429`,
+    );
+    if (view && view.progress.sent !== reached)
+      progress(`warning: the broadcast says ${view.progress.sent} sent, the fake server saw ${reached} chats`);
+
+    metrics.recipients = recipients;
+    metrics.ceiling_per_s = ceiling;
+    metrics.first_send_ms = Number.isFinite(stats.first) ? stats.first - t0 : -1;
+    metrics.achieved_per_s = round(achieved);
+    metrics.rate_ratio = round(achieved / ceiling);
+    metrics.duplicates = stats.duplicates;
+    metrics.lost = recipients - reached;
+    metrics.http_429 = stats.http429;
+    metrics.http_429_pct = round((100 * stats.http429) / Math.max(1, stats.sends));
+    metrics.writers = writers;
+    metrics.writer_messages = writers * writerMessages;
+    metrics.replies = latencies.length;
+    metrics.unanswered = unanswered;
+    metrics.reply_p50_ms = percentile(latencies, 50);
+    metrics.reply_p95_ms = percentile(latencies, 95);
+    metrics.reply_max_ms = latencies.at(-1) ?? 0;
+  } finally {
+    await bot?.close();
+    await fake?.close();
+    await deleteKeys(redis, prefix).catch(() => 0);
+    await redis.quit();
+    await drop();
+  }
+  return { name: "broadcast", date: new Date().toISOString(), node: process.version, database: provider, metrics };
+}
+
+export const broadcast: Benchmark = {
+  name: "broadcast",
+  description: `a broadcast to ${recipients} Telegram chats against a fake Bot API capped at ${ceiling}/s (429 above), while ${writers} others write to the bot`,
+  run,
+};
