@@ -66,6 +66,15 @@ export class OutboxQueue implements OutboxSink {
     );
   }
 
+  /** Whether each of these jobs' locks is held (a worker is alive and working on it). */
+  async locked(queue: Queue<OutboxJob>, jobIds: string[]): Promise<boolean[]> {
+    if (!jobIds.length) return [];
+    const pipeline = this.connection.pipeline();
+    for (const id of jobIds) pipeline.exists(`${queue.toKey(id)}:lock`);
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([err, n]) => !err && n === 1);
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }

@@ -318,14 +318,28 @@ export async function reconcileOutbox(
 ): Promise<number> {
   const db = database.prisma;
   const now = Date.now();
-  await db.$transaction([
-    db.outboxItem.updateMany({
-      where: { status: "sending", updatedAt: { lt: new Date(now - stuckMs) } },
+  // Rows a dead process left in "sending" go back to pending and get a job of their own at once:
+  // the dead process's job still looks active until BullMQ's stalled check (a minute or more).
+  const stuck = await db.outboxItem.findMany({
+    where: { status: "sending", updatedAt: { lt: new Date(now - stuckMs) } },
+    select: { id: true, priority: true, channel: true, chatId: true },
+    take: 20_000,
+  });
+  let enqueued = 0;
+  for (const row of stuck) {
+    const { count } = await db.outboxItem.updateMany({
+      where: { id: row.id, status: "sending", updatedAt: { lt: new Date(now - stuckMs) } },
       data: { status: "pending", lastError: "stuck in sending; retried" },
-    }),
-  ]);
+    });
+    if (!count) continue;
+    await queue.enqueue(
+      { channel: row.channel, chatId: row.chatId, ids: [row.id], priority: row.priority },
+      `r${row.id}-${now}`,
+    );
+    enqueued++;
+  }
   const rows = await db.outboxItem.findMany({
-    where: { status: "pending", createdAt: { lt: new Date(now - olderThanMs) } },
+    where: { status: "pending", createdAt: { lt: new Date(now - olderThanMs) }, id: { notIn: stuck.map((r) => r.id) } },
     orderBy: { id: "asc" },
     select: { id: true, priority: true, channel: true, chatId: true },
     take: 20_000,
@@ -336,15 +350,21 @@ export async function reconcileOutbox(
     const q = queue.queue(channel, lane);
     let ids = jobIds.get(q.name);
     if (!ids) {
-      ids = Promise.all([
-        q.getRanges(["active", "waiting", "waiting-children", "delayed", "prioritized"], 0, -1),
-        q.getRanges(["completed", "failed"], 0, -1),
-      ]).then(([live, finished]) => ({ live: new Set(live), finished: new Set(finished) }));
+      ids = (async () => {
+        const [waiting, active, finished] = await Promise.all([
+          q.getRanges(["waiting", "waiting-children", "delayed", "prioritized"], 0, -1),
+          q.getRanges(["active"], 0, -1),
+          q.getRanges(["completed", "failed"], 0, -1),
+        ]);
+        // An active job whose lock is gone belongs to a process that died: not alive.
+        const locked = await queue.locked(q, active);
+        const live = [...waiting, ...active.filter((_, i) => locked[i])];
+        return { live: new Set(live), finished: new Set(finished) };
+      })();
       jobIds.set(q.name, ids);
     }
     return ids;
   };
-  let enqueued = 0;
   for (const row of rows) {
     const lane = laneOf(row.priority);
     const { live, finished } = await idsOf(row.channel, lane);
