@@ -290,9 +290,12 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
     }
   };
 
+  // The limiter counts per window; a whole second's sends at the start of each window would
+  // come in bursts the platform may refuse, so a fast rate is counted in tenths of the window.
+  const slices = pacing.bulk.max >= 100 ? 4 : 1;
   const bulkLimiter = pacing.bulk.jitter
     ? { max: 1, duration: Math.max(1, Math.round((pacing.bulk.durationMs / pacing.bulk.max) * 0.5)) }
-    : { max: pacing.bulk.max, duration: pacing.bulk.durationMs };
+    : { max: Math.round(pacing.bulk.max / slices), duration: Math.round(pacing.bulk.durationMs / slices) };
   return lanes.map(
     (lane) =>
       new Worker<OutboxJob>(outboxQueueName(channel.name, lane), process(lane), {
