@@ -11,6 +11,7 @@ import type { Logger } from "./logger.js";
 import { assertRedisReachable, createRedis, RedisUnreachableError } from "./redis.js";
 import { buildServer } from "./admin/server.js";
 import { registerApi } from "./admin/api.js";
+import { registerDashboard } from "./admin/dashboard/index.js";
 import { createBot, type Bot } from "./bot.js";
 import type { ChannelAdapter } from "./channels/channel.js";
 import { createTelegramAdapter, type TelegramAdapter } from "./channels/telegram.js";
@@ -110,9 +111,16 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     // Telegram and WhatsApp start once the server listens (a webhook needs the route up).
     receive: false,
   });
-  const server = await buildServer({ database, redis, logger, channelStatus: () => bot.channelStatus() });
+  const server = await buildServer({
+    database,
+    redis,
+    logger,
+    channelStatus: () => bot.channelStatus(),
+    trustProxy: config.http.trustProxy,
+  });
   registerWebChat(server, { runtime: bot.runtime, db: database.prisma, signals: bot.signals });
   registerApi(server, { database, broadcasts: bot.broadcasts, logger });
+  registerDashboard(server, { database, redis, logger, config, bot });
   if (config.telegram?.publicUrl && telegram) telegram.registerWebhook(server);
   let url: string;
   try {

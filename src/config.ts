@@ -71,6 +71,25 @@ const quietHours = z
   .trim()
   .refine((v) => parseQuietHours(v) !== undefined, "two local times such as 20:00-07:00, or off");
 
+const dashboardSecretExpected =
+  "a random secret of at least 32 characters, such as the output of: openssl rand -base64 48";
+
+/** Values whose text must not appear in an error message (it would end up in a log). */
+const secretVariables = new Set(["DASHBOARD_SESSION_SECRET"]);
+
+const trustProxy = z
+  .string()
+  .trim()
+  .refine(
+    (v) => /^(true|false|off)$/i.test(v) || v.split(",").every((part) => /^[\w.:/-]+$/.test(part.trim())),
+    "true, false, or proxy addresses separated by commas (IP, CIDR, loopback, linklocal, uniquelocal)",
+  )
+  .transform((v): boolean | string[] => {
+    if (/^true$/i.test(v)) return true;
+    if (/^(false|off)$/i.test(v)) return false;
+    return v.split(",").map((part) => part.trim());
+  });
+
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"], "development, production or test").default("development"),
   DATABASE_URL: databaseUrl.default("file:data/sapa.db"),
@@ -121,13 +140,23 @@ const schema = z.object({
   BROADCAST_APPROVAL_THRESHOLD: integer(0, 10_000_000).default(0),
   RECONCILE_INTERVAL_SECONDS: integer(1, 3600).default(60),
   OUTBOX_STUCK_SECONDS: integer(5, 86_400).default(300),
+  DASHBOARD_SESSION_SECRET: z.string().trim().min(32, dashboardSecretExpected).optional(),
+  TRUST_PROXY: trustProxy.optional(),
 });
 
 export type Config = {
   nodeEnv: "development" | "production" | "test";
   database: { provider: "sqlite" | "postgresql"; url: string };
   redis: { url: string; prefix: string };
-  http: { host: string; port: number };
+  http: {
+    host: string;
+    port: number;
+    /**
+     * Which proxies in front of the server to believe about the client's address and protocol
+     * (X-Forwarded-For, X-Forwarded-Proto); false believes none.
+     */
+    trustProxy: boolean | string[];
+  };
   defaultTimeZone: string;
   defaultLanguage: "id" | "en";
   log: { level: string; pretty: boolean };
@@ -160,6 +189,12 @@ export type Config = {
   broadcastApprovalThreshold: number;
   /** How often the outbox and broadcast reconcile pass runs, and when a send that never finished is tried again. */
   reconcile: { everyMs: number; stuckMs: number };
+  dashboard: {
+    /** Signs the session cookies; null outside production when unset (a random one is used per start). */
+    sessionSecret: string | null;
+    /** Cookies only over HTTPS: true when PUBLIC_URL is https. */
+    secureCookies: boolean;
+  };
 };
 
 /** A configuration value that is wrong; `message` is the one line shown to the operator. */
@@ -185,9 +220,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0]);
-    throw new ConfigError(variable, raw[variable], issue.message);
+    const value = secretVariables.has(variable)
+      ? `[hidden, ${raw[variable]?.trim().length ?? 0} characters]`
+      : raw[variable];
+    throw new ConfigError(variable, value, issue.message);
   }
   const c = parsed.data;
+  // Outside production a random secret per start is fine (sessions just end at a restart); in
+  // production that would also log everyone out of every other web process, so it must be set.
+  if (c.NODE_ENV === "production" && !c.DASHBOARD_SESSION_SECRET)
+    throw new ConfigError(
+      "DASHBOARD_SESSION_SECRET",
+      undefined,
+      `${dashboardSecretExpected} (required when NODE_ENV=production)`,
+    );
+  const httpsPublicUrl = c.PUBLIC_URL !== undefined && new URL(c.PUBLIC_URL).protocol === "https:";
   return {
     nodeEnv: c.NODE_ENV,
     database: {
@@ -195,7 +242,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       url: c.DATABASE_URL,
     },
     redis: { url: c.REDIS_URL, prefix: c.QUEUE_PREFIX },
-    http: { host: c.HOST, port: c.PORT },
+    http: {
+      host: c.HOST,
+      port: c.PORT,
+      // Behind HTTPS there is a proxy terminating TLS; on the same machine is the safe guess.
+      trustProxy: c.TRUST_PROXY ?? (httpsPublicUrl ? ["loopback"] : false),
+    },
     defaultTimeZone: c.DEFAULT_TIME_ZONE,
     defaultLanguage: c.DEFAULT_LANGUAGE,
     log: { level: c.LOG_LEVEL, pretty: c.LOG_PRETTY },
@@ -224,6 +276,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     broadcastApprovalThreshold: c.BROADCAST_APPROVAL_THRESHOLD,
     reconcile: { everyMs: c.RECONCILE_INTERVAL_SECONDS * 1000, stuckMs: c.OUTBOX_STUCK_SECONDS * 1000 },
+    dashboard: { sessionSecret: c.DASHBOARD_SESSION_SECRET ?? null, secureCookies: httpsPublicUrl },
   };
 }
 

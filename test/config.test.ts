@@ -33,6 +33,22 @@ describe("loadConfig", () => {
     });
   });
 
+  it("needs the dashboard's session secret in production, and never prints it", () => {
+    expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/DASHBOARD_SESSION_SECRET/);
+    let error: unknown;
+    try {
+      loadConfig({ DASHBOARD_SESSION_SECRET: "short-secret" });
+    } catch (err) {
+      error = err;
+    }
+    expect((error as ConfigError).message).toContain("[hidden, 12 characters]");
+    expect((error as ConfigError).message).not.toContain("short-secret");
+    const secret = "x".repeat(40);
+    const production = loadConfig({ NODE_ENV: "production", DASHBOARD_SESSION_SECRET: secret });
+    expect(production.dashboard).toEqual({ sessionSecret: secret, secureCookies: false });
+    expect(loadConfig({ PUBLIC_URL: "https://bot.example.go.id" }).dashboard.secureCookies).toBe(true);
+  });
+
   it("recognises PostgreSQL", () => {
     expect(loadConfig({ DATABASE_URL: "postgresql://u@db:5432/sapa" }).database.provider).toBe("postgresql");
   });

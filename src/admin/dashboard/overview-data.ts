@@ -1,0 +1,212 @@
+/**
+ * The figures of the overview page, read fresh on each visit: participants, enrollments per
+ * programme and upcoming training session, today's sent messages, the BullMQ queues and the
+ * channels. Reads only; a queue that does not answer in time is shown as unknown, so a slow
+ * Redis never keeps the page from showing the rest.
+ */
+import { Queue } from "bullmq";
+import { DateTime } from "luxon";
+import type { ChannelState } from "../../channels/channel.js";
+import { broadcastQueueName } from "../../jobs/broadcasts.js";
+import type { OutboxLane } from "../../jobs/outbox-queue.js";
+import type { DashboardDeps } from "./page.js";
+import { text, type Text } from "./text.js";
+
+export type SessionFigures = {
+  id: number;
+  programmeId: number;
+  programme: Text;
+  startsAt: Date;
+  timeZone: string;
+  venue: string;
+  regency: string;
+  capacity: number;
+  enrolled: number;
+  confirmed: number;
+  waitlisted: number;
+};
+
+export type ProgrammeFigures = {
+  id: number;
+  title: Text;
+  regency: string | null;
+  enrolled: number;
+  confirmed: number;
+  waitlisted: number;
+  sessions: SessionFigures[];
+};
+
+export type QueueFigures = {
+  label: Text;
+  name: string;
+  /** Null when the queue did not answer in time. */
+  counts: { waiting: number; active: number; delayed: number; failed: number } | null;
+};
+
+export type ChannelFigures = { name: string; label: Text; state: ChannelState; since: Date | null; detail?: string };
+
+export type Overview = {
+  participants: { registered: number; optedOut: number };
+  programmes: ProgrammeFigures[];
+  /** Upcoming training sessions of every programme, soonest first. */
+  upcoming: SessionFigures[];
+  messagesToday: { total: number; byChannel: { channel: Text; count: number }[] };
+  queues: QueueFigures[];
+  channels: ChannelFigures[];
+};
+
+const channelLabels: Record<string, Text> = {
+  web: text("Obrolan web", "Web chat"),
+  telegram: text("Telegram", "Telegram"),
+  whatsapp: text("WhatsApp", "WhatsApp"),
+};
+const channelLabel = (name: string): Text => channelLabels[name] ?? text(name, name);
+
+/** The channels this installation runs, from its configuration: the web chat always. */
+function channelNames(deps: DashboardDeps): string[] {
+  return ["web", ...(deps.config.telegram ? ["telegram"] : []), ...(deps.config.whatsapp.enabled ? ["whatsapp"] : [])];
+}
+
+async function withinTime<T>(promise: Promise<T>, ms: number): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)))]);
+  } catch {
+    return null;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function countJobs(queue: Queue): Promise<QueueFigures["counts"]> {
+  const counts = await withinTime(queue.getJobCounts("waiting", "prioritized", "active", "delayed", "failed"), 2000);
+  if (!counts) return null;
+  // Jobs with a priority (the outbox's) wait in BullMQ's "prioritized" set, not in "waiting".
+  return {
+    waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+    active: counts.active ?? 0,
+    delayed: counts.delayed ?? 0,
+    failed: counts.failed ?? 0,
+  };
+}
+
+async function queueFigures(deps: DashboardDeps): Promise<QueueFigures[]> {
+  const { bot } = deps;
+  const lane = (channel: string, l: OutboxLane): { label: Text; queue: Queue } => {
+    const { id, en } = channelLabel(channel);
+    return {
+      label:
+        l === "reply"
+          ? text(`Kotak keluar ${id}: balasan`, `Outbox ${en}: replies`)
+          : text(
+              `Kotak keluar ${id}: massal (pengingat, motivasi, siaran)`,
+              `Outbox ${en}: bulk (reminders, motivation, broadcasts)`,
+            ),
+      queue: bot.outbox.queue(channel, l),
+    };
+  };
+  // The bot keeps its broadcast queue to itself; counting needs only a handle on the same
+  // queue, on the shared connection (closing the handle leaves the connection open).
+  const broadcasts = new Queue(broadcastQueueName, { connection: deps.redis, prefix: deps.config.redis.prefix });
+  try {
+    const queues: { label: Text; queue: Queue }[] = [
+      ...channelNames(deps).flatMap((channel) => [lane(channel, "reply"), lane(channel, "bulk")]),
+      { label: text("Pengingat jadwal", "Session reminders"), queue: bot.reminders.queue },
+      { label: text("Motivasi mingguan", "Weekly motivation"), queue: bot.motivation.queue },
+      { label: text("Siaran", "Broadcasts"), queue: broadcasts },
+      { label: text("Batas waktu percakapan", "Conversation timeouts"), queue: bot.timeouts.queue },
+    ];
+    return await Promise.all(
+      queues.map(async ({ label, queue }) => ({ label, name: queue.name, counts: await countJobs(queue) })),
+    );
+  } finally {
+    await broadcasts.close().catch(() => {});
+  }
+}
+
+function channelFigures(deps: DashboardDeps): ChannelFigures[] {
+  const statuses = deps.bot.channelStatus();
+  return channelNames(deps).map((name) => {
+    const status = statuses[name];
+    // The web chat has no connection of its own: it works whenever this server does.
+    if (!status) return { name, label: channelLabel(name), state: "ready", since: null };
+    return {
+      name,
+      label: channelLabel(name),
+      state: status.state,
+      since: status.since,
+      ...(status.detail ? { detail: status.detail } : {}),
+    };
+  });
+}
+
+export async function loadOverview(deps: DashboardDeps, now: Date = new Date()): Promise<Overview> {
+  const prisma = deps.database.prisma;
+  const startOfToday = DateTime.fromJSDate(now, { zone: deps.config.defaultTimeZone }).startOf("day").toJSDate();
+  const registeredWhere = { registeredAt: { not: null }, deletedAt: null };
+  const [registered, optedOut, programmes, sessions, sentToday, queues] = await Promise.all([
+    prisma.participant.count({ where: registeredWhere }),
+    prisma.participant.count({ where: { ...registeredWhere, optedOutAt: { not: null } } }),
+    prisma.programme.findMany({ where: { active: true }, orderBy: { id: "asc" } }),
+    prisma.trainingSession.findMany({
+      where: { status: "scheduled", startsAt: { gt: now } },
+      include: { programme: { select: { titleId: true, titleEn: true, timeZone: true } } },
+      orderBy: { startsAt: "asc" },
+    }),
+    prisma.message.groupBy({
+      by: ["channel"],
+      where: { direction: "outbound", status: { in: ["sent", "delivered", "read"] }, createdAt: { gte: startOfToday } },
+      _count: { _all: true },
+    }),
+    queueFigures(deps),
+  ]);
+  const counts = sessions.length
+    ? await prisma.enrollment.groupBy({
+        by: ["trainingSessionId", "status", "rsvp"],
+        where: { trainingSessionId: { in: sessions.map((s) => s.id) }, status: { in: ["enrolled", "waitlisted"] } },
+        _count: { _all: true },
+      })
+    : [];
+  const upcoming: SessionFigures[] = sessions.map((s) => {
+    const mine = counts.filter((c) => c.trainingSessionId === s.id);
+    const sum = (keep: (c: (typeof mine)[number]) => boolean) =>
+      mine.filter(keep).reduce((total, c) => total + c._count._all, 0);
+    return {
+      id: s.id,
+      programmeId: s.programmeId,
+      programme: text(s.programme.titleId, s.programme.titleEn),
+      startsAt: s.startsAt,
+      timeZone: s.programme.timeZone,
+      venue: s.venue,
+      regency: s.regency,
+      capacity: s.capacity,
+      enrolled: sum((c) => c.status === "enrolled"),
+      confirmed: sum((c) => c.status === "enrolled" && c.rsvp === "confirmed"),
+      waitlisted: sum((c) => c.status === "waitlisted"),
+    };
+  });
+  const byProgramme = programmes.map((p): ProgrammeFigures => {
+    const own = upcoming.filter((s) => s.programmeId === p.id);
+    const total = (key: "enrolled" | "confirmed" | "waitlisted") => own.reduce((n, s) => n + s[key], 0);
+    return {
+      id: p.id,
+      title: text(p.titleId, p.titleEn),
+      regency: p.regency,
+      enrolled: total("enrolled"),
+      confirmed: total("confirmed"),
+      waitlisted: total("waitlisted"),
+      sessions: own,
+    };
+  });
+  const byChannel = sentToday
+    .map((row) => ({ channel: channelLabel(row.channel), count: row._count._all }))
+    .sort((a, b) => b.count - a.count);
+  return {
+    participants: { registered, optedOut },
+    programmes: byProgramme,
+    upcoming,
+    messagesToday: { total: byChannel.reduce((n, c) => n + c.count, 0), byChannel },
+    queues,
+    channels: channelFigures(deps),
+  };
+}
