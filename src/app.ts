@@ -120,7 +120,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   });
   registerWebChat(server, { runtime: bot.runtime, db: database.prisma, signals: bot.signals });
   registerApi(server, { database, broadcasts: bot.broadcasts, logger });
-  registerDashboard(server, { database, redis, logger, config, bot });
+  // `channels`: the adapters themselves, for the Kanal page's WhatsApp log-out and Telegram bot name.
+  registerDashboard(server, { database, redis, logger, config, bot, channels });
   if (config.telegram?.publicUrl && telegram) telegram.registerWebhook(server);
   let url: string;
   try {

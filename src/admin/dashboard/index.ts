@@ -80,6 +80,7 @@ import { dashboardErrorHandler, notFoundPage, renderError, TooManyRequests } fro
 import { requireRole } from "./guards.js";
 import { methodOf, type DashboardDeps, type DashboardPage } from "./page.js";
 import { dashboardPages } from "./pages/index.js";
+import { registerQueueBoard } from "./pages/queues-board.js";
 import { requestState, setRequestState, type DashboardSite } from "./request-state.js";
 import "./session-data.js";
 import { findActiveStaff } from "./sign-in.js";
@@ -133,6 +134,8 @@ export function registerDashboard(
   const assets: Record<string, Asset> = {
     "dashboard.css": loadAsset("dashboard.css", "text/css; charset=utf-8"),
     "dashboard.js": loadAsset("dashboard.js", "text/javascript; charset=utf-8"),
+    // The broadcast pages' own script (live recipient count, progress); only those pages load it.
+    "broadcast-composer.js": loadAsset("broadcast-composer.js", "text/javascript; charset=utf-8"),
   };
   const site: DashboardSite = {
     deps,
@@ -252,8 +255,15 @@ export function registerDashboard(
     // Every form that changes something carries the session's CSRF token.
     dash.addHook("preHandler", (request, reply, done) => {
       if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return done();
+      // bull-board's script cannot send the token: its routes check instead that the request
+      // comes from this site (pages/queues-board.ts, which marks them sameOriginWrites).
+      if (request.routeOptions.config.sameOriginWrites) return done();
       dash.csrfProtection(request, reply, done);
     });
+
+    // bull-board (the queue browser, admins only) at /dashboard/antrean/papan, behind this
+    // context's sign-in, with its own security headers: see pages/queues-board.ts.
+    registerQueueBoard(dash, deps);
 
     registerAuthRoutes(dash, site, {
       sessionCookieName,
@@ -274,6 +284,7 @@ export function registerDashboard(
         },
       });
     }
+    await dash.register(import("./pages/participants-import.js")); // The participant CSV upload: multipart parsed in that route's own context only.
 
     // Unknown addresses under /dashboard get a page in the reader's language, not JSON.
     await dash.register(

@@ -6,6 +6,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Redis } from "ioredis";
 import type { Bot } from "../../bot.js";
+import type { ChannelAdapter } from "../../channels/channel.js";
 import type { Config } from "../../config.js";
 import type { Database } from "../../db/database.js";
 import type { StaffRole } from "../../domain/staff.js";
@@ -19,6 +20,12 @@ export type DashboardDeps = {
   logger: Logger;
   config: Config;
   bot: Bot;
+  /**
+   * The channel adapters of this process (app.ts), for what the Kanal page does to a channel
+   * itself: log WhatsApp out, show Telegram's bot name. The bot only exposes their status.
+   * Absent when the dashboard is mounted without them (some tests): the page then only shows status.
+   */
+  channels?: Readonly<Record<string, ChannelAdapter>>;
 };
 
 /** The staff member behind a request, re-read from the database on every request. */

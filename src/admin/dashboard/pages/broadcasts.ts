@@ -1,8 +1,31 @@
-/** Broadcasts and the motivation library (being built). */
+/** Broadcasts (Siaran) and the motivation library (Motivasi). */
 import type { DashboardPage } from "../page.js";
-import { comingSoon } from "./coming-soon.js";
+import { composePage, previewCountPage, saveComposePage } from "./broadcasts-compose.js";
+import {
+  approveBroadcastPage,
+  broadcastDetailPage,
+  broadcastProgressPage,
+  cancelBroadcastPage,
+  confirmCancelPage,
+  pauseBroadcastPage,
+  resumeBroadcastPage,
+  scheduleBroadcastPage,
+} from "./broadcasts-detail.js";
+import { broadcastListPage } from "./broadcasts-list.js";
+import { motivationPages } from "./motivation.js";
 
 export const broadcastPages: DashboardPage[] = [
-  comingSoon("/dashboard/siaran", { id: "Siaran", en: "Broadcasts", order: 40 }),
-  comingSoon("/dashboard/motivasi", { id: "Motivasi", en: "Motivation", order: 50 }),
+  broadcastListPage,
+  composePage,
+  saveComposePage,
+  previewCountPage,
+  broadcastDetailPage,
+  broadcastProgressPage,
+  scheduleBroadcastPage,
+  approveBroadcastPage,
+  pauseBroadcastPage,
+  resumeBroadcastPage,
+  confirmCancelPage,
+  cancelBroadcastPage,
+  ...motivationPages,
 ];

@@ -1,10 +1,8 @@
-/** Channels, queues, staff and the audit log (being built). */
+/** Channels, queues, staff and the audit log: running the bot. */
 import type { DashboardPage } from "../page.js";
-import { comingSoon } from "./coming-soon.js";
+import { auditPages } from "./audit.js";
+import { channelPages } from "./channels.js";
+import { queuePages } from "./queues.js";
+import { staffPages } from "./staff.js";
 
-export const operationsPages: DashboardPage[] = [
-  comingSoon("/dashboard/kanal", { id: "Kanal", en: "Channels", order: 60 }),
-  comingSoon("/dashboard/antrean", { id: "Antrean", en: "Queues", order: 70 }),
-  comingSoon("/dashboard/staf", { id: "Staf", en: "Staff", order: 80 }, "admin"),
-  comingSoon("/dashboard/audit", { id: "Log audit", en: "Audit log", order: 90 }, "admin"),
-];
+export const operationsPages: DashboardPage[] = [...channelPages, ...queuePages, ...staffPages, ...auditPages];

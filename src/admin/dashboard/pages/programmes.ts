@@ -1,7 +1,45 @@
-/** Programmes and training sessions, and each session's roster (being built). */
+/**
+ * Programmes and training sessions (Program & Jadwal): the list, programme and session forms,
+ * moving and cancelling a session, and each session's roster with attendance and CSV export.
+ * Every signed-in staff member may use them; every change goes to the audit log.
+ */
 import type { DashboardPage } from "../page.js";
-import { comingSoon } from "./coming-soon.js";
+import {
+  createProgrammePage,
+  editProgrammePage,
+  newProgrammePage,
+  programmeListPage,
+  updateProgrammePage,
+} from "./programmes-list.js";
+import { markAttendancePage, rosterCsvPage, rosterPage } from "./programmes-roster.js";
+import {
+  cancelSessionPage,
+  confirmCancelPage,
+  confirmMovePage,
+  createSessionPage,
+  editSessionPage,
+  moveSessionPage,
+  newSessionPage,
+  previewMovePage,
+  updateSessionPage,
+} from "./programmes-sessions.js";
 
 export const programmePages: DashboardPage[] = [
-  comingSoon("/dashboard/program", { id: "Program & Jadwal", en: "Programmes & schedule", order: 20 }),
+  programmeListPage,
+  newProgrammePage,
+  createProgrammePage,
+  editProgrammePage,
+  updateProgrammePage,
+  newSessionPage,
+  createSessionPage,
+  rosterPage,
+  rosterCsvPage,
+  markAttendancePage,
+  editSessionPage,
+  updateSessionPage,
+  moveSessionPage,
+  previewMovePage,
+  confirmMovePage,
+  cancelSessionPage,
+  confirmCancelPage,
 ];

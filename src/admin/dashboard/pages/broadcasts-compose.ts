@@ -1,0 +1,164 @@
+/**
+ * Siaran baru (New broadcast): title, texts, the segment builder, the recipient count and a
+ * preview of the message as participants see it. "Hitung penerima" re-renders the page with the
+ * count (works without JavaScript); broadcast-composer.js asks /dashboard/siaran/pratinjau for
+ * it while the form is filled in. Saving makes a draft; sending is done from its own page.
+ */
+import { z } from "zod";
+import { broadcastTextMax } from "../../../domain/broadcast-types.js";
+import type { SegmentFilter, SegmentPreview } from "../../../domain/segment-filter.js";
+import { parseForm, type FieldErrors } from "../forms.js";
+import { definePage, type PageContext } from "../page.js";
+import { redirectWithFlash, render } from "../render.js";
+import { text } from "../text.js";
+import {
+  datesInOrder,
+  describeFilter,
+  emptyValues,
+  filterFromForm,
+  loadSegmentChoices,
+  recipientSummary,
+  segmentFields,
+  segmentFormSchema,
+  valuesFromBody,
+  valuesFromBroadcast,
+  type ComposerValues,
+  type FormBody,
+} from "./broadcasts-segment.js";
+import { broadcastId, composerScript } from "./broadcasts-view.js";
+
+/** Browsers send a textarea's line breaks as CRLF; participants get (and limits count) LF. */
+const lines = (schema: z.ZodString) =>
+  z.preprocess((v) => (typeof v === "string" ? v.replace(/\r\n?/g, "\n") : v), schema);
+
+const composeSchema = datesInOrder(
+  z.object({
+    title: z.string().trim().min(1).max(200),
+    textId: lines(z.string().trim().min(1).max(broadcastTextMax)),
+    textEn: lines(z.string().trim().max(broadcastTextMax)).default(""),
+    ...segmentFields,
+  }),
+);
+
+/** Errors of list fields come as "programmeIds.0": they belong next to the whole group. */
+function byField(errors: FieldErrors): FieldErrors {
+  const out: FieldErrors = {};
+  for (const [key, message] of Object.entries(errors)) out[key.split(".")[0]!] ??= message;
+  return out;
+}
+
+type Counted = { preview: SegmentPreview; summary: string; segment: string } | null;
+
+async function count(ctx: PageContext, filter: SegmentFilter): Promise<Counted> {
+  const { deps, language } = ctx;
+  const preview = await deps.bot.broadcasts.preview(filter);
+  return {
+    preview,
+    summary: recipientSummary(preview, language),
+    segment: await describeFilter(deps.database.prisma, filter, language, deps.config.defaultTimeZone),
+  };
+}
+
+async function renderComposer(
+  ctx: PageContext,
+  values: ComposerValues,
+  options: { errors?: FieldErrors; counted?: Counted; status?: number } = {},
+) {
+  const { reply, deps, t, language } = ctx;
+  const ticked = (group: string, value: string) => (values.ticked[group] ?? []).includes(value);
+  return render(
+    reply,
+    "broadcast-compose",
+    {
+      title: t("Siaran baru", "New broadcast"),
+      script: composerScript,
+      choices: await loadSegmentChoices(deps.database.prisma, language, deps.config.defaultTimeZone),
+      values: values.text,
+      ticked,
+      // The "except" group starts folded, unless something in it is ticked or wrong.
+      exceptOpen: ["exProgrammeIds", "exRegencies", "exChannels"].some(
+        (g) => values.ticked[g]?.length || options.errors?.[g],
+      ),
+      errors: options.errors ?? {},
+      counted: options.counted ?? null,
+      textMax: broadcastTextMax,
+    },
+    { status: options.status ?? 200 },
+  );
+}
+
+export const composePage = definePage({
+  path: "/dashboard/siaran/baru",
+  async handler(ctx) {
+    const { request, deps } = ctx;
+    // "Salin" on a broadcast's page starts a new one from it (a draft cannot be edited in place).
+    const from = broadcastId({ id: (request.query as { dari?: unknown }).dari });
+    const source = from ? await deps.bot.broadcasts.get(from) : null;
+    const values = source ? valuesFromBroadcast(source) : emptyValues();
+    return renderComposer(ctx, values, { counted: await count(ctx, source?.filter ?? {}) });
+  },
+});
+
+export const saveComposePage = definePage({
+  method: "POST",
+  path: "/dashboard/siaran/baru",
+  async handler(ctx) {
+    const { request, reply, deps, staff } = ctx;
+    const body = (request.body ?? {}) as FormBody;
+    const values = valuesFromBody(body);
+    const segment = parseForm(segmentFormSchema, body);
+    const counted = segment.ok ? await count(ctx, filterFromForm(segment.data)) : null;
+
+    if (body.action === "count") {
+      // Only the count was asked for: the texts may still be empty, so only the segment is checked.
+      return renderComposer(ctx, values, {
+        counted,
+        ...(segment.ok ? {} : { errors: byField(segment.errors), status: 400 }),
+      });
+    }
+
+    const form = parseForm(composeSchema, body);
+    if (!form.ok) return renderComposer(ctx, values, { errors: byField(form.errors), counted, status: 400 });
+    const { title, textId, textEn } = form.data;
+    const view = await deps.bot.broadcasts.create(staff.id, {
+      title,
+      textId,
+      textEn: textEn || null,
+      filter: filterFromForm(form.data),
+    });
+    return redirectWithFlash(
+      reply,
+      `/dashboard/siaran/${view.id}`,
+      text(
+        "Draf siaran disimpan. Periksa sekali lagi, lalu kirim sekarang atau jadwalkan.",
+        "The draft is saved. Check it once more, then send it now or schedule it.",
+      ),
+    );
+  },
+});
+
+/** The live count: the composer's form in, the count in words out (JSON, for the script). */
+export const previewCountPage = definePage({
+  method: "POST",
+  path: "/dashboard/siaran/pratinjau",
+  async handler(ctx) {
+    const { request, reply, language } = ctx;
+    const segment = parseForm(segmentFormSchema, request.body ?? {});
+    reply.header("cache-control", "no-store");
+    if (!segment.ok) {
+      const errors = Object.fromEntries(
+        Object.entries(byField(segment.errors)).map(([k, v]) => [k, language === "en" ? v.en : v.id]),
+      );
+      return reply.code(400).send({ ok: false, errors });
+    }
+    const counted = (await count(ctx, filterFromForm(segment.data)))!;
+    return reply.send({
+      ok: true,
+      matched: counted.preview.matched,
+      recipients: counted.preview.recipients,
+      leftOut: counted.preview.leftOut,
+      summary: counted.summary,
+      segment: counted.segment,
+    });
+  },
+});

@@ -1,0 +1,189 @@
+/**
+ * What the Kanal page shows about each channel, in words: the web chat, Telegram (polling or
+ * webhook, its bot) and WhatsApp (its connection, and the QR code to scan while it waits for
+ * one). A channel that is not configured gets one line on how to turn it on.
+ */
+import QRCode from "qrcode";
+import type { ChannelState, ChannelStatus } from "../../../channels/channel.js";
+import type { TelegramAdapter } from "../../../channels/telegram.js";
+import type { WhatsAppAdapter } from "../../../channels/whatsapp.js";
+import type { DashboardDeps } from "../page.js";
+import { text, type Text } from "../text.js";
+
+/** How often the page reloads itself while WhatsApp waits for a scan or is connecting. */
+export const qrRefreshSeconds = 5;
+
+export type ChannelView = {
+  name: "web" | "telegram" | "whatsapp";
+  label: Text;
+  /** False: not configured; `howToEnable` says how. */
+  enabled: boolean;
+  howToEnable?: Text;
+  state?: ChannelState;
+  /** The state, short (a badge). */
+  stateText?: Text;
+  /** What the state means, in a sentence. */
+  explanation?: Text;
+  since?: Date | null;
+  /** The adapter's own words (English, for operators): why it is not ready. */
+  detail?: string;
+  /** Label and value pairs: mode, bot name, webhook address... */
+  facts: { label: Text; value: string; href?: string }[];
+  /** The QR code as a data: URL image, while WhatsApp waits for a scan. */
+  qrImage?: string;
+  /** WhatsApp can be logged out from here (linked or linking, and this process runs it). */
+  canLogout?: boolean;
+};
+
+export const stateTexts: Record<ChannelState, Text> = {
+  ready: text("Terhubung", "Connected"),
+  connecting: text("Menghubungkan", "Connecting"),
+  waiting_for_qr: text("Menunggu pindai kode QR", "Waiting for a QR scan"),
+  disconnected: text("Terputus", "Disconnected"),
+  disabled: text("Nonaktif", "Disabled"),
+};
+
+/** What each WhatsApp state means for the staff looking at it. */
+const whatsappExplanations: Record<ChannelState, Text> = {
+  ready: text(
+    "WhatsApp tersambung: pesan masuk diterima dan pesan keluar dikirim.",
+    "WhatsApp is connected: messages come in and go out.",
+  ),
+  connecting: text(
+    "WhatsApp sedang tersambung atau memuat obrolan. Tunggu sebentar; halaman ini memuat ulang sendiri.",
+    "WhatsApp is connecting or loading the chats. Please wait; this page reloads itself.",
+  ),
+  waiting_for_qr: text(
+    "Nomor bot belum tertaut. Pindai kode QR di bawah dengan WhatsApp di ponsel bot.",
+    "The bot's number is not linked. Scan the QR code below with WhatsApp on the bot's phone.",
+  ),
+  disconnected: text(
+    "WhatsApp terputus. Bot mencoba menyambung lagi dengan sendirinya; pesan menunggu di antrean sampai tersambung.",
+    "WhatsApp is disconnected. The bot reconnects on its own; messages wait in the queue until then.",
+  ),
+  disabled: text("WhatsApp tidak berjalan di proses ini.", "WhatsApp is not running in this process."),
+};
+
+const telegramExplanations: Record<ChannelState, Text> = {
+  ready: text(
+    "Telegram tersambung: pesan masuk diterima dan dibalas.",
+    "Telegram is connected: messages come in and are answered.",
+  ),
+  connecting: text("Sedang menghubungi Telegram.", "Contacting Telegram."),
+  waiting_for_qr: text("Sedang menghubungi Telegram.", "Contacting Telegram."),
+  disconnected: text(
+    "Telegram tidak dapat dihubungi; bot mencoba lagi dengan sendirinya. Keterangannya ada di bawah.",
+    "Telegram cannot be reached; the bot keeps trying on its own. The reason is below.",
+  ),
+  disabled: text("Telegram belum berjalan di proses ini.", "Telegram is not running in this process yet."),
+};
+
+/** The QR code of a pairing string as a PNG data: URL (the dashboard's CSP allows data: images). */
+export function qrDataUrl(qr: string): Promise<string> {
+  return QRCode.toDataURL(qr, { errorCorrectionLevel: "M", margin: 2, width: 264 });
+}
+
+async function webChat(deps: DashboardDeps): Promise<ChannelView> {
+  const since = new Date(Date.now() - 24 * 60 * 60 * 1000);
+  const received = await deps.database.prisma.message.count({
+    where: { channel: "web", direction: "inbound", createdAt: { gte: since } },
+  });
+  return {
+    name: "web",
+    label: text("Obrolan web", "Web chat"),
+    enabled: true,
+    state: "ready",
+    stateText: text("Aktif", "Active"),
+    explanation: text(
+      "Selalu aktif selama server ini berjalan; tidak ada yang perlu disambungkan.",
+      "Always on while this server runs; there is nothing to connect.",
+    ),
+    since: null,
+    facts: [
+      { label: text("Alamat", "Address"), value: "/chat", href: "/chat" },
+      { label: text("Pesan masuk 24 jam terakhir", "Messages received in the last 24 hours"), value: String(received) },
+    ],
+  };
+}
+
+function telegram(deps: DashboardDeps, status: ChannelStatus | undefined): ChannelView {
+  const label = text("Telegram", "Telegram");
+  const config = deps.config.telegram;
+  if (!config)
+    return {
+      name: "telegram",
+      label,
+      enabled: false,
+      facts: [],
+      howToEnable: text(
+        "Belum diaktifkan. Isi TELEGRAM_BOT_TOKEN (dari @BotFather) di .env, lalu jalankan ulang server.",
+        "Not turned on. Put TELEGRAM_BOT_TOKEN (from @BotFather) in .env, then restart the server.",
+      ),
+    };
+  const adapter = deps.channels?.telegram as TelegramAdapter | undefined;
+  const username = adapter?.telegraf?.botInfo?.username;
+  const facts: ChannelView["facts"] = [
+    config.publicUrl
+      ? {
+          label: text("Cara menerima", "Receiving"),
+          value: `webhook: ${new URL("/telegram/webhook", config.publicUrl).toString()}`,
+        }
+      : { label: text("Cara menerima", "Receiving"), value: "long polling" },
+  ];
+  if (username) facts.push({ label: text("Bot", "Bot"), value: `@${username}`, href: `https://t.me/${username}` });
+  if (config.apiRoot !== "https://api.telegram.org")
+    facts.push({ label: text("Server Bot API", "Bot API server"), value: config.apiRoot });
+  const state = status?.state ?? "disabled";
+  return {
+    name: "telegram",
+    label,
+    enabled: true,
+    state,
+    stateText: stateTexts[state],
+    explanation: telegramExplanations[state],
+    since: status?.since ?? null,
+    ...(status?.detail ? { detail: status.detail } : {}),
+    facts,
+  };
+}
+
+async function whatsapp(deps: DashboardDeps, status: ChannelStatus | undefined): Promise<ChannelView> {
+  const label = text("WhatsApp", "WhatsApp");
+  if (!deps.config.whatsapp.enabled)
+    return {
+      name: "whatsapp",
+      label,
+      enabled: false,
+      facts: [],
+      howToEnable: text(
+        "Belum diaktifkan. Isi WHATSAPP_ENABLED=true di .env dan jalankan ulang server; baca dulu bagian risiko pemblokiran di README.",
+        "Not turned on. Put WHATSAPP_ENABLED=true in .env and restart the server; read the ban-risk section of the README first.",
+      ),
+    };
+  const state = status?.state ?? "disabled";
+  const adapter = deps.channels?.whatsapp as WhatsAppAdapter | undefined;
+  return {
+    name: "whatsapp",
+    label,
+    enabled: true,
+    state,
+    stateText: stateTexts[state],
+    explanation: whatsappExplanations[state],
+    since: status?.since ?? null,
+    // While waiting for a scan the adapter's detail only repeats the instructions shown here.
+    ...(status?.detail && state !== "waiting_for_qr" ? { detail: status.detail } : {}),
+    facts: [{ label: text("Sesi tersimpan di", "Session kept in"), value: deps.config.whatsapp.sessionDir }],
+    ...(state === "waiting_for_qr" && status?.qr ? { qrImage: await qrDataUrl(status.qr) } : {}),
+    canLogout: !!adapter?.whatsapp && state !== "disabled",
+  };
+}
+
+/** Every channel, configured or not, in a fixed order. */
+export async function loadChannels(deps: DashboardDeps): Promise<ChannelView[]> {
+  const statuses = deps.bot.channelStatus();
+  return [await webChat(deps), telegram(deps, statuses.telegram), await whatsapp(deps, statuses.whatsapp)];
+}
+
+/** True while the page should reload itself: WhatsApp is waiting for a scan or connecting. */
+export const needsRefresh = (channels: ChannelView[]) =>
+  channels.some((c) => c.name === "whatsapp" && (c.state === "waiting_for_qr" || c.state === "connecting"));

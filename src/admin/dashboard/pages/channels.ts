@@ -1,0 +1,68 @@
+/**
+ * Kanal (Channels): the state of the web chat, Telegram and WhatsApp; WhatsApp's QR code while
+ * it waits for a scan (the page reloads itself every few seconds meanwhile, with a Refresh
+ * header, so no script is needed); and logging WhatsApp out (admins, after a confirmation page).
+ */
+import type { WhatsAppAdapter } from "../../../channels/whatsapp.js";
+import { audit } from "../../../domain/staff.js";
+import { definePage } from "../page.js";
+import { redirectWithFlash, render } from "../render.js";
+import { text } from "../text.js";
+import { loadChannels, needsRefresh, qrRefreshSeconds } from "./channels-data.js";
+
+const channelsPath = "/dashboard/kanal";
+const logoutPath = "/dashboard/kanal/whatsapp/keluar";
+
+export const channelsPage = definePage({
+  path: channelsPath,
+  nav: { id: "Kanal", en: "Channels", order: 60 },
+  async handler({ reply, deps, t }) {
+    const channels = await loadChannels(deps);
+    const refresh = needsRefresh(channels);
+    // Chromium, Firefox and Safari honour Refresh as a header: the new QR code shows up without a script.
+    if (refresh) reply.header("refresh", String(qrRefreshSeconds));
+    return render(reply, "channels", {
+      title: t("Kanal", "Channels"),
+      channels,
+      refreshSeconds: refresh ? qrRefreshSeconds : 0,
+      logoutPath,
+      now: new Date(),
+    });
+  },
+});
+
+/** The confirmation page: logging out needs a new QR scan on the bot's phone to undo. */
+export const confirmWhatsAppLogoutPage = definePage({
+  path: logoutPath,
+  role: "admin",
+  handler: ({ reply, t }) =>
+    render(reply, "channel-logout", { title: t("Keluarkan WhatsApp", "Log WhatsApp out"), logoutPath }),
+});
+
+export const whatsAppLogoutPage = definePage({
+  method: "POST",
+  path: logoutPath,
+  role: "admin",
+  async handler({ reply, deps, staff }) {
+    const adapter = deps.channels?.whatsapp as WhatsAppAdapter | undefined;
+    if (!deps.config.whatsapp.enabled || !adapter?.whatsapp)
+      return redirectWithFlash(
+        reply,
+        channelsPath,
+        text("WhatsApp tidak berjalan di server ini.", "WhatsApp is not running on this server."),
+        "error",
+      );
+    await adapter.whatsapp.logout();
+    await audit(deps.database.prisma, staff.id, "channel.whatsapp_logout", "channel:whatsapp", { via: "dashboard" });
+    return redirectWithFlash(
+      reply,
+      channelsPath,
+      text(
+        "WhatsApp sudah dikeluarkan. Kode QR baru muncul di halaman ini dalam beberapa detik untuk menautkan nomor lagi.",
+        "WhatsApp has been logged out. A new QR code appears on this page within a few seconds to link a number again.",
+      ),
+    );
+  },
+});
+
+export const channelPages = [channelsPage, confirmWhatsAppLogoutPage, whatsAppLogoutPage];
