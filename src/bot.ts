@@ -67,6 +67,8 @@ export type Bot = {
   reminders: ReminderScheduler;
   motivation: MotivationScheduler;
   broadcasts: BroadcastService;
+  /** The broadcast jobs' queue (the dashboard counts its jobs). */
+  broadcastQueue: BroadcastQueue;
   /** Runs a motivation round now (the scheduler does it on its cron); `round` defaults to today's. */
   sendMotivationRound(round?: string): Promise<RoundResult>;
   /**
@@ -240,6 +242,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     reminders,
     motivation,
     broadcasts,
+    broadcastQueue,
     reconcile,
     startChannels,
     sendMotivationRound: (round) =>

@@ -4,11 +4,10 @@
  * channels. Reads only; a queue that does not answer in time is shown as unknown, so a slow
  * Redis never keeps the page from showing the rest.
  */
-import { Queue } from "bullmq";
 import { DateTime } from "luxon";
 import type { ChannelState } from "../../channels/channel.js";
-import { broadcastQueueName } from "../../jobs/broadcasts.js";
-import type { OutboxLane } from "../../jobs/outbox-queue.js";
+import { channelLabel, configuredChannels } from "./channel-names.js";
+import { queueRows, type QueueCounts } from "./queue-list.js";
 import type { DashboardDeps } from "./page.js";
 import { text, type Text } from "./text.js";
 
@@ -40,7 +39,7 @@ export type QueueFigures = {
   label: Text;
   name: string;
   /** Null when the queue did not answer in time. */
-  counts: { waiting: number; active: number; delayed: number; failed: number } | null;
+  counts: QueueCounts | null;
 };
 
 export type ChannelFigures = { name: string; label: Text; state: ChannelState; since: Date | null; detail?: string };
@@ -55,78 +54,13 @@ export type Overview = {
   channels: ChannelFigures[];
 };
 
-const channelLabels: Record<string, Text> = {
-  web: text("Obrolan web", "Web chat"),
-  telegram: text("Telegram", "Telegram"),
-  whatsapp: text("WhatsApp", "WhatsApp"),
-};
-const channelLabel = (name: string): Text => channelLabels[name] ?? text(name, name);
-
-/** The channels this installation runs, from its configuration: the web chat always. */
-function channelNames(deps: DashboardDeps): string[] {
-  return ["web", ...(deps.config.telegram ? ["telegram"] : []), ...(deps.config.whatsapp.enabled ? ["whatsapp"] : [])];
-}
-
-async function withinTime<T>(promise: Promise<T>, ms: number): Promise<T | null> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)))]);
-  } catch {
-    return null;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function countJobs(queue: Queue): Promise<QueueFigures["counts"]> {
-  const counts = await withinTime(queue.getJobCounts("waiting", "prioritized", "active", "delayed", "failed"), 2000);
-  if (!counts) return null;
-  // Jobs with a priority (the outbox's) wait in BullMQ's "prioritized" set, not in "waiting".
-  return {
-    waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
-    active: counts.active ?? 0,
-    delayed: counts.delayed ?? 0,
-    failed: counts.failed ?? 0,
-  };
-}
-
 async function queueFigures(deps: DashboardDeps): Promise<QueueFigures[]> {
-  const { bot } = deps;
-  const lane = (channel: string, l: OutboxLane): { label: Text; queue: Queue } => {
-    const { id, en } = channelLabel(channel);
-    return {
-      label:
-        l === "reply"
-          ? text(`Kotak keluar ${id}: balasan`, `Outbox ${en}: replies`)
-          : text(
-              `Kotak keluar ${id}: massal (pengingat, motivasi, siaran)`,
-              `Outbox ${en}: bulk (reminders, motivation, broadcasts)`,
-            ),
-      queue: bot.outbox.queue(channel, l),
-    };
-  };
-  // The bot keeps its broadcast queue to itself; counting needs only a handle on the same
-  // queue, on the shared connection (closing the handle leaves the connection open).
-  const broadcasts = new Queue(broadcastQueueName, { connection: deps.redis, prefix: deps.config.redis.prefix });
-  try {
-    const queues: { label: Text; queue: Queue }[] = [
-      ...channelNames(deps).flatMap((channel) => [lane(channel, "reply"), lane(channel, "bulk")]),
-      { label: text("Pengingat jadwal", "Session reminders"), queue: bot.reminders.queue },
-      { label: text("Motivasi mingguan", "Weekly motivation"), queue: bot.motivation.queue },
-      { label: text("Siaran", "Broadcasts"), queue: broadcasts },
-      { label: text("Batas waktu percakapan", "Conversation timeouts"), queue: bot.timeouts.queue },
-    ];
-    return await Promise.all(
-      queues.map(async ({ label, queue }) => ({ label, name: queue.name, counts: await countJobs(queue) })),
-    );
-  } finally {
-    await broadcasts.close().catch(() => {});
-  }
+  return queueRows(deps);
 }
 
 function channelFigures(deps: DashboardDeps): ChannelFigures[] {
   const statuses = deps.bot.channelStatus();
-  return channelNames(deps).map((name) => {
+  return configuredChannels(deps).map((name) => {
     const status = statuses[name];
     // The web chat has no connection of its own: it works whenever this server does.
     if (!status) return { name, label: channelLabel(name), state: "ready", since: null };

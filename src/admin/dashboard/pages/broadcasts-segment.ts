@@ -4,6 +4,7 @@
  * count in words. Used by the composer page and by its live-count endpoint, so the count a
  * script shows and the count after "Hitung penerima" come from the same code.
  */
+import { channelLabel, participantChannels } from "../channel-names.js";
 import { DateTime } from "luxon";
 import { z } from "zod";
 import type { Db } from "../../../db/database.js";
@@ -182,11 +183,6 @@ const rsvpLabels: Record<(typeof rsvpValues)[number], Text> = {
   declined: text("Menyatakan tidak hadir", "Declined"),
   none: text("Belum menjawab", "No answer yet"),
 };
-const channelLabels: Record<string, Text> = {
-  telegram: text("Telegram", "Telegram"),
-  whatsapp: text("WhatsApp", "WhatsApp"),
-  web: text("Chat web", "Web chat"),
-};
 
 /** Sessions older than this are not offered (a follow-up after a session is usually soon after it). */
 const pastSessionDays = 120;
@@ -238,7 +234,7 @@ export async function loadSegmentChoices(
     rsvp: rsvpValues.map((r) => ({ value: r, label: pick(rsvpLabels[r]) })),
     sectors: [...sectors].map((s) => ({ value: s, label: s })).sort(byLabel),
     regencies: [...regencies].map((r) => ({ value: r, label: r })).sort(byLabel),
-    channels: Object.entries(channelLabels).map(([value, label]) => ({ value, label: pick(label) })),
+    channels: participantChannels.map((value) => ({ value, label: pick(channelLabel(value)) })),
   };
 }
 

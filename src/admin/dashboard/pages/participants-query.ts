@@ -3,11 +3,11 @@
  * bookmarked, shared and exported as it is) and turned into one Prisma condition that works on
  * both databases.
  */
+import { channelLabel, participantChannels } from "../channel-names.js";
 import { z } from "zod";
 import { regencies, sectors } from "../../../../flows/catalog.js";
 import type { DatabaseProvider } from "../../../db/database.js";
 import type { Prisma } from "../../../db/generated/sqlite/client.js";
-import { text, type Text } from "../text.js";
 
 /** Rows on one page of the list. */
 export const pageSize = 50;
@@ -16,17 +16,9 @@ export const pageSize = 50;
 export const otherValue = "lainnya";
 
 /** Channels a participant can chat on. */
-export const channelIds = ["whatsapp", "telegram", "web"] as const;
+export const channelIds = participantChannels;
 
-const channelLabels: Record<string, Text> = {
-  whatsapp: text("WhatsApp", "WhatsApp"),
-  telegram: text("Telegram", "Telegram"),
-  web: text("Obrolan web", "Web chat"),
-  console: text("Konsol", "Console"),
-};
-
-/** How a channel is named to staff. */
-export const channelLabel = (channel: string): Text => channelLabels[channel] ?? text(channel, channel);
+export { channelLabel };
 
 /** One value of the query string (the first, if it is repeated), or undefined if it is not valid. */
 const one = <T extends z.ZodType<string>>(schema: T) =>

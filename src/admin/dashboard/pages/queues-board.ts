@@ -1,7 +1,6 @@
 /**
- * The bot's BullMQ queues: which ones there are (listQueues, shared by the Antrean page and the
- * board), and bull-board, the queue browser, mounted at /dashboard/antrean/papan behind the
- * dashboard's sign-in.
+ * bull-board, the queue browser, mounted at /dashboard/antrean/papan behind the dashboard's
+ * sign-in, over the bot's queues (listQueues in ../queue-list.ts).
  *
  * bull-board is for admins only: it can retry, clean, promote, empty and remove jobs, and its
  * screens show job data (phone numbers and message texts among them). Staff see the counts on
@@ -31,12 +30,10 @@
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
-import { Queue } from "bullmq";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { audit } from "../../../domain/staff.js";
-import { broadcastQueueName } from "../../../jobs/broadcasts.js";
-import type { OutboxLane } from "../../../jobs/outbox-queue.js";
 import type { DashboardDeps } from "../page.js";
+import { listQueues } from "../queue-list.js";
 import { redirectWithFlash } from "../render.js";
 import { requestState } from "../request-state.js";
 import { text, type Text } from "../text.js";
@@ -54,53 +51,6 @@ declare module "fastify" {
 
 /** Where bull-board lives. */
 export const queueBoardPath = "/dashboard/antrean/papan";
-
-export type BotQueue = { label: Text; queue: Queue };
-
-const channelLabels: Record<string, Text> = {
-  web: text("obrolan web", "web chat"),
-  telegram: text("Telegram", "Telegram"),
-  whatsapp: text("WhatsApp", "WhatsApp"),
-};
-
-/** The channels this installation runs, from its configuration: the web chat always. */
-export function configuredChannels(deps: DashboardDeps): string[] {
-  return ["web", ...(deps.config.telegram ? ["telegram"] : []), ...(deps.config.whatsapp.enabled ? ["whatsapp"] : [])];
-}
-
-/**
- * Every queue of the bot: each configured channel's two outbox lanes, reminders, motivation,
- * broadcasts and conversation timeouts. `broadcasts` is a handle on the broadcast queue (the
- * bot keeps its own to itself); the caller closes it.
- */
-export function listQueues(deps: DashboardDeps, broadcasts: Queue): BotQueue[] {
-  const { bot } = deps;
-  const lane = (channel: string, l: OutboxLane): BotQueue => {
-    const { id, en } = channelLabels[channel] ?? text(channel, channel);
-    return {
-      label:
-        l === "reply"
-          ? text(`Kotak keluar ${id}: balasan`, `Outbox ${en}: replies`)
-          : text(
-              `Kotak keluar ${id}: massal (pengingat, motivasi, siaran)`,
-              `Outbox ${en}: bulk (reminders, motivation, broadcasts)`,
-            ),
-      queue: bot.outbox.queue(channel, l),
-    };
-  };
-  return [
-    ...configuredChannels(deps).flatMap((channel) => [lane(channel, "reply"), lane(channel, "bulk")]),
-    { label: text("Pengingat jadwal", "Session reminders"), queue: bot.reminders.queue },
-    { label: text("Motivasi mingguan", "Weekly motivation"), queue: bot.motivation.queue },
-    { label: text("Siaran", "Broadcasts"), queue: broadcasts },
-    { label: text("Batas waktu percakapan", "Conversation timeouts"), queue: bot.timeouts.queue },
-  ];
-}
-
-/** A handle on the broadcast queue on the shared connection (closing it leaves the connection open). */
-export function broadcastQueueHandle(deps: DashboardDeps): Queue {
-  return new Queue(broadcastQueueName, { connection: deps.redis, prefix: deps.config.redis.prefix });
-}
 
 /** bull-board's policy: the dashboard's, plus inline styles (see the top of this file). */
 const boardContentSecurityPolicy = {
@@ -153,11 +103,6 @@ const refuse = (reply: FastifyReply, status: number, message: Text) =>
 /** Mounts bull-board under queueBoardPath in the dashboard's context `dash`. */
 export function registerQueueBoard(dash: FastifyInstance, deps: DashboardDeps): void {
   dash.register(async (scope) => {
-    const broadcasts = broadcastQueueHandle(deps);
-    scope.addHook("onClose", async () => {
-      await broadcasts.close().catch(() => {});
-    });
-
     // Every route of the board: its own security headers, and its own CSRF check (see above).
     scope.addHook("onRoute", (route) => {
       route.config = {
@@ -209,7 +154,7 @@ export function registerQueueBoard(dash: FastifyInstance, deps: DashboardDeps): 
     const serverAdapter = new FastifyAdapter();
     serverAdapter.setBasePath(queueBoardPath);
     createBullBoard({
-      queues: listQueues(deps, broadcasts).map(
+      queues: listQueues(deps).map(
         ({ label, queue }) => new BullMQAdapter(queue, { description: `${label.id} · ${label.en}` }),
       ),
       // @bull-board/fastify 9.10.1 brings its own copy of @bull-board/api 9.10.1, whose types
