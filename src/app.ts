@@ -8,10 +8,11 @@ import type { Redis } from "ioredis";
 import type { Config } from "./config.js";
 import { assertMigrated, DatabaseNotMigratedError, openDatabase, tuneSqlite, type Database } from "./db/database.js";
 import type { Logger } from "./logger.js";
-import { assertRedisReachable, createRedis, RedisUnreachableError } from "./redis.js";
+import { assertRedisReachable, checkRedisSettings, createRedis, RedisUnreachableError } from "./redis.js";
 import { buildServer } from "./admin/server.js";
 import { registerApi } from "./admin/api.js";
 import { registerDashboard } from "./admin/dashboard/index.js";
+import { listQueues } from "./admin/dashboard/queue-list.js";
 import { createBot, type Bot } from "./bot.js";
 import type { ChannelAdapter } from "./channels/channel.js";
 import { createTelegramAdapter, type TelegramAdapter } from "./channels/telegram.js";
@@ -68,9 +69,28 @@ export async function connectServices(config: Config, logger: Logger): Promise<{
   return { database, redis };
 }
 
+/**
+ * Which channels a process of this role starts receiving on. Telegram by webhook arrives over
+ * HTTP, so the web side takes it; Telegram by long polling and WhatsApp Web are one connection
+ * each for the whole installation, so a worker runs them (under a lease: one worker at a time),
+ * since web processes are the ones scaled out behind a proxy.
+ */
+export function receivingChannels(config: Config): string[] {
+  const webhook = config.telegram?.publicUrl != null;
+  const names: string[] = [];
+  if (config.telegram && (config.role === "all" || (config.role === "web") === webhook)) names.push("telegram");
+  if (config.whatsapp.enabled && config.role !== "web") names.push("whatsapp");
+  return names;
+}
+
 export async function startApp(config: Config, logger: Logger): Promise<App> {
   // Serve only once the queue connection is up, so /healthz is truthful from the first request.
   const { database, redis } = await connectServices(config, logger);
+  // The server processes check what Redis keeps (the console chat and CLI tools do not need to).
+  // Never fatal: an operator may knowingly run without persistence; the warnings say what is at risk.
+  await checkRedisSettings(redis, logger).catch((err: unknown) =>
+    logger.warn({ err: { message: (err as Error).message } }, "could not check the Redis settings"),
+  );
   const channels: Record<string, ChannelAdapter> = { web: createWebChatAdapter() };
   const pacing: Record<string, Pacing> = {};
   let telegram: TelegramAdapter | null = null;
@@ -95,6 +115,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     });
     pacing.whatsapp = whatsappPacing(config.whatsapp);
   }
+  const role = config.role;
   const bot = await createBot({
     database,
     redis,
@@ -102,6 +123,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     logger,
     channels,
     pacing,
+    // A web process only enqueues: no workers, reconcile timers or motivation scheduler.
+    workers: role !== "web",
+    // One poller per bot token and one WhatsApp Web session per number, whatever runs: see receivingChannels.
+    exclusive: {
+      ...(config.telegram && !config.telegram.publicUrl ? { telegram: { sendsHere: false } } : {}),
+      whatsapp: { sendsHere: true },
+    },
     timeZone: config.defaultTimeZone,
     schedule: config.schedule,
     broadcastApprovalThreshold: config.broadcastApprovalThreshold,
@@ -116,13 +144,18 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     redis,
     logger,
     channelStatus: () => bot.channelStatus(),
+    runningChannelStatus: () => bot.runningChannelStatus(),
+    queues: () => listQueues({ database, redis, logger, config, bot }).map((q) => q.queue),
     trustProxy: config.http.trustProxy,
   });
-  registerWebChat(server, { runtime: bot.runtime, db: database.prisma, signals: bot.signals });
-  registerApi(server, { database, broadcasts: bot.broadcasts, logger });
-  // `channels`: the adapters themselves, for the Kanal page's WhatsApp log-out and Telegram bot name.
-  registerDashboard(server, { database, redis, logger, config, bot, channels });
-  if (config.telegram?.publicUrl && telegram) telegram.registerWebhook(server);
+  // A worker serves /healthz only, so an orchestrator can probe it; everything else is the web side's.
+  if (role !== "worker") {
+    registerWebChat(server, { runtime: bot.runtime, db: database.prisma, signals: bot.signals });
+    registerApi(server, { database, broadcasts: bot.broadcasts, logger });
+    // `channels`: the adapters themselves, for the Kanal page's WhatsApp log-out and Telegram bot name.
+    registerDashboard(server, { database, redis, logger, config, bot, channels });
+    if (config.telegram?.publicUrl && telegram) telegram.registerWebhook(server);
+  }
   let url: string;
   try {
     url = await server.listen({ host: config.http.host, port: config.http.port });
@@ -135,16 +168,35 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       throw new StartupError(`Port ${config.http.port} is already in use. Stop the other program or set PORT.`);
     throw err;
   }
-  await bot.startChannels();
-  logger.info({ url, database: database.provider, channels: Object.keys(channels) }, "Sapa IKM started");
+  const receiving = receivingChannels(config);
+  await bot.startChannels(receiving);
+  logger.info(
+    { url, role, database: database.provider, channels: Object.keys(channels), receiving },
+    "Sapa IKM started",
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      await server.close();
+      // Stop taking work, all at once: no new HTTP connections (requests under way finish, a web
+      // chat long poll gets a few seconds), no more Telegram updates, no new jobs (active ones get
+      // 15 s). The database and Redis stay open until all of that is done.
+      await Promise.all([closeServer(server, 5_000), bot.drain()]);
       await bot.close();
       await redis.quit().catch(() => redis.disconnect());
       await database.close();
     })());
   return { config, database, redis, server, bot, url, stop };
+}
+
+/** Closes the HTTP server: no new connections; those still open after `graceMs` are cut. */
+async function closeServer(server: FastifyInstance, graceMs: number): Promise<void> {
+  const closing = server.close().catch(() => {});
+  const inTime = await Promise.race([
+    closing.then(() => true),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs).unref()),
+  ]);
+  if (inTime) return;
+  server.server.closeAllConnections();
+  await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
 }

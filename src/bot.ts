@@ -5,7 +5,7 @@
  */
 import type { Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { ChannelAdapter, ChannelStatus } from "./channels/channel.js";
+import type { ChannelAdapter, ChannelHooks, ChannelStatus } from "./channels/channel.js";
 import { recordDeliveryStatus } from "./channels/delivery-status.js";
 import { ChatSignals } from "./channels/webchat.js";
 import type { Database } from "./db/database.js";
@@ -30,6 +30,8 @@ import { createOutboxWorkers, reconcileOutbox } from "./jobs/outbox-worker.js";
 import type { Pacing } from "./jobs/pacing.js";
 import type { Logger } from "./logger.js";
 import { InboundRuntime } from "./runtime/inbound-runtime.js";
+import { RedisKeyedLock } from "./runtime/keyed-serial.js";
+import { RedisLease } from "./redis.js";
 import { flowSet } from "../flows/index.js";
 
 export type BotOptions = {
@@ -55,6 +57,24 @@ export type BotOptions = {
   broadcastApprovalThreshold?: number;
   /** How often the reconcile passes run (default a minute), and when a row stuck in "sending" is retried (5 minutes). */
   reconcile?: { everyMs?: number; stuckMs?: number };
+  /**
+   * Keep one chat's turns one at a time across every process on this Redis (default true);
+   * false: within this process only.
+   */
+  chatLock?: boolean;
+  /**
+   * Channels only one process may run at a time: WhatsApp Web (one session per number) and
+   * Telegram long polling (Telegram answers 409 to a second poller). Such a channel starts only
+   * once this process holds its lease in Redis (`<prefix>:<channel>:holder`), and a process that
+   * does not hold it tries again every `retryMs`, so another takes over when the holder dies.
+   * `sendsHere`: the channel's outbox workers run only in the holder too (WhatsApp sends through
+   * the client the holder started; elsewhere every send would fail and pause the queue).
+   */
+  exclusive?: Record<string, { sendsHere: boolean }>;
+  /** Timing of the exclusive channels' leases (default: 30 s lease, renewed every 10 s, retried every 15 s). */
+  lease?: { ttlMs?: number; renewMs?: number; retryMs?: number };
+  /** On close, active jobs get this long to finish before they are left to another worker (default 15 s). */
+  drainMs?: number;
   now?: () => Date;
 };
 
@@ -76,12 +96,23 @@ export type Bot = {
    * notice with the new time to everyone enrolled or waiting.
    */
   moveSession(trainingSessionId: number, startsAt: Date, endsAt: Date): Promise<MoveOutcome>;
-  /** Starts the channels that receive on their own (done by createBot unless `receive` is false). */
-  startChannels(): Promise<void>;
+  /**
+   * Starts the channels that receive on their own (done by createBot unless `receive` is false);
+   * `names` limits it to those channels (a web process takes Telegram webhooks but not WhatsApp).
+   */
+  startChannels(names?: string[]): Promise<void>;
   /** Connection state of each channel that reports one (Telegram, WhatsApp). */
   channelStatus(): Record<string, ChannelStatus>;
+  /** The same, for the channels this process runs (started here and, if leased, holding the lease). */
+  runningChannelStatus(): Record<string, ChannelStatus>;
   /** Re-enqueues outbox rows the queue lost; runs at start and every minute. */
   reconcile(): Promise<number>;
+  /**
+   * Stops taking work: timers and lease loops end, Telegram polling stops, the workers fetch no
+   * more jobs and the active ones get `drainMs` (15 s) to finish. Queues and channels that send
+   * stay open for whatever is still in flight; close() follows.
+   */
+  drain(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -134,6 +165,10 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     reminders,
     onEnrollmentsCancelled: (ids) => reminders.removeForEnrollments(ids),
     staff: { broadcasts, timeZone },
+    // On the fail-fast connection: while Redis is away a turn goes ahead at once, in order within this process.
+    ...(options.chatLock !== false
+      ? { chatLock: new RedisKeyedLock(enqueueConnection, { prefix: `${prefix}:chat-lock`, logger }) }
+      : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   const workers: Worker[] = [];
@@ -152,23 +187,37 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       logger.warn({ err }, "reminder reconcile failed");
     }
   };
-  if (options.workers !== false) {
-    // One outbox worker per channel this process has an adapter for.
-    const outboxWorkers = Object.values(options.channels).flatMap((channel) =>
-      createOutboxWorkers({
-        connection: redis,
-        prefix,
-        database,
-        channel,
-        queue: outbox,
-        logger,
-        ...(options.pacing?.[channel.name] ? { pacing: options.pacing[channel.name] } : {}),
-        ...(options.timeZone ? { timeZone: options.timeZone } : {}),
-        ...(options.now ? { now: options.now } : {}),
-        quietHours: schedule.quietHours,
-        onSent: (name, chatId) => signals.notify(name, chatId),
-      }),
+  const track = (w: Worker): Worker => {
+    w.on("failed", (job, err) =>
+      logger.warn({ queue: w.name, jobId: job?.id, err: { message: err.message } }, "job failed"),
     );
+    w.on("error", (err) => logger.error({ queue: w.name, err: { message: err.message } }, "worker error"));
+    return w;
+  };
+  const runWorkers = options.workers !== false;
+  const exclusive = options.exclusive ?? {};
+  /** The outbox workers of one channel (both lanes). */
+  const channelWorkers = (channel: ChannelAdapter): Worker[] =>
+    createOutboxWorkers({
+      connection: redis,
+      prefix,
+      database,
+      channel,
+      queue: outbox,
+      logger,
+      ...(options.pacing?.[channel.name] ? { pacing: options.pacing[channel.name] } : {}),
+      ...(options.timeZone ? { timeZone: options.timeZone } : {}),
+      ...(options.now ? { now: options.now } : {}),
+      quietHours: schedule.quietHours,
+      onSent: (name, chatId) => signals.notify(name, chatId),
+    }).map(track);
+  /** Outbox workers of channels that send from the lease holder only, while this process holds it. */
+  const heldWorkers = new Map<string, Worker[]>();
+  if (runWorkers) {
+    // One outbox worker per channel this process has an adapter for (held channels: see exclusive).
+    const outboxWorkers = Object.values(options.channels)
+      .filter((channel) => !exclusive[channel.name]?.sendsHere)
+      .flatMap(channelWorkers);
     const timeoutWorker = createTimeoutWorker(redis, prefix, runtime);
     const reminderWorker = createReminderWorker({
       connection: redis,
@@ -200,13 +249,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       logger,
       ...(options.now ? { now: options.now } : {}),
     });
-    for (const w of [...outboxWorkers, timeoutWorker, reminderWorker, motivationWorker, broadcastWorker]) {
-      w.on("failed", (job, err) =>
-        logger.warn({ queue: w.name, jobId: job?.id, err: { message: err.message } }, "job failed"),
-      );
-      w.on("error", (err) => logger.error({ queue: w.name, err: { message: err.message } }, "worker error"));
-      workers.push(w);
-    }
+    workers.push(...outboxWorkers, ...[timeoutWorker, reminderWorker, motivationWorker, broadcastWorker].map(track));
     await reconcile().catch((err: unknown) => logger.warn({ err }, "outbox reconcile failed"));
     await reconcileReminders();
     timer = setInterval(
@@ -220,19 +263,64 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   // Channels that receive on their own (Telegram polling, the WhatsApp client) start last,
   // once everything their messages go through is ready.
   const started: ChannelAdapter[] = [];
-  const startChannels = async () => {
+  const holders: ChannelHolder[] = [];
+  const holderOf = new Map<string, ChannelHolder>();
+  const startChannels = async (names?: string[]) => {
     for (const channel of Object.values(options.channels)) {
       if (!channel.start || started.includes(channel)) continue;
-      await channel.start({
+      if (names && !names.includes(channel.name)) continue;
+      const hooks: ChannelHooks = {
         inbound: (message) => runtime.handle(message),
         delivery: async (platformMessageId, status, error) => {
           await recordDeliveryStatus(database.prisma, channel.name, platformMessageId, status, error);
         },
-      });
+      };
       started.push(channel);
+      const rule = exclusive[channel.name];
+      if (!rule) {
+        await channel.start(hooks);
+        continue;
+      }
+      const holder = holdChannel({
+        channel,
+        hooks,
+        lease: new RedisLease(enqueueConnection, `${prefix}:${channel.name}:holder`, options.lease?.ttlMs ?? 30_000),
+        renewMs: options.lease?.renewMs ?? 10_000,
+        retryMs: options.lease?.retryMs ?? 15_000,
+        logger,
+        workers: rule.sendsHere && runWorkers ? () => channelWorkers(channel) : null,
+        heldWorkers,
+      });
+      holders.push(holder);
+      holderOf.set(channel.name, holder);
+      await holder.begin();
     }
   };
   if (options.receive !== false) await startChannels();
+
+  const drainMs = options.drainMs ?? 15_000;
+  let draining: Promise<void> | undefined;
+  const drain = () =>
+    (draining ??= (async () => {
+      clearInterval(timer);
+      clearInterval(reminderTimer);
+      for (const holder of holders) holder.pause();
+      // Held channels whose sends do not go through what receives (Telegram polling) stop taking
+      // updates now; one that sends through its client (WhatsApp) stays up until its jobs are done.
+      const receiversOnly = started.filter((c) => exclusive[c.name] && !exclusive[c.name]!.sendsHere);
+      const active = [...workers, ...[...heldWorkers.values()].flat()];
+      const closing = Promise.all(active.map((w) => w.close()));
+      await Promise.all([
+        settleWithin(Promise.all(receiversOnly.map((c) => c.stop?.())), 5_000),
+        settleWithin(closing, drainMs).then((inTime) => {
+          if (!inTime)
+            logger.warn(
+              { afterMs: drainMs },
+              "jobs still running at shutdown: left to another worker (their locks expire, and rows stuck in sending are retried by the reconcile pass)",
+            );
+        }),
+      ]);
+    })());
   return {
     engine,
     runtime,
@@ -267,20 +355,21 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       Object.fromEntries(
         Object.values(options.channels).flatMap((c) => (c.status ? [[c.name, c.status()] as const] : [])),
       ),
+    runningChannelStatus: () =>
+      Object.fromEntries(
+        started.flatMap((c) =>
+          c.status && (holderOf.get(c.name)?.holding() ?? true) ? [[c.name, c.status()] as const] : [],
+        ),
+      ),
+    drain,
     async close() {
-      clearInterval(timer);
-      clearInterval(reminderTimer);
+      await drain();
       await settleWithin(Promise.all(started.map((c) => c.stop?.())), 5_000);
+      // The channels are down: another process may take their leases at once.
+      await settleWithin(Promise.all(holders.map((h) => h.release())), 2_000);
       // With Redis gone, closing would wait for it forever: give up after a few seconds.
       await settleWithin(
-        Promise.all([
-          ...workers.map((w) => w.close()),
-          outbox.close(),
-          timeouts.close(),
-          reminders.close(),
-          motivation.close(),
-          broadcastQueue.close(),
-        ]),
+        Promise.all([outbox.close(), timeouts.close(), reminders.close(), motivation.close(), broadcastQueue.close()]),
         5_000,
       );
       enqueueConnection.disconnect();
@@ -288,9 +377,125 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   };
 }
 
-/** Waits for `promise`, but no longer than `ms`; errors are ignored (used on shutdown). */
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+/** Waits for `promise`, but no longer than `ms`; errors are ignored (used on shutdown). True if it settled in time. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  const settled = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((r) => (timer = setTimeout(() => r(false), ms))),
+  ]);
   clearTimeout(timer);
+  return settled;
+}
+
+type ChannelHolder = {
+  /** Tries to take the lease at once; the channel starts if it was free, else it is tried again later. */
+  begin(): Promise<void>;
+  /** Whether this process holds the lease (and so runs the channel). */
+  holding(): boolean;
+  /** Stops renewing and retrying (shutdown); the channel and its workers are closed by the bot. */
+  pause(): void;
+  /** Gives the lease up, once the channel is stopped. */
+  release(): Promise<void>;
+};
+
+/**
+ * Runs a channel only while this process holds its lease: takes it (or waits for it), starts the
+ * channel and its outbox workers, renews the lease, and stops them if the lease is lost (a
+ * stalled process whose lease another took meanwhile), going back to waiting.
+ */
+function holdChannel(args: {
+  channel: ChannelAdapter;
+  hooks: ChannelHooks;
+  lease: RedisLease;
+  renewMs: number;
+  retryMs: number;
+  logger: Logger;
+  workers: (() => Worker[]) | null;
+  heldWorkers: Map<string, Worker[]>;
+}): ChannelHolder {
+  const { channel, lease, logger } = args;
+  let holding = false;
+  let paused = false;
+  let waitingLogged = false;
+  let timer: NodeJS.Timeout | undefined;
+  const later = (ms: number) => {
+    if (paused) return;
+    timer = setTimeout(() => void tick(), ms);
+    timer.unref();
+  };
+  const tick = async (): Promise<void> => {
+    if (paused) return;
+    if (!holding) {
+      let taken = false;
+      let remaining = args.retryMs;
+      try {
+        taken = await lease.acquire();
+        if (!taken) remaining = await lease.remainingMs();
+      } catch (err) {
+        logger.warn(
+          { channel: channel.name, err: { message: (err as Error).message } },
+          "could not ask Redis for a channel lease",
+        );
+      }
+      if (paused) {
+        if (taken) await lease.release().catch(() => {});
+        return;
+      }
+      if (!taken) {
+        if (!waitingLogged)
+          logger.info(
+            { channel: channel.name },
+            `another process runs ${channel.name}; this one takes over if that one stops`,
+          );
+        waitingLogged = true;
+        // Try again when the holder's lease would run out if it is not renewed, at most retryMs away.
+        later(Math.min(args.retryMs, remaining + 50 + Math.random() * 200));
+        return;
+      }
+      holding = true;
+      waitingLogged = false;
+      logger.info({ channel: channel.name }, `this process runs ${channel.name} (holds its lease)`);
+      if (args.workers) args.heldWorkers.set(channel.name, args.workers());
+      await channel.start!(args.hooks);
+      later(args.renewMs);
+      return;
+    }
+    let kept: boolean | null = null;
+    try {
+      kept = await lease.renew();
+    } catch (err) {
+      // Unknown: Redis is away. Keep running; the lease is checked again shortly.
+      logger.warn(
+        { channel: channel.name, err: { message: (err as Error).message } },
+        "could not renew a channel lease",
+      );
+    }
+    if (kept === false && !paused) {
+      logger.warn({ channel: channel.name }, `another process took over ${channel.name}: stopping it here`);
+      holding = false;
+      await channel.stop?.();
+      const mine = args.heldWorkers.get(channel.name) ?? [];
+      args.heldWorkers.delete(channel.name);
+      await Promise.all(mine.map((w) => w.close()));
+      later(args.retryMs);
+      return;
+    }
+    later(args.renewMs);
+  };
+  return {
+    begin: tick,
+    holding: () => holding,
+    pause() {
+      paused = true;
+      clearTimeout(timer);
+    },
+    async release() {
+      if (holding) await lease.release();
+      holding = false;
+    },
+  };
 }

@@ -90,7 +90,17 @@ const trustProxy = z
     return v.split(",").map((part) => part.trim());
   });
 
+/** What a process runs (README, Operations): everything, the HTTP side only, or the background side only. */
+export const appRoles = ["all", "web", "worker"] as const;
+export type AppRole = (typeof appRoles)[number];
+
 const schema = z.object({
+  APP_ROLE: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(appRoles, "all (one process does everything), web (HTTP only) or worker (queues and channels)"))
+    .default("all"),
   NODE_ENV: z.enum(["development", "production", "test"], "development, production or test").default("development"),
   DATABASE_URL: databaseUrl.default("file:data/sapa.db"),
   REDIS_URL: redisUrl.default("redis://127.0.0.1:6379"),
@@ -145,6 +155,8 @@ const schema = z.object({
 });
 
 export type Config = {
+  /** all: one process; web: HTTP, enqueues only; worker: queues, timers, Telegram polling, WhatsApp. */
+  role: AppRole;
   nodeEnv: "development" | "production" | "test";
   database: { provider: "sqlite" | "postgresql"; url: string };
   redis: { url: string; prefix: string };
@@ -236,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   const httpsPublicUrl = c.PUBLIC_URL !== undefined && new URL(c.PUBLIC_URL).protocol === "https:";
   return {
+    role: c.APP_ROLE,
     nodeEnv: c.NODE_ENV,
     database: {
       provider: c.DATABASE_URL.startsWith("file:") ? "sqlite" : "postgresql",

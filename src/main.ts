@@ -1,6 +1,6 @@
 /**
- * Entry point of `npm start`: configuration, then the application, then a clean shutdown on
- * SIGINT or SIGTERM.
+ * Entry point of `npm start`: configuration, then the application in its role (APP_ROLE: all,
+ * web or worker), then a clean shutdown on SIGINT or SIGTERM.
  */
 import { ConfigError, loadConfig, loadDotEnv } from "./config.js";
 import { createLogger } from "./logger.js";
@@ -32,13 +32,26 @@ process.on("unhandledRejection", (reason) => {
 
 try {
   const app = await startApp(config, logger);
+  // SIGTERM (systemd, Docker, a rolling restart) or SIGINT: stop taking work, let active jobs
+  // finish (15 s at most), close connections, exit 0. A second signal, or a stop that hangs past
+  // 20 s, ends the process at once; jobs it left are taken over by another worker.
+  let stopping = false;
   const shutdown = (signal: string) => {
-    logger.info({ signal }, "shutting down");
-    const force = setTimeout(() => process.exit(1), 20_000).unref();
+    if (stopping) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal, role: config.role }, "shutting down: finishing active jobs (up to 15 s)");
+    const force = setTimeout(() => {
+      logger.error("shutdown took longer than 20 s: exiting now");
+      process.exit(1);
+    }, 20_000).unref();
     app
       .stop()
       .then(() => {
         clearTimeout(force);
+        logger.info("stopped");
         process.exit(0);
       })
       .catch((err: unknown) => {
@@ -46,8 +59,8 @@ try {
         process.exit(1);
       });
   };
-  process.once("SIGINT", () => shutdown("SIGINT"));
-  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
 } catch (err) {
   if (err instanceof StartupError) {
     console.error(err.message);

@@ -17,6 +17,7 @@ import type { Database } from "../db/database.js";
 import { executeAtomically, prepareStatements, queryRows, sqlTime } from "../db/raw-sql.js";
 import type { OutgoingMessage } from "../engine/types.js";
 import type { Logger } from "../logger.js";
+import { initChannelMetrics, messagesOut, sendDuration, sendFailures, type SendFailureReason } from "../metrics.js";
 import { priorities } from "../runtime/inbound-runtime.js";
 import { KeyedSerial } from "../runtime/keyed-serial.js";
 import { fastPacing, type Pacing } from "./pacing.js";
@@ -43,7 +44,7 @@ export type OutboxWorkerOptions = {
 export const maxSendAttempts = 10;
 
 const sql = {
-  due: `SELECT o.id, o.attempts, o."messageId", o."timeZone", m."identityId", m.text, m.choices, m."requestPhone", i."blockedAt"
+  due: `SELECT o.id, o.attempts, o.kind, o."messageId", o."timeZone", m."identityId", m.text, m.choices, m."requestPhone", i."blockedAt"
         FROM "OutboxItem" o
         JOIN "Message" m ON m.id = o."messageId"
         LEFT JOIN "ChannelIdentity" i ON i.id = m."identityId"
@@ -66,6 +67,8 @@ const sql = {
 type DueRow = {
   id: number;
   attempts: number;
+  /** reply, notice, reminder, motivation or broadcast (the label of sapa_messages_out_total). */
+  kind: string;
   messageId: number;
   timeZone: string | null;
   identityId: number | null;
@@ -119,6 +122,9 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
     Queue<OutboxJob>
   >;
   const key = (...parts: string[]) => `${options.prefix}:pace:${channel.name}:${parts.join(":")}`;
+  initChannelMetrics(channel.name);
+  const sendTimer = sendDuration.labels({ channel: channel.name });
+  const failed = (reason: SendFailureReason) => sendFailures.inc({ channel: channel.name, reason });
 
   /** Slows both lanes of the channel, here and in every other process working them. */
   const pause = async (ms: number) => {
@@ -141,6 +147,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       const [mine] = await executeAtomically(database, [[s.claim, [t(at), row.id]]]);
       if (!mine) return "not sent";
       await fail("not sent: the person has blocked the bot");
+      failed("blocked");
       return "blocked";
     }
     const wait = gate.remaining();
@@ -158,8 +165,10 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       ...(row.choices ? { choices: row.choices } : {}),
       ...(row.requestPhone ? { requestPhone: true } : {}),
     };
+    const sendEnded = sendTimer.startTimer();
     try {
-      const result = await channel.send(chatId, message);
+      const result = await channel.send(chatId, message).finally(sendEnded);
+      messagesOut.inc({ channel: channel.name, kind: row.kind });
       const done = now();
       await executeAtomically(database, [
         [s.itemSent, [t(done), t(done), row.id]],
@@ -171,23 +180,26 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       if (err instanceof SendError && err.retryAfterMs !== undefined && !err.permanent) {
         // A 429: not this row's fault, so the attempt does not count.
         gate.close(err.retryAfterMs);
+        failed("rate_limited");
         await executeAtomically(database, [[s.itemUnclaim, [t(now()), row.id]]]);
         logger.warn({ channel: channel.name, retryAfterMs: err.retryAfterMs }, "channel asked to slow down");
         throw new ChannelPaused(err.retryAfterMs);
       }
       if (err instanceof SendError && err.blocked) {
+        failed("blocked");
         await fail(reason);
         if (row.identityId !== null)
           await executeAtomically(database, [[s.blocked, [t(now()), t(now()), row.identityId]]]);
         return "blocked";
       }
       if ((err instanceof SendError && err.permanent) || row.attempts + 1 >= maxSendAttempts) {
-        await fail(
-          err instanceof SendError && err.permanent ? reason : `gave up after ${maxSendAttempts} attempts: ${reason}`,
-        );
+        const permanent = err instanceof SendError && err.permanent;
+        failed(permanent ? "permanent" : "gave_up");
+        await fail(permanent ? reason : `gave up after ${maxSendAttempts} attempts: ${reason}`);
         return "not sent";
       }
       // Back to pending, so the retried job can claim it again.
+      failed("transient");
       await executeAtomically(database, [[s.itemRetry, [reason, t(now()), row.id]]]);
       throw err;
     }

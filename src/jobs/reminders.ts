@@ -8,10 +8,12 @@
 import { DelayedError, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Database } from "../db/database.js";
+import { rows } from "../db/plan.js";
 import { prepareStatements, queryRows, runAtomically } from "../db/raw-sql.js";
 import type { QuietHours } from "../domain/quiet-hours.js";
 import { fireReminderPlan, type ScheduledReminder } from "../domain/reminders.js";
 import type { Logger } from "../logger.js";
+import { reminderLateness } from "../metrics.js";
 import { priorities, type OutboxSink } from "../runtime/inbound-runtime.js";
 import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
 
@@ -40,6 +42,7 @@ function forDatabase(database: Database) {
       ofEnrollments: `SELECT id, "enrollmentId", "offsetKey", "dueAt" FROM "Reminder" WHERE "enrollmentId" ${inList}`,
       pending: `SELECT id, "enrollmentId", "offsetKey", "dueAt" FROM "Reminder" WHERE status = 'pending' AND id > $1
         ORDER BY id LIMIT 5000`,
+      dueAt: `SELECT "dueAt" FROM "Reminder" WHERE id = $1`,
     },
     database.provider,
   );
@@ -147,6 +150,7 @@ export function createReminderWorker(options: {
   const { database, logger } = options;
   const now = options.now ?? (() => new Date());
   const writes = new TurnWrites(database.provider);
+  const { s } = forDatabase(database);
   return new Worker<ReminderJob>(
     reminderQueueName,
     async (job, token) => {
@@ -163,7 +167,9 @@ export function createReminderWorker(options: {
           [outboundRow(delivery, delivery.message, "reminder", priorities.bulk)],
           at,
         );
-        return { delivery, ids };
+        // For sapa_reminder_lateness_seconds.
+        const [due] = yield* rows<{ dueAt: Date }>(s.dueAt, [job.data.reminderId], { dates: ["dueAt"] });
+        return { delivery, ids, dueAt: due?.dueAt ?? null };
       });
       if (!result) return;
       if ("held" in result) {
@@ -180,6 +186,8 @@ export function createReminderWorker(options: {
           priority: priorities.bulk,
         })
         .catch((err: unknown) => logger.warn({ err }, "enqueueing a reminder failed"));
+      // Queued (or, if the enqueue failed, in the outbox for the reconcile pass): as late as it will be here.
+      if (result.dueAt) reminderLateness.observe(Math.max(0, now().getTime() - result.dueAt.getTime()) / 1000);
     },
     { connection: options.connection, prefix: options.prefix, concurrency: 8 },
   );

@@ -33,9 +33,10 @@ import {
 import { createFlowServices, ProgrammeCache } from "./flow-services.js";
 import { cleanText, toInput, type InboundMessage } from "./inbound-message.js";
 import type { ScheduledReminder } from "../domain/reminders.js";
-import { KeyedSerial } from "./keyed-serial.js";
+import { KeyedSerial, type KeyedLock } from "./keyed-serial.js";
 import { loadChat, type ChatRecord } from "./load-chat.js";
 import { outboundRow, TurnWrites } from "./turn-writes.js";
+import { recordInbound } from "../metrics.js";
 import type { BroadcastService } from "../domain/broadcast-types.js";
 import {
   createStaffServices,
@@ -79,6 +80,11 @@ export type RuntimeOptions = {
   reminders?: { schedule(reminders: ScheduledReminder[]): Promise<void> };
   /** Staff commands in chat (/siaran, /status, /statistik, /tautkan); without it they are not offered. */
   staff?: { broadcasts: BroadcastService; timeZone: string };
+  /**
+   * A lock per chat shared by every process (Redis), so two web instances never run turns of
+   * one chat at once; without it, order holds within this process only.
+   */
+  chatLock?: KeyedLock;
 };
 
 export type HandleResult = { status: "processed"; outboxIds: number[] } | { status: "duplicate" };
@@ -121,7 +127,14 @@ export class InboundRuntime {
 
   /** Handles one inbound message; resolves once its effects are committed and enqueued. */
   handle(message: InboundMessage): Promise<HandleResult> {
-    return this.serial.run(`${message.channel}:${message.senderId}`, () => this.withRetries(() => this.turn(message)));
+    const key = `${message.channel}:${message.senderId}`;
+    return this.serial
+      .run(key, () => this.locked(key, () => this.withRetries(() => this.turn(message))))
+      .then((result) => {
+        // Redelivered duplicates are not counted.
+        if (result.status === "processed") recordInbound(message.channel);
+        return result;
+      });
   }
 
   /** Resumes a conversation whose wait timed out, if it is still where it was. */
@@ -129,19 +142,30 @@ export class InboundRuntime {
     return this.withRetries(async () => {
       const identity = await this.db.channelIdentity.findUnique({ where: { id: identityId } });
       if (!identity) return { status: "duplicate" };
-      return this.serial.run(`${identity.channel}:${identity.platformUserId}`, () =>
-        this.turn(
-          {
-            channel: identity.channel,
-            chatId: identity.chatId,
-            senderId: identity.platformUserId,
-            platformMessageId: `timeout:${identityId}:${version}`,
-            receivedAt: this.now(),
-          },
-          version,
+      const key = `${identity.channel}:${identity.platformUserId}`;
+      return this.serial.run(key, () =>
+        this.locked(key, () =>
+          this.turn(
+            {
+              channel: identity.channel,
+              chatId: identity.chatId,
+              senderId: identity.platformUserId,
+              platformMessageId: `timeout:${identityId}:${version}`,
+              receivedAt: this.now(),
+            },
+            version,
+          ),
         ),
       );
     });
+  }
+
+  /**
+   * The in-process KeyedSerial goes first, so this process asks the shared lock once per turn of
+   * a chat instead of its waiting turns all polling Redis.
+   */
+  private locked<T>(key: string, task: () => Promise<T>): Promise<T> {
+    return this.options.chatLock ? this.options.chatLock.run(key, task) : task();
   }
 
   private async withRetries(run: () => Promise<HandleResult>): Promise<HandleResult> {

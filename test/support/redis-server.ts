@@ -2,6 +2,9 @@
  * A private redis-server on a free port, for tests that stop Redis (the shared one must stay up).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import net from "node:net";
 import { Redis } from "ioredis";
 
@@ -20,9 +23,11 @@ export type PrivateRedis = { url: string; port: number; stop(): Promise<void> };
 
 export async function startPrivateRedis(): Promise<PrivateRedis> {
   const port = await freePort();
+  // Its own folder, so whatever it writes (an append-only file, if a test turns it on) stays out of the repo.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sapa-redis-"));
   const child: ChildProcess = spawn(
     "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
     { stdio: "ignore" },
   );
   const url = `redis://127.0.0.1:${port}`;
@@ -47,6 +52,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     async stop() {
       if (child.exitCode === null) child.kill("SIGKILL");
       await exited;
+      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }

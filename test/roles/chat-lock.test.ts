@@ -1,0 +1,200 @@
+/**
+ * The per-chat lock in Redis that keeps one chat's turns one at a time across processes: two
+ * lock instances (two processes) never run tasks of one key at once, a lock that expired and
+ * was taken by another is not deleted by its first owner, and with Redis gone turns still run
+ * (in-process order only), with one warning. Then two bots on one database and one Redis take
+ * messages of the same chat at the same time and every message gets its turn.
+ */
+import { Writable } from "node:stream";
+import type { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBot, type Bot } from "../../src/bot.js";
+import { seedDatabase } from "../../src/domain/seed-database.js";
+import { createLogger } from "../../src/logger.js";
+import { createRedis, tryLock, unlock } from "../../src/redis.js";
+import { RedisKeyedLock } from "../../src/runtime/keyed-serial.js";
+import { openTestDatabase, type TestDatabase } from "../support/databases.js";
+import { connectRedis, deletePrefix, testPrefix } from "../support/redis.js";
+import { startPrivateRedis } from "../support/redis-server.js";
+import { waitFor } from "../support/wait-for.js";
+
+/** A logger whose lines a test can read. */
+function capturedLogger() {
+  const lines: { level: number; msg: string }[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { logger: createLogger({ level: "info" }, destination), lines };
+}
+
+/** A connection like the bot's enqueue connection, ready: it fails at once while Redis is down. */
+async function failFast(redis: Redis): Promise<Redis> {
+  const conn = redis.duplicate({ enableAutoPipelining: true, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  conn.on("error", () => {});
+  await new Promise<void>((resolve) => (conn.status === "ready" ? resolve() : conn.once("ready", () => resolve())));
+  return conn;
+}
+
+let redis: Redis;
+const prefix = testPrefix();
+beforeAll(() => {
+  redis = connectRedis();
+});
+afterAll(async () => {
+  await deletePrefix(redis, prefix);
+  await redis.quit();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("RedisKeyedLock", () => {
+  it("never runs two tasks of one key at once across two processes, and lets other keys run side by side", async () => {
+    const a = await failFast(redis);
+    const b = await failFast(redis);
+    const { logger } = capturedLogger();
+    const lockA = new RedisKeyedLock(a, { prefix: `${prefix}:lock`, logger });
+    const lockB = new RedisKeyedLock(b, { prefix: `${prefix}:lock`, logger });
+    let inside = 0;
+    let most = 0;
+    const done: string[] = [];
+    const task = (name: string) => async () => {
+      inside++;
+      most = Math.max(most, inside);
+      await sleep(5 + Math.random() * 10);
+      inside--;
+      done.push(name);
+    };
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? lockA : lockB).run("telegram:42", task(`t${i}`))));
+    expect(most).toBe(1);
+    expect(done).toHaveLength(20);
+
+    // Another chat is not held up by a long turn of this one.
+    let otherRan = false;
+    const long = lockA.run("telegram:42", () => sleep(300));
+    await sleep(20);
+    const started = Date.now();
+    await lockB.run("telegram:43", async () => {
+      otherRan = true;
+    });
+    expect(otherRan).toBe(true);
+    expect(Date.now() - started).toBeLessThan(200);
+    await long;
+    // Released (without the turn waiting for it): nothing of ours is left behind.
+    await waitFor(async () => (await redis.keys(`${prefix}:lock:*`)).length === 0, 2_000, "the locks released");
+    a.disconnect();
+    b.disconnect();
+  });
+
+  it("does not delete a lock that expired and was taken by another process", async () => {
+    const key = `${prefix}:safe`;
+    expect(await tryLock(redis, key, "first", 50)).toBe(true);
+    expect(await tryLock(redis, key, "second", 5_000)).toBe(false);
+    await sleep(80);
+    expect(await tryLock(redis, key, "second", 5_000)).toBe(true);
+    // The first owner's late release leaves the second owner's lock alone.
+    expect(await unlock(redis, key, "first")).toBe(false);
+    expect(await redis.get(key)).toBe("second");
+    expect(await unlock(redis, key, "second")).toBe(true);
+  });
+
+  it("keeps a long turn's lock past its first expiry, and waits for a lock a dead process left", async () => {
+    const c = await failFast(redis);
+    const { logger } = capturedLogger();
+    const lock = new RedisKeyedLock(c, { prefix: `${prefix}:ext`, logger, ttlMs: 300 });
+    let secondStartedAt = 0;
+    let firstEndedAt = 0;
+    await Promise.all([
+      lock.run("k", async () => {
+        await sleep(800);
+        firstEndedAt = Date.now();
+      }),
+      // A second "process" (its own lock object) for the same chat.
+      sleep(50).then(() =>
+        new RedisKeyedLock(c, { prefix: `${prefix}:ext`, logger, ttlMs: 300, maxWaitMs: 5_000 }).run("k", async () => {
+          secondStartedAt = Date.now();
+        }),
+      ),
+    ]);
+    // The first lock was extended while its turn ran (800 ms on a 300 ms lock).
+    expect(secondStartedAt).toBeGreaterThanOrEqual(firstEndedAt);
+
+    // A process died holding a chat's lock: the next turn waits for it to expire, then runs.
+    await redis.set(`${prefix}:ext:dead`, "someone-dead", "PX", 300);
+    const started = Date.now();
+    await lock.run("dead", async () => {});
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    c.disconnect();
+  });
+
+  it("runs turns without the lock while Redis is down, warning once", async () => {
+    const server = await startPrivateRedis();
+    const direct = createRedis(server.url);
+    direct.on("error", () => {});
+    const conn = await failFast(direct);
+    const { logger, lines } = capturedLogger();
+    const lock = new RedisKeyedLock(conn, { prefix: "p:lock", logger });
+    await lock.run("a", async () => {});
+    await server.stop();
+    let ran = 0;
+    for (let i = 0; i < 5; i++) await lock.run("a", async () => void ran++);
+    expect(ran).toBe(5);
+    const warnings = lines.filter((l) => l.level === 40 && l.msg.includes("per-chat lock"));
+    expect(warnings).toHaveLength(1);
+    conn.disconnect();
+    direct.disconnect();
+  });
+});
+
+describe("two bots on one database and one Redis", () => {
+  let db: TestDatabase;
+  const bots: Bot[] = [];
+  const sharedPrefix = testPrefix();
+  beforeAll(async () => {
+    db = await openTestDatabase("sqlite");
+    await seedDatabase(db.prisma);
+    for (let i = 0; i < 2; i++)
+      bots.push(
+        await createBot({
+          database: db,
+          redis,
+          queuePrefix: sharedPrefix,
+          logger: createLogger({ level: "silent" }),
+          channels: { telegram: { name: "telegram", buttons: true, send: async () => ({}) } },
+          conversationTtlHours: 24,
+          defaultLanguage: "id",
+          workers: false,
+        }),
+      );
+  });
+  afterAll(async () => {
+    await Promise.all(bots.map((b) => b.close()));
+    await deletePrefix(redis, sharedPrefix);
+    await db.destroy();
+  });
+
+  it("handles messages of one chat arriving at both at the same time, each once", async () => {
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, n) =>
+        bots[n % 2]!.runtime.handle({
+          channel: "telegram",
+          chatId: "5001",
+          senderId: "5001",
+          platformMessageId: `5001:${n}`,
+          receivedAt: new Date(),
+          text: n === 0 ? "halo" : "menu",
+        }),
+      ),
+    );
+    expect(results.every((r) => r.status === "processed")).toBe(true);
+    const inbound = await db.prisma.message.count({ where: { chatId: "5001", direction: "inbound" } });
+    expect(inbound).toBe(10);
+    await waitFor(
+      async () => (await redis.keys(`${sharedPrefix}:chat-lock:*`)).length === 0,
+      2_000,
+      "the chat's lock released",
+    );
+  });
+});
