@@ -9,6 +9,7 @@ import { broadcast } from "./broadcast.js";
 import { bulk } from "./bulk.js";
 import { inbound } from "./inbound.js";
 import { reminders } from "./reminders.js";
+import { soak } from "./soak.js";
 
 export type BenchResult = {
   name: string;
@@ -19,7 +20,7 @@ export type BenchResult = {
 };
 export type Benchmark = { name: string; description: string; run(): Promise<BenchResult> };
 
-const benchmarks: Benchmark[] = [inbound, bulk, reminders, broadcast];
+const benchmarks: Benchmark[] = [inbound, bulk, reminders, broadcast, soak];
 
 const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "results");
 

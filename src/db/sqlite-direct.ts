@@ -17,7 +17,12 @@ export class SqliteDirect {
   private readonly inTransaction: (work: () => unknown) => unknown;
 
   constructor(private readonly client: BetterSqlite3.Database) {
-    this.inTransaction = client.transaction((work: () => unknown) => work());
+    // BEGIN IMMEDIATE: the write lock is taken at the start, so when another process (a CLI
+    // command, a second process on the same file) is writing, this one waits its busy timeout.
+    // A deferred BEGIN would upgrade to a writer only at its first write and then fail at once
+    // with "database is locked" instead of waiting.
+    const transaction = client.transaction((work: () => unknown) => work());
+    this.inTransaction = (work) => transaction.immediate(work);
   }
 
   private prepare(sql: string): BetterSqlite3.Statement {
