@@ -187,6 +187,20 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       logger.warn({ err }, "reminder reconcile failed");
     }
   };
+  // A key that lives as long as Redis keeps its data: when it is gone (FLUSHALL, a restart
+  // without persistence), the first process to notice puts back at once what only the database
+  // remembers: the reminder jobs (their own pass runs every 5 minutes) and the motivation
+  // schedule. Outbox rows and broadcasts come back through the reconcile pass that follows.
+  let redisKnown = false;
+  const noticeRedisLoss = async () => {
+    const fresh = (await enqueueConnection.set(`${prefix}:alive`, String(Date.now()), "NX")) === "OK";
+    if (fresh && redisKnown) {
+      logger.warn("Redis lost its data: putting back the reminder jobs and the motivation schedule");
+      await reconcileReminders();
+      if (options.schedule) await motivation.install();
+    }
+    redisKnown = true;
+  };
   const track = (w: Worker): Worker => {
     w.on("failed", (job, err) =>
       logger.warn({ queue: w.name, jobId: job?.id, err: { message: err.message } }, "job failed"),
@@ -252,8 +266,12 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     workers.push(...outboxWorkers, ...[timeoutWorker, reminderWorker, motivationWorker, broadcastWorker].map(track));
     await reconcile().catch((err: unknown) => logger.warn({ err }, "outbox reconcile failed"));
     await reconcileReminders();
+    await noticeRedisLoss().catch(() => {});
     timer = setInterval(
-      () => void reconcile().catch((err: unknown) => logger.warn({ err }, "outbox reconcile failed")),
+      () =>
+        void noticeRedisLoss()
+          .then(() => reconcile())
+          .catch((err: unknown) => logger.warn({ err }, "outbox reconcile failed")),
       options.reconcile?.everyMs ?? 60_000,
     );
     timer.unref();

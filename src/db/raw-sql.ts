@@ -117,6 +117,11 @@ export async function runAtomically<T>(database: Database, makePlan: () => Plan<
   if (pool) {
     const client = await pool.connect();
     let broken: Error | undefined;
+    // pg-pool drops its own error listener while a client is checked out: without one, a
+    // connection the server ends (a PostgreSQL restart) would be an unhandled "error" event and
+    // end the process. The query under way fails instead, and the client is thrown away.
+    const onError = (err: Error) => (broken = err);
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const value = await runPlan(makePlan(), (step) => pgStep(client, step));
@@ -126,6 +131,7 @@ export async function runAtomically<T>(database: Database, makePlan: () => Plan<
       await client.query("ROLLBACK").catch((e: Error) => (broken = e));
       throw err;
     } finally {
+      client.removeListener("error", onError);
       client.release(broken);
     }
   }
