@@ -25,11 +25,12 @@ import crypto from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { createBot } from "../src/bot.js";
 import { createTelegramAdapter } from "../src/channels/telegram.js";
-import type { Database, DatabaseProvider } from "../src/db/database.js";
+import type { DatabaseProvider } from "../src/db/database.js";
 import { telegramPacing } from "../src/jobs/pacing.js";
 import { createLogger } from "../src/logger.js";
 import { createRedis } from "../src/redis.js";
 import type { BroadcastStats, RepliedMessage, SayMessage, StatsRequest } from "./broadcast/fake-telegram-process.js";
+import { addParticipants } from "../test/support/population.js";
 import type { BenchResult, Benchmark } from "./run.js";
 import { deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
 
@@ -115,41 +116,6 @@ async function startFake(ratePerSecond: number) {
 }
 
 /**
- * Registered participants with one Telegram chat each (chat ids from `firstChat`), written
- * straight to the database in chunks, as test/support/population.ts does.
- */
-async function addParticipants(database: Database, count: number, firstChat: number, regency: string) {
-  const db = database.prisma;
-  const now = new Date();
-  for (let start = 0; start < count; start += 500) {
-    const n = Math.min(500, count - start);
-    const chats = Array.from({ length: n }, (_, k) => firstChat + start + k);
-    const participants = await db.participant.createManyAndReturn({
-      data: chats.map((chat) => ({
-        name: `Peserta ${chat}`,
-        businessName: "Usaha Uji",
-        sector: "lada",
-        regency,
-        phone: `62812${String(chat).padStart(8, "0")}`,
-        language: "id",
-        consentAt: now,
-        consentVersion: "2026-11",
-        registeredAt: now,
-      })),
-      select: { id: true },
-    });
-    await db.channelIdentity.createMany({
-      data: participants.map((p, k) => ({
-        channel: "telegram",
-        platformUserId: String(chats[k]),
-        chatId: String(chats[k]),
-        participantId: p.id,
-      })),
-    });
-  }
-}
-
-/**
  * One writer: `writerMessages` messages, the k-th at a random moment of the k-th slice of
  * `spanMs` from `t0`, but never before the bot has answered the previous one (a person reads the
  * answer before typing again). Resolves with how many messages got no answer within 30 s.
@@ -179,8 +145,16 @@ async function run(): Promise<BenchResult> {
   let bot: Awaited<ReturnType<typeof createBot>> | undefined;
   try {
     progress(`${recipients} recipients and ${writers} writers: inserting`);
-    await addParticipants(database, recipients, recipientChat, broadcastRegency);
-    await addParticipants(database, writers, writerChat, writerRegency);
+    await addParticipants(database.prisma, recipients, {
+      channel: "telegram",
+      firstChatId: recipientChat,
+      regency: broadcastRegency,
+    });
+    await addParticipants(database.prisma, writers, {
+      channel: "telegram",
+      firstChatId: writerChat,
+      regency: writerRegency,
+    });
     const staff = await database.prisma.staff.create({
       data: { email: "bench.broadcast@example.go.id", name: "Bench Broadcast", role: "staff", passwordHash: "!" },
     });

@@ -52,11 +52,10 @@ import { ReminderScheduler } from "../src/jobs/reminders.js";
 import { createRedis } from "../src/redis.js";
 import type { BenchResult, Benchmark } from "./run.js";
 import { startFake, type Fake } from "./soak/fake.js";
-import { freshSoakDatabase } from "./soak/database.js";
 import { addEnrolledParticipants, createProgramme, setSessionTimes } from "./soak/population.js";
 import { freePort, MemorySampler, runCli, spawnApp, type AppProcess } from "./soak/processes.js";
 import { broadcastTexts, sendKinds } from "./soak/texts.js";
-import { deleteKeys, percentile, positiveInt, round } from "./support.js";
+import { deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
 
 const participants = positiveInt(process.env.BENCH_SOAK_PARTICIPANTS, 10_000);
 const registering = Math.min(
@@ -172,7 +171,7 @@ async function run(): Promise<BenchResult> {
     progress(
       `fresh ${provider} database; ${participants} participants (${direct} written, ${registering} through the bot)`,
     );
-    const { database, url: databaseUrl, drop } = await freshSoakDatabase(provider);
+    const { database, url: databaseUrl, drop } = await freshDatabase(provider, "soak", null);
     cleanups.unshift(() => drop());
     const db = database.prisma;
     const { sessionIds } = await createProgramme(database, sessionCount, participants, offsetsMinutes);

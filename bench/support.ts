@@ -14,12 +14,20 @@ import { seedDatabase } from "../src/domain/seed-database.js";
 
 export const postgresAdminUrl = process.env.BENCH_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
 
-export type BenchDatabase = { database: Database; drop(): Promise<void> };
+/** `url` too: application processes started by a benchmark need it (Database hides any password). */
+export type BenchDatabase = { database: Database; url: string; drop(): Promise<void> };
 
 export const round = (n: number) => Math.round(n * 100) / 100;
 
-/** A fresh database of the given kind: created, migrated, opened, tuned as the server does, seeded, seats raised. */
-export async function freshDatabase(provider: DatabaseProvider, tag: string, seats = 100): Promise<BenchDatabase> {
+/**
+ * A fresh database of the given kind: created, migrated, opened, tuned as the server does, seeded,
+ * and the seeded sessions' seats set to `seats` (null leaves them).
+ */
+export async function freshDatabase(
+  provider: DatabaseProvider,
+  tag: string,
+  seats: number | null = 100,
+): Promise<BenchDatabase> {
   let url: string;
   let remove: () => Promise<void>;
   if (provider === "sqlite") {
@@ -44,8 +52,8 @@ export async function freshDatabase(provider: DatabaseProvider, tag: string, sea
     database = openDatabase(url);
     await tuneSqlite(database);
     await seedDatabase(database.prisma);
-    await database.prisma.trainingSession.updateMany({ data: { capacity: seats } });
-    return { database, drop };
+    if (seats !== null) await database.prisma.trainingSession.updateMany({ data: { capacity: seats } });
+    return { database, url, drop };
   } catch (err) {
     await drop();
     throw err;

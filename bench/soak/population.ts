@@ -7,6 +7,7 @@ import crypto from "node:crypto";
 import type { Database } from "../../src/db/database.js";
 import { runAtomically } from "../../src/db/raw-sql.js";
 import { createRemindersForManyPlan, type ScheduledReminder } from "../../src/domain/reminders.js";
+import { addParticipants } from "../../test/support/population.js";
 
 export const soakRegency = "Kabupaten Bangka Tengah";
 
@@ -68,41 +69,19 @@ export async function addEnrolledParticipants(
   firstChat: number,
   sessionIds: number[],
 ): Promise<void> {
-  const db = database.prisma;
-  const now = new Date();
-  for (let start = 0; start < count; start += 500) {
-    const n = Math.min(500, count - start);
-    const chats = Array.from({ length: n }, (_, k) => firstChat + start + k);
-    const participants = await db.participant.createManyAndReturn({
-      data: chats.map((chat) => ({
-        name: `Peserta ${chat}`,
-        businessName: "Usaha Uji",
-        sector: "lada",
-        regency: soakRegency,
-        phone: `62812${String(chat).padStart(8, "0")}`,
-        language: "id",
-        consentAt: now,
-        consentVersion: "2026-11",
-        registeredAt: now,
-      })),
-      select: { id: true },
-    });
-    await db.channelIdentity.createMany({
-      data: participants.map((p, k) => ({
-        channel: "telegram",
-        platformUserId: String(chats[k]),
-        chatId: String(chats[k]),
-        participantId: p.id,
-      })),
-    });
-    await db.enrollment.createMany({
-      data: participants.map((p, k) => ({
-        participantId: p.id,
+  const ids = await addParticipants(database.prisma, count, {
+    channel: "telegram",
+    firstChatId: firstChat,
+    regency: soakRegency,
+  });
+  for (let start = 0; start < ids.length; start += 500)
+    await database.prisma.enrollment.createMany({
+      data: ids.slice(start, start + 500).map((participantId, k) => ({
+        participantId,
         trainingSessionId: sessionIds[(start + k) % sessionIds.length]!,
         status: "enrolled" as const,
       })),
     });
-  }
 }
 
 /**

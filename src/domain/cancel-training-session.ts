@@ -10,8 +10,8 @@ import { changes, rows, type Plan } from "../db/plan.js";
 import { prepareStatements, runAtomically, sqlTime } from "../db/raw-sql.js";
 import { formatDateTime } from "../engine/format.js";
 import type { Language } from "../engine/types.js";
-import { priorities, type OutboxBatch } from "../runtime/inbound-runtime.js";
-import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
+import type { OutboxBatch } from "../runtime/inbound-runtime.js";
+import { sessionNoticesPlan } from "./recipients.js";
 
 /** What a participant is told when the session they were enrolled in (or waiting for) is cancelled. */
 export function sessionCancelledText(
@@ -35,14 +35,6 @@ const statements = {
   cancelSession: `UPDATE "TrainingSession" SET status = 'cancelled', "updatedAt" = $1::timestamp(3)
     WHERE id = $2 AND status <> 'cancelled'`,
   seats: `SELECT id FROM "Enrollment" WHERE "trainingSessionId" = $1 AND status IN ('enrolled', 'waitlisted')`,
-  // Everyone to tell: the same people a move tells (not opted out, a chat that has not blocked the bot).
-  people: `SELECT e.id AS "enrollmentId", e.status, pa.language,
-      (SELECT i.id FROM "ChannelIdentity" i WHERE i."participantId" = pa.id AND i."blockedAt" IS NULL
-        ORDER BY COALESCE(i."lastInboundAt", i."createdAt") DESC, i.id DESC LIMIT 1) AS "identityId"
-    FROM "Enrollment" e JOIN "Participant" pa ON pa.id = e."participantId"
-    WHERE e."trainingSessionId" = $1 AND e.status IN ('enrolled', 'waitlisted') AND pa."optedOutAt" IS NULL
-    ORDER BY e.id`,
-  identity: `SELECT channel, "chatId" FROM "ChannelIdentity" WHERE id = $1`,
   cancelReminders: `UPDATE "Reminder" SET status = 'cancelled', reason = 'session cancelled', "updatedAt" = $1::timestamp(3)
     WHERE status = 'pending' AND "enrollmentId" IN (
       SELECT id FROM "Enrollment" WHERE "trainingSessionId" = $2 AND status IN ('enrolled', 'waitlisted'))`,
@@ -91,29 +83,20 @@ export function* cancelTrainingSessionPlan(
   if (session.status === "cancelled") return { kind: "already_cancelled" };
   yield* changes(sql.cancelSession, [at, trainingSessionId]);
   const seats = yield* rows<{ id: number }>(sql.seats, [trainingSessionId]);
-  const people = yield* rows<{ enrollmentId: number; status: string; language: string; identityId: number | null }>(
-    sql.people,
-    [trainingSessionId],
+  const sessionView = {
+    programmeTitle: { id: session.titleId, en: session.titleEn },
+    startsAt: session.startsAt,
+    timeZone: session.timeZone,
+    venue: session.venue,
+  };
+  // The same people a move tells (not opted out, a chat that has not blocked the bot).
+  const { notices } = yield* sessionNoticesPlan(
+    provider,
+    trainingSessionId,
+    (person) =>
+      sessionCancelledText(sessionView, person.status === "waitlisted", person.language === "en" ? "en" : "id"),
+    now,
   );
-  const writes = new TurnWrites(provider);
-  const notices: OutboxBatch[] = [];
-  for (const person of people) {
-    if (person.identityId === null) continue;
-    const [identity] = yield* rows<{ channel: string; chatId: string }>(sql.identity, [person.identityId]);
-    const text = sessionCancelledText(
-      {
-        programmeTitle: { id: session.titleId, en: session.titleEn },
-        startsAt: session.startsAt,
-        timeZone: session.timeZone,
-        venue: session.venue,
-      },
-      person.status === "waitlisted",
-      person.language === "en" ? "en" : "id",
-    );
-    const to = { channel: identity!.channel, chatId: identity!.chatId, identityId: person.identityId };
-    const ids = yield* writes.insertOutbound([outboundRow(to, { text }, "notice", priorities.notice)], now);
-    notices.push({ channel: to.channel, chatId: to.chatId, ids, priority: priorities.notice });
-  }
   // Reminders before the seats: their statement finds the enrollments by their status.
   yield* changes(sql.cancelReminders, [at, trainingSessionId]);
   yield* changes(sql.cancelSeats, [at, at, trainingSessionId]);

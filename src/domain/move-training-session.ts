@@ -8,9 +8,8 @@ import type { DatabaseProvider } from "../db/database.js";
 import { changes, rows, type Plan } from "../db/plan.js";
 import { prepareStatements, sqlTime } from "../db/raw-sql.js";
 import type { OutboxBatch } from "../runtime/inbound-runtime.js";
-import { priorities } from "../runtime/inbound-runtime.js";
-import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
 import { sessionMovedText } from "../../flows/outcomes.js";
+import { sessionNoticesPlan } from "./recipients.js";
 import { createRemindersForManyPlan, type ScheduledReminder } from "./reminders.js";
 
 const statements = {
@@ -18,13 +17,6 @@ const statements = {
     FROM "TrainingSession" s JOIN "Programme" p ON p.id = s."programmeId" WHERE s.id = $1`,
   move: `UPDATE "TrainingSession" SET "startsAt" = $1::timestamp(3), "endsAt" = $2::timestamp(3), "updatedAt" = $3::timestamp(3)
     WHERE id = $4`,
-  people: `SELECT e.id AS "enrollmentId", e.status, pa.id AS "participantId", pa.language,
-      (SELECT i.id FROM "ChannelIdentity" i WHERE i."participantId" = pa.id AND i."blockedAt" IS NULL
-        ORDER BY COALESCE(i."lastInboundAt", i."createdAt") DESC, i.id DESC LIMIT 1) AS "identityId"
-    FROM "Enrollment" e JOIN "Participant" pa ON pa.id = e."participantId"
-    WHERE e."trainingSessionId" = $1 AND e.status IN ('enrolled', 'waitlisted') AND pa."optedOutAt" IS NULL
-    ORDER BY e.id`,
-  identity: `SELECT channel, "chatId" FROM "ChannelIdentity" WHERE id = $1`,
   retire: `UPDATE "Reminder" SET status = 'skipped', reason = 'session moved', "updatedAt" = $1::timestamp(3)
     WHERE "enrollmentId" = $2 AND status = 'pending'`,
 };
@@ -55,35 +47,22 @@ export function* moveTrainingSessionPlan(
   if (!session) return { kind: "not_found" };
   if (session.status === "cancelled") return { kind: "cancelled" };
   yield* changes(sql.move, [sqlTime(startsAt, provider), sqlTime(endsAt, provider), at, trainingSessionId]);
-  const people = yield* rows<{
-    enrollmentId: number;
-    status: string;
-    participantId: number;
-    language: string;
-    identityId: number | null;
-  }>(sql.people, [trainingSessionId]);
-  const writes = new TurnWrites(provider);
+  const sessionView = {
+    programmeTitle: { id: session.titleId, en: session.titleEn },
+    startsAt,
+    timeZone: session.timeZone,
+    venue: session.venue,
+  };
+  const { people, notices } = yield* sessionNoticesPlan(
+    provider,
+    trainingSessionId,
+    (person) => sessionMovedText(sessionView, person.language === "en" ? "en" : "id"),
+    now,
+  );
   const reminders: ScheduledReminder[] = [];
-  const notices: OutboxBatch[] = [];
   const enrolled = people.filter((p) => p.status === "enrolled").map((p) => p.enrollmentId);
   for (const id of enrolled) yield* changes(sql.retire, [at, id]);
   reminders.push(...(yield* createRemindersForManyPlan(provider, enrolled, now)));
-  for (const person of people) {
-    if (person.identityId === null) continue;
-    const [identity] = yield* rows<{ channel: string; chatId: string }>(sql.identity, [person.identityId]);
-    const text = sessionMovedText(
-      {
-        programmeTitle: { id: session.titleId, en: session.titleEn },
-        startsAt,
-        timeZone: session.timeZone,
-        venue: session.venue,
-      },
-      person.language === "en" ? "en" : "id",
-    );
-    const to = { channel: identity!.channel, chatId: identity!.chatId, identityId: person.identityId };
-    const ids = yield* writes.insertOutbound([outboundRow(to, { text }, "notice", priorities.notice)], now);
-    notices.push({ channel: identity!.channel, chatId: identity!.chatId, ids, priority: priorities.notice });
-  }
   return {
     kind: "moved",
     enrollmentIds: enrolled,
