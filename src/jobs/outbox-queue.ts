@@ -75,6 +75,24 @@ export class OutboxQueue implements OutboxSink {
     return results.map(([err, n]) => !err && n === 1);
   }
 
+  /** The outbox rows these jobs are to send (jobs that are gone meanwhile add nothing). */
+  async rowsOf(queue: Queue<OutboxJob>, jobIds: string[]): Promise<Set<number>> {
+    const rows = new Set<number>();
+    for (let i = 0; i < jobIds.length; i += 1000) {
+      const pipeline = this.connection.pipeline();
+      for (const id of jobIds.slice(i, i + 1000)) pipeline.hget(queue.toKey(id), "data");
+      for (const [err, data] of (await pipeline.exec()) ?? []) {
+        if (err || typeof data !== "string") continue;
+        try {
+          for (const id of (JSON.parse(data) as Partial<OutboxJob>).outboxIds ?? []) rows.add(id);
+        } catch {
+          // Not an outbox job's data: covers nothing.
+        }
+      }
+    }
+    return rows;
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close()));
   }

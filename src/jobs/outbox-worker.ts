@@ -361,6 +361,20 @@ export async function reconcileOutbox(
   });
   // The ids of each queue's jobs, read once: a row's job is o<id> (the first of its batch) or r<id>.
   const jobIds = new Map<string, Promise<{ live: Set<string>; finished: Set<string> }>>();
+  // The rows in each queue's live jobs, read only when a row has no job of its own id: the second
+  // and later rows of a turn's batch are in the job of the first (o<first id>), which may be
+  // waiting out its backoff while a channel is down. A job of their own would drain the first
+  // row as well, and its attempts would be counted by both jobs.
+  const batched = new Map<string, Promise<Set<number>>>();
+  const rowsInJobs = (channel: string, lane: OutboxLane, live: Set<string>) => {
+    const q = queue.queue(channel, lane);
+    let ids = batched.get(q.name);
+    if (!ids) {
+      ids = queue.rowsOf(q, [...live]);
+      batched.set(q.name, ids);
+    }
+    return ids;
+  };
   const idsOf = (channel: string, lane: OutboxLane) => {
     const q = queue.queue(channel, lane);
     let ids = jobIds.get(q.name);
@@ -384,6 +398,7 @@ export async function reconcileOutbox(
     const lane = laneOf(row.priority);
     const { live, finished } = await idsOf(row.channel, lane);
     if (live.has(`o${row.id}`) || live.has(`r${row.id}`)) continue;
+    if ((await rowsInJobs(row.channel, lane, live)).has(row.id)) continue;
     // A finished job of the same id would make the new one a no-op.
     if (finished.has(`r${row.id}`))
       await queue

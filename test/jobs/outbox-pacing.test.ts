@@ -351,6 +351,40 @@ describe.each(providers)("outbox delivery on %s", (provider) => {
     expect(tg.calls).toHaveLength(30);
   });
 
+  it("leaves a batch of one chat to its job while the job waits out a failure, and counts each attempt once", async () => {
+    const tg = new RecordingChannel("tg-batch");
+    const { bot } = await startBot(db, tg);
+    tg.failNext(new SendError("Telegram 502: Bad Gateway", false), 2, "batch-1");
+    // Two notices to one chat in one call: one job, o<first>, for both rows.
+    const [firstId, secondId] = await queueOutbound(
+      db,
+      bot.outbox,
+      ["satu", "dua"].map((text) => ({
+        channel: tg.name,
+        chatId: "batch-1",
+        identityId: null,
+        message: { text },
+        kind: "notice" as const,
+      })),
+    );
+    // While the job waits out its backoff, the reconcile pass finds both rows in it.
+    for (const failures of [1, 2]) {
+      await waitFor(() => tg.calls.length >= failures, 10_000, `failure ${failures}`);
+      expect(await reconcileOutbox(db, bot.outbox, 0)).toBe(0);
+    }
+    await settled(db, tg.name);
+    await sleep(300);
+    expect(tg.texts()).toEqual(["satu", "dua"]);
+    const rows = await db.prisma.outboxItem.findMany({
+      where: { id: { in: [firstId!, secondId!] } },
+      orderBy: { id: "asc" },
+    });
+    expect(rows.map((r) => [r.status, r.attempts])).toEqual([
+      ["sent", 3],
+      ["sent", 1],
+    ]);
+  });
+
   it("re-enqueues rows Redis lost, once, and leaves rows still waiting in a slow lane alone", async () => {
     const tg = new RecordingChannel("tg-lost");
     const prefix = testPrefix();
