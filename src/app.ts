@@ -138,6 +138,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     defaultLanguage: config.defaultLanguage,
     // Telegram and WhatsApp start once the server listens (a webhook needs the route up).
     receive: false,
+    // Telegram sends a backlog of webhooks several at a time, to any web process: a message waits
+    // this long for an earlier one of its chat delivered a moment later, then they run in order.
+    chatLock: { settleMs: config.telegram?.publicUrl ? 50 : 0 },
   });
   const server = await buildServer({
     database,

@@ -58,10 +58,11 @@ export type BotOptions = {
   /** How often the reconcile passes run (default a minute), and when a row stuck in "sending" is retried (5 minutes). */
   reconcile?: { everyMs?: number; stuckMs?: number };
   /**
-   * Keep one chat's turns one at a time across every process on this Redis (default true);
-   * false: within this process only.
+   * Keep one chat's turns one at a time, in the platform's order, across every process on this
+   * Redis (default true); false: in arrival order within this process only. `settleMs`: how long
+   * a message with a platform order waits for an earlier one delivered a moment later (webhooks).
    */
-  chatLock?: boolean;
+  chatLock?: boolean | { settleMs: number };
   /**
    * Channels only one process may run at a time: WhatsApp Web (one session per number) and
    * Telegram long polling (Telegram answers 409 to a second poller). Such a channel starts only
@@ -167,7 +168,13 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     staff: { broadcasts, timeZone },
     // On the fail-fast connection: while Redis is away a turn goes ahead at once, in order within this process.
     ...(options.chatLock !== false
-      ? { chatLock: new RedisKeyedLock(enqueueConnection, { prefix: `${prefix}:chat-lock`, logger }) }
+      ? {
+          chatLock: new RedisKeyedLock(enqueueConnection, {
+            prefix: `${prefix}:chat-lock`,
+            logger,
+            ...(typeof options.chatLock === "object" ? { settleMs: options.chatLock.settleMs } : {}),
+          }),
+        }
       : {}),
     ...(options.now ? { now: options.now } : {}),
   });

@@ -136,6 +136,7 @@ export function createTelegramAdapter(options: TelegramOptions): TelegramAdapter
         chatId: String(chat.id),
         senderId: String(q.from.id),
         platformMessageId: `cb:${q.id}`,
+        sequence: update.update_id,
         receivedAt: new Date(),
         choiceId: q.data,
         displayName: q.from.first_name,
@@ -149,6 +150,7 @@ export function createTelegramAdapter(options: TelegramOptions): TelegramAdapter
       chatId: String(m.chat.id),
       senderId: String(m.from.id),
       platformMessageId: `${m.chat.id}:${m.message_id}`,
+      sequence: update.update_id,
       receivedAt: new Date(m.date * 1000),
       displayName: m.from.first_name,
     };

@@ -11,6 +11,11 @@ export type InboundMessage = {
   senderId: string;
   /** The platform's id for this message; a second delivery with the same id is dropped. */
   platformMessageId: string;
+  /**
+   * The platform's order of this message among the chat's (Telegram's update_id): one chat's
+   * turns run in this order, whichever process took them. Without it, in the order they arrived.
+   */
+  sequence?: number;
   receivedAt: Date;
   text?: string;
   /** A button pressed. */

@@ -81,8 +81,8 @@ export type RuntimeOptions = {
   /** Staff commands in chat (/siaran, /status, /statistik, /tautkan); without it they are not offered. */
   staff?: { broadcasts: BroadcastService; timeZone: string };
   /**
-   * A lock per chat shared by every process (Redis), so two web instances never run turns of
-   * one chat at once; without it, order holds within this process only.
+   * A lock per chat shared by every process (Redis), so two web instances run one chat's turns
+   * one at a time and in the platform's order; without it, in arrival order within this process.
    */
   chatLock?: KeyedLock;
 };
@@ -128,13 +128,11 @@ export class InboundRuntime {
   /** Handles one inbound message; resolves once its effects are committed and enqueued. */
   handle(message: InboundMessage): Promise<HandleResult> {
     const key = `${message.channel}:${message.senderId}`;
-    return this.serial
-      .run(key, () => this.locked(key, () => this.withRetries(() => this.turn(message))))
-      .then((result) => {
-        // Redelivered duplicates are not counted.
-        if (result.status === "processed") recordInbound(message.channel);
-        return result;
-      });
+    return this.inTurn(key, () => this.withRetries(() => this.turn(message)), message.sequence).then((result) => {
+      // Redelivered duplicates are not counted.
+      if (result.status === "processed") recordInbound(message.channel);
+      return result;
+    });
   }
 
   /** Resumes a conversation whose wait timed out, if it is still where it was. */
@@ -143,29 +141,27 @@ export class InboundRuntime {
       const identity = await this.db.channelIdentity.findUnique({ where: { id: identityId } });
       if (!identity) return { status: "duplicate" };
       const key = `${identity.channel}:${identity.platformUserId}`;
-      return this.serial.run(key, () =>
-        this.locked(key, () =>
-          this.turn(
-            {
-              channel: identity.channel,
-              chatId: identity.chatId,
-              senderId: identity.platformUserId,
-              platformMessageId: `timeout:${identityId}:${version}`,
-              receivedAt: this.now(),
-            },
-            version,
-          ),
+      return this.inTurn(key, () =>
+        this.turn(
+          {
+            channel: identity.channel,
+            chatId: identity.chatId,
+            senderId: identity.platformUserId,
+            platformMessageId: `timeout:${identityId}:${version}`,
+            receivedAt: this.now(),
+          },
+          version,
         ),
       );
     });
   }
 
   /**
-   * The in-process KeyedSerial goes first, so this process asks the shared lock once per turn of
-   * a chat instead of its waiting turns all polling Redis.
+   * Runs a turn of the chat `key` once the chat's earlier turns are done: those of every process
+   * (the shared lock orders them itself, by `sequence`), or without it those of this process.
    */
-  private locked<T>(key: string, task: () => Promise<T>): Promise<T> {
-    return this.options.chatLock ? this.options.chatLock.run(key, task) : task();
+  private inTurn<T>(key: string, task: () => Promise<T>, sequence?: number): Promise<T> {
+    return this.options.chatLock ? this.options.chatLock.run(key, task, sequence) : this.serial.run(key, task);
   }
 
   private async withRetries(run: () => Promise<HandleResult>): Promise<HandleResult> {

@@ -1,7 +1,6 @@
 import crypto from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
-import { extendLock, tryLock, unlock } from "../redis.js";
 
 /**
  * Runs tasks one at a time per key, in the order they were given, while different keys run
@@ -31,40 +30,82 @@ export class KeyedSerial {
   }
 }
 
-/** Runs a task while holding a lock on a key; the inbound runtime takes one per chat. */
-export type KeyedLock = { run<T>(key: string, task: () => Promise<T>): Promise<T> };
+/**
+ * Runs a task while holding a lock on a key; the inbound runtime takes one per chat. `order` is
+ * the platform's sequence of the message (Telegram's update_id): tasks of one key run in that
+ * order, whichever process took them; without it, in the order they arrived.
+ */
+export type KeyedLock = { run<T>(key: string, task: () => Promise<T>, order?: number): Promise<T> };
 
 export type RedisKeyedLockOptions = {
   /** Key prefix, e.g. "sapa:chat-lock". */
   prefix: string;
   logger: Pick<Logger, "warn" | "info">;
-  /** A lock expires this long after it was taken or last extended, so a dead process frees it (default 30 s). */
+  /** A ticket expires this long after it was taken or last refreshed, so a dead process frees its turn (default 30 s). */
   ttlMs?: number;
-  /** Longest wait for a lock another process holds; then the turn goes ahead without it (default ttlMs). */
+  /** Longest wait for the turns ahead; then the turn goes ahead anyway (default ttlMs). */
   maxWaitMs?: number;
   /** A Redis command slower than this counts as Redis being down (default 1 s). */
   commandTimeoutMs?: number;
+  /**
+   * A task with an `order` waits this long after taking its ticket before it may run, so that a
+   * message written earlier but delivered a moment later (Telegram sends a webhook backlog
+   * several at a time, to any web process) still goes first (default 0).
+   */
+  settleMs?: number;
 };
 
 /**
- * Keeps one chat's turns one at a time across processes (several web instances): a lock in
- * Redis per key (SET NX PX with a token of this turn), released by compare-and-delete so an
- * expired lock another process took is never deleted, extended while a long turn runs, and
- * waited for with short jittered pauses. Within a process the KeyedSerial in front already
- * orders a chat's turns, so each process asks Redis once per turn rather than polling it.
+ * Both tickets of a turn: purges tickets whose process stopped refreshing them, adds or
+ * refreshes ours, and says whether ours is first. KEYS[1]: the chat's turns by order; KEYS[2]:
+ * the same members by expiry time. ARGV: member, order, ttl in ms. Redis's clock, so processes
+ * on hosts whose clocks differ agree on what has expired.
+ */
+const ticketScript = `local t = redis.call("time")
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[3])
+local dead = redis.call("zrangebyscore", KEYS[2], "-inf", now)
+for _, m in ipairs(dead) do
+  redis.call("zrem", KEYS[1], m)
+  redis.call("zrem", KEYS[2], m)
+end
+redis.call("zadd", KEYS[1], ARGV[2], ARGV[1])
+redis.call("zadd", KEYS[2], now + ttl, ARGV[1])
+redis.call("pexpire", KEYS[1], ttl)
+redis.call("pexpire", KEYS[2], ttl)
+local head = redis.call("zrange", KEYS[1], 0, 0)
+if head[1] == ARGV[1] then return 1 end
+return 0`;
+
+const leaveScript = `redis.call("zrem", KEYS[1], ARGV[1])
+redis.call("zrem", KEYS[2], ARGV[1])
+return 1`;
+
+/**
+ * Keeps one chat's turns one at a time and in order across processes (several web instances).
+ * Each turn takes a ticket in a sorted set in Redis, scored by the message's order (Telegram's
+ * update_id; otherwise the time it arrived), and runs once its ticket is first; it then removes
+ * it. Tickets carry an expiry the waiting or running process keeps refreshing, so one a dead
+ * process left is purged after ttlMs. A process wakes its own waiting turns as soon as one of
+ * its turns ends, and polls (5 to 50 ms apart) for turns of other processes.
  *
  * The lock is about order, not correctness: the conversation is written with optimistic
- * concurrency anyway. So when Redis cannot be asked, turns go ahead with in-process order only
- * (logged once) instead of being refused.
+ * concurrency anyway. So when Redis cannot be asked, turns go ahead in arrival order within the
+ * process (logged once) instead of being refused.
  */
 export class RedisKeyedLock implements KeyedLock {
   private readonly ttlMs: number;
   private readonly maxWaitMs: number;
   private readonly commandTimeoutMs: number;
+  private readonly settleMs: number;
   private readonly tokenBase = `${process.pid}:${crypto.randomBytes(6).toString("hex")}`;
   private counter = 0;
   /** Set while Redis is failing, so the warning is logged once per outage. */
   private degraded = false;
+  /** Turns of this process waiting for their ticket, by key: woken when one of ours ends. */
+  private readonly waiting = new Map<string, Set<() => void>>();
+  /** Order within this process while Redis is away. */
+  private readonly fallback = new KeyedSerial();
 
   constructor(
     /** A connection that fails fast while Redis is down (enableOfflineQueue: false). */
@@ -74,63 +115,101 @@ export class RedisKeyedLock implements KeyedLock {
     this.ttlMs = options.ttlMs ?? 30_000;
     this.maxWaitMs = options.maxWaitMs ?? this.ttlMs;
     this.commandTimeoutMs = options.commandTimeoutMs ?? 1_000;
+    this.settleMs = options.settleMs ?? 0;
   }
 
-  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const lockKey = `${this.options.prefix}:${key}`;
-    const token = `${this.tokenBase}:${++this.counter}`;
-    const held = await this.acquire(lockKey, token);
-    if (!held) return task();
-    // A turn normally takes milliseconds; one that runs long (a slow database) keeps its lock.
-    const extender = setInterval(() => {
-      void this.timed(extendLock(this.redis, lockKey, token, this.ttlMs)).catch(() => {});
-    }, this.ttlMs / 3);
-    extender.unref();
+  async run<T>(key: string, task: () => Promise<T>, order?: number): Promise<T> {
+    const keys = [`${this.options.prefix}:${key}`, `${this.options.prefix}:${key}:expiry`] as const;
+    // Zero-padded, so two tickets of one order from this process sort in arrival order.
+    const member = `${this.tokenBase}:${String(++this.counter).padStart(12, "0")}`;
+    const score = order ?? Date.now();
+    const ticket = () => this.timed(this.redis.eval(ticketScript, 2, ...keys, member, score, this.ttlMs));
+    const turn = await this.waitForTurn(keys[0], ticket, order !== undefined);
+    if (turn === "without redis") return this.fallback.run(key, task);
+    // A turn normally takes milliseconds; one that runs long (a slow database) keeps its ticket.
+    const refresher = setInterval(() => void ticket().catch(() => {}), this.ttlMs / 3);
+    refresher.unref();
     try {
       return await task();
     } finally {
-      clearInterval(extender);
+      clearInterval(refresher);
       // Not awaited: the next command for this key from this process goes down the same
       // connection after it, so it cannot overtake it, and the turn need not wait a round trip.
-      void unlock(this.redis, lockKey, token).catch(() => {});
+      void this.redis.eval(leaveScript, 2, ...keys, member).catch(() => {});
+      for (const wake of this.waiting.get(keys[0]) ?? []) wake();
     }
   }
 
-  /** True once the lock is ours; false to go ahead without it (Redis down, or held too long). */
-  private async acquire(lockKey: string, token: string): Promise<boolean> {
+  /** Resolves when the ticket is first (or waited too long); "without redis" when Redis is away. */
+  private async waitForTurn(
+    lockKey: string,
+    ticket: () => Promise<unknown>,
+    settle: boolean,
+  ): Promise<"first" | "waited too long" | "without redis"> {
     const deadline = Date.now() + this.maxWaitMs;
-    for (let attempt = 0; ; attempt++) {
-      let taken: boolean;
-      try {
-        taken = await this.timed(tryLock(this.redis, lockKey, token, this.ttlMs));
-      } catch (err) {
-        // The SET may still land after a timeout: delete it then (same connection, so after it).
-        void unlock(this.redis, lockKey, token).catch(() => {});
-        if (!this.degraded) {
-          this.degraded = true;
-          this.options.logger.warn(
-            { err: { message: (err as Error).message } },
-            "Redis is unavailable for the per-chat lock: messages of one chat are kept in order within this process only until it is back",
-          );
+    let wake: () => void = () => {};
+    const woken = new Set<() => void>();
+    try {
+      for (let attempt = 0; ; attempt++) {
+        let first: boolean;
+        try {
+          first = (await ticket()) === 1;
+        } catch (err) {
+          this.redisFailed(err);
+          return "without redis";
         }
-        return false;
+        if (this.degraded) {
+          this.degraded = false;
+          this.options.logger.info("Redis is back: the per-chat order holds across processes again");
+        }
+        if (attempt === 0 && settle && this.settleMs > 0) {
+          // Let a message typed earlier but delivered a moment later take its ticket first.
+          await new Promise((r) => setTimeout(r, this.settleMs));
+          continue;
+        }
+        if (first) return "first";
+        if (Date.now() >= deadline) {
+          this.options.logger.warn(
+            { waitedMs: this.maxWaitMs },
+            "a chat's earlier turns took too long; handling its message without waiting for them",
+          );
+          return "waited too long";
+        }
+        // Another turn of this chat is running: a few milliseconds usually; back off to 50 ms,
+        // or until a turn of this process ends.
+        const base = Math.min(50, 5 * 2 ** attempt);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, base / 2 + Math.random() * base);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          woken.add(wake);
+          let set = this.waiting.get(lockKey);
+          if (!set) this.waiting.set(lockKey, (set = new Set()));
+          set.add(wake);
+        });
+        this.forget(lockKey, wake);
       }
-      if (this.degraded) {
-        this.degraded = false;
-        this.options.logger.info("Redis is back: the per-chat lock holds across processes again");
-      }
-      if (taken) return true;
-      if (Date.now() >= deadline) {
-        this.options.logger.warn(
-          { waitedMs: this.maxWaitMs },
-          "a chat's lock stayed taken too long; handling its message without it",
-        );
-        return false;
-      }
-      // Another process is in a turn of this chat: a few milliseconds usually; back off to 100 ms.
-      const base = Math.min(100, 5 * 2 ** attempt);
-      await new Promise((r) => setTimeout(r, base / 2 + Math.random() * base));
+    } finally {
+      for (const w of woken) this.forget(lockKey, w);
     }
+  }
+
+  private forget(lockKey: string, wake: () => void): void {
+    const set = this.waiting.get(lockKey);
+    if (!set) return;
+    set.delete(wake);
+    if (!set.size) this.waiting.delete(lockKey);
+  }
+
+  private redisFailed(err: unknown): void {
+    if (this.degraded) return;
+    this.degraded = true;
+    this.options.logger.warn(
+      { err: { message: (err as Error).message } },
+      "Redis is unavailable for the per-chat order: messages of one chat are kept in order within this process only until it is back",
+    );
   }
 
   private timed<T>(promise: Promise<T>): Promise<T> {

@@ -8,13 +8,11 @@
  *   person gets the replies of one turn, and every POST is answered 200 (a 500 would make
  *   Telegram send it yet again).
  * - A person whose nine registration answers arrive at the same moment, alternately at the two
- *   web processes: each is stored and handled once, one turn at a time (the per-chat lock in
- *   Redis). They should also run in the order typed, so that the conversation ends where it ends
- *   for someone who waited for each reply; they do not (KNOWN DEFECT, see the test marked
- *   `.fails`): the lock gives one turn at a time, not order, and the process that held it takes
- *   it again for its own next message before the other process's next poll, so all of one
- *   process's messages run, then the other's ("2 4 6 8 1 3 5 7 9"). Even 25 ms apart, a loaded
- *   machine gave "1 3 5 7 2 4 6 8 9".
+ *   web processes: each is stored and handled once, one turn at a time, in the order typed, so
+ *   the conversation ends where it ends for someone who waited for each reply. Each turn takes
+ *   a ticket in Redis scored by Telegram's update_id and runs when its ticket is first; a
+ *   message waits 50 ms after taking its ticket (webhook mode), so one typed earlier but
+ *   delivered a moment later goes first (src/runtime/keyed-serial.ts, RedisKeyedLock).
  *
  * PostgreSQL, not SQLite: the README's several-process layout is on PostgreSQL, and the SQLite
  * set-up (src/db/database.ts: WAL, a 10 s busy timeout, group commit in deferred transactions)
@@ -232,9 +230,7 @@ describe("Telegram webhooks on two web processes", { timeout: 90_000 }, () => {
     expect([...o.quickOrder].sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
-  // KNOWN DEFECT (src/runtime/keyed-serial.ts, RedisKeyedLock): see the comment at the top.
-  // Remove `.fails` once one chat's turns run in message order across processes.
-  it.fails("handle one chat's messages arriving at the same moment in the order typed", async () => {
+  it("handle one chat's messages arriving at the same moment in the order typed", async () => {
     const o = await run;
     expect(o.quickOrder).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(o.quickReplies).toEqual(o.expected);

@@ -1,9 +1,10 @@
 /**
- * The per-chat lock in Redis that keeps one chat's turns one at a time across processes: two
- * lock instances (two processes) never run tasks of one key at once, a lock that expired and
- * was taken by another is not deleted by its first owner, and with Redis gone turns still run
- * (in-process order only), with one warning. Then two bots on one database and one Redis take
- * messages of the same chat at the same time and every message gets its turn.
+ * The per-chat lock in Redis that keeps one chat's turns one at a time and in order across
+ * processes: two lock instances (two processes) never run tasks of one key at once, run them in
+ * the platform's order even when they arrive out of it, a turn a dead process left is waited for
+ * only until it expires, and with Redis gone turns still run (in-process order only), with one
+ * warning. Then two bots on one database and one Redis take messages of the same chat at the
+ * same time and every message gets its turn.
  */
 import { Writable } from "node:stream";
 import type { Redis } from "ioredis";
@@ -121,12 +122,38 @@ describe("RedisKeyedLock", () => {
     // The first lock was extended while its turn ran (800 ms on a 300 ms lock).
     expect(secondStartedAt).toBeGreaterThanOrEqual(firstEndedAt);
 
-    // A process died holding a chat's lock: the next turn waits for it to expire, then runs.
-    await redis.set(`${prefix}:ext:dead`, "someone-dead", "PX", 300);
+    // A process died during a chat's turn: the next turn waits for its ticket to expire, then runs.
+    const [seconds, micros] = await redis.time();
+    await redis.zadd(`${prefix}:ext:dead`, 0, "someone-dead");
+    await redis.zadd(`${prefix}:ext:dead:expiry`, Number(seconds) * 1000 + Number(micros) / 1000 + 300, "someone-dead");
     const started = Date.now();
     await lock.run("dead", async () => {});
-    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     c.disconnect();
+  });
+
+  it("runs one chat's turns in the platform's order across two processes, even when they arrive out of it", async () => {
+    const a = await failFast(redis);
+    const b = await failFast(redis);
+    const { logger } = capturedLogger();
+    const options = { prefix: `${prefix}:order`, logger, settleMs: 40 };
+    const locks = [new RedisKeyedLock(a, options), new RedisKeyedLock(b, options)];
+    const ran: number[] = [];
+    const turn = (n: number) => () => sleep(2 + Math.random() * 5).then(() => void ran.push(n));
+    // Nine messages: delivered to alternate processes, the later ones a little earlier.
+    const order = [5, 3, 8, 1, 9, 2, 7, 4, 6];
+    await Promise.all(
+      order.map((n, i) => sleep(i * 2).then(() => locks[i % 2]!.run("telegram:77", turn(n), 1000 + n))),
+    );
+    expect(ran).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+
+    // Without a platform order (the web chat, a timeout): arrival order.
+    ran.length = 0;
+    await Promise.all([1, 2, 3, 4].map((n) => sleep(n * 3).then(() => locks[n % 2]!.run("web:5", turn(n)))));
+    expect(ran).toEqual([1, 2, 3, 4]);
+    await waitFor(async () => (await redis.keys(`${prefix}:order:*`)).length === 0, 2_000, "the tickets removed");
+    a.disconnect();
+    b.disconnect();
   });
 
   it("runs turns without the lock while Redis is down, warning once", async () => {
@@ -141,7 +168,7 @@ describe("RedisKeyedLock", () => {
     let ran = 0;
     for (let i = 0; i < 5; i++) await lock.run("a", async () => void ran++);
     expect(ran).toBe(5);
-    const warnings = lines.filter((l) => l.level === 40 && l.msg.includes("per-chat lock"));
+    const warnings = lines.filter((l) => l.level === 40 && l.msg.includes("per-chat order"));
     expect(warnings).toHaveLength(1);
     conn.disconnect();
     direct.disconnect();
