@@ -17,7 +17,7 @@ import { createBot, type Bot } from "./bot.js";
 import type { ChannelAdapter } from "./channels/channel.js";
 import { createTelegramAdapter, type TelegramAdapter } from "./channels/telegram.js";
 import { createWebChatAdapter, registerWebChat } from "./channels/webchat.js";
-import { createWhatsAppAdapter, createWhatsAppClient } from "./channels/whatsapp.js";
+import { createWhatsAppAdapter, createWhatsAppClient, type WhatsAppClientLike } from "./channels/whatsapp.js";
 import { telegramPacing, whatsappPacing, type Pacing } from "./jobs/pacing.js";
 
 export class StartupError extends Error {
@@ -83,7 +83,13 @@ export function receivingChannels(config: Config): string[] {
   return names;
 }
 
-export async function startApp(config: Config, logger: Logger): Promise<App> {
+/** What tests put in place of the real thing. */
+export type StartOptions = {
+  /** Makes the WhatsApp client (default: whatsapp-web.js in Debian's Chromium). */
+  createWhatsAppClient?: () => WhatsAppClientLike;
+};
+
+export async function startApp(config: Config, logger: Logger, start: StartOptions = {}): Promise<App> {
   // Serve only once the queue connection is up, so /healthz is truthful from the first request.
   const { database, redis } = await connectServices(config, logger);
   // The server processes check what Redis keeps (the console chat and CLI tools do not need to).
@@ -110,8 +116,11 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
   if (config.whatsapp.enabled) {
     const { sessionDir, chromiumPath } = config.whatsapp;
     channels.whatsapp = createWhatsAppAdapter({
-      createClient: () => createWhatsAppClient({ sessionDir, chromiumPath }),
+      createClient: start.createWhatsAppClient ?? (() => createWhatsAppClient({ sessionDir, chromiumPath })),
       logger,
+      // The QR code goes to a terminal someone looks at, never to a log file or a log collector
+      // (Docker, journald): the dashboard's Kanal page shows it from any process.
+      printQr: process.stdout.isTTY === true,
     });
     pacing.whatsapp = whatsappPacing(config.whatsapp);
   }

@@ -6,6 +6,17 @@
 import type { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { ChannelAdapter, ChannelHooks, ChannelStatus } from "./channels/channel.js";
+import {
+  ChannelStatusPublisher,
+  channelCommandTopic,
+  parseChannelCommand,
+  readChannelStatus,
+  sendChannelCommand,
+  thisProcess,
+  type ChannelCommand,
+  type SharedChannelStatus,
+} from "./channels/channel-board.js";
+import type { WhatsAppAdapter } from "./channels/whatsapp.js";
 import { recordDeliveryStatus } from "./channels/delivery-status.js";
 import { ChatSignals } from "./channels/webchat.js";
 import type { Database } from "./db/database.js";
@@ -74,6 +85,12 @@ export type BotOptions = {
   exclusive?: Record<string, { sendsHere: boolean }>;
   /** Timing of the exclusive channels' leases (default: 30 s lease, renewed every 10 s, retried every 15 s). */
   lease?: { ttlMs?: number; renewMs?: number; retryMs?: number };
+  /**
+   * How the holder of an exclusive channel publishes its status to Redis for the other processes
+   * (src/channels/channel-board.ts): republished every `publishMs` (default 5 s; the key lives
+   * three times that) and at once when it changes (looked at every `watchMs`, default 250 ms).
+   */
+  statusBoard?: { publishMs?: number; watchMs?: number };
   /** On close, active jobs get this long to finish before they are left to another worker (default 15 s). */
   drainMs?: number;
   now?: () => Date;
@@ -106,6 +123,17 @@ export type Bot = {
   channelStatus(): Record<string, ChannelStatus>;
   /** The same, for the channels this process runs (started here and, if leased, holding the lease). */
   runningChannelStatus(): Record<string, ChannelStatus>;
+  /**
+   * Each channel's status as the installation sees it (the dashboard shows this): this process's
+   * own for the channels it runs; for a channel one process runs for all (exclusive) that this one
+   * does not, what the process running it published in Redis, or `runner: null` when none does.
+   */
+  sharedChannelStatus(): Promise<Record<string, SharedChannelStatus>>;
+  /**
+   * Asks the process that runs an exclusive channel (holds its lease) to carry a command out, such
+   * as logging WhatsApp out. Resolves with the number of processes that received it (0: none runs it).
+   */
+  sendChannelCommand(channel: string, command: ChannelCommand): Promise<number>;
   /** Re-enqueues outbox rows the queue lost; runs at start and every minute. */
   reconcile(): Promise<number>;
   /**
@@ -290,6 +318,28 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const started: ChannelAdapter[] = [];
   const holders: ChannelHolder[] = [];
   const holderOf = new Map<string, ChannelHolder>();
+  // Commands for the channels this process holds (from the dashboards of other processes) arrive
+  // by pub/sub, on a connection of its own, made when the first exclusive channel starts.
+  let commandConnection: Redis | undefined;
+  const commandHandlers = new Map<string, (message: string) => void>();
+  const commandSubscriber = (): Redis => {
+    if (commandConnection) return commandConnection;
+    const connection = redis.duplicate();
+    connection.on("error", (err: Error) =>
+      logger.debug({ err: { message: err.message } }, "channel command connection error"),
+    );
+    connection.on("message", (topic: string, message: string) => commandHandlers.get(topic)?.(message));
+    commandConnection = connection;
+    return connection;
+  };
+  const carryOut = async (channel: ChannelAdapter, command: ChannelCommand): Promise<void> => {
+    if (command === "logout") {
+      const whatsapp = (channel as Partial<WhatsAppAdapter>).whatsapp;
+      if (!whatsapp) return;
+      logger.info({ channel: channel.name }, `logging ${channel.name} out, as asked from the dashboard`);
+      await whatsapp.logout();
+    }
+  };
   const startChannels = async (names?: string[]) => {
     for (const channel of Object.values(options.channels)) {
       if (!channel.start || started.includes(channel)) continue;
@@ -306,15 +356,50 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         await channel.start(hooks);
         continue;
       }
-      const holder = holdChannel({
+      const lease = new RedisLease(
+        enqueueConnection,
+        `${prefix}:${channel.name}:holder`,
+        options.lease?.ttlMs ?? 30_000,
+      );
+      const topic = channelCommandTopic(prefix, channel.name);
+      const holder: ChannelHolder = holdChannel({
         channel,
         hooks,
-        lease: new RedisLease(enqueueConnection, `${prefix}:${channel.name}:holder`, options.lease?.ttlMs ?? 30_000),
+        lease,
         renewMs: options.lease?.renewMs ?? 10_000,
         retryMs: options.lease?.retryMs ?? 15_000,
         logger,
         workers: rule.sendsHere && runWorkers ? () => channelWorkers(channel) : null,
         heldWorkers,
+        publisher: new ChannelStatusPublisher({
+          redis: enqueueConnection,
+          prefix,
+          channel: channel.name,
+          status: () => channel.status?.() ?? { state: "ready", since: new Date() },
+          token: lease.token,
+          logger,
+          ...(options.statusBoard?.publishMs ? { everyMs: options.statusBoard.publishMs } : {}),
+          ...(options.statusBoard?.watchMs ? { watchMs: options.statusBoard.watchMs } : {}),
+        }),
+        commands: {
+          listen: async () => {
+            await commandSubscriber().subscribe(topic);
+          },
+          stop: async () => {
+            if (commandConnection?.status === "ready") await commandConnection.unsubscribe(topic);
+          },
+        },
+      });
+      commandHandlers.set(topic, (message) => {
+        const command = parseChannelCommand(message);
+        // Only the holder acts, even if an unsubscribe is still on its way.
+        if (!command || !holder.holding()) return;
+        carryOut(channel, command).catch((err: unknown) =>
+          logger.warn(
+            { channel: channel.name, command, err: { message: (err as Error).message } },
+            "a channel command failed",
+          ),
+        );
       });
       holders.push(holder);
       holderOf.set(channel.name, holder);
@@ -386,12 +471,47 @@ export async function createBot(options: BotOptions): Promise<Bot> {
           c.status && (holderOf.get(c.name)?.holding() ?? true) ? [[c.name, c.status()] as const] : [],
         ),
       ),
+    async sharedChannelStatus() {
+      const here = { here: true, ...thisProcess() };
+      const out: Record<string, SharedChannelStatus> = {};
+      const fromRedis: Promise<void>[] = [];
+      for (const c of Object.values(options.channels)) {
+        if (!c.status) continue;
+        const holder = holderOf.get(c.name);
+        if (started.includes(c) && (holder?.holding() ?? true)) {
+          out[c.name] = holder ? { ...c.status(), runner: here } : c.status();
+        } else if (!exclusive[c.name]) {
+          // Not one process's for all (a webhook started elsewhere, tools): this process's own view.
+          out[c.name] = c.status();
+        } else {
+          fromRedis.push(
+            readChannelStatus(enqueueConnection, prefix, c.name).then(
+              (published) => {
+                out[c.name] = published ?? { state: "disabled", since: new Date(), runner: null };
+              },
+              (err: unknown) => {
+                out[c.name] = {
+                  state: "disabled",
+                  since: new Date(),
+                  detail: `unknown: Redis did not answer (${(err as Error).message})`,
+                  runner: null,
+                };
+              },
+            ),
+          );
+        }
+      }
+      await Promise.all(fromRedis);
+      return out;
+    },
+    sendChannelCommand: (channel, command) => sendChannelCommand(enqueueConnection, prefix, channel, command),
     drain,
     async close() {
       await drain();
       await settleWithin(Promise.all(started.map((c) => c.stop?.())), 5_000);
       // The channels are down: another process may take their leases at once.
       await settleWithin(Promise.all(holders.map((h) => h.release())), 2_000);
+      commandConnection?.disconnect();
       // With Redis gone, closing would wait for it forever: give up after a few seconds.
       await settleWithin(
         Promise.all([outbox.close(), timeouts.close(), reminders.close(), motivation.close(), broadcastQueue.close()]),
@@ -441,8 +561,14 @@ function holdChannel(args: {
   logger: Logger;
   workers: (() => Worker[]) | null;
   heldWorkers: Map<string, Worker[]>;
+  /** Publishes the channel's status to Redis while this process holds it. */
+  publisher: ChannelStatusPublisher;
+  /** Listening for commands from other processes while this process holds it. */
+  commands: { listen(): Promise<void>; stop(): Promise<void> };
 }): ChannelHolder {
-  const { channel, lease, logger } = args;
+  const { channel, lease, logger, publisher, commands } = args;
+  const quietly = (what: string) => (err: unknown) =>
+    logger.warn({ channel: channel.name, err: { message: (err as Error).message } }, what);
   let holding = false;
   let paused = false;
   let waitingLogged = false;
@@ -485,7 +611,10 @@ function holdChannel(args: {
       waitingLogged = false;
       logger.info({ channel: channel.name }, `this process runs ${channel.name} (holds its lease)`);
       if (args.workers) args.heldWorkers.set(channel.name, args.workers());
+      // Listening first: once other processes see the status, they can send commands.
+      await settleWithin(commands.listen().catch(quietly("could not listen for channel commands")), 2_000);
       await channel.start!(args.hooks);
+      publisher.start();
       later(args.renewMs);
       return;
     }
@@ -502,6 +631,8 @@ function holdChannel(args: {
     if (kept === false && !paused) {
       logger.warn({ channel: channel.name }, `another process took over ${channel.name}: stopping it here`);
       holding = false;
+      await publisher.stop(true);
+      await commands.stop().catch(quietly("could not stop listening for channel commands"));
       await channel.stop?.();
       const mine = args.heldWorkers.get(channel.name) ?? [];
       args.heldWorkers.delete(channel.name);
@@ -519,6 +650,8 @@ function holdChannel(args: {
       clearTimeout(timer);
     },
     async release() {
+      await publisher.stop(holding);
+      await commands.stop().catch(() => {});
       if (holding) await lease.release();
       holding = false;
     },

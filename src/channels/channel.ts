@@ -27,7 +27,10 @@ export class SendError extends Error {
 
 export type DeliveryStatus = "sent" | "delivered" | "read" | "failed";
 
-/** Connection state, shown on /healthz and (later) the dashboard. The QR code never leaves the process. */
+/**
+ * Connection state, shown on /healthz and the dashboard. The QR code goes to the dashboard only
+ * (through Redis, with a short TTL, when a worker runs the channel: channel-board.ts), never to logs.
+ */
 export type ChannelState = "disabled" | "connecting" | "waiting_for_qr" | "ready" | "disconnected";
 export type ChannelStatus = {
   state: ChannelState;

@@ -347,7 +347,11 @@ describe("the dashboard's operations pages: channels, queues, staff and the audi
           redis: app.redis,
           logger: createLogger({ level: "silent" }),
           config: { ...app.config, whatsapp: { ...app.config.whatsapp, enabled: true } },
-          bot: { ...app.bot, channelStatus: () => ({ whatsapp: status }) },
+          bot: {
+            ...app.bot,
+            channelStatus: () => ({ whatsapp: status }),
+            sharedChannelStatus: async () => ({ whatsapp: status }),
+          },
           channels: { whatsapp: fakeWhatsApp },
         },
         channelPages,

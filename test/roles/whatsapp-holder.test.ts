@@ -61,6 +61,17 @@ describe("the WhatsApp lease", () => {
       await new Promise((r) => setTimeout(r, lease.retryMs * 2));
       expect(fakes[1]!.clients).toHaveLength(0);
       expect(await redis.get(`${prefix}:whatsapp:holder`)).toMatch(new RegExp(`^${process.pid}:`));
+      // The holder publishes WhatsApp's status in Redis; the other reports it from there.
+      const seen = await waitFor(
+        async () => {
+          const status = (await bots[1]!.sharedChannelStatus()).whatsapp;
+          return status?.state === "ready" ? status : null;
+        },
+        5_000,
+        "the holder's status seen by the other worker",
+      );
+      expect(seen.runner).toMatchObject({ here: false, pid: process.pid });
+      expect((await bots[0]!.sharedChannelStatus()).whatsapp?.runner?.here).toBe(true);
 
       // A message comes in on the holder's client and the reply goes out through it alone.
       fakes[0]!.current.incoming("6281234500001", "halo");
@@ -73,6 +84,7 @@ describe("the WhatsApp lease", () => {
       fakes[1]!.current.ready();
       fakes[1]!.current.incoming("6281234500002", "halo");
       await waitFor(() => fakes[1]!.sentTo("6281234500002@c.us").length > 0, 10_000, "the reply from the new holder");
+      expect((await bots[1]!.sharedChannelStatus()).whatsapp).toMatchObject({ state: "ready", runner: { here: true } });
       expect(fakes[0]!.clients).toHaveLength(1);
     } finally {
       await Promise.all(bots.map((b) => b.close()));

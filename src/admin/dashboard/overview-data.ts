@@ -58,8 +58,9 @@ async function queueFigures(deps: DashboardDeps): Promise<QueueFigures[]> {
   return queueRows(deps);
 }
 
-function channelFigures(deps: DashboardDeps): ChannelFigures[] {
-  const statuses = deps.bot.channelStatus();
+async function channelFigures(deps: DashboardDeps): Promise<ChannelFigures[]> {
+  // As the installation sees them: WhatsApp and Telegram polling run in a worker, not in a web process.
+  const statuses = await deps.bot.sharedChannelStatus();
   return configuredChannels(deps).map((name) => {
     const status = statuses[name];
     // The web chat has no connection of its own: it works whenever this server does.
@@ -68,8 +69,13 @@ function channelFigures(deps: DashboardDeps): ChannelFigures[] {
       name,
       label: channelLabel(name),
       state: status.state,
-      since: status.since,
-      ...(status.detail ? { detail: status.detail } : {}),
+      // Nobody runs it: there is no "since" to tell.
+      since: status.runner === null ? null : status.since,
+      ...(status.detail
+        ? { detail: status.detail }
+        : status.runner === null
+          ? { detail: "not running in any process: no worker holds it" }
+          : {}),
     };
   });
 }
@@ -141,6 +147,6 @@ export async function loadOverview(deps: DashboardDeps, now: Date = new Date()):
     upcoming,
     messagesToday: { total: byChannel.reduce((n, c) => n + c.count, 0), byChannel },
     queues,
-    channels: channelFigures(deps),
+    channels: await channelFigures(deps),
   };
 }

@@ -1,10 +1,14 @@
 /**
  * What the Kanal page shows about each channel, in words: the web chat, Telegram (polling or
  * webhook, its bot) and WhatsApp (its connection, and the QR code to scan while it waits for
- * one). A channel that is not configured gets one line on how to turn it on.
+ * one). A channel that is not configured gets one line on how to turn it on. WhatsApp and
+ * Telegram polling run in one worker for the whole installation: in any other process (a web
+ * process) the page shows what that worker published in Redis (src/channels/channel-board.ts),
+ * and says so plainly when no worker runs them.
  */
 import QRCode from "qrcode";
-import type { ChannelState, ChannelStatus } from "../../../channels/channel.js";
+import type { ChannelState } from "../../../channels/channel.js";
+import type { ChannelRunner, SharedChannelStatus } from "../../../channels/channel-board.js";
 import type { TelegramAdapter } from "../../../channels/telegram.js";
 import type { WhatsAppAdapter } from "../../../channels/whatsapp.js";
 import type { DashboardDeps } from "../page.js";
@@ -31,9 +35,37 @@ export type ChannelView = {
   facts: { label: Text; value: string; href?: string }[];
   /** The QR code as a data: URL image, while WhatsApp waits for a scan. */
   qrImage?: string;
-  /** WhatsApp can be logged out from here (linked or linking, and this process runs it). */
+  /** WhatsApp can be logged out from here (linked or linking, and a process runs it: this one or a worker). */
   canLogout?: boolean;
+  /** True when the channel should run in a worker but none runs it (nothing fresh in Redis). */
+  nowhere?: boolean;
 };
+
+/** The badge of a channel that no process runs. */
+const nowhereText = text("Tidak berjalan", "Not running");
+
+/** What it means that no process runs a channel one worker runs for all. */
+const nowhereExplanation = (name: string, seconds: number) =>
+  text(
+    `Tidak ada worker yang menjalankan ${name} saat ini: tidak ada kabar dari worker mana pun dalam ${seconds} detik terakhir. Pastikan setidaknya satu proses worker (APP_ROLE=worker atau all) berjalan dan tersambung ke Redis yang sama, lalu periksa lognya. Halaman ini memuat ulang sendiri.`,
+    `No worker runs ${name} right now: no word from any worker in the last ${seconds} seconds. Make sure at least one worker process (APP_ROLE=worker or all) runs and uses the same Redis, then check its logs. This page reloads itself.`,
+  );
+
+/** How long a worker's published status lives in Redis (three publish intervals of 5 s). */
+const staleSeconds = 15;
+
+/** Which process runs the channel, as a fact. */
+function runnerFact(runner: ChannelRunner | null | undefined): ChannelView["facts"] {
+  if (!runner) return [];
+  return [
+    {
+      label: runner.here
+        ? text("Dijalankan oleh proses ini", "Run by this process")
+        : text("Dijalankan oleh worker", "Run by the worker"),
+      value: `${runner.host} (pid ${runner.pid})`,
+    },
+  ];
+}
 
 export const stateTexts: Record<ChannelState, Text> = {
   ready: text("Terhubung", "Connected"),
@@ -106,7 +138,7 @@ async function webChat(deps: DashboardDeps): Promise<ChannelView> {
   };
 }
 
-function telegram(deps: DashboardDeps, status: ChannelStatus | undefined): ChannelView {
+function telegram(deps: DashboardDeps, status: SharedChannelStatus | undefined): ChannelView {
   const label = text("Telegram", "Telegram");
   const config = deps.config.telegram;
   if (!config)
@@ -134,6 +166,20 @@ function telegram(deps: DashboardDeps, status: ChannelStatus | undefined): Chann
   if (config.apiRoot !== "https://api.telegram.org")
     facts.push({ label: text("Server Bot API", "Bot API server"), value: config.apiRoot });
   const state = status?.state ?? "disabled";
+  if (status?.runner === null)
+    return {
+      name: "telegram",
+      label,
+      enabled: true,
+      state: "disabled",
+      stateText: nowhereText,
+      explanation: nowhereExplanation("Telegram", staleSeconds),
+      since: null,
+      // Only when it is not simply that no worker runs it (Redis did not answer).
+      ...(status.detail ? { detail: status.detail } : {}),
+      facts,
+      nowhere: true,
+    };
   return {
     name: "telegram",
     label,
@@ -143,11 +189,11 @@ function telegram(deps: DashboardDeps, status: ChannelStatus | undefined): Chann
     explanation: telegramExplanations[state],
     since: status?.since ?? null,
     ...(status?.detail ? { detail: status.detail } : {}),
-    facts,
+    facts: [...facts, ...runnerFact(status?.runner)],
   };
 }
 
-async function whatsapp(deps: DashboardDeps, status: ChannelStatus | undefined): Promise<ChannelView> {
+async function whatsapp(deps: DashboardDeps, status: SharedChannelStatus | undefined): Promise<ChannelView> {
   const label = text("WhatsApp", "WhatsApp");
   if (!deps.config.whatsapp.enabled)
     return {
@@ -162,6 +208,22 @@ async function whatsapp(deps: DashboardDeps, status: ChannelStatus | undefined):
     };
   const state = status?.state ?? "disabled";
   const adapter = deps.channels?.whatsapp as WhatsAppAdapter | undefined;
+  const sessionFact = { label: text("Sesi tersimpan di", "Session kept in"), value: deps.config.whatsapp.sessionDir };
+  if (status?.runner === null)
+    return {
+      name: "whatsapp",
+      label,
+      enabled: true,
+      state: "disabled",
+      stateText: nowhereText,
+      explanation: nowhereExplanation("WhatsApp", staleSeconds),
+      since: null,
+      // Only when it is not simply that no worker runs it (Redis did not answer).
+      ...(status.detail ? { detail: status.detail } : {}),
+      facts: [sessionFact],
+      nowhere: true,
+    };
+  const runner = status?.runner;
   return {
     name: "whatsapp",
     label,
@@ -172,18 +234,24 @@ async function whatsapp(deps: DashboardDeps, status: ChannelStatus | undefined):
     since: status?.since ?? null,
     // While waiting for a scan the adapter's detail only repeats the instructions shown here.
     ...(status?.detail && state !== "waiting_for_qr" ? { detail: status.detail } : {}),
-    facts: [{ label: text("Sesi tersimpan di", "Session kept in"), value: deps.config.whatsapp.sessionDir }],
+    facts: [sessionFact, ...runnerFact(runner)],
     ...(state === "waiting_for_qr" && status?.qr ? { qrImage: await qrDataUrl(status.qr) } : {}),
-    canLogout: !!adapter?.whatsapp && state !== "disabled",
+    // Here: through the adapter; in a worker: by a command through Redis (pages/channels.ts).
+    canLogout: state !== "disabled" && (runner?.here === false || !!adapter?.whatsapp),
   };
 }
 
 /** Every channel, configured or not, in a fixed order. */
 export async function loadChannels(deps: DashboardDeps): Promise<ChannelView[]> {
-  const statuses = deps.bot.channelStatus();
+  const statuses = await deps.bot.sharedChannelStatus();
   return [await webChat(deps), telegram(deps, statuses.telegram), await whatsapp(deps, statuses.whatsapp)];
 }
 
-/** True while the page should reload itself: WhatsApp is waiting for a scan or connecting. */
+/**
+ * True while the page should reload itself: WhatsApp is waiting for a scan or connecting, or no
+ * worker runs it (yet: one may be starting, or taking over from one that stopped).
+ */
 export const needsRefresh = (channels: ChannelView[]) =>
-  channels.some((c) => c.name === "whatsapp" && (c.state === "waiting_for_qr" || c.state === "connecting"));
+  channels.some(
+    (c) => c.name === "whatsapp" && (c.state === "waiting_for_qr" || c.state === "connecting" || c.nowhere === true),
+  );

@@ -2,6 +2,8 @@
  * Kanal (Channels): the state of the web chat, Telegram and WhatsApp; WhatsApp's QR code while
  * it waits for a scan (the page reloads itself every few seconds meanwhile, with a Refresh
  * header, so no script is needed); and logging WhatsApp out (admins, after a confirmation page).
+ * WhatsApp runs in one worker: a web process shows what that worker publishes in Redis and sends
+ * it the log-out through Redis (src/channels/channel-board.ts).
  */
 import type { WhatsAppAdapter } from "../../../channels/whatsapp.js";
 import { audit } from "../../../domain/staff.js";
@@ -45,13 +47,45 @@ export const whatsAppLogoutPage = definePage({
   role: "admin",
   async handler({ reply, deps, staff }) {
     const adapter = deps.channels?.whatsapp as WhatsAppAdapter | undefined;
-    if (!deps.config.whatsapp.enabled || !adapter?.whatsapp)
-      return redirectWithFlash(
+    const notHere = () =>
+      redirectWithFlash(
         reply,
         channelsPath,
         text("WhatsApp tidak berjalan di server ini.", "WhatsApp is not running on this server."),
         "error",
       );
+    if (!deps.config.whatsapp.enabled) return notHere();
+    const runner = (await deps.bot.sharedChannelStatus()).whatsapp?.runner;
+    const notRunning = () =>
+      redirectWithFlash(
+        reply,
+        channelsPath,
+        text(
+          "WhatsApp tidak berjalan di proses mana pun saat ini, jadi tidak ada yang bisa dikeluarkan.",
+          "WhatsApp is not running in any process right now, so there is nothing to log out.",
+        ),
+        "error",
+      );
+    if (runner === null) return notRunning();
+    if (runner && !runner.here) {
+      // A worker runs it: the log-out goes to that worker through Redis; the page shows the new QR
+      // code once the worker publishes it.
+      const received = await deps.bot.sendChannelCommand("whatsapp", "logout");
+      if (!received) return notRunning();
+      await audit(deps.database.prisma, staff.id, "channel.whatsapp_logout", "channel:whatsapp", {
+        via: "dashboard",
+        worker: `${runner.host} (pid ${runner.pid})`,
+      });
+      return redirectWithFlash(
+        reply,
+        channelsPath,
+        text(
+          `Perintah keluar sudah dikirim ke worker yang menjalankan WhatsApp (${runner.host}). Kode QR baru muncul di halaman ini dalam beberapa detik untuk menautkan nomor lagi.`,
+          `The log-out was sent to the worker that runs WhatsApp (${runner.host}). A new QR code appears on this page within a few seconds to link a number again.`,
+        ),
+      );
+    }
+    if (!adapter?.whatsapp) return notHere();
     await adapter.whatsapp.logout();
     await audit(deps.database.prisma, staff.id, "channel.whatsapp_logout", "channel:whatsapp", { via: "dashboard" });
     return redirectWithFlash(
