@@ -11,7 +11,7 @@
 import { DelayedError, Worker, type Job, type Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { DateTime } from "luxon";
-import { SendError, type ChannelAdapter } from "../channels/channel.js";
+import { SendError, type ChannelAdapter, type SendResult } from "../channels/channel.js";
 import { quietUntil, type QuietHours } from "../domain/quiet-hours.js";
 import type { Database } from "../db/database.js";
 import { executeAtomically, prepareStatements, queryRows, sqlTime } from "../db/raw-sql.js";
@@ -35,6 +35,8 @@ export type OutboxWorkerOptions = {
   timeZone?: string;
   /** Rows with a time zone (motivation, broadcasts) wait while it is quiet there. */
   quietHours?: QuietHours | null;
+  /** Pauses between tries to record a sent message while the database fails (default 0.5 to 8 s, 15.5 s in all). */
+  recordRetryMs?: number[];
   /** Told after each successful send (the web chat wakes its long polls with it). */
   onSent?: (channel: string, chatId: string) => void;
   now?: () => Date;
@@ -160,21 +162,25 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       await executeAtomically(database, [[s.itemUnclaim, [t(now()), row.id]]]);
       throw new ChannelPaused(held);
     }
+    // Tried before: it may have gone out while the database could not record it (see recordSent).
+    if (row.attempts > 0) {
+      const earlier = await redis.get(sentKey(row.id));
+      if (earlier !== null) {
+        await recordSent(row, earlier === "" ? undefined : earlier);
+        await redis.del(sentKey(row.id));
+        logger.info({ channel: channel.name, outboxId: row.id }, "recorded a message sent earlier, not sent again");
+        return "sent";
+      }
+    }
     const message: OutgoingMessage = {
       text: row.text ?? "",
       ...(row.choices ? { choices: row.choices } : {}),
       ...(row.requestPhone ? { requestPhone: true } : {}),
     };
     const sendEnded = sendTimer.startTimer();
+    let result: SendResult;
     try {
-      const result = await channel.send(chatId, message).finally(sendEnded);
-      messagesOut.inc({ channel: channel.name, kind: row.kind });
-      const done = now();
-      await executeAtomically(database, [
-        [s.itemSent, [t(done), t(done), row.id]],
-        [s.messageSent, [result.platformMessageId ?? null, t(done), row.messageId]],
-      ]);
-      return "sent";
+      result = await channel.send(chatId, message).finally(sendEnded);
     } catch (err) {
       const reason = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
       if (err instanceof SendError && err.retryAfterMs !== undefined && !err.permanent) {
@@ -203,6 +209,56 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       await executeAtomically(database, [[s.itemRetry, [reason, t(now()), row.id]]]);
       throw err;
     }
+    messagesOut.inc({ channel: channel.name, kind: row.kind });
+    await recordSent(row, result.platformMessageId);
+    return "sent";
+  };
+
+  /** Redis's note that a row went out although the database could not say so yet. */
+  const sentKey = (id: number) => `${options.prefix}:outbox-sent:${id}`;
+
+  /**
+   * Records a row as sent. The message has gone, so a database that fails now (restarting, a
+   * connection cut) must not make it go again: Redis is told first, then the write is retried
+   * for a while. If it still fails the job fails and the row stays in "sending"; when the
+   * reconcile pass or a retried job brings it back, the note in Redis says it was sent.
+   */
+  const recordSent = async (row: DueRow, platformMessageId: string | undefined) => {
+    const write = () => {
+      const done = now();
+      return executeAtomically(database, [
+        [s.itemSent, [t(done), t(done), row.id]],
+        [s.messageSent, [platformMessageId ?? null, t(done), row.messageId]],
+      ]);
+    };
+    try {
+      return void (await write());
+    } catch (err) {
+      logger.warn(
+        { channel: channel.name, outboxId: row.id, err: { message: (err as Error).message } },
+        "sent, but the database could not record it; retrying the record",
+      );
+      await redis
+        .set(sentKey(row.id), platformMessageId ?? "", "EX", 7 * 86_400)
+        .catch((e: unknown) =>
+          logger.error(
+            { outboxId: row.id, err: { message: (e as Error).message } },
+            "neither the database nor Redis could record a sent message: it may go twice",
+          ),
+        );
+    }
+    for (const waitMs of options.recordRetryMs ?? [500, 1_000, 2_000, 4_000, 8_000]) {
+      await new Promise((r) => setTimeout(r, waitMs));
+      try {
+        await write();
+        await redis.del(sentKey(row.id)).catch(() => 0);
+        return;
+      } catch {
+        // Still down: try again, then leave it to the retried job.
+      }
+    }
+    await write();
+    await redis.del(sentKey(row.id)).catch(() => 0);
   };
 
   /**

@@ -2,20 +2,18 @@
  * PostgreSQL restarted in the middle of a broadcast: the application (a real child process,
  * APP_ROLE=all) sends to 400 Telegram participants at 50 a second; when about a third have it,
  * PostgreSQL is stopped (pg_ctl stop -m fast: every connection is cut) for 5 s and started
- * again. The application must survive the lost connections, retry, and finish: everybody gets
- * the broadcast, at most the sends in flight twice, and the broadcast ends done.
+ * again. The application must survive the lost connections (a connection cut while checked out
+ * of the pool must not end the process), retry, and finish: everybody gets the broadcast
+ * exactly once, and the broadcast ends done.
  *
- * KNOWN DEFECT (src/db/raw-sql.ts, runAtomically): the client it checks out of the direct pg
- * pool has no "error" listener (pg-pool removes its own while a client is checked out), so when
- * the restart cuts a connection that is checked out at that moment, Node reports an unhandled
- * "error" event ("Connection terminated unexpectedly") and the process exits. Whether one is
- * checked out at that instant is chance (it happened in six runs out of seven here), so the
- * test does not assert that the process survives: when it has died it is started again, as a
- * supervisor would, and the rest still checks that nothing is lost. The timeline says which.
+ * Exactly once, not "at most the sends in flight twice": a send that Telegram took while the
+ * database could not record it is noted in Redis (src/jobs/outbox-worker.ts, recordSent), and
+ * when the row comes back (a retried job, or the reconcile pass after OUTBOX_STUCK_SECONDS) the
+ * note says it went, so it is recorded instead of sent again.
  *
  * The shared PostgreSQL on 5432 serves every other test file at the same time, so this test
  * runs a throwaway cluster of its own (initdb in /tmp, a free port, trust authentication;
- * support/private-postgres.ts) and is skipped where initdb and pg_ctl are not installed. The
+ * support/private-postgres.ts; initdb and pg_ctl come with the PostgreSQL server). The
  * test's own reads go through short-lived connections, made after the restart.
  */
 import pg from "pg";
@@ -33,7 +31,6 @@ import { killAllChildren, runScenario } from "./support/scenario.js";
 
 const recipients = 400;
 const bulkPerSecond = 50;
-const bulkConcurrency = Math.min(64, Math.max(4, Math.ceil(bulkPerSecond / 10)));
 const regency = "Kabupaten Belitung";
 const text = "Uji siaran: PostgreSQL dimulai ulang.";
 const downMs = 5_000;
@@ -53,7 +50,7 @@ async function query<T extends pg.QueryResultRow>(url: string, sql: string, valu
 }
 
 /** What the run left, for the assertions. */
-type Outcome = { counts: Map<number, number>; outbox: { status: string; n: number }[] };
+type Outcome = { counts: Map<number, number>; outbox: { status: string; n: number }[]; survived: boolean };
 
 function scenario(): Promise<Outcome> {
   return runScenario("postgres restart", async (s) => {
@@ -107,7 +104,8 @@ function scenario(): Promise<Outcome> {
     s.note("PostgreSQL started again");
     // Give a crash a moment to show.
     await new Promise((r) => setTimeout(r, 1_000));
-    if (app.exitCode() === null) s.note("the application is still running");
+    const survived = app.exitCode() === null;
+    if (survived) s.note("the application is still running");
     else {
       // As a supervisor (systemd Restart=always, Docker restart: always) would: start it again,
       // so the rest of the test still checks that nothing is lost.
@@ -134,28 +132,30 @@ function scenario(): Promise<Outcome> {
     await new Promise((r) => setTimeout(r, 1_500));
     const counts = delivered();
     const twice = duplicates(counts);
-    s.note(`duplicates (${twice.length}, at most ${bulkConcurrency}): ${twice.join(" ") || "none"}`);
+    s.note(`duplicates: ${twice.join(" ") || "none"}`);
     const outbox = await query<{ status: string; n: number }>(
       dbUrl,
       `SELECT status, count(*)::int AS n FROM "OutboxItem" GROUP BY status`,
     );
-    return { counts, outbox };
+    return { counts, outbox, survived };
   });
 }
 
-describe.skipIf(!privatePostgresAvailable())("PostgreSQL restarted in the middle of a broadcast", () => {
+describe("PostgreSQL restarted in the middle of a broadcast", () => {
   let run: Promise<Outcome>;
   beforeAll(() => {
+    if (!privatePostgresAvailable())
+      throw new Error("initdb and pg_ctl are needed for this test: apt-get install postgresql");
     run = scenario();
     // Awaited by the tests; a rejection must not count as unhandled before then.
     run.catch(() => {});
   });
 
-  it("loses nobody and sends at most the in-flight messages twice", { timeout: 120_000 }, async () => {
+  it("keeps running, loses nobody and sends nothing twice", { timeout: 120_000 }, async () => {
     const o = await run;
+    expect(o.survived).toBe(true);
     expect(chatRange(860_000, recipients).filter((c) => !o.counts.has(c))).toEqual([]);
-    expect(Math.max(...o.counts.values())).toBeLessThanOrEqual(2);
-    expect(duplicates(o.counts).length).toBeLessThanOrEqual(bulkConcurrency);
+    expect(duplicates(o.counts)).toEqual([]);
     expect(o.outbox).toEqual([{ status: "sent", n: recipients }]);
   });
 });
