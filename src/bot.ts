@@ -83,7 +83,11 @@ export type BotOptions = {
    * the client the holder started; elsewhere every send would fail and pause the queue).
    */
   exclusive?: Record<string, { sendsHere: boolean }>;
-  /** Timing of the exclusive channels' leases (default: 30 s lease, renewed every 10 s, retried every 15 s). */
+  /**
+   * Timing of the exclusive channels' leases (default: 15 s lease, renewed every 5 s, retried
+   * every 5 s or when the holder's lease would run out): another process takes over within 15 s
+   * of the holder's death, and a holder survives two lost renewals.
+   */
   lease?: { ttlMs?: number; renewMs?: number; retryMs?: number };
   /**
    * How the holder of an exclusive channel publishes its status to Redis for the other processes
@@ -359,15 +363,15 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       const lease = new RedisLease(
         enqueueConnection,
         `${prefix}:${channel.name}:holder`,
-        options.lease?.ttlMs ?? 30_000,
+        options.lease?.ttlMs ?? 15_000,
       );
       const topic = channelCommandTopic(prefix, channel.name);
       const holder: ChannelHolder = holdChannel({
         channel,
         hooks,
         lease,
-        renewMs: options.lease?.renewMs ?? 10_000,
-        retryMs: options.lease?.retryMs ?? 15_000,
+        renewMs: options.lease?.renewMs ?? 5_000,
+        retryMs: options.lease?.retryMs ?? 5_000,
         logger,
         workers: rule.sendsHere && runWorkers ? () => channelWorkers(channel) : null,
         heldWorkers,

@@ -5,6 +5,8 @@
  * failed start it throws the old client away and starts a new one, with exponential backoff;
  * after a logout it starts one at once, so a new QR code appears.
  */
+import fs from "node:fs";
+import path from "node:path";
 import QRCode from "qrcode";
 import wweb from "whatsapp-web.js";
 import type { Logger } from "../logger.js";
@@ -78,10 +80,34 @@ export type WhatsAppAdapter = ChannelAdapter & {
   };
 };
 
+/**
+ * Chromium's marks that a profile is in use ("SingletonLock" names the host and pid). A worker
+ * that died leaves them in the session folder, and Chromium on another host sharing that folder
+ * then refuses the profile as "in use by another computer". Only the holder of WhatsApp's lease
+ * starts a client, so nothing else uses the profile and the marks can go.
+ */
+export function removeProfileLocks(profileDir: string): string[] {
+  const removed: string[] = [];
+  for (const name of ["SingletonLock", "SingletonCookie", "SingletonSocket"]) {
+    const file = path.join(profileDir, name);
+    try {
+      // lstat, not exists: the marks are symbolic links to names that need not exist here.
+      fs.lstatSync(file);
+    } catch {
+      continue;
+    }
+    fs.rmSync(file, { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
 /** The real client: LocalAuth session under `sessionDir`, Debian's Chromium, headless. */
 export function createWhatsAppClient(config: { sessionDir: string; chromiumPath: string }): WhatsAppClientLike {
   // In ESM the package is only reachable through its default export (named imports fail at run time).
   const { Client, LocalAuth } = wweb;
+  // LocalAuth keeps the Chromium profile in <dataPath>/session (no clientId).
+  removeProfileLocks(path.join(config.sessionDir, "session"));
   return new Client({
     authStrategy: new LocalAuth({ dataPath: config.sessionDir }),
     puppeteer: {

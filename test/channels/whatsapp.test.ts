@@ -1,8 +1,16 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createBot, type Bot } from "../../src/bot.js";
 import { SendError, type ChannelHooks } from "../../src/channels/channel.js";
-import { createWhatsAppAdapter, type WhatsAppAdapter, type WhatsAppOptions } from "../../src/channels/whatsapp.js";
+import {
+  createWhatsAppAdapter,
+  createWhatsAppClient,
+  type WhatsAppAdapter,
+  type WhatsAppOptions,
+} from "../../src/channels/whatsapp.js";
 import { seedDatabase } from "../../src/domain/seed-database.js";
 import { createLogger } from "../../src/logger.js";
 import type { InboundMessage } from "../../src/runtime/inbound-message.js";
@@ -137,6 +145,25 @@ describe("the WhatsApp adapter", () => {
     expect(adapter.status().state).toBe("connecting");
     fake.current.qr();
     expect(adapter.status().state).toBe("waiting_for_qr");
+  });
+
+  it("clears Chromium's in-use marks a dead worker on another host left in the shared session folder", () => {
+    const sessionDir = fs.mkdtempSync(path.join(os.tmpdir(), "sapa-wa-session-"));
+    try {
+      const profile = path.join(sessionDir, "session");
+      fs.mkdirSync(path.join(profile, "Default"), { recursive: true });
+      fs.writeFileSync(path.join(profile, "Default", "Preferences"), "{}");
+      // As Chromium leaves them: links to names that mean something only on the other host.
+      fs.symlinkSync("worker-1-7781", path.join(profile, "SingletonLock"));
+      fs.symlinkSync("8841957264613", path.join(profile, "SingletonCookie"));
+      fs.symlinkSync("/tmp/.org.chromium.Chromium.x/SingletonSocket", path.join(profile, "SingletonSocket"));
+      // Making the client (it is started only by the lease holder) clears them; the login stays.
+      createWhatsAppClient({ sessionDir, chromiumPath: "/usr/bin/chromium" });
+      expect(fs.readdirSync(profile)).toEqual(["Default"]);
+      expect(fs.readFileSync(path.join(profile, "Default", "Preferences"), "utf8")).toBe("{}");
+    } finally {
+      fs.rmSync(sessionDir, { recursive: true, force: true });
+    }
   });
 
   it("does not reconnect after stop", async () => {
@@ -479,8 +506,10 @@ describe.each(providers)("WhatsApp through the bot on %s", (provider) => {
       permanent: false,
     });
     expect(fake.sentTo(chatId)).toEqual([]);
-    const waiting = await db.prisma.outboxItem.findMany({ where: { chatId } });
-    expect(waiting.map((o) => o.status)).toEqual(["pending", "pending"]);
+    // Given back to pending once the worker has heard the refusal (a moment after the send settles).
+    const statuses = async () => (await db.prisma.outboxItem.findMany({ where: { chatId } })).map((o) => o.status);
+    await waitFor(async () => (await statuses()).every((s) => s === "pending"), 5_000, "the replies pending again");
+    expect(await statuses()).toEqual(["pending", "pending"]);
 
     fake.current.ready();
     await waitFor(() => fake.sentTo(chatId).length === 2, 10_000, "the replies after reconnecting");
