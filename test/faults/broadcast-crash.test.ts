@@ -11,19 +11,24 @@
  * own at once, so the broadcast is done about 12 s after the kill.
  */
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase, type Database, type DatabaseProvider } from "../../src/db/database.js";
-import { createApiToken } from "../../src/domain/staff.js";
+import type { DatabaseProvider } from "../../src/db/database.js";
 import { outboxQueueName } from "../../src/jobs/outbox-queue.js";
-import { createTestDatabaseUrl, providers, removeTestDatabase } from "../support/databases.js";
-import { startFakeTelegram, type FakeTelegram } from "../support/fake-telegram.js";
-import { addParticipants, addStaff } from "../support/population.js";
-import { connectRedis, deletePrefix, redisUrl, testPrefix } from "../support/redis.js";
+import { providers } from "../support/databases.js";
+import { addParticipants } from "../support/population.js";
 import { freePort } from "../support/redis-server.js";
 import { waitFor } from "../support/wait-for.js";
-import { spawnApp, type AppProcess } from "./support/app-process.js";
+import {
+  api,
+  appEnv,
+  bulkConcurrencyAt,
+  chatRange,
+  countsPerChat,
+  duplicates,
+  staffToken,
+} from "./support/fixtures.js";
 import { startLatencyProxy } from "./support/latency-proxy.js";
+import { killAllChildren, runScenario } from "./support/scenario.js";
 
 const recipients = 600;
 const firstChatId = 700_000;
@@ -33,46 +38,22 @@ const regency = "Kabupaten Bangka Barat";
 const text = "Uji siaran: pekerja dimatikan di tengah jalan.";
 const bulkPerSecond = 50;
 /** Sends in flight in the killed process: telegramPacing's bulk concurrency at 50 a second. */
-const bulkConcurrency = Math.min(64, Math.max(4, Math.ceil(bulkPerSecond / 10)));
+const bulkConcurrency = bulkConcurrencyAt(bulkPerSecond);
 /** Telegram's answer to a send reaches the bot this late, so the kill finds sends in flight. */
 const answerDelayMs = 100;
 
-/** Every child started, so none outlives the file even if a scenario is abandoned. */
-const children: AppProcess[] = [];
-afterAll(async () => {
-  await Promise.all(children.map((c) => c.kill()));
-});
+afterAll(killAllChildren);
 
-/** Runs `steps` in order, each whatever became of the ones before. */
-async function cleanUp(steps: (() => unknown)[]): Promise<void> {
-  for (const step of steps)
-    await Promise.resolve()
-      .then(step)
-      .catch((err: unknown) => console.error(err));
-}
-
-async function scenario(provider: DatabaseProvider): Promise<void> {
-  const started = Date.now();
-  const timeline: string[] = [];
-  const note = (line: string) => timeline.push(`${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s  ${line}`);
-  const cleanups: (() => unknown)[] = [];
-  try {
-    const fake: FakeTelegram = await startFakeTelegram();
-    cleanups.unshift(() => fake.close());
+function scenario(provider: DatabaseProvider): Promise<void> {
+  return runScenario(`broadcast-crash on ${provider}`, async (s) => {
+    const fake = await s.fakeTelegram();
     const proxy = await startLatencyProxy({ target: fake.url, methods: ["sendMessage"], delayMs: answerDelayMs });
-    cleanups.unshift(() => proxy.close());
-    const dbUrl = await createTestDatabaseUrl(provider);
-    cleanups.unshift(() => removeTestDatabase(dbUrl));
-    const database: Database = openDatabase(dbUrl);
-    cleanups.unshift(() => database.close());
-    const prefix = testPrefix();
-    const redis: Redis = connectRedis();
-    cleanups.unshift(() => redis.quit());
-    cleanups.unshift(() => deletePrefix(redis, prefix));
+    s.defer(() => proxy.close());
+    const database = await s.database(provider);
+    const queues = s.redis();
+    const { connection: redis, prefix } = queues;
     const bulkQueue = new Queue(outboxQueueName("telegram", "bulk"), { connection: redis, prefix });
-    cleanups.unshift(() => bulkQueue.close());
-    const mine: AppProcess[] = [];
-    cleanups.unshift(() => Promise.all(mine.map((c) => c.kill())));
+    s.defer(() => bulkQueue.close());
 
     const db = database.prisma;
     const participantIds = await addParticipants(db, recipients, { channel: "telegram", firstChatId, regency });
@@ -81,40 +62,14 @@ async function scenario(provider: DatabaseProvider): Promise<void> {
       firstChatId: outsiderChatId,
       regency: "Kota Pangkalpinang",
     });
-    const staffId = await addStaff(db, "Sari");
-    const { token } = await createApiToken(db, staffId, "crash test");
+    const token = await staffToken(db);
     const env = {
-      DATABASE_URL: dbUrl,
-      REDIS_URL: redisUrl(),
-      QUEUE_PREFIX: prefix,
-      HOST: "127.0.0.1",
+      ...appEnv({ database, redis: queues, telegram: { token: fake.token, url: proxy.url }, bulkPerSecond }),
       PORT: String(await freePort()),
-      TELEGRAM_BOT_TOKEN: fake.token,
-      TELEGRAM_API_ROOT: proxy.url,
-      TELEGRAM_BULK_PER_SECOND: String(bulkPerSecond),
-      QUIET_HOURS: "off",
-      MOTIVATION_SCHEDULE: "off",
-      LOG_LEVEL: "warn",
-      RECONCILE_INTERVAL_SECONDS: "2",
-      OUTBOX_STUCK_SECONDS: "5",
     };
 
     /** How many times each chat got the broadcast's text. */
-    const deliveries = () => {
-      const counts = new Map<number, number>();
-      for (const m of fake.sent)
-        if (m.method === "sendMessage" && m.text === text) counts.set(m.chatId, (counts.get(m.chatId) ?? 0) + 1);
-      return counts;
-    };
-
-    const start = async () => {
-      const child = spawnApp(env);
-      children.push(child);
-      mine.push(child);
-      await child.ready();
-      note(`application ${mine.length} (pid ${child.pid}) is up`);
-      return child;
-    };
+    const deliveries = () => countsPerChat(fake, (m) => m.text === text);
 
     /** One line on where the rows and the paced queue's jobs are. */
     const snapshot = async (label: string) => {
@@ -131,44 +86,33 @@ async function scenario(provider: DatabaseProvider): Promise<void> {
       const stalled = (await redis.smembers(`${prefix}:${bulkQueue.name}:stalled`)).sort();
       const counts = (groups: { status: string; _count: { _all: number } }[]) =>
         groups.map((g) => `${g.status} ${g._count._all}`).join(", ");
-      note(
+      s.note(
         `${label}: delivered to ${deliveries().size}; outbox {${counts(outbox)}}; ledger {${counts(ledger)}}; ` +
           `bulk jobs ${JSON.stringify(jobs)}; active without a lock [${dead.join(" ")}]; ` +
           `in the stalled set [${stalled.join(" ")}]`,
       );
     };
 
-    const api = async (method: string, path: string, body: unknown) => {
-      const response = await fetch(`${mine.at(-1)!.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      const json = (await response.json()) as { id: number; status: string };
-      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-      return json;
-    };
-
-    const first = await start();
-    const created = await api("POST", "/api/broadcasts", {
+    const first = await s.spawn("application 1", env);
+    const created = await api(first.url, token, "POST", "/api/broadcasts", {
       title: "Uji mati mendadak",
       textId: text,
       filter: { regencies: [regency] },
     });
     expect(created.status).toBe("draft");
-    const scheduled = await api("POST", `/api/broadcasts/${created.id}/schedule`, {});
+    const scheduled = await api(first.url, token, "POST", `/api/broadcasts/${created.id}/schedule`, {});
     // Sending now: the job that starts it may or may not have run yet.
     expect(["scheduled", "sending"]).toContain(scheduled.status);
-    note(`broadcast ${created.id} scheduled`);
+    s.note(`broadcast ${created.id} scheduled`);
 
     // Kill the worker when about a third has gone out.
     await waitFor(() => deliveries().size >= recipients / 3, 30_000, "a third delivered");
     await first.kill();
     const killedAt = Date.now();
-    note("application 1 killed with SIGKILL");
+    s.note("application 1 killed with SIGKILL");
     const atKill = deliveries();
     const sending = await db.outboxItem.findMany({ where: { status: "sending" }, select: { id: true, chatId: true } });
-    note(
+    s.note(
       `at the kill: ${atKill.size} chats had it; outbox rows in "sending": ` +
         `${sending.map((r) => `${r.id}→${r.chatId}`).join(" ") || "none"}` +
         ` (${sending.filter((r) => atKill.has(Number(r.chatId))).length} of them had reached Telegram)`,
@@ -178,7 +122,7 @@ async function scenario(provider: DatabaseProvider): Promise<void> {
     expect(atKill.size).toBeGreaterThan(0);
     expect(atKill.size).toBeLessThan(recipients);
 
-    const second = await start();
+    const second = await s.spawn("application 2", env);
     let nextSnapshot = Date.now();
     let allDelivered = false;
     await waitFor(
@@ -189,7 +133,7 @@ async function scenario(provider: DatabaseProvider): Promise<void> {
         }
         if (!allDelivered && deliveries().size === recipients) {
           allDelivered = true;
-          note("every recipient has it");
+          s.note("every recipient has it");
         }
         if (!allDelivered) return false;
         const b = await db.broadcast.findUnique({ where: { id: created.id }, select: { status: true } });
@@ -200,20 +144,20 @@ async function scenario(provider: DatabaseProvider): Promise<void> {
       "every recipient served and the broadcast done",
     ).catch(async (err: unknown) => {
       await snapshot("gave up");
-      note(`application 2 output:\n${second.output()}`);
+      s.note(`application 2 output:\n${second.output()}`);
       throw err;
     });
-    note(`the broadcast is done, ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
+    s.note(`the broadcast is done, ${((Date.now() - killedAt) / 1000).toFixed(1)} s after the kill`);
 
     const counts = deliveries();
-    const chats = Array.from({ length: recipients }, (_, i) => firstChatId + i);
+    const chats = chatRange(firstChatId, recipients);
     // Everybody at least once.
     expect(chats.filter((c) => !counts.has(c))).toEqual([]);
     // Twice at most, and only as many as there were sends in flight when it was killed.
-    const duplicates = [...counts].filter(([, n]) => n > 1).map(([chatId, n]) => `${chatId}×${n}`);
-    note(`duplicates (${duplicates.length}, at most ${bulkConcurrency}): ${duplicates.join(" ") || "none"}`);
+    const twice = duplicates(counts);
+    s.note(`duplicates (${twice.length}, at most ${bulkConcurrency}): ${twice.join(" ") || "none"}`);
     expect(Math.max(...counts.values())).toBeLessThanOrEqual(2);
-    expect(duplicates.length).toBeLessThanOrEqual(bulkConcurrency);
+    expect(twice.length).toBeLessThanOrEqual(bulkConcurrency);
     // Nobody outside the segment.
     const segment = new Set(chats);
     expect([...counts.keys()].filter((c) => !segment.has(c))).toEqual([]);
@@ -233,10 +177,7 @@ async function scenario(provider: DatabaseProvider): Promise<void> {
       _count: { _all: true },
     });
     expect(messages.map((m) => [m.status, m._count._all])).toEqual([["sent", recipients]]);
-  } finally {
-    await cleanUp(cleanups);
-    console.info(`broadcast-crash on ${provider}:\n${timeline.join("\n")}`);
-  }
+  });
 }
 
 // Both databases at once, to keep the file short.

@@ -20,12 +20,10 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateDatabase } from "../../src/db/migrations.js";
 import { openDatabase } from "../../src/db/database.js";
-import { startFakeTelegram } from "../support/fake-telegram.js";
 import { addParticipants } from "../support/population.js";
-import { connectRedis, deletePrefix, redisUrl, testPrefix } from "../support/redis.js";
 import { freePort } from "../support/redis-server.js";
 import { waitFor } from "../support/wait-for.js";
-import { chatRange, countsPerChat, duplicates, sendBroadcastNow, staffToken } from "./support/fixtures.js";
+import { appEnv, chatRange, countsPerChat, duplicates, sendBroadcastNow, staffToken } from "./support/fixtures.js";
 import { privatePostgresAvailable, startPrivatePostgres } from "./support/private-postgres.js";
 import { killAllChildren, runScenario } from "./support/scenario.js";
 
@@ -60,12 +58,8 @@ function scenario(): Promise<Outcome> {
     const dbUrl = server.url("sapa");
     await migrateDatabase(dbUrl);
     s.note("private PostgreSQL up and migrated");
-    const fake = await startFakeTelegram();
-    s.defer(() => fake.close());
-    const prefix = testPrefix();
-    const redis = connectRedis();
-    s.defer(() => redis.quit());
-    s.defer(() => deletePrefix(redis, prefix));
+    const fake = await s.fakeTelegram();
+    const queues = s.redis();
 
     const firstChatId = 860_000;
     // Written before the restart on a connection closed before it.
@@ -75,20 +69,9 @@ function scenario(): Promise<Outcome> {
     await database.close();
 
     const env = {
+      ...appEnv({ database: { url: dbUrl }, redis: queues, telegram: fake, bulkPerSecond }),
       APP_ROLE: "all",
-      DATABASE_URL: dbUrl,
-      REDIS_URL: redisUrl(),
-      QUEUE_PREFIX: prefix,
-      HOST: "127.0.0.1",
       PORT: String(await freePort()),
-      TELEGRAM_BOT_TOKEN: fake.token,
-      TELEGRAM_API_ROOT: fake.url,
-      TELEGRAM_BULK_PER_SECOND: String(bulkPerSecond),
-      QUIET_HOURS: "off",
-      MOTIVATION_SCHEDULE: "off",
-      LOG_LEVEL: "warn",
-      RECONCILE_INTERVAL_SECONDS: "2",
-      OUTBOX_STUCK_SECONDS: "5",
     };
     const app = await s.spawn("application", env);
     const delivered = () => countsPerChat(fake, (m) => m.text === text);

@@ -21,19 +21,15 @@
  * reconcile pass that would re-add them runs only at start and every 5 minutes (src/bot.ts), so
  * that expectation is marked `.fails` below until src/ is fixed.
  */
-import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "../../src/db/database.js";
-import { createRedis } from "../../src/redis.js";
-import { createTestDatabaseUrl, removeTestDatabase } from "../support/databases.js";
-import { startFakeTelegram } from "../support/fake-telegram.js";
 import { addParticipants } from "../support/population.js";
-import { deletePrefix, redisUrl, testPrefix } from "../support/redis.js";
 import { freePort } from "../support/redis-server.js";
 import { waitFor } from "../support/wait-for.js";
 import {
   addRemindersDueAt,
+  appEnv,
   broadcastDone,
+  bulkConcurrencyAt,
   chatRange,
   countsPerChat,
   duplicates,
@@ -48,7 +44,7 @@ const recipients = 400;
 const reminded = 20;
 const bulkPerSecond = 50;
 /** Sends in flight at once in one process: telegramPacing's bulk concurrency at 50 a second. */
-const bulkConcurrency = Math.min(64, Math.max(4, Math.ceil(bulkPerSecond / 10)));
+const bulkConcurrency = bulkConcurrencyAt(bulkPerSecond);
 const regency = "Kabupaten Bangka Barat";
 const text = "Uji siaran: Redis kehilangan datanya.";
 
@@ -73,28 +69,19 @@ async function scenario(fault: Fault): Promise<Outcome> {
   return runScenario(`redis ${fault}`, async (s) => {
     const firstChatId = fault === "flush" ? 720_000 : 730_000;
     const remindedChatId = firstChatId + 5_000;
-    const fake = await startFakeTelegram();
-    s.defer(() => fake.close());
-    const dbUrl = await createTestDatabaseUrl("sqlite");
-    s.defer(() => removeTestDatabase(dbUrl));
-    const database = openDatabase(dbUrl);
-    s.defer(() => database.close());
+    const fake = await s.fakeTelegram();
+    const database = await s.database("sqlite");
     const db = database.prisma;
 
     // The Redis the application uses, and a connection of the test's own to it.
-    const prefix = testPrefix();
-    let url = redisUrl();
     let server: RestartableRedis | null = null;
     if (fault === "restart") {
       server = await startRestartableRedis();
       const started = server;
       s.defer(() => started.destroy());
-      url = server.url;
     }
-    const redis: Redis = createRedis(url);
-    redis.on("error", () => {});
-    s.defer(() => redis.quit().catch(() => redis.disconnect()));
-    s.defer(() => deletePrefix(redis, prefix));
+    const queues = s.redis({ url: server?.url, mayGoAway: true });
+    const { connection: redis, prefix } = queues;
 
     await addParticipants(db, recipients, { channel: "telegram", firstChatId, regency });
     // Those with reminders live elsewhere, so the broadcast does not reach them.
@@ -110,20 +97,9 @@ async function scenario(fault: Fault): Promise<Outcome> {
     const token = await staffToken(db);
 
     const app = await s.spawn("application", {
+      ...appEnv({ database, redis: queues, telegram: fake, bulkPerSecond }),
       APP_ROLE: "all",
-      DATABASE_URL: dbUrl,
-      REDIS_URL: url,
-      QUEUE_PREFIX: prefix,
-      HOST: "127.0.0.1",
       PORT: String(await freePort()),
-      TELEGRAM_BOT_TOKEN: fake.token,
-      TELEGRAM_API_ROOT: fake.url,
-      TELEGRAM_BULK_PER_SECOND: String(bulkPerSecond),
-      QUIET_HOURS: "off",
-      MOTIVATION_SCHEDULE: "off",
-      LOG_LEVEL: "warn",
-      RECONCILE_INTERVAL_SECONDS: "2",
-      OUTBOX_STUCK_SECONDS: "5",
     });
     const delivered = () => countsPerChat(fake, (m) => m.text === text);
     const reminders = () => countsPerChat(fake, isReminder);

@@ -43,22 +43,29 @@
 import { Queue } from "bullmq";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type DatabaseProvider } from "../../src/db/database.js";
+import type { DatabaseProvider } from "../../src/db/database.js";
 import { reminderQueueName, ReminderScheduler } from "../../src/jobs/reminders.js";
-import { createTestDatabaseUrl, providers, removeTestDatabase } from "../support/databases.js";
-import { startFakeTelegram } from "../support/fake-telegram.js";
+import { providers } from "../support/databases.js";
 import { addParticipants } from "../support/population.js";
-import { connectRedis, deletePrefix, redisUrl, testPrefix } from "../support/redis.js";
 import { freePort } from "../support/redis-server.js";
 import { waitFor } from "../support/wait-for.js";
-import { addRemindersDueAt, chatRange, countsPerChat, duplicates, isReminder } from "./support/fixtures.js";
+import {
+  addRemindersDueAt,
+  appEnv,
+  bulkConcurrencyAt,
+  chatRange,
+  countsPerChat,
+  duplicates,
+  isReminder,
+  messagesOut,
+} from "./support/fixtures.js";
 import { startLatencyProxy } from "./support/latency-proxy.js";
 import { killAllChildren, runScenario } from "./support/scenario.js";
 
 const participants = 400;
 const bulkPerSecond = 50;
 /** Sends in flight in the killed process: telegramPacing's bulk concurrency at 50 a second. */
-const bulkConcurrency = Math.min(64, Math.max(4, Math.ceil(bulkPerSecond / 10)));
+const bulkConcurrency = bulkConcurrencyAt(bulkPerSecond);
 /** The reminder worker's concurrency (src/jobs/reminders.ts). */
 const reminderConcurrency = 8;
 /** Telegram's answer to a send reaches the bot this late, so the kill finds sends in flight. */
@@ -71,13 +78,7 @@ const defaultLockMs = 30_000;
 afterAll(killAllChildren);
 
 /** Reminders sent by a process, from its sapa_messages_out_total. */
-async function reminderSendsOf(url: string): Promise<number> {
-  const metrics = await (await fetch(`${url}/metrics`)).text();
-  return metrics
-    .split("\n")
-    .filter((line) => line.startsWith("sapa_messages_out_total{") && line.includes('kind="reminder"'))
-    .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
-}
+const reminderSendsOf = (url: string) => messagesOut(url, 'kind="reminder"');
 
 /** What a run left behind, for the assertions (the databases are gone by then). */
 type Outcome = {
@@ -100,19 +101,13 @@ type Outcome = {
 function scenario(provider: DatabaseProvider): Promise<Outcome> {
   return runScenario(`reminders crash on ${provider}`, async (s) => {
     const firstChatId = provider === "sqlite" ? 760_000 : 770_000;
-    const fake = await startFakeTelegram();
-    s.defer(() => fake.close());
+    const fake = await s.fakeTelegram();
     const proxy = await startLatencyProxy({ target: fake.url, methods: ["sendMessage"], delayMs: answerDelayMs });
     s.defer(() => proxy.close());
-    const dbUrl = await createTestDatabaseUrl(provider);
-    s.defer(() => removeTestDatabase(dbUrl));
-    const database = openDatabase(dbUrl);
-    s.defer(() => database.close());
+    const database = await s.database(provider);
     const db = database.prisma;
-    const prefix = testPrefix();
-    const redis = connectRedis();
-    s.defer(() => redis.quit());
-    s.defer(() => deletePrefix(redis, prefix));
+    const queues = s.redis();
+    const { connection: redis, prefix } = queues;
     const queue = new Queue(reminderQueueName, { connection: redis, prefix });
     s.defer(() => queue.close());
 
@@ -122,19 +117,8 @@ function scenario(provider: DatabaseProvider): Promise<Outcome> {
       regency: "Kota Pangkalpinang",
     });
     const common = {
+      ...appEnv({ database, redis: queues, telegram: { token: fake.token, url: proxy.url }, bulkPerSecond }),
       APP_ROLE: "worker",
-      DATABASE_URL: dbUrl,
-      REDIS_URL: redisUrl(),
-      QUEUE_PREFIX: prefix,
-      HOST: "127.0.0.1",
-      TELEGRAM_BOT_TOKEN: fake.token,
-      TELEGRAM_API_ROOT: proxy.url,
-      TELEGRAM_BULK_PER_SECOND: String(bulkPerSecond),
-      QUIET_HOURS: "off",
-      MOTIVATION_SCHEDULE: "off",
-      LOG_LEVEL: "warn",
-      RECONCILE_INTERVAL_SECONDS: "2",
-      OUTBOX_STUCK_SECONDS: "5",
     };
     const [first, second] = await Promise.all([
       s.spawn("worker 1", { ...common, PORT: String(await freePort()) }),
@@ -149,7 +133,7 @@ function scenario(provider: DatabaseProvider): Promise<Outcome> {
     let release = async () => {};
     if (provider === "postgresql") {
       const held = reminderIds.slice(-2 * reminderConcurrency);
-      const locker = new pg.Client({ connectionString: dbUrl });
+      const locker = new pg.Client({ connectionString: database.url });
       await locker.connect();
       await locker.query("BEGIN");
       await locker.query(`SELECT id FROM "Reminder" WHERE id = ANY($1::int[]) FOR UPDATE`, [held]);

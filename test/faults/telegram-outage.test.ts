@@ -15,23 +15,29 @@
  * Each case takes about 40 s (the 5xx one) and 20 s; they run side by side.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase, type Db } from "../../src/db/database.js";
-import { createTestDatabaseUrl, removeTestDatabase } from "../support/databases.js";
-import { startFakeTelegram, type FakeTelegram } from "../support/fake-telegram.js";
+import type { Db } from "../../src/db/database.js";
+import type { FakeTelegram } from "../support/fake-telegram.js";
 import { addParticipants } from "../support/population.js";
-import { connectRedis, deletePrefix, redisUrl, testPrefix } from "../support/redis.js";
 import { freePort } from "../support/redis-server.js";
 import { waitFor } from "../support/wait-for.js";
-import { broadcastDone, countsPerChat, sendBroadcastNow, staffToken } from "./support/fixtures.js";
+import {
+  appEnv,
+  broadcastDone,
+  bulkConcurrencyAt,
+  countsPerChat,
+  sendBroadcastNow,
+  staffToken,
+  telegramPacingAt,
+} from "./support/fixtures.js";
 import { killAllChildren, runScenario, type Scenario } from "./support/scenario.js";
 
 const recipients = 100;
 /** People who write to the bot during the outage, each expecting replies. */
 const writers = 10;
 const bulkPerSecond = 50;
-const bulkConcurrency = Math.min(64, Math.max(4, Math.ceil(bulkPerSecond / 10)));
+const bulkConcurrency = bulkConcurrencyAt(bulkPerSecond);
 /** telegramPacing's reply lane concurrency. */
-const replyConcurrency = 16;
+const replyConcurrency = telegramPacingAt(bulkPerSecond).concurrency.reply;
 const outageMs = 30_000;
 const pauseMs = 10_000;
 const retryAfter = 3;
@@ -40,35 +46,17 @@ afterAll(killAllChildren);
 
 /** The application against a fresh fake Telegram, database and Redis prefix, with participants. */
 async function setUp(s: Scenario, firstChatId: number) {
-  const fake = await startFakeTelegram();
-  s.defer(() => fake.close());
-  const dbUrl = await createTestDatabaseUrl("sqlite");
-  s.defer(() => removeTestDatabase(dbUrl));
-  const database = openDatabase(dbUrl);
-  s.defer(() => database.close());
+  const fake = await s.fakeTelegram();
+  const database = await s.database("sqlite");
   const db = database.prisma;
-  const prefix = testPrefix();
-  const redis = connectRedis();
-  s.defer(() => redis.quit());
-  s.defer(() => deletePrefix(redis, prefix));
+  const queues = s.redis();
   const regency = "Kabupaten Belitung Timur";
   await addParticipants(db, recipients, { channel: "telegram", firstChatId, regency });
   const token = await staffToken(db);
   const app = await s.spawn("application", {
+    ...appEnv({ database, redis: queues, telegram: fake, bulkPerSecond }),
     APP_ROLE: "all",
-    DATABASE_URL: dbUrl,
-    REDIS_URL: redisUrl(),
-    QUEUE_PREFIX: prefix,
-    HOST: "127.0.0.1",
     PORT: String(await freePort()),
-    TELEGRAM_BOT_TOKEN: fake.token,
-    TELEGRAM_API_ROOT: fake.url,
-    TELEGRAM_BULK_PER_SECOND: String(bulkPerSecond),
-    QUIET_HOURS: "off",
-    MOTIVATION_SCHEDULE: "off",
-    LOG_LEVEL: "warn",
-    RECONCILE_INTERVAL_SECONDS: "2",
-    OUTBOX_STUCK_SECONDS: "5",
   });
   /** A broadcast to everyone, and a first message from each writer (their replies follow). */
   const startTraffic = async (text: string) => {

@@ -11,14 +11,18 @@
  * PostgreSQL, as the README's several-process layout; see webhook-duplicates.test.ts on SQLite.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { openDatabase } from "../../src/db/database.js";
-import { createTestDatabaseUrl, removeTestDatabase } from "../support/databases.js";
-import { startFakeTelegram } from "../support/fake-telegram.js";
 import { addParticipants } from "../support/population.js";
-import { connectRedis, deletePrefix, redisUrl, testPrefix } from "../support/redis.js";
 import { freePort } from "../support/redis-server.js";
 import { waitFor } from "../support/wait-for.js";
-import { broadcastDone, countsPerChat, duplicates, sendBroadcastNow, staffToken } from "./support/fixtures.js";
+import {
+  appEnv,
+  broadcastDone,
+  countsPerChat,
+  duplicates,
+  messagesOut,
+  sendBroadcastNow,
+  staffToken,
+} from "./support/fixtures.js";
 import { killAllChildren, runScenario } from "./support/scenario.js";
 
 const recipients = 400;
@@ -31,46 +35,20 @@ const text = "Uji siaran: dua pekerja, satu antrean.";
 afterAll(killAllChildren);
 
 /** Sends counted by a process's sapa_messages_out_total, over every kind. */
-async function sendsOf(url: string): Promise<number> {
-  const metrics = await (await fetch(`${url}/metrics`)).text();
-  return metrics
-    .split("\n")
-    .filter((line) => line.startsWith("sapa_messages_out_total{") && line.includes('channel="telegram"'))
-    .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
-}
+const sendsOf = (url: string) => messagesOut(url, 'channel="telegram"');
 
 describe("two workers on the same queues", { timeout: 90_000 }, () => {
   it("send every message exactly once and keep the pace overall", () =>
     runScenario("two workers", async (s) => {
-      const fake = await startFakeTelegram({ ratePerSecond: floodLimit });
-      s.defer(() => fake.close());
-      const dbUrl = await createTestDatabaseUrl("postgresql");
-      s.defer(() => removeTestDatabase(dbUrl));
-      const database = openDatabase(dbUrl);
-      s.defer(() => database.close());
+      const fake = await s.fakeTelegram({ ratePerSecond: floodLimit });
+      const database = await s.database("postgresql");
       const db = database.prisma;
-      const prefix = testPrefix();
-      const redis = connectRedis();
-      s.defer(() => redis.quit());
-      s.defer(() => deletePrefix(redis, prefix));
+      const queues = s.redis();
 
       const firstChatId = 840_000;
       await addParticipants(db, recipients, { channel: "telegram", firstChatId, regency });
       const token = await staffToken(db);
-      const common = {
-        DATABASE_URL: dbUrl,
-        REDIS_URL: redisUrl(),
-        QUEUE_PREFIX: prefix,
-        HOST: "127.0.0.1",
-        TELEGRAM_BOT_TOKEN: fake.token,
-        TELEGRAM_API_ROOT: fake.url,
-        TELEGRAM_BULK_PER_SECOND: String(bulkPerSecond),
-        QUIET_HOURS: "off",
-        MOTIVATION_SCHEDULE: "off",
-        LOG_LEVEL: "warn",
-        RECONCILE_INTERVAL_SECONDS: "2",
-        OUTBOX_STUCK_SECONDS: "5",
-      };
+      const common = appEnv({ database, redis: queues, telegram: fake, bulkPerSecond });
       const [web, ...workers] = await Promise.all([
         s.spawn("web", { ...common, APP_ROLE: "web", PORT: String(await freePort()) }),
         s.spawn("worker 1", { ...common, APP_ROLE: "worker", PORT: String(await freePort()) }),

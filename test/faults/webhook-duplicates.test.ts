@@ -20,13 +20,10 @@
  * more than the application.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openDatabase } from "../../src/db/database.js";
-import { createTestDatabaseUrl, removeTestDatabase } from "../support/databases.js";
-import { startFakeTelegram } from "../support/fake-telegram.js";
 import { registrationAnswers } from "../support/harness.js";
-import { connectRedis, deletePrefix, redisUrl, testPrefix } from "../support/redis.js";
 import { freePort } from "../support/redis-server.js";
 import { waitFor } from "../support/wait-for.js";
+import { appEnv } from "./support/fixtures.js";
 import { killAllChildren, runScenario } from "./support/scenario.js";
 
 const secret = "fault-test-webhook-secret-0001";
@@ -70,34 +67,17 @@ type Outcome = {
 
 function scenario(): Promise<Outcome> {
   return runScenario("webhook duplicates", async (s) => {
-    const fake = await startFakeTelegram();
-    s.defer(() => fake.close());
-    const dbUrl = await createTestDatabaseUrl("postgresql");
-    s.defer(() => removeTestDatabase(dbUrl));
-    const database = openDatabase(dbUrl);
-    s.defer(() => database.close());
+    const fake = await s.fakeTelegram();
+    const database = await s.database("postgresql");
     const db = database.prisma;
-    const prefix = testPrefix();
-    const redis = connectRedis();
-    s.defer(() => redis.quit());
-    s.defer(() => deletePrefix(redis, prefix));
+    const queues = s.redis();
 
     const webPorts = [await freePort(), await freePort()];
     const common = {
-      DATABASE_URL: dbUrl,
-      REDIS_URL: redisUrl(),
-      QUEUE_PREFIX: prefix,
-      HOST: "127.0.0.1",
-      TELEGRAM_BOT_TOKEN: fake.token,
-      TELEGRAM_API_ROOT: fake.url,
+      ...appEnv({ database, redis: queues, telegram: fake }),
       // The proxy's address in real life; here the first web process. Both tell Telegram the same.
       PUBLIC_URL: `http://127.0.0.1:${webPorts[0]}`,
       TELEGRAM_WEBHOOK_SECRET: secret,
-      QUIET_HOURS: "off",
-      MOTIVATION_SCHEDULE: "off",
-      LOG_LEVEL: "warn",
-      RECONCILE_INTERVAL_SECONDS: "2",
-      OUTBOX_STUCK_SECONDS: "5",
     };
     const webs = await Promise.all(
       webPorts.map((port, i) => s.spawn(`web ${i + 1}`, { ...common, APP_ROLE: "web", PORT: String(port) })),

@@ -1,12 +1,76 @@
 /**
- * Data and measurements shared by the fault tests: a staff token for the HTTP API, a broadcast
- * started through it, reminders due at a chosen moment, and counts of what the fake Telegram
- * received per chat (the ground truth for "nothing lost" and "how many twice").
+ * Data and measurements shared by the fault tests: the application's environment and pace, a
+ * staff token for the HTTP API, a broadcast started through it, reminders due at a chosen
+ * moment, and counts of what the fake Telegram received per chat (the ground truth for "nothing
+ * lost" and "how many twice").
  */
 import type { Db } from "../../../src/db/database.js";
 import { createApiToken } from "../../../src/domain/staff.js";
+import { telegramPacing, type Pacing } from "../../../src/jobs/pacing.js";
 import type { FakeTelegram, SentMessage } from "../../support/fake-telegram.js";
 import { addStaff } from "../../support/population.js";
+
+/**
+ * The environment of an application process in a fault test, without APP_ROLE and PORT: the
+ * scenario's database, Redis and key prefix, the fake Telegram (at `telegram.url`: the fake's
+ * own address, or a proxy in front of it), quiet hours and the motivation schedule off (so
+ * nothing waits for the clock or sends of its own), warnings only, and the outbox reconcile pass
+ * every 2 s, sending rows left "sending" for 5 s again, so what a fault leaves behind is found
+ * within seconds instead of minutes.
+ */
+export function appEnv(options: {
+  database: { url: string };
+  redis: { url: string; prefix: string };
+  telegram: { token: string; url: string };
+  /** TELEGRAM_BULK_PER_SECOND; the application's default when absent. */
+  bulkPerSecond?: number;
+}): Record<string, string> {
+  return {
+    DATABASE_URL: options.database.url,
+    REDIS_URL: options.redis.url,
+    QUEUE_PREFIX: options.redis.prefix,
+    HOST: "127.0.0.1",
+    TELEGRAM_BOT_TOKEN: options.telegram.token,
+    TELEGRAM_API_ROOT: options.telegram.url,
+    ...(options.bulkPerSecond === undefined ? {} : { TELEGRAM_BULK_PER_SECOND: String(options.bulkPerSecond) }),
+    QUIET_HOURS: "off",
+    MOTIVATION_SCHEDULE: "off",
+    LOG_LEVEL: "warn",
+    RECONCILE_INTERVAL_SECONDS: "2",
+    OUTBOX_STUCK_SECONDS: "5",
+  };
+}
+
+/** The pacing of the application's Telegram outbox at TELEGRAM_BULK_PER_SECOND=`perSecond` (src/jobs/pacing.ts). */
+export function telegramPacingAt(perSecond: number): Pacing {
+  return telegramPacing({
+    token: "",
+    apiRoot: "",
+    publicUrl: null,
+    webhookSecret: null,
+    bulkPerSecond: perSecond,
+    chatGapMs: 0,
+  });
+}
+
+/**
+ * Sends in flight at once in one process's Telegram bulk lane at `perSecond` (telegramPacing's
+ * bulk concurrency): the bound the fault tests put on the broadcast or reminder messages that go
+ * twice.
+ */
+export const bulkConcurrencyAt = (perSecond: number) => telegramPacingAt(perSecond).concurrency.bulk;
+
+/**
+ * What a process's sapa_messages_out_total counts (its /metrics), summed over the series whose
+ * labels include `label`, e.g. `kind="reminder"`.
+ */
+export async function messagesOut(url: string, label: string): Promise<number> {
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  return metrics
+    .split("\n")
+    .filter((line) => line.startsWith("sapa_messages_out_total{") && line.includes(label))
+    .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+}
 
 /** How many times each chat got a sendMessage that `match`es. */
 export function countsPerChat(fake: FakeTelegram, match: (m: SentMessage) => boolean): Map<number, number> {
