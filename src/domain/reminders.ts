@@ -186,6 +186,8 @@ type DueRow = {
 
 export type ReminderDelivery = {
   reminderId: number;
+  /** When it was due (for the lateness metric). */
+  dueAt: Date;
   identityId: number;
   channel: string;
   chatId: string;
@@ -264,6 +266,7 @@ export function* fireReminderPlan(
   else yield* writes.updateConversation(conversation.id, conversation.version, waiting, now);
   return {
     reminderId,
+    dueAt: r.dueAt,
     identityId: identity.id,
     channel: identity.channel,
     chatId: identity.chatId,

@@ -9,7 +9,7 @@ import { DelayedError, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Database } from "../db/database.js";
 import { rows } from "../db/plan.js";
-import { prepareStatements, queryRows, runAtomically } from "../db/raw-sql.js";
+import { prepareStatements, queryRows, runAtomically, sqlTime } from "../db/raw-sql.js";
 import type { QuietHours } from "../domain/quiet-hours.js";
 import { fireReminderPlan, type ScheduledReminder } from "../domain/reminders.js";
 import type { Logger } from "../logger.js";
@@ -34,6 +34,9 @@ const jobOptions = (r: ScheduledReminder, now: Date) => ({
   removeOnFail: { count: 1000 },
 });
 
+/** At most this many reminders fired by one job (its own and others already due), in one transaction. */
+export const reminderBatchSize = 50;
+
 /** Statements taking a list of ids: an int array on PostgreSQL, a JSON array on SQLite. */
 function forDatabase(database: Database) {
   const inList = database.provider === "sqlite" ? "IN (SELECT value FROM json_each($1))" : "= ANY($1::int[])";
@@ -42,7 +45,11 @@ function forDatabase(database: Database) {
       ofEnrollments: `SELECT id, "enrollmentId", "offsetKey", "dueAt" FROM "Reminder" WHERE "enrollmentId" ${inList}`,
       pending: `SELECT id, "enrollmentId", "offsetKey", "dueAt" FROM "Reminder" WHERE status = 'pending' AND id > $1
         ORDER BY id LIMIT 5000`,
-      dueAt: `SELECT "dueAt" FROM "Reminder" WHERE id = $1`,
+      // Others already due, for one job to fire with its own (see createReminderWorker). On
+      // PostgreSQL rows another worker's batch holds are skipped, not waited for.
+      dueOthers: `SELECT id, "enrollmentId", "offsetKey" FROM "Reminder"
+        WHERE status = 'pending' AND "dueAt" <= $1::timestamp(3) AND id <> $2
+        ORDER BY "dueAt", id LIMIT ${reminderBatchSize - 1}${database.provider === "postgresql" ? " FOR UPDATE SKIP LOCKED" : ""}`,
     },
     database.provider,
   );
@@ -159,7 +166,14 @@ export class ReminderScheduler {
  */
 export const reminderLockSettings = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 1 };
 
-/** Fires reminders: claims the row, writes the message to the outbox, enqueues it. */
+/**
+ * Fires reminders: claims the row, writes the message to the outbox, enqueues it. A job fires
+ * its own reminder and, in the same transaction, up to reminderBatchSize - 1 others already due
+ * (oldest first), then removes those others' jobs: when a few hundred fall due together (every
+ * participant of a session), they cost one commit and one round of enqueues per fifty instead
+ * of one each, so they keep up with the pace they fall due at even while a broadcast is sending.
+ * A job whose reminder a batch fired meanwhile finds it claimed and sends nothing.
+ */
 export function createReminderWorker(options: {
   connection: Redis;
   prefix: string;
@@ -173,43 +187,61 @@ export function createReminderWorker(options: {
   const now = options.now ?? (() => new Date());
   const writes = new TurnWrites(database.provider);
   const { s } = forDatabase(database);
-  return new Worker<ReminderJob>(
+  // To remove the jobs of reminders a batch fired (on the worker's connection).
+  const queue = new Queue<ReminderJob>(reminderQueueName, { connection: options.connection, prefix: options.prefix });
+  queue.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "reminder queue error"));
+  /** One reminder: claimed and written to the outbox, or skipped, held, or already handled. */
+  const fire = function* (reminderId: number, at: Date) {
+    const delivery = yield* fireReminderPlan(database.provider, reminderId, at, options.quietHours ?? null);
+    if (!delivery || "held" in delivery) return delivery;
+    const ids = yield* writes.insertOutbound(
+      [outboundRow(delivery, delivery.message, "reminder", priorities.bulk)],
+      at,
+    );
+    return { delivery, ids };
+  };
+  const worker = new Worker<ReminderJob>(
     reminderQueueName,
     async (job, token) => {
       const at = now();
       const result = await runAtomically(database, function* () {
-        const delivery = yield* fireReminderPlan(
-          database.provider,
+        const own = yield* fire(job.data.reminderId, at);
+        // Quiet hours where the session is: this job waits (the others keep theirs).
+        if (own && "held" in own) return own;
+        const others = yield* rows<{ id: number; enrollmentId: number; offsetKey: string }>(s.dueOthers, [
+          sqlTime(at, database.provider),
           job.data.reminderId,
-          at,
-          options.quietHours ?? null,
-        );
-        if (!delivery || "held" in delivery) return delivery;
-        const ids = yield* writes.insertOutbound(
-          [outboundRow(delivery, delivery.message, "reminder", priorities.bulk)],
-          at,
-        );
-        // For sapa_reminder_lateness_seconds.
-        const [due] = yield* rows<{ dueAt: Date }>(s.dueAt, [job.data.reminderId], { dates: ["dueAt"] });
-        return { delivery, ids, dueAt: due?.dueAt ?? null };
+        ]);
+        const fired = own ? [own] : [];
+        const handled: typeof others = [];
+        for (const other of others) {
+          const done = yield* fire(other.id, at);
+          // A held one keeps its job, which waits out the quiet hours itself.
+          if (done && "held" in done) continue;
+          handled.push(other);
+          if (done) fired.push(done);
+        }
+        return { fired, handled };
       });
-      if (!result) return;
-      if ("held" in result) {
-        // Quiet hours where the session is: the job comes back when they end.
+      if (result && "held" in result) {
         await job.moveToDelayed(Date.now() + Math.max(1000, result.held.getTime() - at.getTime()), token);
         throw new DelayedError();
       }
-      // If Redis fails here the row stays pending and the outbox reconcile pass sends it.
-      await options.outbox
-        .enqueue({
-          channel: result.delivery.channel,
-          chatId: result.delivery.chatId,
-          ids: result.ids,
-          priority: priorities.bulk,
-        })
-        .catch((err: unknown) => logger.warn({ err }, "enqueueing a reminder failed"));
-      // Queued (or, if the enqueue failed, in the outbox for the reconcile pass): as late as it will be here.
-      if (result.dueAt) reminderLateness.observe(Math.max(0, now().getTime() - result.dueAt.getTime()) / 1000);
+      // If Redis fails here the rows stay pending and the outbox reconcile pass sends them.
+      await Promise.all(
+        result.fired.map(({ delivery, ids }) =>
+          options.outbox
+            .enqueue({ channel: delivery.channel, chatId: delivery.chatId, ids, priority: priorities.bulk })
+            .catch((err: unknown) => logger.warn({ err }, "enqueueing a reminder failed")),
+        ),
+      );
+      // Queued (or, if the enqueue failed, in the outbox for the reconcile pass): as late as they will be here.
+      const queuedAt = now().getTime();
+      for (const { delivery } of result.fired)
+        reminderLateness.observe(Math.max(0, queuedAt - delivery.dueAt.getTime()) / 1000);
+      // Their jobs have nothing left to do. One another worker has started already is left to
+      // finish (it finds its reminder handled); removing it would fail anyway.
+      await Promise.all(result.handled.map((r) => queue.remove(reminderJobId(r)).catch(() => 0)));
     },
     {
       connection: options.connection,
@@ -218,4 +250,6 @@ export function createReminderWorker(options: {
       ...reminderLockSettings,
     },
   );
+  worker.on("closed", () => void queue.close().catch(() => {}));
+  return worker;
 }

@@ -10,7 +10,9 @@ import { cancelEnrollment } from "../../src/domain/cancel-enrollment.js";
 import { seedDatabase } from "../../src/domain/seed-database.js";
 import { dueTime, upcomingReminders } from "../../src/domain/reminders.js";
 import type { OutgoingMessage } from "../../src/engine/types.js";
-import { reminderJobId } from "../../src/jobs/reminders.js";
+import { reminderBatchSize, reminderJobId } from "../../src/jobs/reminders.js";
+import { addRemindersDueAt } from "../faults/support/fixtures.js";
+import { addParticipants } from "../support/population.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
 import { registrationAnswers } from "../support/harness.js";
 import { waitFor } from "../support/wait-for.js";
@@ -162,6 +164,27 @@ describe.each(providers)("reminders on %s", (provider) => {
     expect(channel.reminders("rem-a")).toHaveLength(1);
     const reminder = await db.prisma.reminder.findUniqueOrThrow({ where: { id: enrollment.reminders[0]!.id } });
     expect(reminder.status).toBe("sent");
+  });
+
+  it("fires a burst of reminders due together in batches: each person gets theirs once, no job left", async () => {
+    const count = 3 * reminderBatchSize + 7;
+    const firstChatId = 930_000;
+    const participantIds = await addParticipants(db.prisma, count, { channel: "web", firstChatId });
+    const dueAt = new Date(Date.now() + 1_500);
+    const ids = await addRemindersDueAt(db.prisma, participantIds, dueAt);
+    const rows = await db.prisma.reminder.findMany({ where: { id: { in: ids } } });
+    await bot.reminders.schedule(rows);
+    const chats = Array.from({ length: count }, (_, i) => String(firstChatId + i));
+    await waitFor(() => chats.every((c) => channel.reminders(c).length > 0), 30_000, "every reminder sent");
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(chats.filter((c) => channel.reminders(c).length !== 1)).toEqual([]);
+    const fired = await db.prisma.reminder.findMany({ where: { id: { in: ids } } });
+    expect(new Set(fired.map((r) => r.status))).toEqual(new Set(["sent"]));
+    // Fired in a few transactions of up to 50 (each stamps its reminders with one time), not one each.
+    expect(new Set(fired.map((r) => r.sentAt!.getTime())).size).toBeLessThanOrEqual(count / 10);
+    // The jobs of the reminders a batch fired were removed; the others completed.
+    const jobs = await Promise.all(rows.map((r) => bot.reminders.queue.getJobState(reminderJobId(r))));
+    expect(new Set(jobs)).toEqual(new Set(["unknown"]));
   });
 
   it("sends nothing after a cancellation, and removes the job", async () => {
