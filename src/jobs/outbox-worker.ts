@@ -262,16 +262,17 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
   };
 
   /**
-   * Sends everything still waiting for the chat up to this batch, oldest first. The reply lane
-   * leaves bulk rows to the paced lane (replies may overtake them); the bulk lane takes any
-   * earlier reply still waiting, so a reply never arrives after later bulk.
+   * Sends everything still waiting for the chat up to this batch, oldest first, at the batch's
+   * priority or more urgent (`upTo`). The reply lane leaves bulk rows to the paced lane (replies
+   * may overtake them); a bulk batch takes any earlier reply still waiting, so a reply never
+   * arrives after later bulk, but leaves less urgent bulk to its own job: a reminder overtakes the
+   * broadcast and motivation messages still waiting for the same person instead of carrying them.
    */
   const drain = async (
     chatId: string,
     last: number,
-    lane: OutboxLane,
+    upTo: number,
   ): Promise<{ sent: number; heldUntil: Date | null }> => {
-    const upTo = lane === "reply" ? priorities.notice : priorities.background;
     const due = await queryRows<DueRow>(database, database.prisma, s.due, [channel.name, chatId, last, upTo], {
       dates: ["blockedAt"],
       json: ["choices"],
@@ -343,7 +344,9 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
         logger.warn({ channel: channel.name, cap: pacing.bulk.dailyCap }, "daily cap of bulk messages reached");
         throw new ChannelPaused(Math.max(1000, tomorrow.toMillis() - now().getTime()), "bulk");
       }
-      const { heldUntil } = await serial.run(chatId, () => drain(chatId, Math.max(...ids), lane));
+      const upTo =
+        lane === "reply" ? priorities.notice : Math.max(priorities.bulk, job.opts.priority ?? priorities.background);
+      const { heldUntil } = await serial.run(chatId, () => drain(chatId, Math.max(...ids), upTo));
       if (lane === "bulk" && pacing.bulk.jitter) {
         const mean = pacing.bulk.durationMs / pacing.bulk.max;
         await queues.bulk.rateLimit(Math.round(mean * (0.5 + Math.random())));

@@ -241,6 +241,26 @@ describe("bulk pacing (sqlite)", () => {
       data: { status: "cancelled" },
     });
   });
+
+  it("sends reminders ahead of the broadcast still waiting for the same people, one message per slot", async () => {
+    const slow = new RecordingChannel("tg-remind");
+    const { bot, close } = await startBot(db, slow, { pacing: pacing({ max: 2, durationMs: 1000 }) });
+    const to = chats("remind", 6);
+    await queue(db, bot, slow.name, to);
+    await queue(db, bot, slow.name, to, "reminder");
+    await waitFor(() => slow.sent.length >= 8, 10_000, "eight sends");
+    // Two slots a second: the first second may have taken two broadcasts before the reminders
+    // were queued; then the six reminders, each alone, before the rest of the broadcast.
+    const kinds = slow.sent.slice(0, 8).map((s) => s.text.split(" ")[0]);
+    const firstReminder = kinds.indexOf("reminder");
+    expect(firstReminder).toBeLessThanOrEqual(2);
+    expect(kinds.slice(firstReminder, firstReminder + 6)).toEqual(Array(6).fill("reminder"));
+    await close();
+    await db.prisma.outboxItem.updateMany({
+      where: { channel: slow.name, status: "pending" },
+      data: { status: "cancelled" },
+    });
+  });
 });
 
 describe.each(providers)("outbox delivery on %s", (provider) => {
