@@ -194,23 +194,34 @@ export const staffMemberPage = definePage({
   },
 });
 
-export const changeRolePage = definePage({
-  method: "POST",
-  path: `${listPath}/:id/peran`,
-  role: "admin",
-  async handler(ctx) {
-    const { reply, deps, staff, request } = ctx;
-    const member = await loadMember(ctx);
-    if (!member) return renderError(reply, 404, notFoundPage);
-    const back = memberPath(member.id);
-    // An admin who made themself staff could not undo it; another admin can.
-    if (member.id === staff.id)
-      return redirectWithFlash(
-        reply,
-        back,
-        text("Anda tidak dapat mengubah peran akun Anda sendiri.", "You cannot change the role of your own account."),
-        "error",
-      );
+/**
+ * A form posted about another staff member's account (`suffix` under it): 404 for one that does
+ * not exist, refused with `ownAccount` for the admin's own (they could not undo it; another admin
+ * can), otherwise `act`, which answers with a redirect back to the account.
+ */
+function memberChangePage(
+  suffix: string,
+  ownAccount: ReturnType<typeof text>,
+  act: (ctx: PageContext, member: Member, back: string) => Promise<unknown>,
+): DashboardPage {
+  return definePage({
+    method: "POST",
+    path: `${listPath}/:id/${suffix}`,
+    role: "admin",
+    async handler(ctx) {
+      const member = await loadMember(ctx);
+      if (!member) return renderError(ctx.reply, 404, notFoundPage);
+      const back = memberPath(member.id);
+      if (member.id === ctx.staff.id) return redirectWithFlash(ctx.reply, back, ownAccount, "error");
+      return act(ctx, member, back);
+    },
+  });
+}
+
+export const changeRolePage = memberChangePage(
+  "peran",
+  text("Anda tidak dapat mengubah peran akun Anda sendiri.", "You cannot change the role of your own account."),
+  async ({ reply, deps, staff, request }, member, back) => {
     const form = parseForm(roleSchema, request.body);
     if (!form.ok) return redirectWithFlash(reply, back, text("Silakan pilih peran.", "Please choose a role."), "error");
     if (form.data.role !== member.role) {
@@ -227,24 +238,12 @@ export const changeRolePage = definePage({
       text(`Peran ${member.name} sekarang ${label.id}.`, `${member.name}'s role is now ${label.en}.`),
     );
   },
-});
+);
 
-export const setActivePage = definePage({
-  method: "POST",
-  path: `${listPath}/:id/status`,
-  role: "admin",
-  async handler(ctx) {
-    const { reply, deps, staff, request } = ctx;
-    const member = await loadMember(ctx);
-    if (!member) return renderError(reply, 404, notFoundPage);
-    const back = memberPath(member.id);
-    if (member.id === staff.id)
-      return redirectWithFlash(
-        reply,
-        back,
-        text("Anda tidak dapat menonaktifkan akun Anda sendiri.", "You cannot deactivate your own account."),
-        "error",
-      );
+export const setActivePage = memberChangePage(
+  "status",
+  text("Anda tidak dapat menonaktifkan akun Anda sendiri.", "You cannot deactivate your own account."),
+  async ({ reply, deps, staff, request }, member, back) => {
     const form = parseForm(activeSchema, request.body);
     if (!form.ok) return redirectWithFlash(reply, back, text("Permintaan tidak valid.", "Invalid request."), "error");
     const active = form.data.active === "true";
@@ -273,7 +272,7 @@ export const setActivePage = definePage({
           ),
     );
   },
-});
+);
 
 export const createLinkCodePage = definePage({
   method: "POST",
