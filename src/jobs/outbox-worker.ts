@@ -20,6 +20,7 @@ import type { Logger } from "../logger.js";
 import { initChannelMetrics, messagesOut, sendDuration, sendFailures, type SendFailureReason } from "../metrics.js";
 import { priorities } from "../runtime/inbound-runtime.js";
 import { KeyedSerial } from "../runtime/keyed-serial.js";
+import { deadWorkerRecovery } from "./dead-worker-recovery.js";
 import { fastPacing, type Pacing } from "./pacing.js";
 import { laneOf, outboxQueueName, type OutboxJob, type OutboxLane, type OutboxQueue } from "./outbox-queue.js";
 
@@ -374,6 +375,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
         prefix: options.prefix,
         concurrency: lane === "bulk" ? pacing.concurrency.bulk : pacing.concurrency.reply,
         limiter: lane === "bulk" ? bulkLimiter : { max: pacing.replyPerSecond, duration: 1000 },
+        ...deadWorkerRecovery,
       }),
   );
 }

@@ -14,6 +14,7 @@ import type { QuietHours } from "../domain/quiet-hours.js";
 import { fireReminderPlan, type ScheduledReminder } from "../domain/reminders.js";
 import type { Logger } from "../logger.js";
 import { reminderLateness } from "../metrics.js";
+import { deadWorkerRecovery } from "./dead-worker-recovery.js";
 import { priorities, type OutboxSink } from "../runtime/inbound-runtime.js";
 import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
 
@@ -145,28 +146,6 @@ export class ReminderScheduler {
 }
 
 /**
- * How soon the reminder jobs of a process that died (SIGKILL, out of memory, the machine gone)
- * go to another worker. Such a job keeps its lock until the lock expires, and only a stalled
- * check that finds it without one moves it back to waiting. With BullMQ's defaults (a 30 s lock,
- * a check every 30 s) its reminder could come a minute late: 48 s after the kill in
- * test/faults/reminders-crash.test.ts. With these, about 15 s at most (the lock's 10 s, then the
- * next check within 5 s; 11-13 s measured there).
- *
- * A shorter lock costs little here. BullMQ renews it every lockDuration / 2 (5 s) while the job
- * runs, however long that is, so only a process whose event loop is stuck for over 5 s loses a
- * lock it still needs. The job then runs a second time, which is harmless: firing claims the row
- * in a transaction (pending -> sent), so the second run finds it taken (or waits for the first
- * run's transaction, then finds it taken) and sends nothing. The check is one small Lua script
- * every 5 s over the active list (at most 8 jobs a worker), run by one process a time: a key in
- * Redis stops the others until the next interval.
- *
- * maxStalledCount stays BullMQ's 1: a job that stalls once (its process died) goes back to
- * waiting; only one that stalls twice fails, and the reminder reconcile pass gives a pending
- * reminder whose job failed a new one.
- */
-export const reminderLockSettings = { lockDuration: 10_000, stalledInterval: 5_000, maxStalledCount: 1 };
-
-/**
  * Fires reminders: claims the row, writes the message to the outbox, enqueues it. A job fires
  * its own reminder and, in the same transaction, up to reminderBatchSize - 1 others already due
  * (oldest first), then removes those others' jobs: when a few hundred fall due together (every
@@ -247,7 +226,7 @@ export function createReminderWorker(options: {
       connection: options.connection,
       prefix: options.prefix,
       concurrency: 8,
-      ...reminderLockSettings,
+      ...deadWorkerRecovery,
     },
   );
   worker.on("closed", () => void queue.close().catch(() => {}));
