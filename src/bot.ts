@@ -545,7 +545,10 @@ type ChannelHolder = {
   begin(): Promise<void>;
   /** Whether this process holds the lease (and so runs the channel). */
   holding(): boolean;
-  /** Stops renewing and retrying (shutdown); the channel and its workers are closed by the bot. */
+  /**
+   * Stops trying to take the lease (shutdown); one held is renewed until release(). The channel
+   * and its workers are closed by the bot.
+   */
   pause(): void;
   /** Gives the lease up, once the channel is stopped. */
   release(): Promise<void>;
@@ -574,17 +577,22 @@ function holdChannel(args: {
   const quietly = (what: string) => (err: unknown) =>
     logger.warn({ channel: channel.name, err: { message: (err as Error).message } }, what);
   let holding = false;
+  // Paused (the process is stopping): no taking the lease any more, but one held is renewed
+  // until it is released, so that no other process starts the channel (a second Chromium on the
+  // WhatsApp profile) while this one is still draining with it.
   let paused = false;
+  let released = false;
   let waitingLogged = false;
   let timer: NodeJS.Timeout | undefined;
   const later = (ms: number) => {
-    if (paused) return;
+    if (released || (paused && !holding)) return;
     timer = setTimeout(() => void tick(), ms);
     timer.unref();
   };
   const tick = async (): Promise<void> => {
-    if (paused) return;
+    if (released) return;
     if (!holding) {
+      if (paused) return;
       let taken = false;
       let remaining = args.retryMs;
       try {
@@ -632,7 +640,12 @@ function holdChannel(args: {
         "could not renew a channel lease",
       );
     }
-    if (kept === false && !paused) {
+    if (kept === false && paused) {
+      // Stopping anyway: close() stops the channel.
+      holding = false;
+      return;
+    }
+    if (kept === false) {
       logger.warn({ channel: channel.name }, `another process took over ${channel.name}: stopping it here`);
       holding = false;
       await publisher.stop(true);
@@ -651,9 +664,11 @@ function holdChannel(args: {
     holding: () => holding,
     pause() {
       paused = true;
-      clearTimeout(timer);
+      if (!holding) clearTimeout(timer);
     },
     async release() {
+      released = true;
+      clearTimeout(timer);
       await publisher.stop(holding);
       await commands.stop().catch(() => {});
       if (holding) await lease.release();

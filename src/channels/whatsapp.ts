@@ -6,6 +6,7 @@
  * after a logout it starts one at once, so a new QR code appears.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import QRCode from "qrcode";
 import wweb from "whatsapp-web.js";
@@ -81,12 +82,20 @@ export type WhatsAppAdapter = ChannelAdapter & {
 };
 
 /**
- * Chromium's marks that a profile is in use ("SingletonLock" names the host and pid). A worker
+ * Chromium's marks that a profile is in use ("SingletonLock" links to "<host>-<pid>"). A worker
  * that died leaves them in the session folder, and Chromium on another host sharing that folder
  * then refuses the profile as "in use by another computer". Only the holder of WhatsApp's lease
- * starts a client, so nothing else uses the profile and the marks can go.
+ * starts a client, so no other process should use the profile and the marks can go, unless
+ * they name a process of this host that is still alive (this worker's previous Chromium, slow
+ * to quit): then Chromium's own refusal is the right answer, and they stay.
  */
 export function removeProfileLocks(profileDir: string): string[] {
+  try {
+    const [, host, pid] = /^(.*)-(\d+)$/.exec(fs.readlinkSync(path.join(profileDir, "SingletonLock"))) ?? [];
+    if (host === os.hostname() && pid && processAlive(Number(pid))) return [];
+  } catch {
+    // No lock, or not a link: nothing to check.
+  }
   const removed: string[] = [];
   for (const name of ["SingletonLock", "SingletonCookie", "SingletonSocket"]) {
     const file = path.join(profileDir, name);
@@ -100,6 +109,16 @@ export function removeProfileLocks(profileDir: string): string[] {
     removed.push(name);
   }
   return removed;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 /** The real client: LocalAuth session under `sessionDir`, Debian's Chromium, headless. */

@@ -165,10 +165,14 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
     }
     // Tried before: it may have gone out while the database could not record it (see recordSent).
     if (row.attempts > 0) {
-      const earlier = await redis.get(sentKey(row.id));
+      const earlier = await redis.get(sentKey(row.id)).catch(async (err: unknown) => {
+        // Unknown: give the row back rather than leave it in "sending" until the stuck pass.
+        await executeAtomically(database, [[s.itemUnclaim, [t(now()), row.id]]]);
+        throw err;
+      });
       if (earlier !== null) {
         await recordSent(row, earlier === "" ? undefined : earlier);
-        await redis.del(sentKey(row.id));
+        await redis.del(sentKey(row.id)).catch(() => 0);
         logger.info({ channel: channel.name, outboxId: row.id }, "recorded a message sent earlier, not sent again");
         return "sent";
       }
@@ -221,8 +225,9 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
   /**
    * Records a row as sent. The message has gone, so a database that fails now (restarting, a
    * connection cut) must not make it go again: Redis is told first, then the write is retried
-   * for a while. If it still fails the job fails and the row stays in "sending"; when the
-   * reconcile pass or a retried job brings it back, the note in Redis says it was sent.
+   * for a while (`recordRetryMs`). If it still fails the job fails and the row stays in
+   * "sending"; when the reconcile pass brings it back (after OUTBOX_STUCK_SECONDS), the note in
+   * Redis says it was sent, and it is recorded then.
    */
   const recordSent = async (row: DueRow, platformMessageId: string | undefined) => {
     const write = () => {
@@ -232,9 +237,11 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
         [s.messageSent, [platformMessageId ?? null, t(done), row.messageId]],
       ]);
     };
+    let lastError: unknown;
     try {
       return void (await write());
     } catch (err) {
+      lastError = err;
       logger.warn(
         { channel: channel.name, outboxId: row.id, err: { message: (err as Error).message } },
         "sent, but the database could not record it; retrying the record",
@@ -254,12 +261,12 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
         await write();
         await redis.del(sentKey(row.id)).catch(() => 0);
         return;
-      } catch {
-        // Still down: try again, then leave it to the retried job.
+      } catch (err) {
+        // Still down: try again, then leave it to the reconcile pass.
+        lastError = err;
       }
     }
-    await write();
-    await redis.del(sentKey(row.id)).catch(() => 0);
+    throw lastError;
   };
 
   /**

@@ -183,24 +183,38 @@ export function createReminderWorker(options: {
     reminderQueueName,
     async (job, token) => {
       const at = now();
-      const result = await runAtomically(database, function* () {
-        const own = yield* fire(job.data.reminderId, at);
-        // Quiet hours where the session is: this job waits (the others keep theirs).
-        if (own && "held" in own) return own;
-        const others = yield* rows<{ id: number; enrollmentId: number; offsetKey: string }>(s.dueOthers, [
-          sqlTime(at, database.provider),
-          job.data.reminderId,
-        ]);
-        const fired = own ? [own] : [];
-        const handled: typeof others = [];
-        for (const other of others) {
-          const done = yield* fire(other.id, at);
-          // A held one keeps its job, which waits out the quiet hours itself.
-          if (done && "held" in done) continue;
-          handled.push(other);
-          if (done) fired.push(done);
-        }
-        return { fired, handled };
+      const batch = (withOthers: boolean) =>
+        runAtomically(database, function* () {
+          const own = yield* fire(job.data.reminderId, at);
+          // Quiet hours where the session is: this job waits (the others keep theirs).
+          if (own && "held" in own) return own;
+          const others = withOthers
+            ? yield* rows<{ id: number; enrollmentId: number; offsetKey: string }>(s.dueOthers, [
+                sqlTime(at, database.provider),
+                job.data.reminderId,
+              ])
+            : [];
+          const fired = own ? [own] : [];
+          const handled: typeof others = [];
+          for (const other of others) {
+            const done = yield* fire(other.id, at);
+            // A held one keeps its job, which waits out the quiet hours itself.
+            if (done && "held" in done) continue;
+            handled.push(other);
+            if (done) fired.push(done);
+          }
+          return { fired, handled };
+        });
+      // A batch that fails (PostgreSQL ends one of two batches that wait for each other's
+      // conversation rows, a person with two reminders due at once; or one reminder whose data
+      // breaks it) is rolled back whole: this job then fires its own reminder alone, and each of
+      // the others is left to its own job.
+      const result = await batch(true).catch((err: unknown) => {
+        logger.warn(
+          { reminderId: job.data.reminderId, err: { message: (err as Error).message } },
+          "a batch of reminders failed; firing this job's own reminder alone",
+        );
+        return batch(false);
       });
       if (result && "held" in result) {
         await job.moveToDelayed(Date.now() + Math.max(1000, result.held.getTime() - at.getTime()), token);

@@ -56,10 +56,13 @@ export type RedisKeyedLockOptions = {
 };
 
 /**
- * Both tickets of a turn: purges tickets whose process stopped refreshing them, adds or
- * refreshes ours, and says whether ours is first. KEYS[1]: the chat's turns by order; KEYS[2]:
- * the same members by expiry time. ARGV: member, order, ttl in ms. Redis's clock, so processes
- * on hosts whose clocks differ agree on what has expired.
+ * A turn's ticket: purges tickets whose process stopped refreshing them, adds or refreshes ours,
+ * and says whether ours may run: no turn of the chat is running and ours is first, or ours is
+ * the one running (a refresh). KEYS[1]: the chat's turns by order; KEYS[2]: the same members by
+ * expiry time; KEYS[3]: the member running now, so a late message with a lower order waits for
+ * the running turn instead of joining it. ARGV: member, order, ttl in ms, and "1" to start
+ * running if ours is first ("0": only take the ticket, while settling). Redis's clock, so
+ * processes on hosts whose clocks differ agree on what has expired.
  */
 const ticketScript = `local t = redis.call("time")
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -73,12 +76,24 @@ redis.call("zadd", KEYS[1], ARGV[2], ARGV[1])
 redis.call("zadd", KEYS[2], now + ttl, ARGV[1])
 redis.call("pexpire", KEYS[1], ttl)
 redis.call("pexpire", KEYS[2], ttl)
+local running = redis.call("get", KEYS[3])
+if running then
+  if running == ARGV[1] then
+    redis.call("pexpire", KEYS[3], ttl)
+    return 1
+  end
+  return 0
+end
 local head = redis.call("zrange", KEYS[1], 0, 0)
-if head[1] == ARGV[1] then return 1 end
+if head[1] == ARGV[1] and ARGV[4] == "1" then
+  redis.call("set", KEYS[3], ARGV[1], "PX", ttl)
+  return 1
+end
 return 0`;
 
 const leaveScript = `redis.call("zrem", KEYS[1], ARGV[1])
 redis.call("zrem", KEYS[2], ARGV[1])
+if redis.call("get", KEYS[3]) == ARGV[1] then redis.call("del", KEYS[3]) end
 return 1`;
 
 /**
@@ -119,13 +134,21 @@ export class RedisKeyedLock implements KeyedLock {
   }
 
   async run<T>(key: string, task: () => Promise<T>, order?: number): Promise<T> {
-    const keys = [`${this.options.prefix}:${key}`, `${this.options.prefix}:${key}:expiry`] as const;
+    const base = `${this.options.prefix}:${key}`;
+    const keys = [base, `${base}:expiry`, `${base}:running`] as const;
     // Zero-padded, so two tickets of one order from this process sort in arrival order.
     const member = `${this.tokenBase}:${String(++this.counter).padStart(12, "0")}`;
     const score = order ?? Date.now();
-    const ticket = () => this.timed(this.redis.eval(ticketScript, 2, ...keys, member, score, this.ttlMs));
+    const ticket = (start = true) =>
+      this.timed(this.redis.eval(ticketScript, 3, ...keys, member, score, this.ttlMs, start ? "1" : "0"));
+    const leave = () => void this.redis.eval(leaveScript, 3, ...keys, member).catch(() => {});
     const turn = await this.waitForTurn(keys[0], ticket, order !== undefined);
-    if (turn === "without redis") return this.fallback.run(key, task);
+    if (turn === "without redis") {
+      // A ticket taken before Redis failed (or one whose command timed out but still lands)
+      // would hold the chat's other turns up until it expires: take it back if Redis will listen.
+      leave();
+      return this.fallback.run(key, task);
+    }
     // A turn normally takes milliseconds; one that runs long (a slow database) keeps its ticket.
     const refresher = setInterval(() => void ticket().catch(() => {}), this.ttlMs / 3);
     refresher.unref();
@@ -135,7 +158,7 @@ export class RedisKeyedLock implements KeyedLock {
       clearInterval(refresher);
       // Not awaited: the next command for this key from this process goes down the same
       // connection after it, so it cannot overtake it, and the turn need not wait a round trip.
-      void this.redis.eval(leaveScript, 2, ...keys, member).catch(() => {});
+      leave();
       for (const wake of this.waiting.get(keys[0]) ?? []) wake();
     }
   }
@@ -143,17 +166,19 @@ export class RedisKeyedLock implements KeyedLock {
   /** Resolves when the ticket is first (or waited too long); "without redis" when Redis is away. */
   private async waitForTurn(
     lockKey: string,
-    ticket: () => Promise<unknown>,
+    ticket: (start?: boolean) => Promise<unknown>,
     settle: boolean,
   ): Promise<"first" | "waited too long" | "without redis"> {
     const deadline = Date.now() + this.maxWaitMs;
+    const settling = settle && this.settleMs > 0;
     let wake: () => void = () => {};
     const woken = new Set<() => void>();
     try {
       for (let attempt = 0; ; attempt++) {
         let first: boolean;
         try {
-          first = (await ticket()) === 1;
+          // While settling, only the ticket: the turn may not start before the wait is over.
+          first = (await ticket(!(attempt === 0 && settling))) === 1;
         } catch (err) {
           this.redisFailed(err);
           return "without redis";
@@ -162,7 +187,7 @@ export class RedisKeyedLock implements KeyedLock {
           this.degraded = false;
           this.options.logger.info("Redis is back: the per-chat order holds across processes again");
         }
-        if (attempt === 0 && settle && this.settleMs > 0) {
+        if (attempt === 0 && settling) {
           // Let a message typed earlier but delivered a moment later take its ticket first.
           await new Promise((r) => setTimeout(r, this.settleMs));
           continue;

@@ -147,7 +147,7 @@ describe("the WhatsApp adapter", () => {
     expect(adapter.status().state).toBe("waiting_for_qr");
   });
 
-  it("clears Chromium's in-use marks a dead worker on another host left in the shared session folder", () => {
+  it("clears Chromium's in-use marks a dead worker on another host left in the shared session folder, not a live one's", () => {
     const sessionDir = fs.mkdtempSync(path.join(os.tmpdir(), "sapa-wa-session-"));
     try {
       const profile = path.join(sessionDir, "session");
@@ -161,6 +161,12 @@ describe("the WhatsApp adapter", () => {
       createWhatsAppClient({ sessionDir, chromiumPath: "/usr/bin/chromium" });
       expect(fs.readdirSync(profile)).toEqual(["Default"]);
       expect(fs.readFileSync(path.join(profile, "Default", "Preferences"), "utf8")).toBe("{}");
+
+      // Marks of a Chromium of this host that is still running (here: this test's own process)
+      // stay: Chromium then refuses the profile, rightly.
+      fs.symlinkSync(`${os.hostname()}-${process.pid}`, path.join(profile, "SingletonLock"));
+      createWhatsAppClient({ sessionDir, chromiumPath: "/usr/bin/chromium" });
+      expect(fs.readdirSync(profile).sort()).toEqual(["Default", "SingletonLock"]);
     } finally {
       fs.rmSync(sessionDir, { recursive: true, force: true });
     }

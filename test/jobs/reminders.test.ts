@@ -187,6 +187,45 @@ describe.each(providers)("reminders on %s", (provider) => {
     expect(new Set(jobs)).toEqual(new Set(["unknown"]));
   });
 
+  it("fires the rest of a burst when one reminder in it breaks every batch, and that one once it is mended", async () => {
+    const count = 30;
+    const firstChatId = 931_000;
+    const participantIds = await addParticipants(db.prisma, count, { channel: "web", firstChatId });
+    const ids = await addRemindersDueAt(db.prisma, participantIds, new Date(Date.now() + 1_500));
+    const rows = await db.prisma.reminder.findMany({ where: { id: { in: ids } }, orderBy: { id: "asc" } });
+    // The database refuses to mark the first one sent: any batch holding it fails whole.
+    const broken = rows[0]!.id;
+    const trigger =
+      provider === "sqlite"
+        ? [
+            `CREATE TRIGGER broken_reminder BEFORE UPDATE OF status ON "Reminder"
+             WHEN NEW.id = ${broken} AND NEW.status = 'sent' BEGIN SELECT RAISE(ABORT, 'broken reminder'); END`,
+          ]
+        : [
+            `CREATE OR REPLACE FUNCTION broken_reminder() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN RAISE EXCEPTION 'broken reminder'; END $$`,
+            `CREATE TRIGGER broken_reminder BEFORE UPDATE ON "Reminder" FOR EACH ROW
+             WHEN (NEW.id = ${broken} AND NEW.status = 'sent') EXECUTE FUNCTION broken_reminder()`,
+          ];
+    for (const sql of trigger) await db.prisma.$executeRawUnsafe(sql);
+    try {
+      await bot.reminders.schedule(rows);
+      const chats = Array.from({ length: count }, (_, i) => String(firstChatId + i));
+      await waitFor(() => chats.slice(1).every((c) => channel.reminders(c).length > 0), 30_000, "the others sent");
+      expect(channel.reminders(chats[0]!)).toHaveLength(0);
+      expect((await db.prisma.reminder.findUniqueOrThrow({ where: { id: broken } })).status).toBe("pending");
+    } finally {
+      await db.prisma.$executeRawUnsafe(
+        provider === "sqlite" ? `DROP TRIGGER broken_reminder` : `DROP TRIGGER broken_reminder ON "Reminder"`,
+      );
+    }
+    // Mended: its own job's next attempt sends it, once; nobody got anything twice.
+    await waitFor(() => channel.reminders(String(firstChatId)).length > 0, 30_000, "the mended one sent");
+    await new Promise((r) => setTimeout(r, 500));
+    const chats = Array.from({ length: count }, (_, i) => String(firstChatId + i));
+    expect(chats.filter((c) => channel.reminders(c).length !== 1)).toEqual([]);
+  });
+
   it("sends nothing after a cancellation, and removes the job", async () => {
     const session = await sessionDueIn(3);
     const enrollment = await enroll("rem-b", session.id);

@@ -147,6 +147,21 @@ describe("RedisKeyedLock", () => {
     );
     expect(ran).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
 
+    // A message with a lower order arriving while a turn runs (a late webhook, or a Telegram
+    // message during a timeout turn, which has no order) waits for that turn; it does not join it.
+    const spans: { n: number; start: number; end: number }[] = [];
+    const span = (n: number, ms: number) => async () => {
+      const start = Date.now();
+      await sleep(ms);
+      spans.push({ n, start, end: Date.now() });
+    };
+    await Promise.all([
+      locks[0]!.run("telegram:78", span(10, 200), 1010),
+      sleep(50).then(() => locks[1]!.run("telegram:78", span(5, 10), 1005)),
+    ]);
+    expect(spans.map((s) => s.n)).toEqual([10, 5]);
+    expect(spans[1]!.start).toBeGreaterThanOrEqual(spans[0]!.end);
+
     // Without a platform order (the web chat, a timeout): arrival order.
     ran.length = 0;
     await Promise.all([1, 2, 3, 4].map((n) => sleep(n * 3).then(() => locks[n % 2]!.run("web:5", turn(n)))));

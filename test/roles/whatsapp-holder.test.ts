@@ -78,7 +78,12 @@ describe("the WhatsApp lease", () => {
       await waitFor(() => fakes[0]!.sentTo("6281234500001@c.us").length > 0, 10_000, "the reply");
       expect(fakes[1]!.sent).toEqual([]);
 
-      // The holder stops (a rolling restart): the other starts WhatsApp.
+      // The holder stops (a rolling restart). While it drains, here longer than a lease, it still
+      // holds WhatsApp: the other must not start a second client on the same session.
+      await bots[0]!.drain();
+      await new Promise((r) => setTimeout(r, lease.ttlMs * 3));
+      expect(fakes[1]!.clients).toHaveLength(0);
+      // Once it has closed, the other starts WhatsApp.
       await bots[0]!.close();
       await waitFor(() => fakes[1]!.clients.length === 1, 5_000, "the second worker's client");
       fakes[1]!.current.ready();

@@ -70,7 +70,17 @@ export const whatsAppLogoutPage = definePage({
     if (runner && !runner.here) {
       // A worker runs it: the log-out goes to that worker through Redis; the page shows the new QR
       // code once the worker publishes it.
-      const received = await deps.bot.sendChannelCommand("whatsapp", "logout");
+      const received = await deps.bot.sendChannelCommand("whatsapp", "logout").catch(() => null);
+      if (received === null)
+        return redirectWithFlash(
+          reply,
+          channelsPath,
+          text(
+            "Perintah keluar tidak dapat dikirim: Redis tidak menjawab. Coba lagi sebentar lagi.",
+            "The log-out could not be sent: Redis did not answer. Please try again shortly.",
+          ),
+          "error",
+        );
       if (!received) return notRunning();
       await audit(deps.database.prisma, staff.id, "channel.whatsapp_logout", "channel:whatsapp", {
         via: "dashboard",
