@@ -103,6 +103,8 @@ async function runOurs(database: Database, redis: Redis, queuePrefix: string): P
     conversationTtlHours: 24,
     defaultLanguage: "id",
     workers: false,
+    // BENCH_CHAT_LOCK=off: without the per-chat tickets in Redis, to see what they cost.
+    chatLock: process.env.BENCH_CHAT_LOCK !== "off",
   });
   try {
     let batches = 0;
