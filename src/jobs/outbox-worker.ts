@@ -453,9 +453,13 @@ export async function reconcileOutbox(
           q.getRanges(["active"], 0, -1),
           q.getRanges(["completed", "failed"], 0, -1),
         ]);
-        // An active job whose lock is gone belongs to a process that died: not alive.
+        // An active job whose lock is gone belongs to a process that died: not alive. Or its
+        // attempt has just ended and it waits for the next one (a failed send's backoff): so
+        // those are looked for again among the waiting, where such a job is by now.
         const locked = await queue.locked(q, active);
         const live = [...waiting, ...active.filter((_, i) => locked[i])];
+        if (locked.some((l) => !l))
+          live.push(...(await q.getRanges(["waiting", "waiting-children", "delayed", "prioritized"], 0, -1)));
         return { live: new Set(live), finished: new Set(finished) };
       })();
       jobIds.set(q.name, ids);
