@@ -50,6 +50,7 @@ import type { Database, DatabaseProvider } from "../src/db/database.js";
 import { createApiToken } from "../src/domain/staff.js";
 import { ReminderScheduler } from "../src/jobs/reminders.js";
 import { createRedis } from "../src/redis.js";
+import { api } from "../test/faults/support/fixtures.js";
 import type { BenchResult, Benchmark } from "./run.js";
 import { startFake, type Fake } from "./soak/fake.js";
 import { addEnrolledParticipants, createProgramme, setSessionTimes } from "./soak/population.js";
@@ -219,16 +220,6 @@ async function run(): Promise<BenchResult> {
       if (Date.now() > by) throw new Error("no worker took the Telegram lease");
       await sleep(100);
     }
-    const api = async <T>(method: string, path: string, body: unknown): Promise<T> => {
-      const response = await fetch(`${web.url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-        body: JSON.stringify(body),
-      });
-      const json = (await response.json()) as T;
-      if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${JSON.stringify(json)}`);
-      return json;
-    };
 
     // ---- go -------------------------------------------------------------------------------------------------------
     const go = Date.now();
@@ -306,8 +297,14 @@ async function run(): Promise<BenchResult> {
 
     // Broadcast 1 at once, broadcast 2 just before the first reminders.
     const broadcast = async (title: string, textId: string) => {
-      const draft = await api<{ id: number }>("POST", "/api/broadcasts", { title, textId, filter: {} });
-      const scheduled = await api<{ status: string }>("POST", `/api/broadcasts/${draft.id}/schedule`, {});
+      const draft = await api<{ id: number }>(web.url, token, "POST", "/api/broadcasts", { title, textId, filter: {} });
+      const scheduled = await api<{ status: string }>(
+        web.url,
+        token,
+        "POST",
+        `/api/broadcasts/${draft.id}/schedule`,
+        {},
+      );
       note(`${title}: broadcast ${draft.id} ${scheduled.status}`);
       return { id: draft.id, at: new Date() };
     };

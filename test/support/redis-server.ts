@@ -19,6 +19,27 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Waits until a redis-server just started answers PING (loading an append-only file answers
+ * LOADING until done), trying every 100 ms up to `tries` times or until `exited()`.
+ */
+export async function waitForRedis(url: string, tries: number, exited: () => boolean): Promise<void> {
+  for (let i = 0; ; i++) {
+    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    probe.on("error", () => {});
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      return;
+    } catch {
+      probe.disconnect();
+      if (i > tries || exited()) throw new Error(`redis-server at ${url} did not start`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
 export type PrivateRedis = { url: string; port: number; stop(): Promise<void> };
 
 export async function startPrivateRedis(): Promise<PrivateRedis> {
@@ -31,20 +52,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     { stdio: "ignore" },
   );
   const url = `redis://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on("error", () => {});
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      break;
-    } catch {
-      probe.disconnect();
-      if (i > 50) throw new Error("redis-server did not start");
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  await waitForRedis(url, 50, () => child.exitCode !== null);
+
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
     url,

@@ -8,8 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { Redis } from "ioredis";
-import { freePort } from "../../support/redis-server.js";
+import { freePort, waitForRedis } from "../../support/redis-server.js";
 
 export type RestartableRedis = {
   url: string;
@@ -53,21 +52,8 @@ export async function startRestartableRedis(): Promise<RestartableRedis> {
     );
     const current = child;
     exited = new Promise<void>((resolve) => current.once("exit", () => resolve()));
-    for (let i = 0; ; i++) {
-      const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-      probe.on("error", () => {});
-      try {
-        await probe.connect();
-        // Loading the append-only file answers LOADING to PING until done.
-        await probe.ping();
-        probe.disconnect();
-        return;
-      } catch {
-        probe.disconnect();
-        if (i > 100 || current.exitCode !== null) throw new Error(`redis-server on port ${port} did not start`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    // Loading the append-only file answers LOADING to PING until done.
+    await waitForRedis(url, 100, () => current.exitCode !== null);
   };
 
   const stop = async () => {
