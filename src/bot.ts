@@ -191,7 +191,12 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     engine,
     outbox,
     timeouts,
-    channels: Object.fromEntries(Object.entries(options.channels).map(([name, c]) => [name, { buttons: c.buttons }])),
+    channels: Object.fromEntries(
+      Object.entries(options.channels).map(([name, c]) => [
+        name,
+        { buttons: c.buttons, sharePhone: c.sharePhone ?? false },
+      ]),
+    ),
     conversationTtlHours: options.conversationTtlHours,
     defaultLanguage: options.defaultLanguage,
     logger,

@@ -54,6 +54,8 @@ export type ChannelAdapter = {
   name: string;
   /** Shows choices as buttons (else as a numbered list in the text). */
   buttons: boolean;
+  /** Offers a "share my phone number" button (Telegram's contact request). */
+  sharePhone?: boolean;
   send(chatId: string, message: OutgoingMessage): Promise<SendResult>;
   /** Starts receiving (long polling, a WhatsApp client); absent for channels fed over HTTP. */
   start?(hooks: ChannelHooks): Promise<void>;

@@ -14,6 +14,7 @@ export function createConsoleAdapter(output: Writable): ChannelAdapter {
   return {
     name: "console",
     buttons: false,
+    sharePhone: false,
     async send(_chatId, message) {
       output.write(`\n${renderNumbered(message)}\n`);
       return {};

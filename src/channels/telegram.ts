@@ -313,6 +313,7 @@ export function createTelegramAdapter(options: TelegramOptions): TelegramAdapter
   return {
     name: "telegram",
     buttons: true,
+    sharePhone: true,
     telegraf,
     webhookPath,
     send,

@@ -41,6 +41,7 @@ export function createWebChatAdapter(): ChannelAdapter {
   return {
     name: "web",
     buttons: true,
+    sharePhone: false,
     async send() {
       return {};
     },

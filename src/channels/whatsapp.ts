@@ -388,6 +388,7 @@ export function createWhatsAppAdapter(options: WhatsAppOptions): WhatsAppAdapter
   return {
     name: "whatsapp",
     buttons: false,
+    sharePhone: false,
 
     async start(h) {
       hooks = h;

@@ -11,8 +11,12 @@ export type LocalText = { id: string; en: string };
 /** Variables of a conversation: plain JSON, stored between turns. */
 export type Vars = Record<string, string | number | boolean | null>;
 
-/** An option offered with a question. `id` is stable (it goes into callback data, at most 64 bytes). */
-export type Choice = { id: string; label: LocalText; aliases?: string[] };
+/**
+ * An option offered with a question. `id` is stable (it goes into callback data, at most 64
+ * bytes). `aliases` are other words for it (synonyms, places); `means` marks it as the answer
+ * to an everyday yes, no or skip ("udh betul", "blm ada"), for options whose id does not say so.
+ */
+export type Choice = { id: string; label: LocalText; aliases?: string[]; means?: "yes" | "no" | "skip" };
 
 /** What a participant sent. */
 export type Input =
@@ -163,7 +167,8 @@ export type FlowContext = {
   participant: ParticipantView | null;
   /** Set when the chat account is linked to a staff member and the turn is about staff work. */
   staff?: StaffView | null;
-  channel: { name: string; buttons: boolean; phone: string | null };
+  /** `buttons`: choices show as buttons (else a numbered list); `sharePhone`: a "share my number" button exists. */
+  channel: { name: string; buttons: boolean; sharePhone: boolean; phone: string | null };
   services: FlowServices;
 };
 

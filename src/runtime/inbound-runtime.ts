@@ -67,7 +67,7 @@ export type RuntimeOptions = {
   outbox: OutboxSink;
   timeouts?: TimeoutScheduler;
   /** What each channel can show. */
-  channels: Record<string, { buttons: boolean }>;
+  channels: Record<string, { buttons: boolean; sharePhone?: boolean }>;
   conversationTtlHours: number;
   defaultLanguage: Language;
   logger: Logger;
@@ -238,6 +238,7 @@ export class InboundRuntime {
       channel: {
         name: message.channel,
         buttons: this.options.channels[message.channel]?.buttons ?? false,
+        sharePhone: this.options.channels[message.channel]?.sharePhone ?? false,
         phone: message.senderPhone ? normalizePhone(message.senderPhone) : null,
       },
       services,

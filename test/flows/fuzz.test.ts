@@ -400,7 +400,7 @@ describe(`fuzzing the flows through the runtime on SQLite (seed ${seed})`, () =>
         language,
         vars,
         participant: null,
-        channel: { name: "web", buttons: true, phone: null },
+        channel: { name: "web", buttons: true, sharePhone: false, phone: null },
         services: createFlowServices(h.db, participantId, language, now),
       };
       return (await wait.choices(ctx)).map((c) => ({ id: c.id, label: c.label[language] }));
