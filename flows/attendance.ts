@@ -4,6 +4,7 @@
  * afterwards the participant is back where they were. Declining frees the seat.
  */
 import type { Choice, Flow, FlowContext, Route } from "../src/engine/types.js";
+import { bold } from "../src/engine/markup.js";
 import { t } from "./texts.js";
 
 /** The reminder's two answers; the buttons carry the enrollment (`hadir-12`), typed answers match these. */
@@ -11,12 +12,14 @@ export const attendanceChoices = (enrollmentId?: number): Choice[] => [
   {
     id: enrollmentId === undefined ? "hadir" : `hadir-${enrollmentId}`,
     label: t("Hadir", "I will attend"),
-    aliases: ["ya hadir", "datang", "yes", "attend"],
+    aliases: ["ya hadir", "datang", "yes", "attend", "insya allah hadir", "siap hadir"],
+    means: "yes",
   },
   {
     id: enrollmentId === undefined ? "tidak" : `tidak-${enrollmentId}`,
     label: t("Tidak bisa hadir", "I cannot attend"),
-    aliases: ["tidak hadir", "tidak bisa", "no", "cannot"],
+    aliases: ["tidak hadir", "tidak bisa", "no", "cannot", "berhalangan", "tidak bisa datang", "batal", "izin"],
+    means: "no",
   },
 ];
 
@@ -42,6 +45,14 @@ export const attendance: Flow = {
   requiresParticipant: true,
   nodes: {
     answer: {
+      // Said only when the question is asked again (the reminder itself asked it first).
+      say: async (ctx) => {
+        const e = (await ctx.services.listEnrollments()).find((x) => x.id === Number(ctx.vars.enrollmentId));
+        const title = e ? bold(e.session.programmeTitle[ctx.language]) : null;
+        return title
+          ? t(`Apakah Anda akan hadir di ${title}?`, `Will you attend ${title}?`)
+          : t("Apakah Anda akan hadir?", "Will you attend?");
+      },
       wait: {
         choices: () => attendanceChoices(),
         route: (value, ctx) => {

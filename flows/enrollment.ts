@@ -2,8 +2,11 @@
  * Enrollment: a programme (those of the participant's sector and regency first), then a
  * training session, then a confirmation. The domain decides enrolled or waitlisted.
  */
-import { formatShortDate } from "../src/engine/format.js";
+import { formatLongDate } from "../src/engine/format.js";
+import { bold, plain } from "../src/engine/markup.js";
 import type { Choice, Flow, FlowContext, ProgrammeView, Route, SessionView } from "../src/engine/types.js";
+import { findProgrammes, placeNames, sectorWords } from "../src/understanding/index.js";
+import { distinctLabels, fitLabel, shortDay } from "./labels.js";
 import { welcome } from "./menu.js";
 import { backToMenu, describeSession, t } from "./texts.js";
 
@@ -22,22 +25,42 @@ const programmeLabel = (title: string, regency: string | null) => {
   return place && !title.includes(place) ? `${title} – ${place}` : title;
 };
 
+/**
+ * The programmes as options: those an intent narrowed the list to (`only`), else all, each
+ * known also by its sector's words and its regency's towns ("yang AC", "yang di Koba").
+ */
 async function programmeChoices(ctx: FlowContext): Promise<Choice[]> {
-  const list = ranked(await ctx.services.listProgrammes(), ctx);
+  const only = typeof ctx.vars.only === "string" ? ctx.vars.only.split(",").map(Number) : null;
+  const all = ranked(await ctx.services.listProgrammes(), ctx);
+  const list = only && all.some((p) => only.includes(p.id)) ? all.filter((p) => only.includes(p.id)) : all;
+  const labels = (lang: "id" | "en") => distinctLabels(list.map((p) => programmeLabel(p.title[lang], p.regency)));
+  const id = labels("id");
+  const en = labels("en");
   return [
-    ...list.map((p) => ({
+    ...list.map((p, i) => ({
       id: `p${p.id}`,
-      label: t(programmeLabel(p.title.id, p.regency), programmeLabel(p.title.en, p.regency)),
-      aliases: [p.slug, p.sector],
+      label: t(id[i]!, en[i]!),
+      aliases: [
+        p.title.id,
+        p.title.en,
+        p.slug.replace(/-/g, " "),
+        ...sectorWords(p.sector),
+        ...(p.regency ? placeNames(p.regency) : []),
+      ],
     })),
     backToMenu,
   ];
 }
 
-function sessionLabel(s: SessionView, ctx: FlowContext): string {
-  const date = formatShortDate(s.startsAt, s.timeZone, ctx.language);
-  const full = s.seatsLeft > 0 ? "" : ctx.language === "id" ? " (penuh)" : " (full)";
-  return `${date} – ${s.venue}${full}`;
+/** "15 Des · Gedung Serbaguna Koba": the day first; typed dates and venue words find it too. */
+function sessionChoice(s: SessionView): Choice {
+  const full = (lang: "id" | "en") => (s.seatsLeft > 0 ? "" : lang === "id" ? " (penuh)" : " (full)");
+  const label = (lang: "id" | "en") => fitLabel(`${shortDay(s, lang)}${full(lang)} · ${s.venue}`);
+  return {
+    id: `s${s.id}`,
+    label: t(label("id"), label("en")),
+    aliases: [formatLongDate(s.startsAt, s.timeZone, "id"), formatLongDate(s.startsAt, s.timeZone, "en"), s.venue, s.address],
+  };
 }
 
 const programmeId = (ctx: FlowContext) => Number(ctx.vars.programmeId);
@@ -55,7 +78,7 @@ export const enrollment: Flow = {
         route: (value) =>
           value === "menu"
             ? { flow: "menu" }
-            : { goto: "choose_session", set: { programmeId: Number(value.slice(1)) } },
+            : { goto: "choose_session", set: { programmeId: Number(value.slice(1)), only: null } },
       },
     },
     // Registered through a link: thank them, then on to the programme they asked for.
@@ -66,9 +89,12 @@ export const enrollment: Flow = {
     // "DAFTAR LADA" or a Telegram link: straight to the programme when the words name one.
     from_link: {
       next: async (ctx): Promise<Route> => {
-        const found = await ctx.services.findProgrammes(String(ctx.vars.linkQuery ?? ""));
+        const found = findProgrammes(String(ctx.vars.linkQuery ?? ""), await ctx.services.listProgrammes());
         if (found.length === 1) return { goto: "choose_session", set: { programmeId: found[0]!.id, linkQuery: null } };
-        return { goto: found.length ? "choose_programme" : "link_not_found", set: { linkQuery: null } };
+        return {
+          goto: found.length ? "choose_programme" : "link_not_found",
+          set: { linkQuery: null, only: found.length ? found.map((p) => p.id).join(",") : null },
+        };
       },
     },
     link_not_found: {
@@ -84,7 +110,7 @@ export const enrollment: Flow = {
         const programme = (await ctx.services.listProgrammes()).find((p) => p.id === programmeId(ctx));
         const sessions = await ctx.services.listOpenSessions(programmeId(ctx));
         if (!programme) return t("Program ini sudah tidak tersedia.", "This programme is no longer available.");
-        const head = `*${programme.title[ctx.language]}*\n${programme.description[ctx.language]}`;
+        const head = `${bold(programme.title[ctx.language])}\n${plain(programme.description[ctx.language])}`;
         if (!sessions.length)
           return {
             text: `${head}\n\n${ctx.language === "id" ? "Belum ada jadwal yang dibuka untuk program ini." : "No sessions are open for this programme yet."}`,
@@ -95,10 +121,7 @@ export const enrollment: Flow = {
       },
       wait: {
         choices: async (ctx) => [
-          ...(await ctx.services.listOpenSessions(programmeId(ctx))).map((s) => ({
-            id: `s${s.id}`,
-            label: t(sessionLabel(s, { ...ctx, language: "id" }), sessionLabel(s, { ...ctx, language: "en" })),
-          })),
+          ...(await ctx.services.listOpenSessions(programmeId(ctx))).map(sessionChoice),
           {
             id: "other",
             label: t("Pilih program lain", "Choose another programme"),
@@ -126,15 +149,15 @@ export const enrollment: Flow = {
           );
         const lines = [
           lang === "id" ? "Anda akan mendaftar di:" : "You are about to enroll in:",
-          `*${session.programmeTitle[lang]}*`,
+          bold(session.programmeTitle[lang]),
           describeSession(session, lang, session.seatsLeft > 0),
         ];
         const overlap = mine.find((e) => e.session.startsAt < session.endsAt && session.startsAt < e.session.endsAt);
         if (overlap)
           lines.push(
             lang === "id"
-              ? `\n⚠️ Perhatian: waktunya bentrok dengan ${overlap.session.programmeTitle.id} yang sudah Anda ikuti.`
-              : `\n⚠️ Note: this overlaps with ${overlap.session.programmeTitle.en}, which you are already enrolled in.`,
+              ? `\n⚠️ Perhatian: waktunya bentrok dengan ${plain(overlap.session.programmeTitle.id)} yang sudah Anda ikuti.`
+              : `\n⚠️ Note: this overlaps with ${plain(overlap.session.programmeTitle.en)}, which you are already enrolled in.`,
           );
         if (session.seatsLeft <= 0)
           lines.push(

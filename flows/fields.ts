@@ -2,7 +2,16 @@
  * The profile questions, shared by registration (which collects them) and the profile flow
  * (which changes one at a time).
  */
-import type { Choice, FlowContext, LocalText, ProfileField, Validation } from "../src/engine/types.js";
+import { bold } from "../src/engine/markup.js";
+import type { Choice, FlowContext, FlowNode, LocalText, ProfileField, Route, Validation } from "../src/engine/types.js";
+import {
+  outsidePlaces,
+  placeNames,
+  read,
+  sectorWords,
+  shortRegency,
+  type FreeTextKind,
+} from "../src/understanding/index.js";
 import { otherSector, regencies, sectors } from "./catalog.js";
 import { t, validateNib, validatePhone, validateText } from "./texts.js";
 
@@ -10,10 +19,28 @@ export type FieldQuestion = {
   ask: (ctx: FlowContext) => LocalText;
   choices?: () => Choice[];
   validate?: (text: string) => Validation;
+  expects?: FreeTextKind;
   requestPhone?: boolean;
 };
 
-const other: Choice = { id: "other", label: otherSector, aliases: ["lain", "lainnya", "other"] };
+const other: Choice = { id: "other", label: otherSector, aliases: ["lain", "lainnya", "other", "yang lain"] };
+
+/** The sectors, each with the words owners use for it ("sahang", "tukang jahit", "servis ac"). */
+export function sectorChoices(): Choice[] {
+  return [...sectors.map((s) => ({ id: s.id, label: s.label, aliases: sectorWords(s.id) })), other];
+}
+
+/** The regencies and cities, each with its districts and towns, so "Sungailiat" names Kabupaten Bangka. */
+export function regencyChoices(): Choice[] {
+  return [
+    ...regencies.map((r) => ({ id: r, label: t(r, r), aliases: [shortRegency(r), ...placeNames(r)] })),
+    {
+      ...other,
+      label: t("Lainnya (di luar Bangka Belitung)", "Other (outside Bangka Belitung)"),
+      aliases: [...other.aliases!, "luar bangka belitung", "luar babel", "luar provinsi", ...outsidePlaces()],
+    },
+  ];
+}
 
 export const fieldLabels: Record<ProfileField, LocalText> = {
   name: t("Nama", "Name"),
@@ -28,14 +55,16 @@ export const questions = {
   name: {
     ask: () => t("Siapa nama lengkap Anda?", "What is your full name?"),
     validate: validateText(2, 80, t("nama Anda", "your name")),
+    expects: "name",
   },
   businessName: {
     ask: () => t("Apa nama usaha Anda?", "What is the name of your business?"),
     validate: validateText(2, 100, t("nama usaha Anda", "your business name")),
+    expects: "business",
   },
   sector: {
     ask: () => t("Apa bidang usaha Anda?", "What is your business sector?"),
-    choices: () => [...sectors.map((s) => ({ id: s.id, label: s.label })), other],
+    choices: sectorChoices,
   },
   sectorOther: {
     ask: () => t("Silakan tulis bidang usaha Anda.", "Please write your business sector."),
@@ -43,10 +72,7 @@ export const questions = {
   },
   regency: {
     ask: () => t("Di kabupaten/kota mana usaha Anda berada?", "In which regency or city is your business?"),
-    choices: () => [
-      ...regencies.map((r) => ({ id: r, label: t(r, r), aliases: [r.replace(/^(Kota|Kabupaten) /, "")] })),
-      { ...other, label: t("Lainnya (di luar Bangka Belitung)", "Other (outside Bangka Belitung)") },
-    ],
+    choices: regencyChoices,
   },
   regencyOther: {
     ask: () => t("Silakan tulis kabupaten/kota dan provinsi Anda.", "Please write your regency or city and province."),
@@ -54,13 +80,14 @@ export const questions = {
   },
   phone: {
     ask: (ctx: FlowContext) =>
-      ctx.channel.buttons
+      ctx.channel.sharePhone
         ? t(
             "Berapa nomor HP Anda? Ketik nomornya, atau tekan tombol Bagikan nomor saya.",
             "What is your phone number? Type it, or press Share my number.",
           )
         : t("Berapa nomor HP Anda? Contoh: 081234567890", "What is your phone number? Example: 081234567890"),
     validate: validatePhone,
+    expects: "phone",
     requestPhone: true,
   },
   hasNib: {
@@ -77,6 +104,45 @@ export const questions = {
   nib: {
     ask: () => t("Silakan ketik 13 angka NIB Anda.", "Please type the 13 digits of your NIB."),
     validate: validateNib,
+    expects: "nib",
     choices: () => [{ id: "skip", label: t("Lewati", "Skip"), aliases: ["lewati", "skip", "belum", "tidak ada"] }],
   },
 } satisfies Record<string, FieldQuestion>;
+
+/**
+ * A typed "other" sector or place that is really one of the options ("servis AC", "Sungailiat"):
+ * the option's id, so the flow can ask "Maksud Anda: Reparasi AC?" before storing it as typed.
+ */
+export function guessOption(text: string, choices: Choice[]): string | null {
+  const reading = read(text, { choices: choices.filter((c) => c.id !== "other") });
+  return reading.kind === "choice" ? reading.choiceId : null;
+}
+
+/**
+ * The check after a guess: "Maksud Anda: Reparasi AC?". `vars.guess` holds the option's id and
+ * `vars.typed` what was typed; yes keeps the option, no keeps the words as typed.
+ */
+export function guessNode(label: (id: string, ctx: FlowContext) => string, onward: (value: string, ctx: FlowContext) => Route): FlowNode {
+  return {
+    say: (ctx) => {
+      const guess = label(String(ctx.vars.guess), ctx);
+      return {
+        text:
+          ctx.language === "id"
+            ? `Maksud Anda: ${bold(guess)}?`
+            : `Do you mean: ${bold(guess)}?`,
+      };
+    },
+    wait: {
+      choices: () => [
+        { id: "yes", label: t("Ya, betul", "Yes, that is it") },
+        { id: "no", label: t("Bukan, simpan yang saya tulis", "No, keep what I wrote"), means: "no" },
+      ],
+      route: (value, ctx) => {
+        const chosen = value === "yes" ? String(ctx.vars.guess) : String(ctx.vars.typed);
+        const route = onward(chosen, ctx);
+        return "goto" in route ? { ...route, set: { ...route.set, guess: null, typed: null } } : route;
+      },
+    },
+  };
+}

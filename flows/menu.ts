@@ -38,7 +38,11 @@ export const menu: Flow = {
             label: t("Privasi dan data saya", "Privacy and my data"),
             aliases: ["privasi", "data", "privacy"],
           },
-          { id: "language", label: t("Bahasa / Language", "Language / Bahasa") },
+          {
+            id: "language",
+            label: t("Bahasa / Language", "Language / Bahasa"),
+            aliases: ["bahasa", "language", "ganti bahasa"],
+          },
           { id: "help", label: t("Bantuan", "Help") },
         ],
         route: (value) => ({ flow: value }),
@@ -54,8 +58,8 @@ export const help: Flow = {
     show: {
       say: () =>
         t(
-          "Sapa IKM membantu Anda mendaftar bimbingan teknis (bimtek) Disperindag, melihat jadwal, dan menerima pengingat.\n\nKata yang bisa diketik kapan saja:\nMENU – kembali ke menu\nBATAL – keluar dari langkah ini\nBAHASA – ganti bahasa\nBERHENTI – berhenti menerima pesan\nMULAI – menerima pesan lagi\nMOTIVASI OFF / MOTIVASI ON – berhenti atau mulai menerima pesan motivasi",
-          "Sapa IKM helps you enroll in Disperindag's technical training (bimtek), see your schedule and get reminders.\n\nWords you can type at any time:\nMENU – back to the menu\nCANCEL – leave this step\nLANGUAGE – change language\nSTOP – stop receiving messages\nSTART – receive messages again\nMOTIVATION OFF / MOTIVATION ON – stop or start motivational messages",
+          "Sapa IKM membantu Anda mendaftar bimbingan teknis (bimtek) Disperindag, melihat jadwal, dan menerima pengingat.\n\nAnda bisa menulis seperti biasa, misalnya: _mau ikut pelatihan lada_, _jam berapa acaranya?_, _alamatnya di mana?_, _tidak bisa datang_, _ganti nomor HP_.\n\nKata yang bisa diketik kapan saja:\nMENU – kembali ke menu\nBATAL – keluar dari langkah ini\nBAHASA – ganti bahasa (ENGLISH untuk bahasa Inggris)\nBERHENTI – berhenti menerima pesan\nMULAI – menerima pesan lagi\nMOTIVASI OFF / MOTIVASI ON – berhenti atau mulai menerima pesan motivasi",
+          "Sapa IKM helps you enroll in Disperindag's technical training (bimtek), see your schedule and get reminders.\n\nYou can write as you normally would, for example: _I want to join the pepper training_, _what time does it start?_, _where is it?_, _I cannot come_, _change my phone number_.\n\nWords you can type at any time:\nMENU – back to the menu\nCANCEL – leave this step\nLANGUAGE – change language (INDONESIA for Bahasa Indonesia)\nSTOP – stop receiving messages\nSTART – receive messages again\nMOTIVATION OFF / MOTIVATION ON – stop or start motivational messages",
         ),
       next: (ctx) => (ctx.participant ? { flow: "menu" } : { flow: "registration" }),
     },
@@ -70,8 +74,8 @@ export const language: Flow = {
       say: () => t("Pilih bahasa / Choose a language:", "Choose a language / Pilih bahasa:"),
       wait: {
         choices: () => [
-          { id: "id", label: t("Bahasa Indonesia", "Bahasa Indonesia"), aliases: ["indonesia", "indo"] },
-          { id: "en", label: t("English", "English"), aliases: ["inggris"] },
+          { id: "id", label: t("Bahasa Indonesia", "Bahasa Indonesia"), aliases: ["indonesia", "indo", "indonesian"] },
+          { id: "en", label: t("English", "English"), aliases: ["inggris", "bahasa inggris", "eng"] },
         ],
         route: (value, ctx) => {
           const lang = value === "en" ? "en" : "id";

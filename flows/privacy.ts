@@ -36,8 +36,8 @@ export const privacy: Flow = {
         ),
       wait: {
         choices: () => [
-          { id: "yes", label: t("Ya, hapus semua data saya", "Yes, delete all my data"), aliases: ["hapus"] },
-          { id: "no", label: t("Tidak jadi", "No, keep it") },
+          { id: "yes", label: t("Ya, hapus semua data saya", "Yes, delete all my data"), aliases: ["hapus", "hapus saja"] },
+          { id: "no", label: t("Tidak jadi", "No, keep it"), aliases: ["jangan", "jangan dihapus", "batal"] },
         ],
         route: (value) =>
           value === "yes" ? { goto: "deleted", emit: [{ type: "data_deletion_requested" }] } : { flow: "menu" },

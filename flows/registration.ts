@@ -3,9 +3,11 @@
  * time, then a summary to confirm or correct. Nothing is stored until the participant saves,
  * and a refusal keeps nothing but the refusal itself.
  */
+import { plain } from "../src/engine/markup.js";
 import type { Flow, FlowContext, Route, Vars, Wait } from "../src/engine/types.js";
 import { sectorLabel } from "./catalog.js";
-import { questions } from "./fields.js";
+import { guessNode, guessOption, questions, regencyChoices, sectorChoices } from "./fields.js";
+import { programmesOverview } from "./programmes-info.js";
 import { consentVersion, formatPhone, t } from "./texts.js";
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
@@ -21,7 +23,8 @@ const summaryAnswer: Wait = {
     {
       id: "fix",
       label: t("Ada yang perlu diubah", "Something needs changing"),
-      aliases: ["ubah", "ganti", "change", "salah"],
+      aliases: ["ubah", "ganti", "change", "salah", "ada yang salah", "belum benar", "edit", "koreksi"],
+      means: "no",
     },
   ],
   route: (value, ctx) => {
@@ -57,29 +60,45 @@ const summaryAnswer: Wait = {
 
 export const registration: Flow = {
   name: "registration",
-  start: "consent",
+  start: "welcome",
   nodes: {
-    consent: {
+    welcome: {
       say: () => [
         t(
-          "Selamat datang di Sapa IKM dari Dinas Perindustrian dan Perdagangan Kepulauan Bangka Belitung. Di sini Anda bisa mendaftar bimbingan teknis, melihat jadwal, dan menerima pengingat.",
-          "Welcome to Sapa IKM from the Department of Industry and Trade of Kepulauan Bangka Belitung. Here you can enroll in technical training, see your schedule and get reminders.",
+          "Selamat datang di Sapa IKM dari Dinas Perindustrian dan Perdagangan Kepulauan Bangka Belitung. Di sini Anda bisa mendaftar bimbingan teknis, melihat jadwal, dan menerima pengingat.\n\nFor English, type ENGLISH.",
+          "Welcome to Sapa IKM from the Department of Industry and Trade of Kepulauan Bangka Belitung. Here you can enroll in technical training, see your schedule and get reminders.\n\nUntuk bahasa Indonesia, ketik INDONESIA.",
         ),
+      ],
+      next: () => ({ goto: "consent" }),
+    },
+    consent: {
+      say: () =>
         t(
           "Sebelum mendaftar, kami perlu izin Anda. Kami akan menyimpan nama, nama usaha, bidang usaha, kabupaten/kota, nomor HP, dan NIB (jika ada). Data ini hanya dipakai untuk mendaftarkan Anda ke pelatihan dan mengirim pengingat serta informasi pelatihan. Anda bisa melihat atau menghapus data Anda kapan saja lewat menu Privasi.\n\nApakah Anda setuju?",
           "Before you register, we need your permission. We will store your name, business name, sector, regency or city, phone number and NIB (if any). We use them only to enroll you in training and to send reminders and training news. You can see or delete your data at any time from the Privacy menu.\n\nDo you agree?",
         ),
-      ],
       wait: {
         choices: () => [
           { id: "yes", label: t("Ya, saya setuju", "Yes, I agree") },
           { id: "no", label: t("Tidak setuju", "I do not agree") },
+          {
+            id: "programmes",
+            label: t("Lihat pelatihan dulu", "See the programmes first"),
+            aliases: ["lihat pelatihan", "pelatihan", "program", "info", "see programmes"],
+          },
         ],
         route: (value, ctx) =>
           value === "yes"
             ? { goto: "ask_name", set: { consentAt: ctx.now.toISOString() } }
-            : { goto: "refused", emit: [{ type: "consent_refused" }] },
+            : value === "programmes"
+              ? { goto: "programmes" }
+              : { goto: "refused", emit: [{ type: "consent_refused" }] },
       },
+    },
+    // Programmes can be seen before anything is stored; then the consent question again.
+    programmes: {
+      say: async (ctx) => ({ text: await programmesOverview(ctx) }),
+      next: () => ({ goto: "consent" }),
     },
     refused: {
       say: () =>
@@ -91,12 +110,17 @@ export const registration: Flow = {
     },
     ask_name: {
       say: () => questions.name.ask(),
-      wait: { validate: questions.name.validate, route: (v, ctx) => onward(ctx, "ask_business", { name: v }) },
+      wait: {
+        validate: questions.name.validate,
+        expects: questions.name.expects,
+        route: (v, ctx) => onward(ctx, "ask_business", { name: v }),
+      },
     },
     ask_business: {
       say: () => questions.businessName.ask(),
       wait: {
         validate: questions.businessName.validate,
+        expects: questions.businessName.expects,
         route: (v, ctx) => onward(ctx, "ask_sector", { businessName: v }),
       },
     },
@@ -109,8 +133,19 @@ export const registration: Flow = {
     },
     ask_sector_other: {
       say: () => questions.sectorOther.ask(),
-      wait: { validate: questions.sectorOther.validate, route: (v, ctx) => onward(ctx, "ask_regency", { sector: v }) },
+      wait: {
+        validate: questions.sectorOther.validate,
+        route: (v, ctx) => {
+          const guess = guessOption(v, sectorChoices());
+          return guess ? { goto: "check_sector", set: { guess, typed: v } } : onward(ctx, "ask_regency", { sector: v });
+        },
+      },
     },
+    // "servis AC" typed after Lainnya is the AC sector, if the participant says so.
+    check_sector: guessNode(
+      (id, ctx) => sectorLabel(id, ctx.language),
+      (v, ctx) => onward(ctx, "ask_regency", { sector: v }),
+    ),
     ask_regency: {
       say: () => questions.regency.ask(),
       wait: {
@@ -122,9 +157,16 @@ export const registration: Flow = {
       say: () => questions.regencyOther.ask(),
       wait: {
         validate: questions.regencyOther.validate,
-        route: (v, ctx) => onward(ctx, "check_phone", { regency: v }),
+        route: (v, ctx) => {
+          const guess = guessOption(v, regencyChoices());
+          return guess ? { goto: "check_regency", set: { guess, typed: v } } : onward(ctx, "check_phone", { regency: v });
+        },
       },
     },
+    check_regency: guessNode(
+      (id) => id,
+      (v, ctx) => onward(ctx, "check_phone", { regency: v }),
+    ),
     // WhatsApp gives the number with the message; other channels ask for it.
     check_phone: {
       next: (ctx) =>
@@ -134,6 +176,7 @@ export const registration: Flow = {
       say: (ctx) => questions.phone.ask(ctx),
       wait: {
         validate: questions.phone.validate,
+        expects: questions.phone.expects,
         requestPhone: true,
         route: (v, ctx) => onward(ctx, "ask_has_nib", { phone: v }),
       },
@@ -149,6 +192,7 @@ export const registration: Flow = {
       say: () => questions.nib.ask(),
       wait: {
         validate: questions.nib.validate,
+        expects: questions.nib.expects,
         choices: questions.nib.choices,
         route: (v) => ({ goto: "summary", set: { nib: v === "skip" ? null : v } }),
       },
@@ -161,10 +205,10 @@ export const registration: Flow = {
           lang === "id"
             ? [
                 "Mohon periksa data Anda:",
-                `Nama: ${str(v.name)}`,
-                `Nama usaha: ${str(v.businessName)}`,
-                `Bidang usaha: ${sectorLabel(str(v.sector), lang)}`,
-                `Kabupaten/kota: ${str(v.regency)}`,
+                `Nama: ${plain(str(v.name))}`,
+                `Nama usaha: ${plain(str(v.businessName))}`,
+                `Bidang usaha: ${plain(sectorLabel(str(v.sector), lang))}`,
+                `Kabupaten/kota: ${plain(str(v.regency))}`,
                 `Nomor HP: ${formatPhone(str(v.phone))}`,
                 `NIB: ${str(v.nib) || "-"}`,
                 "",
@@ -172,10 +216,10 @@ export const registration: Flow = {
               ]
             : [
                 "Please check your details:",
-                `Name: ${str(v.name)}`,
-                `Business name: ${str(v.businessName)}`,
-                `Sector: ${sectorLabel(str(v.sector), lang)}`,
-                `Regency/city: ${str(v.regency)}`,
+                `Name: ${plain(str(v.name))}`,
+                `Business name: ${plain(str(v.businessName))}`,
+                `Sector: ${plain(sectorLabel(str(v.sector), lang))}`,
+                `Regency/city: ${plain(str(v.regency))}`,
                 `Phone: ${formatPhone(str(v.phone))}`,
                 `NIB: ${str(v.nib) || "-"}`,
                 "",

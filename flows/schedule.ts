@@ -2,11 +2,34 @@
  * My schedule: upcoming training sessions with Indonesian dates, venue and map link; saying one
  * will attend records it, and cancelling one frees the seat for the first on the waiting list.
  */
-import { formatShortDate } from "../src/engine/format.js";
-import type { Flow, FlowContext } from "../src/engine/types.js";
+import { bold } from "../src/engine/markup.js";
+import type { Choice, EnrollmentView, Flow, FlowContext } from "../src/engine/types.js";
+import { fitLabel, shortDay } from "./labels.js";
 import { backToMenu, describeSession, t } from "./texts.js";
 
 const enrollmentId = (ctx: FlowContext) => Number(ctx.vars.enrollmentId);
+
+/** "Batalkan 15 Des · Produksi Konveksi": the day first, since it tells two sessions apart. */
+function enrollmentChoice(prefix: string, verb: { id: string; en: string }, e: EnrollmentView): Choice {
+  const label = (lang: "id" | "en") =>
+    fitLabel(`${verb[lang]} ${shortDay(e.session, lang)} · ${e.session.programmeTitle[lang]}`);
+  return {
+    id: `${prefix}${e.id}`,
+    label: t(label("id"), label("en")),
+    aliases: [
+      `${verb.id} ${e.session.programmeTitle.id}`,
+      `${verb.en} ${e.session.programmeTitle.en}`,
+    ],
+  };
+}
+
+/** Enrollments the chooser offers: those an intent narrowed it to (`only`), else all. */
+async function offered(ctx: FlowContext): Promise<EnrollmentView[]> {
+  const mine = await ctx.services.listEnrollments();
+  const only = typeof ctx.vars.only === "string" ? ctx.vars.only.split(",").map(Number) : null;
+  const narrowed = only ? mine.filter((e) => only.includes(e.id)) : mine;
+  return narrowed.length ? narrowed : mine;
+}
 
 export const schedule: Flow = {
   name: "schedule",
@@ -35,33 +58,19 @@ export const schedule: Flow = {
               : lang === "id"
                 ? `⏳ Daftar tunggu nomor ${e.waitlistPosition}`
                 : `⏳ Waiting list, number ${e.waitlistPosition}`;
-          return `${i + 1}. *${e.session.programmeTitle[lang]}*\n${status}\n${describeSession(e.session, lang, false)}`;
+          return `${i + 1}. ${bold(e.session.programmeTitle[lang])}\n${status}\n${describeSession(e.session, lang, false)}`;
         });
         return { text: `${lang === "id" ? "Jadwal Anda:" : "Your schedule:"}\n\n${items.join("\n\n")}` };
       },
       wait: {
         choices: async (ctx) => {
           const mine = await ctx.services.listEnrollments();
-          const when = (e: (typeof mine)[number], lang: "id" | "en") =>
-            formatShortDate(e.session.startsAt, e.session.timeZone, lang);
           return [
-            ...mine.map((e) => ({
-              id: `c${e.id}`,
-              label: t(
-                `Batalkan: ${e.session.programmeTitle.id}, ${when(e, "id")}`,
-                `Cancel: ${e.session.programmeTitle.en}, ${when(e, "en")}`,
-              ),
-            })),
+            ...mine.map((e) => enrollmentChoice("c", { id: "Batalkan", en: "Cancel" }, e)),
             // Saying one will come (also the answer to a reminder); after the cancels, so their numbers stay.
             ...mine
               .filter((e) => e.status === "enrolled" && !e.confirmed)
-              .map((e) => ({
-                id: `h${e.id}`,
-                label: t(
-                  `Saya akan hadir: ${e.session.programmeTitle.id}, ${when(e, "id")}`,
-                  `I will attend: ${e.session.programmeTitle.en}, ${when(e, "en")}`,
-                ),
-              })),
+              .map((e) => enrollmentChoice("h", { id: "Hadir", en: "Attend" }, e)),
             { id: "enroll", label: t("Daftar pelatihan", "Enroll in training"), aliases: ["daftar"] },
             backToMenu,
           ];
@@ -78,6 +87,20 @@ export const schedule: Flow = {
         },
       },
     },
+    // "batal" or "ga bisa dateng" with several enrollments: which one (then the confirmation).
+    choose_cancel: {
+      say: () => t("Pendaftaran mana yang ingin dibatalkan?", "Which enrollment do you want to cancel?"),
+      wait: {
+        choices: async (ctx) => [
+          ...(await offered(ctx)).map((e) => enrollmentChoice("c", { id: "Batalkan", en: "Cancel" }, e)),
+          { id: "none", label: t("Tidak jadi", "Never mind"), aliases: ["tidak", "tidak ada", "kembali"], means: "no" },
+        ],
+        route: (value) =>
+          value === "none"
+            ? { flow: "menu" }
+            : { goto: "confirm_cancel", set: { enrollmentId: Number(value.slice(1)), only: null } },
+      },
+    },
     confirm_cancel: {
       say: async (ctx) => {
         const e = (await ctx.services.listEnrollments()).find((x) => x.id === enrollmentId(ctx));
@@ -86,14 +109,14 @@ export const schedule: Flow = {
         return {
           text:
             lang === "id"
-              ? `Batalkan pendaftaran Anda untuk *${e.session.programmeTitle.id}*?\n${describeSession(e.session, lang, false)}\n\nKursi Anda akan diberikan kepada peserta di daftar tunggu.`
-              : `Cancel your enrollment in *${e.session.programmeTitle.en}*?\n${describeSession(e.session, lang, false)}\n\nYour seat will go to someone on the waiting list.`,
+              ? `Batalkan pendaftaran Anda untuk ${bold(e.session.programmeTitle.id)}?\n${describeSession(e.session, lang, false)}\n\nKursi Anda akan diberikan kepada peserta di daftar tunggu.`
+              : `Cancel your enrollment in ${bold(e.session.programmeTitle.en)}?\n${describeSession(e.session, lang, false)}\n\nYour seat will go to someone on the waiting list.`,
         };
       },
       wait: {
         choices: () => [
-          { id: "yes", label: t("Ya, batalkan", "Yes, cancel it") },
-          { id: "no", label: t("Tidak, tetap ikut", "No, keep it") },
+          { id: "yes", label: t("Ya, batalkan", "Yes, cancel it"), aliases: ["batalkan", "batal"] },
+          { id: "no", label: t("Tidak, tetap ikut", "No, keep it"), aliases: ["tetap ikut", "tetap", "keep"] },
         ],
         route: (value, ctx) =>
           value === "yes"

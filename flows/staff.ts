@@ -106,6 +106,7 @@ export const staff: Flow = {
           : notStaff,
       wait: {
         validate: validateText,
+        freeform: true,
         route: (value, ctx) => staffOnly(ctx) ?? { goto: "english", set: { textId: value } },
       },
     },
@@ -128,6 +129,7 @@ export const staff: Flow = {
       say: () => t("Silakan tulis teksnya dalam bahasa Inggris.", "Please write the English text."),
       wait: {
         validate: validateText,
+        freeform: true,
         route: (value, ctx) => staffOnly(ctx) ?? { goto: "target", set: { textEn: value } },
       },
     },

@@ -26,16 +26,26 @@ export const texts = {
     "Maaf, saya belum mengerti. Silakan jawab pertanyaan di bawah ini, atau ketik MENU.",
     "Sorry, I did not understand. Please answer the question below, or type MENU.",
   ),
-  invalidChoice: (count: number) =>
-    count > 1
+  invalidChoice: (count: number, buttons: boolean) =>
+    buttons
       ? t(
-          `Maaf, pilihan itu tidak ada. Balas dengan angka 1 sampai ${count}, atau ketik MENU.`,
-          `Sorry, that is not one of the options. Reply with a number from 1 to ${count}, or type MENU.`,
+          "Maaf, jawaban itu belum ada di pilihan. Silakan tekan salah satu tombol di bawah, atau ketik jawabannya. Ketik MENU untuk kembali ke menu.",
+          "Sorry, that is not one of the options. Please press one of the buttons below, or type your answer. Type MENU for the menu.",
         )
-      : t(
-          "Maaf, pilihan itu tidak ada. Balas dengan angka 1, atau ketik MENU.",
-          "Sorry, that is not an option. Reply with 1, or type MENU.",
-        ),
+      : count > 1
+        ? t(
+            `Maaf, jawaban itu belum ada di pilihan. Balas dengan angka 1 sampai ${count} atau dengan kata-kata Anda, atau ketik MENU.`,
+            `Sorry, that is not one of the options. Reply with a number from 1 to ${count} or in your own words, or type MENU.`,
+          )
+        : t(
+            "Maaf, jawaban itu belum ada di pilihan. Balas dengan angka 1, atau ketik MENU.",
+            "Sorry, that is not an option. Reply with 1, or type MENU.",
+          ),
+  whichOne: t("Maksud Anda yang mana?", "Which one do you mean?"),
+  staleButton: t(
+    "Tombol itu dari pertanyaan sebelumnya, jadi tidak ada yang diubah. Ini pertanyaan yang sedang berjalan:",
+    "That button belongs to an earlier question, so nothing was changed. This is the current question:",
+  ),
   expired: t(
     "Percakapan kita sebelumnya sudah lama berhenti, jadi kita mulai lagi dari menu.",
     "Our previous conversation was idle for a while, so we are starting again from the menu.",

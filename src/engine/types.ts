@@ -1,3 +1,5 @@
+import type { FreeTextKind } from "../understanding/types.js";
+
 /**
  * The vocabulary of the flow engine. Flows (flows/) are declared with these types; the engine
  * (engine.ts) runs them; the runtime (src/runtime) stores the state and applies the events.
@@ -21,19 +23,11 @@ export type Choice = { id: string; label: LocalText; aliases?: string[]; means?:
 /** What a participant sent. */
 export type Input =
   | { kind: "text"; text: string }
-  | { kind: "choice"; choiceId: string }
+  /** A button: `stamp` names the question it was sent with (null for buttons that answer from anywhere). */
+  | { kind: "choice"; choiceId: string; stamp?: string | null }
   | { kind: "contact"; phone: string }
   | { kind: "media"; media: "sticker" | "photo" | "voice" | "video" | "document" | "location" | "other" }
   | { kind: "wait_timeout" };
-
-/** Why a flow starts. */
-export type Trigger =
-  | { kind: "first_message" }
-  | { kind: "keyword"; keyword: Keyword }
-  | { kind: "deep_link"; programme: string }
-  | { kind: "flow"; flow: string; node?: string; vars?: Vars };
-
-export type Keyword = "menu" | "help" | "cancel" | "stop" | "start" | "language" | "motivation_off" | "motivation_on";
 
 /** A message the bot sends, already in the participant's language. */
 export type OutgoingMessage = {
@@ -188,6 +182,10 @@ export type Wait = {
   choices?: (ctx: FlowContext) => Choice[] | Promise<Choice[]>;
   /** For free text: checks and normalises the answer. */
   validate?: (text: string, ctx: FlowContext) => Validation;
+  /** What kind of free text `validate` takes (default "text"): understanding strips "nama saya" and the like. */
+  expects?: FreeTextKind;
+  /** The text is taken as typed (a staff announcement): only MENU and BATAL interrupt it. */
+  freeform?: boolean;
   /** Offer the channel's "share my number" button. */
   requestPhone?: boolean;
   /** Where the answer leads; `value` is the choice id or the validated text. */

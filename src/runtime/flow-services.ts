@@ -5,7 +5,7 @@
 import type { Database } from "../db/database.js";
 import { describeParticipantData } from "../domain/describe-participant-data.js";
 import type { EnrollmentView, FlowServices, Language, ProgrammeView } from "../engine/types.js";
-import { normalize } from "../engine/match.js";
+import { findProgrammes } from "../understanding/index.js";
 import { SessionViews } from "./session-views.js";
 
 /**
@@ -68,20 +68,7 @@ export function createFlowServices(
 
   return {
     listProgrammes,
-    async findProgrammes(query) {
-      const words = normalize(query).split(" ").filter(Boolean);
-      if (!words.length) return [];
-      const all = await listProgrammes();
-      const haystack = (p: ProgrammeView) =>
-        normalize(`${p.slug.replace(/-/g, " ")} ${p.sector.replace(/-/g, " ")} ${p.regency ?? ""} ${p.title.id}`);
-      return all.filter((p) =>
-        words.every((w) =>
-          haystack(p)
-            .split(" ")
-            .some((h) => h.startsWith(w)),
-        ),
-      );
-    },
+    findProgrammes: async (query) => findProgrammes(query, await listProgrammes()),
     listOpenSessions: (programmeId) =>
       remember(`sessions:${programmeId}`, () => sessions.openSessions(programmeId, now)),
     getSession: (trainingSessionId) =>

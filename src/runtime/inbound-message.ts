@@ -1,6 +1,7 @@
 /**
  * An incoming message, as every channel adapter reports it (DESIGN.md section 2, step 1).
  */
+import { splitChoiceId } from "../engine/engine.js";
 import type { Input } from "../engine/types.js";
 
 export type InboundMessage = {
@@ -42,7 +43,10 @@ export function cleanText(text: string): string {
 }
 
 export function toInput(message: InboundMessage): Input {
-  if (message.choiceId !== undefined) return { kind: "choice", choiceId: message.choiceId };
+  if (message.choiceId !== undefined) {
+    const { choiceId, stamp } = splitChoiceId(message.choiceId);
+    return { kind: "choice", choiceId, stamp };
+  }
   if (message.contactPhone !== undefined) return { kind: "contact", phone: message.contactPhone };
   if (message.media !== undefined) return { kind: "media", media: message.media };
   return { kind: "text", text: cleanText(message.text ?? "") };

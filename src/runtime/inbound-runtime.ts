@@ -8,7 +8,8 @@ import type { Database, Db } from "../db/database.js";
 import { runPlan, type Plan } from "../db/plan.js";
 import { inTransaction, runAtomically } from "../db/raw-sql.js";
 import type { Engine } from "../engine/engine.js";
-import { matchKeyword, normalize } from "../engine/match.js";
+import { splitChoiceId } from "../engine/engine.js";
+import { analyse } from "../understanding/index.js";
 import type {
   ConversationState,
   EngineEvent,
@@ -105,7 +106,7 @@ const maxConflictRetries = 8;
 export function deepLinkQuery(message: InboundMessage): string | null {
   const source = message.deepLink ?? message.text;
   if (!source) return null;
-  const words = normalize(source.replace(/-/g, " ")).split(" ");
+  const words = analyse(source.replace(/-/g, " ")).tokens;
   if (words[0] !== "daftar" || words.length < 2 || words.length > 5) return null;
   return words.slice(1).join(" ");
 }
@@ -453,7 +454,7 @@ export class InboundRuntime {
     if (command?.kind === "link") return engine.startFlow("staff", ctx, "link", { code: command.code });
     if (command && ctx.staff) return engine.startFlow("staff", ctx, command.kind);
     if (command) {
-      const help = await engine.handleKeyword("help", state, ctx);
+      const help = await engine.handleIntent({ name: "help" }, state, ctx);
       return { ...help, events: [...help.events, { type: "staff_command_refused", command: command.kind }] };
     }
 
@@ -469,7 +470,7 @@ export class InboundRuntime {
         : engine.startFlow("registration", ctx, undefined, carry);
     }
     // A reminder's button answers for its enrollment from wherever the participant is.
-    const pressed = message.choiceId !== undefined ? parseAttendanceChoice(message.choiceId) : null;
+    const pressed = message.choiceId !== undefined ? parseAttendanceChoice(splitChoiceId(message.choiceId).choiceId) : null;
     if (pressed && ctx.participant) {
       const elsewhere = state && state.flow !== "attendance";
       const vars: Vars = {
@@ -489,10 +490,7 @@ export class InboundRuntime {
     const preface: EngineEvent[] = expired
       ? [{ type: "message_created", message: { text: texts.expired[ctx.language] } }]
       : [];
-    const keyword = input.kind === "text" ? matchKeyword(input.text) : null;
-    const started = keyword
-      ? await engine.handleKeyword(keyword, null, ctx)
-      : await engine.startFlow(ctx.participant ? "menu" : "registration", ctx);
+    const started = await engine.begin(input, ctx, ctx.vars.language ? { language: ctx.vars.language } : {});
     return { state: started.state, events: [...preface, ...started.events] };
   }
 }

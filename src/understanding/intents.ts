@@ -1,0 +1,202 @@
+/**
+ * Intents from the patterns in data/intents.txt: what someone asks for whatever the step
+ * ("jam brp acaranya", "ga bisa dateng", "english please"). Words are compared by stem (the
+ * nlp.js Indonesian stemmer), by key, or with one slip in longer words.
+ */
+import type { Language } from "../engine/types.js";
+import { isFiller } from "./answers.js";
+import { dataLines, items } from "./data-file.js";
+import { isProgrammeWord, programmeWords } from "./vocabulary.js";
+import { sameWord } from "./similar.js";
+import { key, standardize, stem, tokenize, type Analysis } from "./text.js";
+import type { Intent, IntentName } from "./types.js";
+
+/** One word of a pattern in the forms it is compared by; `index` is its place in `vocabulary`. */
+type PatternWord = { stem: string; key: string; index: number };
+type Slot = { alternatives: PatternWord[][]; optional: boolean };
+type Pattern = { intent: IntentName; rank: number; slots: Slot[] };
+
+const intentNames: IntentName[] = [
+  "menu",
+  "help",
+  "cancel",
+  "stop",
+  "start",
+  "language",
+  "motivation_off",
+  "motivation_on",
+  "join",
+  "programmes",
+  "when",
+  "where",
+  "cancel_enrollment",
+  "schedule",
+  "profile",
+  "change_phone",
+  "delete_data",
+  "thanks",
+  "greeting",
+];
+
+/** Social words only win when nothing else is asked ("halo kak, jam berapa acaranya?" asks when). */
+const social = new Set<IntentName>(["greeting", "thanks"]);
+
+/** Every distinct pattern word, so a typed word is compared with each once and remembered. */
+const vocabulary: PatternWord[] = [];
+const vocabularyByForm = new Map<string, PatternWord>();
+
+function patternWords(phrase: string): PatternWord[] {
+  return standardize(tokenize(phrase)).map((w) => {
+    const form = `${stem(w)}|${key(w)}`;
+    let word = vocabularyByForm.get(form);
+    if (!word) {
+      word = { stem: stem(w), key: key(w), index: vocabulary.length };
+      vocabulary.push(word);
+      vocabularyByForm.set(form, word);
+    }
+    return word;
+  });
+}
+
+function loadPatterns(): Pattern[] {
+  const concepts = new Map<string, PatternWord[][]>();
+  const patterns: Pattern[] = [];
+  let intent: IntentName | null = null;
+  for (const { line, text } of dataLines("intents.txt")) {
+    const where = `data/intents.txt line ${line}`;
+    const concept = /^@([\w-]+)\s*=\s*(.+)$/.exec(text);
+    if (concept) {
+      concepts.set(concept[1]!, items(concept[2]!).map(patternWords));
+      continue;
+    }
+    const section = /^\[([\w_]+)\]$/.exec(text);
+    if (section) {
+      if (!intentNames.includes(section[1] as IntentName)) throw new Error(`${where}: unknown intent ${section[1]}`);
+      intent = section[1] as IntentName;
+      continue;
+    }
+    if (!intent) throw new Error(`${where}: a pattern before the first [intent]`);
+    const slots = text.split(/\s+/).map((raw): Slot => {
+      const optional = raw.endsWith("?");
+      const body = optional ? raw.slice(0, -1) : raw;
+      if (body.startsWith("@")) {
+        const alternatives = concepts.get(body.slice(1));
+        if (!alternatives) throw new Error(`${where}: unknown concept ${body}`);
+        return { alternatives, optional };
+      }
+      return { alternatives: body.split("|").map((w) => patternWords(w.replace(/_/g, " "))), optional };
+    });
+    patterns.push({ intent, rank: patterns.length, slots });
+  }
+  return patterns;
+}
+
+const patterns = loadPatterns();
+
+const matchesOf = new Map<string, Set<number>>();
+
+/**
+ * The pattern words a typed word matches: the same stem, the same key, or (both six letters
+ * or more, and the typed word not part of a place or sector name: "pandan" in "tanjung pandan"
+ * is no slip of "panduan") one slip away. Remembered per word.
+ */
+function matchesFor(stemmed: string, wordKey: string, named: boolean): Set<number> {
+  const form = `${stemmed}|${wordKey}|${named}`;
+  let set = matchesOf.get(form);
+  if (!set) {
+    set = new Set<number>();
+    const exact = named || isProgrammeWord(wordKey);
+    for (const w of vocabulary)
+      if (w.stem === stemmed || w.key === wordKey || (!exact && w.key.length >= 6 && sameWord(wordKey, w.key)))
+        set.add(w.index);
+    if (matchesOf.size > 20_000) matchesOf.clear();
+    matchesOf.set(form, set);
+  }
+  return set;
+}
+
+/** Words a pattern may skip between two of its slots. */
+const maxGap = 3;
+/** Intents are looked for in the first words only: a long message is read from its start. */
+const maxWords = 40;
+
+type Typed = { stem: string; key: string; matches: Set<number> }[];
+
+/** The text positions a pattern covers, or null when it does not fit. */
+function fit(pattern: Pattern, typed: Typed): number[] | null {
+  const tryFrom = (slot: number, from: number, last: number | null): number[] | null => {
+    if (slot === pattern.slots.length) return [];
+    const s = pattern.slots[slot]!;
+    const limit = last === null ? typed.length : Math.min(typed.length, last + 1 + maxGap);
+    for (let i = from; i < limit; i++) {
+      // The longest alternative that fits at i.
+      let best: PatternWord[] | null = null;
+      for (const alt of s.alternatives)
+        if ((!best || alt.length > best.length) && alt.every((w, j) => typed[i + j]?.matches.has(w.index)))
+          best = alt;
+      if (best) {
+        const rest = tryFrom(slot + 1, i + best.length, i + best.length - 1);
+        if (rest) return [...Array.from({ length: best.length }, (_, j) => i + j), ...rest];
+      }
+    }
+    return s.optional ? tryFrom(slot + 1, from, last) : null;
+  };
+  const covered = tryFrom(0, 0, null);
+  return covered && covered.length ? covered : null;
+}
+
+/** An intent found, with how much of the message it explains. */
+export type IntentMatch = {
+  intent: Intent;
+  /** Words the pattern covered. */
+  covered: number;
+  /** Words that carry meaning (not fillers), of the part read. */
+  content: number;
+  /** Content words explained: the pattern's plus those naming a programme. */
+  explained: number;
+};
+
+const englishWords = new Set(["english", "inggris", "eng", "en"].map(key));
+const indonesianWords = new Set(["indonesia", "indonesian", "indo", "id"].map(key));
+
+/** The intent the words express best, or null. */
+export function matchIntent(a: Analysis): IntentMatch | null {
+  const words = a.words.slice(0, maxWords);
+  const keys = words.map(key);
+  const named = programmeWords(keys);
+  const typed: Typed = words.map((w, i) => ({
+    stem: a.stems[i]!,
+    key: keys[i]!,
+    matches: matchesFor(a.stems[i]!, keys[i]!, named.has(i)),
+  }));
+  let best: { pattern: Pattern; covered: number[] } | null = null;
+  for (const pattern of patterns) {
+    const covered = fit(pattern, typed);
+    if (!covered) continue;
+    const wins =
+      !best ||
+      (social.has(best.pattern.intent) && !social.has(pattern.intent)) ||
+      (social.has(best.pattern.intent) === social.has(pattern.intent) && covered.length > best.covered.length);
+    if (wins) best = { pattern, covered };
+  }
+  if (!best) return null;
+  const covered = new Set(best.covered);
+  const contentIdx = typed.map((t, i) => i).filter((i) => !isFiller(typed[i]!.key));
+  const leftover = contentIdx.filter((i) => !covered.has(i));
+  const intent: Intent = { name: best.pattern.intent };
+  let explained = contentIdx.filter((i) => covered.has(i)).length;
+  if (["join", "programmes", "when", "where", "cancel_enrollment"].includes(intent.name)) {
+    const naming = leftover.filter((i) => named.has(i));
+    if (naming.length) intent.programme = naming.map((i) => words[i]!).join(" ");
+    explained += naming.length;
+  }
+  if (intent.name === "language") {
+    const language: Language | null = typed.some((t) => englishWords.has(t.key))
+      ? "en"
+      : typed.some((t) => indonesianWords.has(t.key))
+        ? "id"
+        : null;
+    if (language) intent.language = language;
+  }
+  return { intent, covered: covered.size, content: contentIdx.length, explained };
+}

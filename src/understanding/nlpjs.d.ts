@@ -1,0 +1,7 @@
+/** The part of @nlpjs/lang-id (CommonJS, untyped) that understanding uses: the Indonesian stemmer. */
+declare module "@nlpjs/lang-id" {
+  export class StemmerId {
+    /** The stem of one lower-case word ("pelatihannya" -> "latih", "dibatalkan" -> "batal"). */
+    stem(word: string): string;
+  }
+}
