@@ -10,6 +10,7 @@ import { bulk } from "./bulk.js";
 import { inbound } from "./inbound.js";
 import { reminders } from "./reminders.js";
 import { soak } from "./soak.js";
+import { understanding } from "./understanding.js";
 
 export type BenchResult = {
   name: string;
@@ -18,9 +19,11 @@ export type BenchResult = {
   database: string;
   metrics: Record<string, number>;
 };
-export type Benchmark = { name: string; description: string; run(): Promise<BenchResult> };
+/** A result, and optionally something to print after its metrics table (not written to the JSON). */
+export type BenchOutcome = BenchResult & { details?: () => void };
+export type Benchmark = { name: string; description: string; run(): Promise<BenchOutcome> };
 
-const benchmarks: Benchmark[] = [inbound, bulk, reminders, broadcast, soak];
+const benchmarks: Benchmark[] = [inbound, bulk, reminders, broadcast, soak, understanding];
 
 const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "results");
 
@@ -36,8 +39,9 @@ if (unknown.length) {
 if (!selected.length) console.log("No benchmarks yet.");
 for (const bench of selected) {
   console.log(`\n# ${bench.name}: ${bench.description}`);
-  const result = await bench.run();
+  const { details, ...result } = await bench.run();
   console.table(result.metrics);
+  details?.();
   fs.mkdirSync(resultsDir, { recursive: true });
   fs.writeFileSync(path.join(resultsDir, `${bench.name}.json`), JSON.stringify(result, null, 2) + "\n");
 }
