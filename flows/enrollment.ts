@@ -2,11 +2,12 @@
  * Enrollment: a programme (those of the participant's sector and regency first), then a
  * training session, then a confirmation. The domain decides enrolled or waitlisted.
  */
+import { DateTime } from "luxon";
 import { formatLongDate } from "../src/engine/format.js";
 import { bold, plain } from "../src/engine/markup.js";
 import type { Choice, Flow, FlowContext, ProgrammeView, Route, SessionView } from "../src/engine/types.js";
-import { findProgrammes, placeNames, sectorWords } from "../src/understanding/index.js";
-import { distinctLabels, fitLabel, shortDay } from "./labels.js";
+import { findProgrammes, placeNames, sectorWords, shortRegency } from "../src/understanding/index.js";
+import { distinctLabels, shortDay } from "./labels.js";
 import { welcome } from "./menu.js";
 import { backToMenu, describeSession, t } from "./texts.js";
 
@@ -17,11 +18,10 @@ function ranked(programmes: ProgrammeView[], ctx: FlowContext): ProgrammeView[] 
   return [...programmes].sort((a, b) => score(b) - score(a) || a.title.id.localeCompare(b.title.id));
 }
 
-const shortRegency = (r: string | null) => (r ? r.replace(/^(Kota|Kabupaten) /, "") : "");
 
 /** "Reparasi AC – Pangkalpinang", without repeating a place the title already names. */
 const programmeLabel = (title: string, regency: string | null) => {
-  const place = shortRegency(regency);
+  const place = regency ? shortRegency(regency) : "";
   return place && !title.includes(place) ? `${title} – ${place}` : title;
 };
 
@@ -45,7 +45,7 @@ async function programmeChoices(ctx: FlowContext): Promise<Choice[]> {
         p.title.en,
         p.slug.replace(/-/g, " "),
         ...sectorWords(p.sector),
-        ...(p.regency ? placeNames(p.regency) : []),
+        ...(p.regency ? [p.regency, shortRegency(p.regency), ...placeNames(p.regency)] : []),
       ],
     })),
     backToMenu,
@@ -55,11 +55,19 @@ async function programmeChoices(ctx: FlowContext): Promise<Choice[]> {
 /** "15 Des · Gedung Serbaguna Koba": the day first; typed dates and venue words find it too. */
 function sessionChoice(s: SessionView): Choice {
   const full = (lang: "id" | "en") => (s.seatsLeft > 0 ? "" : lang === "id" ? " (penuh)" : " (full)");
-  const label = (lang: "id" | "en") => fitLabel(`${shortDay(s, lang)}${full(lang)} · ${s.venue}`);
+  const label = (lang: "id" | "en") => `${shortDay(s, lang)}${full(lang)} · ${s.venue}`;
   return {
     id: `s${s.id}`,
     label: t(label("id"), label("en")),
-    aliases: [formatLongDate(s.startsAt, s.timeZone, "id"), formatLongDate(s.startsAt, s.timeZone, "en"), s.venue, s.address],
+    aliases: [
+      shortDay(s, "id"),
+      shortDay(s, "en"),
+      formatLongDate(s.startsAt, s.timeZone, "id").replace(/^[^,]+,\s*/, ""),
+      formatLongDate(s.startsAt, s.timeZone, "en").replace(/^[^,]+,\s*/, ""),
+      String(DateTime.fromJSDate(s.startsAt, { zone: s.timeZone }).day),
+      s.venue,
+      ...s.address.split(",").map((part) => part.trim()),
+    ],
   };
 }
 

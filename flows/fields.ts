@@ -36,7 +36,7 @@ export function regencyChoices(): Choice[] {
     ...regencies.map((r) => ({ id: r, label: t(r, r), aliases: [shortRegency(r), ...placeNames(r)] })),
     {
       ...other,
-      label: t("Lainnya (di luar Bangka Belitung)", "Other (outside Bangka Belitung)"),
+      label: t("Lainnya (luar provinsi)", "Other (outside the province)"),
       aliases: [...other.aliases!, "luar bangka belitung", "luar babel", "luar provinsi", ...outsidePlaces()],
     },
   ];
@@ -50,6 +50,27 @@ export const fieldLabels: Record<ProfileField, LocalText> = {
   phone: t("Nomor HP", "Phone number"),
   nib: t("NIB", "NIB"),
 };
+
+/** Other words for each field, so "ganti no wa" or "nama toko" picks it. */
+export const fieldAliases: Record<ProfileField, string[]> = {
+  name: ["nama", "nama lengkap", "name", "full name"],
+  businessName: ["nama usaha", "nama toko", "usaha", "toko", "nama bengkel", "business", "business name", "shop"],
+  sector: ["bidang usaha", "bidang", "sektor", "jenis usaha", "sector"],
+  regency: ["kabupaten", "kota", "kabupaten kota", "daerah", "domisili", "lokasi usaha", "regency", "city"],
+  phone: ["nomor hp", "no hp", "hp", "nomor wa", "no wa", "wa", "whatsapp", "nomor telepon", "telepon", "nomor", "phone"],
+  nib: ["nib", "nomor induk berusaha", "izin usaha"],
+};
+
+/** The fields as options ("Ubah nama", or just "Nama"), known by their other words too. */
+export function fieldChoices(verb: { id: string; en: string } | null): Choice[] {
+  return (Object.keys(fieldLabels) as ProfileField[]).map((f) => ({
+    id: f,
+    label: verb
+      ? t(`${verb.id} ${fieldLabels[f].id.toLowerCase()}`, `${verb.en} ${fieldLabels[f].en.toLowerCase()}`)
+      : fieldLabels[f],
+    aliases: [fieldLabels[f].id, fieldLabels[f].en, ...fieldAliases[f]],
+  }));
+}
 
 export const questions = {
   name: {
@@ -65,6 +86,9 @@ export const questions = {
   sector: {
     ask: () => t("Apa bidang usaha Anda?", "What is your business sector?"),
     choices: sectorChoices,
+    // A sector of its own typed here ("kuliner, bikin kerupuk") is taken as written.
+    validate: validateText(3, 60, t("bidang usaha Anda", "your sector")),
+    expects: "text",
   },
   sectorOther: {
     ask: () => t("Silakan tulis bidang usaha Anda.", "Please write your business sector."),

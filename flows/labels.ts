@@ -1,6 +1,7 @@
 /**
- * Button labels that fit a phone: the part that tells options apart comes first, and a label
- * stays within what a phone shows on one button (about 30 characters on Telegram).
+ * Button labels that fit a phone: the part that tells options apart comes first, since a
+ * phone shows only the start of a long button (about 30 characters on Telegram, where the
+ * channel cuts longer labels; the whole label is still what typed answers are matched with).
  */
 import { formatShortDate } from "../src/engine/format.js";
 import type { Language, SessionView } from "../src/engine/types.js";
@@ -31,10 +32,10 @@ export function distinctLabels(labels: string[], max = labelMax): string[] {
       while (n < other.length && n < words[i]!.length - 1 && other[n] === words[i]![n]) n++;
       shared = Math.max(shared, n);
     }
-    if (!shared || [...label].length <= max) return fitLabel(label, max);
+    if (!shared || [...label].length <= max) return label;
     const head = words[i]!.slice(shared).join(" ").replace(/^\(|\)$/g, "");
     const tail = words[i]!.slice(0, shared).join(" ").replace(/[\s(]+$/, "");
-    return fitLabel(`${head} · ${tail}`, max);
+    return `${head} · ${tail}`;
   });
 }
 

@@ -3,7 +3,8 @@
  */
 import type { Flow, FlowContext, ProfileField, Route } from "../src/engine/types.js";
 import { sectorLabel } from "./catalog.js";
-import { fieldLabels, questions } from "./fields.js";
+import { fieldChoices, fieldLabels, guessNode, guessOption, questions, regencyChoices, sectorChoices } from "./fields.js";
+import { plain } from "../src/engine/markup.js";
 import { backToMenu, formatPhone, t } from "./texts.js";
 
 const update = (field: ProfileField, value: string | null): Route => ({
@@ -30,15 +31,13 @@ export const profile: Flow = {
         ];
         const head = l === "id" ? "Profil Anda:" : "Your profile:";
         const ask = l === "id" ? "Ingin mengubah sesuatu?" : "Would you like to change anything?";
-        return { text: [head, ...rows.map(([f, v]) => `${fieldLabels[f][l]}: ${v}`), "", ask].join("\n") };
+        return { text: [head, ...rows.map(([f, v]) => `${fieldLabels[f][l]}: ${plain(v)}`), "", ask].join("\n") };
       },
       wait: {
         choices: () => [
-          ...(Object.keys(fieldLabels) as ProfileField[]).map((f) => ({
-            id: f,
-            label: t(`Ubah ${fieldLabels[f].id.toLowerCase()}`, `Change ${fieldLabels[f].en.toLowerCase()}`),
-          })),
-          backToMenu,
+          ...fieldChoices({ id: "Ubah", en: "Change" }),
+          // "Ingin mengubah sesuatu?" "Tidak" means nothing to change.
+          { ...backToMenu, means: "no", aliases: [...backToMenu.aliases!, "tidak ada", "sudah benar", "cukup"] },
         ],
         route: (value) => (value === "menu" ? { flow: "menu" } : { goto: `edit_${value}` }),
       },
@@ -49,22 +48,34 @@ export const profile: Flow = {
     },
     edit_name: {
       say: () => questions.name.ask(),
-      wait: { validate: questions.name.validate, route: (v) => update("name", v) },
+      wait: { validate: questions.name.validate, expects: questions.name.expects, route: (v) => update("name", v) },
     },
     edit_businessName: {
       say: () => questions.businessName.ask(),
-      wait: { validate: questions.businessName.validate, route: (v) => update("businessName", v) },
+      wait: {
+        validate: questions.businessName.validate,
+        expects: questions.businessName.expects,
+        route: (v) => update("businessName", v),
+      },
     },
     edit_sector: {
       say: () => questions.sector.ask(),
       wait: {
         choices: questions.sector.choices,
+        validate: questions.sector.validate,
+        expects: questions.sector.expects,
         route: (v) => (v === "other" ? { goto: "edit_sector_other" } : update("sector", v)),
       },
     },
     edit_sector_other: {
       say: () => questions.sectorOther.ask(),
-      wait: { validate: questions.sectorOther.validate, route: (v) => update("sector", v) },
+      wait: {
+        validate: questions.sectorOther.validate,
+        route: (v) => {
+          const guess = guessOption(v, sectorChoices());
+          return guess ? { goto: "check_sector", set: { guess, typed: v } } : update("sector", v);
+        },
+      },
     },
     edit_regency: {
       say: () => questions.regency.ask(),
@@ -75,11 +86,30 @@ export const profile: Flow = {
     },
     edit_regency_other: {
       say: () => questions.regencyOther.ask(),
-      wait: { validate: questions.regencyOther.validate, route: (v) => update("regency", v) },
+      wait: {
+        validate: questions.regencyOther.validate,
+        route: (v) => {
+          const guess = guessOption(v, regencyChoices());
+          return guess ? { goto: "check_regency", set: { guess, typed: v } } : update("regency", v);
+        },
+      },
     },
+    check_sector: guessNode(
+      (id, ctx) => sectorLabel(id, ctx.language),
+      (v) => update("sector", v),
+    ),
+    check_regency: guessNode(
+      (id) => id,
+      (v) => update("regency", v),
+    ),
     edit_phone: {
       say: (ctx) => questions.phone.ask(ctx),
-      wait: { validate: questions.phone.validate, requestPhone: true, route: (v) => update("phone", v) },
+      wait: {
+        validate: questions.phone.validate,
+        expects: questions.phone.expects,
+        requestPhone: true,
+        route: (v) => update("phone", v),
+      },
     },
     edit_nib: {
       say: () => questions.hasNib.ask(),
@@ -92,6 +122,7 @@ export const profile: Flow = {
       say: () => questions.nib.ask(),
       wait: {
         validate: questions.nib.validate,
+        expects: questions.nib.expects,
         choices: questions.nib.choices,
         route: (v) => update("nib", v === "skip" ? null : v),
       },

@@ -4,13 +4,23 @@
  * and a refusal keeps nothing but the refusal itself.
  */
 import { plain } from "../src/engine/markup.js";
-import type { Flow, FlowContext, Route, Vars, Wait } from "../src/engine/types.js";
+import type { Flow, FlowContext, ProfileField, Route, Vars, Wait } from "../src/engine/types.js";
 import { sectorLabel } from "./catalog.js";
-import { guessNode, guessOption, questions, regencyChoices, sectorChoices } from "./fields.js";
+import { fieldChoices, guessNode, guessOption, questions, regencyChoices, sectorChoices } from "./fields.js";
 import { programmesOverview } from "./programmes-info.js";
 import { consentVersion, formatPhone, t } from "./texts.js";
 
 const str = (v: unknown) => (typeof v === "string" ? v : "");
+
+/** The question node of each field, where "Ada yang perlu diubah" goes. */
+const fixNodes: Record<ProfileField, string> = {
+  name: "ask_name",
+  businessName: "ask_business",
+  sector: "ask_sector",
+  regency: "ask_regency",
+  phone: "ask_phone",
+  nib: "ask_has_nib",
+};
 
 /** After a question: back to the summary when correcting, else on to `next`. */
 const onward = (ctx: FlowContext, next: string, set: Vars): Route =>
@@ -128,6 +138,8 @@ export const registration: Flow = {
       say: () => questions.sector.ask(),
       wait: {
         choices: questions.sector.choices,
+        validate: questions.sector.validate,
+        expects: questions.sector.expects,
         route: (v, ctx) => (v === "other" ? { goto: "ask_sector_other" } : onward(ctx, "ask_regency", { sector: v })),
       },
     },
@@ -244,14 +256,7 @@ export const registration: Flow = {
     choose_fix: {
       say: () => t("Bagian mana yang ingin diubah?", "Which part would you like to change?"),
       wait: {
-        choices: () => [
-          { id: "ask_name", label: t("Nama", "Name") },
-          { id: "ask_business", label: t("Nama usaha", "Business name") },
-          { id: "ask_sector", label: t("Bidang usaha", "Sector") },
-          { id: "ask_regency", label: t("Kabupaten/kota", "Regency/city") },
-          { id: "ask_phone", label: t("Nomor HP", "Phone number") },
-          { id: "ask_has_nib", label: t("NIB", "NIB") },
-        ],
+        choices: () => fieldChoices(null).map((c) => ({ ...c, id: fixNodes[c.id as ProfileField] })),
         route: (value) => ({ goto: value, set: { correcting: true } }),
       },
     },

@@ -73,7 +73,8 @@ export async function onIntent(
     case "where":
       return whenOrWhere(intent, intent.name, state, ctx);
     case "cancel_enrollment":
-      return cancelEnrollment(intent, state, ctx);
+      // "ga jadi daftar" while registering stops the registration.
+      return registering && !registered ? cancelStep(state, ctx) : cancelEnrollment(intent, state, ctx);
     case "schedule":
       return registered ? outcome({ flow: "schedule" }) : outcome(back(state, ctx), texts.notRegisteredSchedule);
     case "profile":
@@ -220,7 +221,9 @@ async function cancelEnrollment(
   const mine = ctx.participant ? await ctx.services.listEnrollments() : [];
   if (!mine.length) return outcome(back(state, ctx), texts.noEnrollmentToCancel);
   const named = intent.programme ? await programmesNamed(ctx, intent.programme) : null;
-  const relevant = named ? mine.filter((e) => named.some((p) => p.id === e.session.programmeId)) : [];
+  // After a reminder, "sorry I can't make it" is about the session it reminded of.
+  const reminded = state?.flow === "attendance" ? mine.filter((e) => e.id === Number(state.vars.enrollmentId)) : [];
+  const relevant = named ? mine.filter((e) => named.some((p) => p.id === e.session.programmeId)) : reminded;
   const candidates = relevant.length ? relevant : mine;
   if (candidates.length === 1)
     return outcome({ flow: "schedule", node: "confirm_cancel", set: { enrollmentId: candidates[0]!.id } });

@@ -4,7 +4,7 @@
  */
 import { bold } from "../src/engine/markup.js";
 import type { Choice, EnrollmentView, Flow, FlowContext } from "../src/engine/types.js";
-import { fitLabel, shortDay } from "./labels.js";
+import { shortDay } from "./labels.js";
 import { backToMenu, describeSession, t } from "./texts.js";
 
 const enrollmentId = (ctx: FlowContext) => Number(ctx.vars.enrollmentId);
@@ -12,7 +12,7 @@ const enrollmentId = (ctx: FlowContext) => Number(ctx.vars.enrollmentId);
 /** "Batalkan 15 Des · Produksi Konveksi": the day first, since it tells two sessions apart. */
 function enrollmentChoice(prefix: string, verb: { id: string; en: string }, e: EnrollmentView): Choice {
   const label = (lang: "id" | "en") =>
-    fitLabel(`${verb[lang]} ${shortDay(e.session, lang)} · ${e.session.programmeTitle[lang]}`);
+    `${verb[lang]} ${shortDay(e.session, lang)} · ${e.session.programmeTitle[lang]}`;
   return {
     id: `${prefix}${e.id}`,
     label: t(label("id"), label("en")),

@@ -6,7 +6,8 @@ import { keyedLists } from "./data-file.js";
 import { keyedIndex, wordSet } from "./phrases.js";
 import { key, type Analysis } from "./text.js";
 
-export type Polarity = "yes" | "no" | "skip";
+/** `unsure` ("gak tau", "nanti dulu") skips an optional question and answers no other. */
+export type Polarity = "yes" | "no" | "skip" | "unsure";
 
 const answers = keyedIndex("answers.txt", keyedLists("answers.txt"));
 const fillers = wordSet("fillers.txt");
@@ -21,11 +22,26 @@ export function isFiller(wordKey: string): boolean {
   return fillers.has(wordKey);
 }
 
+/** Words that are an answer by themselves, whatever follows ("ya, saya mau ikut pelatihan lada"). */
+const strongWords = new Set(
+  ["ya", "iya", "yes", "ok", "oke", "okay", "setuju", "betul", "benar", "siap", "sip", "tidak", "no", "bukan", "jangan"].map(key),
+);
+
+/** An everyday answer found in a text, with how much of the text it is. */
+export type AnswerMatch = {
+  polarity: Polarity;
+  /** Share of the text's meaningful words the answer words are. */
+  share: number;
+  /** The text opens with a word that is an answer whatever follows ("ya", "tidak", "oke"). */
+  strong: boolean;
+};
+
 /**
- * Whether the words answer yes, no or skip, or null. An answer word first counts whatever
- * follows ("ya, saya mau ikut" is a yes); elsewhere it must be most of the message.
+ * Whether the words answer yes, no, skip or "not sure", or null. An answer that opens the text
+ * with a strong word counts whatever follows; otherwise it must be most of the message. Answers
+ * that disagree ("iya, eh tidak") are no answer, unless a "tapi" says which one is meant.
  */
-export function polarityOf(a: Analysis): Polarity | null {
+export function answerOf(a: Analysis): AnswerMatch | null {
   let keys = a.words.map(key);
   const but = keys.findLastIndex((k) => buts.has(k));
   if (but >= 0 && but < keys.length - 1) keys = keys.slice(but + 1);
@@ -37,14 +53,32 @@ export function polarityOf(a: Analysis): Polarity | null {
     if (meaning === "yes" && f.start > 0 && negations.has(keys[f.start - 1]!)) meaning = "no";
     meanings.add(meaning);
   }
+  // "lupa nomornya, lewati dulu": not knowing and skipping agree.
+  if (meanings.has("skip")) meanings.delete("unsure");
   if (meanings.size !== 1) return null;
-  const meaning = [...meanings][0]!;
+  const polarity = [...meanings][0]!;
   const covered = new Set(found.flatMap((f) => range(f.start, f.end)));
-  const rest = keys.filter((k, i) => !covered.has(i) && !fillers.has(k) && !negations.has(k));
+  const meaningful = keys.map((k, i) => i).filter((i) => !fillers.has(keys[i]!) && !negations.has(keys[i]!));
+  const rest = meaningful.filter((i) => !covered.has(i));
   const first = found[0]!.start;
   const leading = keys.slice(0, first).every((k) => fillers.has(k) || negations.has(k));
-  if (!rest.length || leading || covered.size >= rest.length) return meaning;
+  const strong = leading && (!rest.length || strongWords.has(keys[first]!));
+  const share = meaningful.length ? meaningful.filter((i) => covered.has(i)).length / meaningful.length : 1;
+  if (strong || covered.size >= rest.length) return { polarity, share: strong ? 1 : share, strong };
   return null;
+}
+
+/** Positions of "not sure" phrases ("belum tahu", "gak tau"): their "tidak" negates nothing. */
+export function unsurePositions(keys: string[]): Set<number> {
+  const at = new Set<number>();
+  for (const f of answers.scan(keys))
+    if (f.values.includes("unsure")) for (let i = f.start; i < f.end; i++) at.add(i);
+  return at;
+}
+
+/** Just the meaning of answerOf. */
+export function polarityOf(a: Analysis): Polarity | null {
+  return answerOf(a)?.polarity ?? null;
 }
 
 function range(from: number, to: number): number[] {

@@ -1,51 +1,126 @@
 /**
  * Matching a text to the options of a question by meaning, word by word: the number shown
- * ("2", "dua", "yang kedua"), a label or any of its aliases (synonyms, places) found in the
- * text or the text found in a label, forgiving typos, missing or extra spaces ("pangkal
- * pinang") and polite words around the answer. Close calls are reported, not guessed.
+ * ("2", "dua", "yang kedua"), a label or an alias (synonyms, places) found whole in the text,
+ * or the text found inside a label (a label typed in part). Words are compared by key, by stem
+ * and with a slip; missing or extra spaces ("pangkal pinang") are forgiven, and polite words
+ * around the answer do not count. Close calls are reported, not guessed.
  */
 import type { Choice } from "../engine/types.js";
 import { isFiller } from "./answers.js";
 import { phraseKeys } from "./phrases.js";
 import { beginsWord, sameWord } from "./similar.js";
-import { key, numberOf, type Analysis } from "./text.js";
+import { key, numberOf, stem, type Analysis } from "./text.js";
 
 /** How a text matched the options. `share` is the part of the text's words the best option explains. */
 export type ChoiceMatch =
-  | { kind: "one"; id: string; share: number; whole: boolean }
+  | { kind: "one"; id: string; share: number; whole: boolean; full: boolean }
   | { kind: "several"; ids: string[]; share: number }
   | { kind: "none" };
 
 /** Words that only introduce a number: "nomor 2", "pilihan kedua", "yang ke 3", "option 1". */
 const numberWords = new Set(
-  ["nomor", "no", "nmr", "angka", "pilihan", "pilih", "opsi", "option", "number", "yang", "ke", "the", "nr"].map(key),
+  ["nomor", "no", "nmr", "angka", "pilihan", "pilih", "opsi", "option", "number", "yang", "ke", "the", "nr", "one"].map(
+    key,
+  ),
 );
-const lastWords = new Set(["terakhir", "last", "paling bawah"].map(key));
+const lastWords = new Set(["terakhir", "last", "bawah"].map(key));
+/** After these a number is a date, not an option's number ("tanggal 8"). */
+const dateWords = new Set(["tanggal", "tgl", "date", "hari"].map(key));
 
 /** Longer texts are not answers to a choice; matching stops looking after this many words. */
 const maxWords = 24;
 
-const nameCache = new Map<string, string[]>();
-/** The content keys of an option's name (label or alias): lexicon applied, fillers dropped. */
-function nameKeys(name: string): string[] {
-  let keys = nameCache.get(name);
-  if (!keys) {
-    const all = phraseKeys(name);
-    const content = all.filter((k) => !isFiller(k));
-    keys = content.length ? content : all;
-    if (nameCache.size > 5000) nameCache.clear();
-    nameCache.set(name, keys);
+type Word = { key: string; stem: string };
+/** A label or an alias in the forms it is compared by; `label` names may be typed in part. */
+type Name = { words: Word[]; content: string[]; label: boolean };
+
+const nameCache = new Map<string, Name>();
+function nameOf(text: string, label: boolean): Name {
+  const cacheKey = `${label ? "L" : "A"}${text}`;
+  let name = nameCache.get(cacheKey);
+  if (!name) {
+    const keys = phraseKeys(text);
+    const content = keys.filter((k) => !isFiller(k));
+    name = { words: keys.map((k) => ({ key: k, stem: stem(k) })), content: content.length ? content : keys, label };
+    if (nameCache.size > 20_000) nameCache.clear();
+    nameCache.set(cacheKey, name);
   }
-  return keys;
+  return name;
 }
 
-function namesOf(choice: Choice): string[][] {
-  return [choice.label.id, choice.label.en, ...(choice.aliases ?? [])].map(nameKeys).filter((k) => k.length);
+function namesOf(choice: Choice): Name[] {
+  return [
+    nameOf(choice.label.id, true),
+    nameOf(choice.label.en, true),
+    ...(choice.aliases ?? []).map((a) => nameOf(a, false)),
+  ].filter((n) => n.words.length);
+}
+
+/** The same word, exactly (by key or stem), or typed with a slip or in part. */
+function hit(typed: Word, word: Word): "exact" | "near" | null {
+  if (typed.key === word.key || (typed.stem.length >= 4 && typed.stem === word.stem)) return "exact";
+  if (sameWord(typed.key, word.key) || beginsWord(typed.key, word.key) || beginsWord(word.key, typed.key))
+    return "near";
+  return null;
+}
+
+type Alignment = { hits: Set<number>; found: number; exact: number; inOrder: boolean };
+
+/**
+ * Which typed words a name explains, and how many of the name's words were found. A name word
+ * matches a typed word, two typed words written apart ("pangkal pinang"), or a typed word that
+ * is two name words written together.
+ */
+function align(typed: Word[], name: Name): Alignment {
+  const hits = new Set<number>();
+  let found = 0;
+  let exact = 0;
+  let last = -1;
+  let inOrder = true;
+  const words = name.words;
+  const at = (i: number) => {
+    if (i < last) inOrder = false;
+    last = i;
+  };
+  for (let j = 0; j < words.length; j++) {
+    const w = words[j]!;
+    const pair = j + 1 < words.length ? w.key + words[j + 1]!.key : null;
+    for (let i = 0; i < typed.length; i++) {
+      if (hits.has(i)) continue;
+      const t = typed[i]!;
+      const h = hit(t, w);
+      if (h) {
+        at(i);
+        hits.add(i);
+        found++;
+        if (h === "exact") exact++;
+        break;
+      }
+      if (i + 1 < typed.length && !hits.has(i + 1) && t.key + typed[i + 1]!.key === w.key) {
+        at(i);
+        hits.add(i).add(i + 1);
+        found++;
+        exact++;
+        break;
+      }
+      if (pair && t.key === pair) {
+        at(i);
+        hits.add(i);
+        found += 2;
+        exact += 2;
+        j++;
+        break;
+      }
+    }
+  }
+  return { hits, found, exact, inOrder };
 }
 
 /** The option a number points at, when the text is only a number and the words around one. */
-function byNumber(content: string[], choices: Choice[]): ChoiceMatch | null {
-  const rest = content.filter((k) => !numberWords.has(k));
+function byNumber(keys: string[], content: number[], choices: Choice[]): ChoiceMatch | null {
+  if (keys.some((k) => dateWords.has(k))) return null;
+  let rest = content.map((i) => keys[i]!).filter((k) => !numberWords.has(k));
+  if (!rest.length) rest = content.map((i) => keys[i]!).filter((k) => numberOf(k) !== null);
   if (rest.length === 1 && lastWords.has(rest[0]!)) return one(choices.at(-1)!.id, 1, true);
   if (rest.length !== 1) return null;
   const n = numberOf(rest[0]!);
@@ -54,97 +129,72 @@ function byNumber(content: string[], choices: Choice[]): ChoiceMatch | null {
   return choice ? one(choice.id, 1, true) : null;
 }
 
-const one = (id: string, share: number, whole: boolean): ChoiceMatch => ({ kind: "one", id, share, whole });
+const one = (id: string, share: number, whole: boolean, full = true): ChoiceMatch => ({
+  kind: "one",
+  id,
+  share,
+  whole,
+  full,
+});
 
-type Alignment = { textHits: Set<number>; nameHits: number; nameLength: number; exactHits: number };
+type Score = { id: string; covered: number; full: boolean; exact: number; at: string };
 
-/**
- * Which of the text's words a name explains, and how many of the name's words were found.
- * A name word matches a text word (or two text words written together, or a text word that
- * is two name words together), exactly, with a slip, or as its beginning.
- */
-function align(text: string[], name: string[]): Alignment {
-  const textHits = new Set<number>();
-  let nameHits = 0;
-  let exactHits = 0;
-  for (let j = 0; j < name.length; j++) {
-    const n = name[j]!;
-    const pair = j + 1 < name.length ? n + name[j + 1]! : null;
-    let hit = false;
-    for (let i = 0; i < text.length && !hit; i++) {
-      if (textHits.has(i)) continue;
-      const t = text[i]!;
-      if (t === n || sameWord(t, n)) {
-        textHits.add(i);
-        if (t === n) exactHits++;
-        hit = true;
-      } else if (i + 1 < text.length && !textHits.has(i + 1) && t + text[i + 1]! === n) {
-        textHits.add(i).add(i + 1);
-        exactHits++;
-        hit = true;
-      } else if (pair && t === pair) {
-        textHits.add(i);
-        exactHits++;
-        nameHits++;
-        j++;
-        hit = true;
-      } else if (beginsWord(t, n)) {
-        textHits.add(i);
-        hit = true;
-      }
-    }
-    if (hit) nameHits++;
-  }
-  return { textHits, nameHits, nameLength: name.length, exactHits };
-}
-
-type Score = { id: string; covered: number; full: boolean; exact: number; length: number };
-
-/** Compares two options' best alignments: more text explained, a whole name found, more exact words, a longer name. */
+/** More of the text explained, a whole name found, more words matched exactly. */
 function better(a: Score, b: Score): number {
-  return (
-    b.covered - a.covered ||
-    Number(b.full) - Number(a.full) ||
-    b.exact - a.exact ||
-    b.length - a.length
-  );
+  return b.covered - a.covered || Number(b.full) - Number(a.full) || b.exact - a.exact;
 }
 
 /** How `a` matches the options. */
 export function matchChoice(a: Analysis, choices: Choice[]): ChoiceMatch {
   if (!choices.length) return { kind: "none" };
   const keys = a.words.map(key).slice(0, maxWords);
-  const content = keys.filter((k) => !isFiller(k));
-  const words = content.length ? content : keys;
-  if (!words.length) return { kind: "none" };
+  const typed: Word[] = keys.map((k, i) => ({ key: k, stem: a.stems[i] ?? k }));
+  let content = keys.map((_, i) => i).filter((i) => !isFiller(keys[i]!));
+  if (!content.length) content = keys.map((_, i) => i);
+  if (!content.length) return { kind: "none" };
 
-  const number = byNumber(words, choices);
+  const number = byNumber(keys, content, choices);
   if (number) return number;
 
-  // The whole text is an option's name.
-  const exact = choices.filter((c) => namesOf(c).some((n) => n.length === words.length && n.every((k, i) => k === words[i])));
+  // The text's words are exactly an option's name.
+  const contentKeys = content.map((i) => keys[i]!);
+  const sameWords = (n: Name) => n.words.length === keys.length && n.words.every((w, i) => w.key === keys[i]);
+  const sameContent = (n: Name) =>
+    n.content.length === contentKeys.length && n.content.every((k, i) => k === contentKeys[i]);
+  let exact = choices.filter((c) => namesOf(c).some(sameWords));
+  if (!exact.length) exact = choices.filter((c) => namesOf(c).some(sameContent));
   if (exact.length === 1) return one(exact[0]!.id, 1, true);
   if (exact.length > 1) return { kind: "several", ids: exact.map((c) => c.id), share: 1 };
 
   const scores: Score[] = [];
   for (const choice of choices) {
-    let best: Score | null = null;
+    const covered = new Set<number>();
+    let full = false;
+    let exactWords = 0;
     for (const name of namesOf(choice)) {
-      const m = align(words, name);
-      if (!m.textHits.size) continue;
-      const full = m.nameHits === m.nameLength;
-      // A name counts when all of it is in the text, or when all the text is in it.
-      if (!full && m.textHits.size < words.length) continue;
-      const s: Score = { id: choice.id, covered: m.textHits.size, full, exact: m.exactHits, length: m.nameLength };
-      if (!best || better(s, best) < 0) best = s;
+      const m = align(typed, name);
+      if (!m.hits.size) continue;
+      // Its words in its order: "tidak bisa datang" is not in "bisa datang atau tidak".
+      const whole = m.found >= name.words.length && m.inOrder;
+      // A name counts when all of it is in the text; a label also when all the text is in it.
+      const inside = name.label && content.every((i) => m.hits.has(i));
+      if (!whole && !inside) continue;
+      full ||= whole;
+      exactWords = Math.max(exactWords, m.exact);
+      m.hits.forEach((i) => covered.add(i));
     }
-    if (best) scores.push(best);
+    const explained = content.filter((i) => covered.has(i)).length;
+    const at = content.filter((i) => covered.has(i)).join(",");
+    if (explained) scores.push({ id: choice.id, covered: explained, full, exact: exactWords, at });
   }
   if (!scores.length) return { kind: "none" };
   scores.sort(better);
   const top = scores[0]!;
-  const share = top.covered / words.length;
-  const tied = scores.filter((s) => s.covered === top.covered && s.full === top.full && s.exact === top.exact);
-  if (tied.length > 1) return { kind: "several", ids: tied.map((s) => s.id), share };
-  return one(top.id, share, top.covered === words.length);
+  const share = top.covered / content.length;
+  const tied = scores.filter((s) => better(s, top) === 0);
+  // Options close on the same words ("konveksi": two programmes) are a question; options on
+  // different words ("bangka belitung": two regencies) are no answer.
+  if (tied.length > 1)
+    return tied.every((s) => s.at === top.at) ? { kind: "several", ids: tied.map((s) => s.id), share } : { kind: "none" };
+  return one(top.id, share, top.covered === content.length, top.full);
 }

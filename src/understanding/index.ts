@@ -4,19 +4,21 @@
  *
  * The order of readings, for a question with options and/or free text:
  * 1. the text is wholly one option (its number, its label, an alias, a synonym, a place);
- * 2. an everyday yes, no or skip, for a question whose options mean those;
+ * 2. an everyday yes, no or skip, for a question whose options mean those, unless the text is
+ *    mostly something else ("mau daftar yg AC juga" asks to join; "ya, saya mau ikut" is a yes);
  * 3. an intent (a question or wish) that explains more of the text than any option does;
  * 4. an option that explains most of the text, or several equally (ask which);
- * 5. the free-text answer, for questions that take one;
+ * 5. the free-text answer, for questions that take one, when it can be one (not "ok", not 😂);
  * 6. else not understood.
  */
 import type { Choice } from "../engine/types.js";
-import { polarityOf, type Polarity } from "./answers.js";
+import { answerOf, type Polarity } from "./answers.js";
 import { matchChoice } from "./choices.js";
 import { freeAnswer } from "./free-text.js";
 import { matchIntent, type IntentMatch } from "./intents.js";
-import { analyse, type Analysis } from "./text.js";
-import type { Question, Reading } from "./types.js";
+import { analyse, key, looksLikeMashing, type Analysis } from "./text.js";
+import type { FreeTextKind, Question, Reading } from "./types.js";
+import { isOnlyPlaces } from "./vocabulary.js";
 
 export { detectLanguage } from "./language.js";
 export { findProgrammes, outsidePlaces, placeNames, sectorWords, shortRegency } from "./vocabulary.js";
@@ -24,15 +26,18 @@ export { polarityOf } from "./answers.js";
 export { analyse } from "./text.js";
 export type { FreeTextKind, Intent, IntentName, Question, Reading } from "./types.js";
 
+type Meaning = Exclude<Polarity, "unsure">;
+
 /** What a choice means as an everyday answer: its `means`, or its id when that is yes, no or skip. */
-function meaningOf(choice: Choice): Polarity | null {
+function meaningOf(choice: Choice): Meaning | null {
   if (choice.means) return choice.means;
   return choice.id === "yes" || choice.id === "no" || choice.id === "skip" ? choice.id : null;
 }
 
-/** The option a yes, no or skip picks: a "no" may skip and a "skip" may say no. */
+/** The option an everyday answer picks: a "no" may skip, a "skip" may say no, "not sure" only skips. */
 function choiceFor(polarity: Polarity, choices: Choice[]): Choice | undefined {
-  const order: Polarity[] = polarity === "yes" ? ["yes"] : polarity === "no" ? ["no", "skip"] : ["skip", "no"];
+  const order: Meaning[] =
+    polarity === "yes" ? ["yes"] : polarity === "no" ? ["no", "skip"] : polarity === "skip" ? ["skip", "no"] : ["skip"];
   for (const p of order) {
     const found = choices.find((c) => meaningOf(c) === p);
     if (found) return found;
@@ -40,16 +45,40 @@ function choiceFor(polarity: Polarity, choices: Choice[]): Choice | undefined {
   return undefined;
 }
 
+const shareOf = (found: IntentMatch) => found.explained / Math.max(1, found.content);
+
 /** Whether an intent is what the text is about, rather than an answer to the question. */
 function intentWins(found: IntentMatch, question: Question, a: Analysis, choiceShare: number): boolean {
-  const share = found.explained / Math.max(1, found.content);
+  const share = shareOf(found);
   if (question.choices.length && share <= choiceShare) return false;
-  if (question.free) {
-    // "jam brp acaranya" at the name question is a question; "Toko Menu Sehat" is a name.
-    return share >= 0.6 || (a.asks && share >= 0.3);
-  }
+  const free = question.free;
+  // A phone number or an NIB without digits is no answer: the words must be about something else.
+  if ((free === "phone" || free === "nib") && a.digits === 0) return share >= 0.34;
+  // "jam brp acaranya" at the name question is a question; "Toko Menu Sehat" is a name.
+  if (free) return share >= 0.6 || (a.asks && share >= 0.3);
   if (question.choices.length) return share >= 0.5;
   return share >= 0.34 || found.covered >= 2;
+}
+
+const questionWords = new Set(
+  ["apa", "apakah", "berapa", "bagaimana", "kenapa", "mengapa", "siapa", "kapan", "what", "how", "why", "who", "where", "when"].map(
+    key,
+  ),
+);
+
+/** Text that cannot be the answer to a free-text question of `kind`, whatever the flow would accept. */
+function notAnAnswer(a: Analysis, question: Question, kind: FreeTextKind): boolean {
+  if (kind === "phone" || kind === "nib") return a.digits === 0;
+  // Beside options, a bare number is an option's number (out of range), and a place is no sector.
+  if (question.choices.length && (/^\d+$/.test(a.tokens.join("")) || isOnlyPlaces(a))) return true;
+  const words = a.tokens.filter((t) => /[\p{L}\p{N}]/u.test(t));
+  if (!words.length) return true; // emoji only
+  const answer = answerOf(a);
+  if (answer && answer.share === 1 && !answer.strong && words.length <= 3) return true; // "ok", "sudah"
+  if (answer?.strong && words.length <= 2) return true; // "ya", "iya kak"
+  if (words.filter((w) => looksLikeMashing(w)).length * 2 >= words.length) return true; // "asdfgh"
+  if (a.asks || questionWords.has(key(words[0]!))) return true; // a question is no answer
+  return false;
 }
 
 /** What `text` means at `question`. */
@@ -63,18 +92,19 @@ export function read(text: string, question: Question): Reading {
   const match = matchChoice(a, choices);
   if (match.kind === "one" && match.whole) return { kind: "choice", choiceId: match.id };
 
-  if (choices.some((c) => meaningOf(c) !== null)) {
-    const polarity = polarityOf(a);
-    const chosen = polarity ? choiceFor(polarity, choices) : undefined;
-    if (chosen) return { kind: "choice", choiceId: chosen.id };
-  }
-
+  const answer = choices.some((c) => meaningOf(c) !== null) ? answerOf(a) : null;
+  const chosen = answer ? choiceFor(answer.polarity, choices) : undefined;
   const intent = matchIntent(a);
+  if (chosen && (answer!.strong || !intent || shareOf(intent) <= answer!.share))
+    return { kind: "choice", choiceId: chosen.id };
+
   const share = match.kind === "none" ? 0 : match.share;
   if (intent && intentWins(intent, question, a, share)) return { kind: "intent", intent: intent.intent };
+  if (chosen) return { kind: "choice", choiceId: chosen.id };
 
-  if (match.kind === "one" && share >= 0.5) return { kind: "choice", choiceId: match.id };
+  if (match.kind === "one" && (share >= 0.5 || (match.full && share >= 0.3)))
+    return { kind: "choice", choiceId: match.id };
   if (match.kind === "several" && share >= 0.5) return { kind: "ambiguous", choiceIds: match.ids };
-  if (free) return { kind: "free", text: freeAnswer(free, text) };
+  if (free && !notAnAnswer(a, question, free)) return { kind: "free", text: freeAnswer(free, text) };
   return { kind: "unknown" };
 }

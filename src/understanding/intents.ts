@@ -4,17 +4,20 @@
  * nlp.js Indonesian stemmer), by key, or with one slip in longer words.
  */
 import type { Language } from "../engine/types.js";
-import { isFiller } from "./answers.js";
+import { isFiller, unsurePositions } from "./answers.js";
 import { dataLines, items } from "./data-file.js";
 import { isProgrammeWord, programmeWords } from "./vocabulary.js";
 import { sameWord } from "./similar.js";
-import { key, standardize, stem, tokenize, type Analysis } from "./text.js";
+import { isKnownWord, key, knowWords, standardize, stem, tokenize, type Analysis } from "./text.js";
 import type { Intent, IntentName } from "./types.js";
 
 /** One word of a pattern in the forms it is compared by; `index` is its place in `vocabulary`. */
 type PatternWord = { stem: string; key: string; index: number };
 type Slot = { alternatives: PatternWord[][]; optional: boolean };
 type Pattern = { intent: IntentName; rank: number; slots: Slot[] };
+
+/** Every word of an intent's patterns: other such words in a message are more evidence of it. */
+const intentWords = new Map<IntentName, Set<number>>();
 
 const intentNames: IntentName[] = [
   "menu",
@@ -52,6 +55,7 @@ function patternWords(phrase: string): PatternWord[] {
     if (!word) {
       word = { stem: stem(w), key: key(w), index: vocabulary.length };
       vocabulary.push(word);
+      knowWords([word.key]);
       vocabularyByForm.set(form, word);
     }
     return word;
@@ -87,32 +91,41 @@ function loadPatterns(): Pattern[] {
       return { alternatives: body.split("|").map((w) => patternWords(w.replace(/_/g, " "))), optional };
     });
     patterns.push({ intent, rank: patterns.length, slots });
+    const words = intentWords.get(intent) ?? new Set<number>();
+    for (const slot of slots) for (const alt of slot.alternatives) for (const w of alt) words.add(w.index);
+    intentWords.set(intent, words);
   }
   return patterns;
 }
 
 const patterns = loadPatterns();
 
-const matchesOf = new Map<string, Set<number>>();
+/** The pattern words a typed word matches, and whether any of them exactly (not a slip). */
+type Matches = { all: Set<number>; exact: boolean };
+const matchesOf = new Map<string, Matches>();
+const noMatches: Matches = { all: new Set(), exact: false };
 
 /**
  * The pattern words a typed word matches: the same stem, the same key, or (both six letters
  * or more, and the typed word not part of a place or sector name: "pandan" in "tanjung pandan"
  * is no slip of "panduan") one slip away. Remembered per word.
  */
-function matchesFor(stemmed: string, wordKey: string, named: boolean): Set<number> {
+function matchesFor(stemmed: string, wordKey: string, named: boolean): Matches {
   const form = `${stemmed}|${wordKey}|${named}`;
-  let set = matchesOf.get(form);
-  if (!set) {
-    set = new Set<number>();
-    const exact = named || isProgrammeWord(wordKey);
-    for (const w of vocabulary)
-      if (w.stem === stemmed || w.key === wordKey || (!exact && w.key.length >= 6 && sameWord(wordKey, w.key)))
-        set.add(w.index);
+  let found = matchesOf.get(form);
+  if (!found) {
+    found = { all: new Set<number>(), exact: false };
+    const exactOnly = named || isProgrammeWord(wordKey) || isKnownWord(wordKey);
+    for (const w of vocabulary) {
+      if (w.stem === stemmed || w.key === wordKey) {
+        found.all.add(w.index);
+        found.exact = true;
+      } else if (!exactOnly && w.key.length >= 6 && sameWord(wordKey, w.key)) found.all.add(w.index);
+    }
     if (matchesOf.size > 20_000) matchesOf.clear();
-    matchesOf.set(form, set);
+    matchesOf.set(form, found);
   }
-  return set;
+  return found;
 }
 
 /** Words a pattern may skip between two of its slots. */
@@ -120,7 +133,7 @@ const maxGap = 3;
 /** Intents are looked for in the first words only: a long message is read from its start. */
 const maxWords = 40;
 
-type Typed = { stem: string; key: string; matches: Set<number> }[];
+type Typed = { stem: string; key: string; matches: Matches }[];
 
 /** The text positions a pattern covers, or null when it does not fit. */
 function fit(pattern: Pattern, typed: Typed): number[] | null {
@@ -132,7 +145,7 @@ function fit(pattern: Pattern, typed: Typed): number[] | null {
       // The longest alternative that fits at i.
       let best: PatternWord[] | null = null;
       for (const alt of s.alternatives)
-        if ((!best || alt.length > best.length) && alt.every((w, j) => typed[i + j]?.matches.has(w.index)))
+        if ((!best || alt.length > best.length) && alt.every((w, j) => typed[i + j]?.matches.all.has(w.index)))
           best = alt;
       if (best) {
         const rest = tryFrom(slot + 1, i + best.length, i + best.length - 1);
@@ -164,15 +177,17 @@ export function matchIntent(a: Analysis): IntentMatch | null {
   const words = a.words.slice(0, maxWords);
   const keys = words.map(key);
   const named = programmeWords(keys);
+  const unsure = unsurePositions(keys);
   const typed: Typed = words.map((w, i) => ({
     stem: a.stems[i]!,
     key: keys[i]!,
-    matches: matchesFor(a.stems[i]!, keys[i]!, named.has(i)),
+    matches: unsure.has(i) ? noMatches : matchesFor(a.stems[i]!, keys[i]!, named.has(i)),
   }));
   let best: { pattern: Pattern; covered: number[] } | null = null;
   for (const pattern of patterns) {
     const covered = fit(pattern, typed);
-    if (!covered) continue;
+    // A pattern fitted only through slips ("tinggal" for "tanggal") is no evidence.
+    if (!covered || !covered.some((i) => typed[i]!.matches.exact)) continue;
     const wins =
       !best ||
       (social.has(best.pattern.intent) && !social.has(pattern.intent)) ||
@@ -181,10 +196,16 @@ export function matchIntent(a: Analysis): IntentMatch | null {
   }
   if (!best) return null;
   const covered = new Set(best.covered);
-  const contentIdx = typed.map((t, i) => i).filter((i) => !isFiller(typed[i]!.key));
+  let contentIdx = typed.map((t, i) => i).filter((i) => !isFiller(typed[i]!.key));
+  // "permisi kak": only polite words around the greeting, so it is the whole message.
+  if (!contentIdx.length) contentIdx = [...best.covered];
   const leftover = contentIdx.filter((i) => !covered.has(i));
   const intent: Intent = { name: best.pattern.intent };
-  let explained = contentIdx.filter((i) => covered.has(i)).length;
+  // "alamat kantor dinas dmn": "di mana" says where as much as "alamat" does.
+  const own = intentWords.get(intent.name)!;
+  let explained = contentIdx.filter(
+    (i) => covered.has(i) || [...typed[i]!.matches.all].some((w) => own.has(w) && typed[i]!.matches.exact),
+  ).length;
   if (["join", "programmes", "when", "where", "cancel_enrollment"].includes(intent.name)) {
     const naming = leftover.filter((i) => named.has(i));
     if (naming.length) intent.programme = naming.map((i) => words[i]!).join(" ");

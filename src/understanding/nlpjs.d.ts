@@ -4,4 +4,8 @@ declare module "@nlpjs/lang-id" {
     /** The stem of one lower-case word ("pelatihannya" -> "latih", "dibatalkan" -> "batal"). */
     stem(word: string): string;
   }
+  export class StopwordsId {
+    /** Common Indonesian words ("dan", "yang", "sudah"), as keys. */
+    dictionary?: Record<string, boolean>;
+  }
 }

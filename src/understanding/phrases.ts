@@ -3,7 +3,7 @@
  * first: the building block of the answers, synonym and place lists.
  */
 import { dataLines, items } from "./data-file.js";
-import { key, standardize, tokenize } from "./text.js";
+import { key, knowWords, standardize, tokenize } from "./text.js";
 
 /** A phrase found in a text: words start..end-1 (keys), and what it stands for. */
 export type Found<T> = { start: number; end: number; values: T[] };
@@ -20,6 +20,7 @@ export class PhraseIndex<T> {
   add(phrase: string | string[], value: T): this {
     const keys = typeof phrase === "string" ? phraseKeys(phrase) : phrase;
     if (!keys.length) return this;
+    knowWords(keys);
     const list = this.byFirst.get(keys[0]!) ?? [];
     const same = list.find((e) => e.keys.length === keys.length && e.keys.every((k, i) => k === keys[i]));
     if (same) {
@@ -75,5 +76,6 @@ export function keyedIndex(file: string, lists: Map<string, string[]>): PhraseIn
 export function wordSet(file: string): Set<string> {
   const set = new Set<string>();
   for (const { text } of dataLines(file)) for (const w of items(text)) for (const k of phraseKeys(w)) set.add(k);
+  knowWords(set);
   return set;
 }

@@ -1,14 +1,20 @@
 /**
- * When two words are the same word typed a little differently: equal keys, or one slip
- * (a letter wrong, missing, extra, or two swapped) in words of four letters or more, two
- * slips from seven. Short words ("ac", "hp", "ya") must be exact: one slip makes another word.
+ * When two words are the same word typed a little differently: one slip (a letter wrong,
+ * missing, extra, or two swapped) in words of five letters or more that begin alike (and, at
+ * five letters, end alike), two slips from eight letters. Short words ("ac", "hp", "ya") must
+ * be exact, and a word the data knows is never a slip of another ("batal" is not "batam",
+ * "tinggal" is not "tanggal").
  */
 import { distance } from "fastest-levenshtein";
+import { isKnownWord } from "./text.js";
 
 export function sameWord(typed: string, word: string): boolean {
   if (typed === word) return true;
-  if (typed.length < 4 || word.length < 4 || /\d/.test(typed) || /\d/.test(word)) return false;
-  const allowed = Math.min(typed.length, word.length) >= 7 ? 2 : 1;
+  if (typed.length < 5 || word.length < 5 || /\d/.test(typed) || /\d/.test(word)) return false;
+  if (typed[0] !== word[0] || isKnownWord(typed)) return false;
+  const shorter = Math.min(typed.length, word.length);
+  if (shorter === 5 && typed.at(-1) !== word.at(-1)) return false;
+  const allowed = shorter >= 8 ? 2 : 1;
   if (Math.abs(typed.length - word.length) > allowed) return false;
   return distance(typed, word) <= allowed || swapped(typed, word);
 }
@@ -21,7 +27,7 @@ function swapped(a: string, b: string): boolean {
   return diff.length === 2 && diff[1] === diff[0]! + 1 && a[diff[0]!] === b[diff[1]!] && a[diff[1]!] === b[diff[0]!];
 }
 
-/** The typed word begins the longer word ("konv", "pangk"): only for three letters or more. */
-export function beginsWord(typed: string, word: string): boolean {
-  return typed.length >= 3 && word.length > typed.length && word.startsWith(typed) && !/\d/.test(typed);
+/** One word begins the other ("konv" and "konveksi", "des" and "desember"): three letters or more, no digits. */
+export function beginsWord(short: string, long: string): boolean {
+  return short.length >= 3 && long.length > short.length && long.startsWith(short) && !/\d/.test(short);
 }

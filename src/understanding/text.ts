@@ -3,7 +3,7 @@
  * reduplication written with 2 ("hati2"), emoji as tokens, then the colloquial lexicon
  * (data/lexicon.txt: "udh" -> "sudah", "brp" -> "berapa") and the Indonesian stemmer of nlp.js.
  */
-import { StemmerId } from "@nlpjs/lang-id";
+import { StemmerId, StopwordsId } from "@nlpjs/lang-id";
 import { dataLines, items } from "./data-file.js";
 
 /** A text read once, in the forms the matchers need. */
@@ -52,6 +52,11 @@ export function tokenize(text: string): string[] {
     if (pictograph.test(token)) {
       // 👍👍👍 is one 👍.
       if (out.at(-1) !== token) out.push(token);
+      continue;
+    }
+    // "kota nya", "lokasi ny": the suffix typed apart belongs to the word before.
+    if ((token === "nya" || token === "ny") && out.length && !pictograph.test(out.at(-1)!)) {
+      out[out.length - 1] += "nya";
       continue;
     }
     const ordinal = /^ke(\d{1,2})$/.exec(token);
@@ -123,9 +128,43 @@ export function stem(word: string): string {
   return s;
 }
 
+// ------------------------------------------------------------------ known words
+
+/**
+ * Word keys some data file knows (lexicon, answers, fillers, patterns, sectors, places, and
+ * the common words of the nlp.js Indonesian stopword list). A known word is never taken for a
+ * slip of another ("batal" is not "batam"), and two known words typed together are split
+ * ("udahbenar", "iyasetuju").
+ */
+const known = new Set<string>();
+
+/** Adds word keys to the known words (each data module does, as it loads). */
+export function knowWords(keys: Iterable<string>): void {
+  for (const k of keys) if (k.length >= 2) known.add(k);
+}
+
+export function isKnownWord(wordKey: string): boolean {
+  return known.has(wordKey);
+}
+
+knowWords(Object.keys(new StopwordsId().dictionary ?? {}).map((w) => key(fold(w))));
+for (const list of lexicon.values()) for (const e of list) knowWords([...e.form, ...e.standard.map(key)]);
+
+/** "udahbenar" -> ["udah", "benar"]: an unknown word of six letters or more made of two known ones. */
+function splitJoined(token: string): string[] {
+  const k = key(token);
+  if (token.length < 6 || known.has(k) || !/^\p{L}+$/u.test(token)) return [token];
+  for (let i = 2; i <= token.length - 2; i++) {
+    const left = token.slice(0, i);
+    const right = token.slice(i);
+    if (known.has(key(left)) && known.has(key(right)) && (left.length >= 3 || right.length >= 3)) return [left, right];
+  }
+  return [token];
+}
+
 /** Reads a text once into every form the matchers use. */
 export function analyse(text: string): Analysis {
-  const tokens = tokenize(text);
+  const tokens = tokenize(text).flatMap(splitJoined);
   const words = standardize(tokens);
   return {
     tokens,
@@ -138,6 +177,19 @@ export function analyse(text: string): Analysis {
 }
 
 // ------------------------------------------------------------------ numbers
+
+/** Keys typed in a row on a keyboard ("asdf", "hjkl", "qwer"): someone mashing keys, not writing. */
+const keyboardRows = ["qwertyuiop", "asdfghjkl", "zxcvbnm"];
+
+/** Whether a word is keyboard mashing or has no vowel in six letters (not a word of any kind). */
+export function looksLikeMashing(word: string): boolean {
+  if (!/^\p{L}+$/u.test(word) || known.has(key(word))) return false;
+  for (let i = 0; i + 4 <= word.length; i++) {
+    const run = word.slice(i, i + 4);
+    if (keyboardRows.some((row) => row.includes(run))) return true;
+  }
+  return word.length >= 6 && !/[aeiouy]/.test(word);
+}
 
 const numberWords: Record<string, number> = {
   satu: 1,

@@ -8,7 +8,7 @@ import { isFiller } from "./answers.js";
 import { keyedLists } from "./data-file.js";
 import { keyedIndex, phraseKeys } from "./phrases.js";
 import { sameWord, beginsWord } from "./similar.js";
-import { analyse, key } from "./text.js";
+import { analyse, key, type Analysis } from "./text.js";
 
 const sectorLists = keyedLists("sectors.txt");
 const placeLists = keyedLists("places.txt");
@@ -56,6 +56,16 @@ export function programmeWords(keys: string[]): Set<number> {
   for (const f of [...sectorIndex.scan(keys), ...placeIndex.scan(keys)])
     for (let i = f.start; i < f.end; i++) at.add(i);
   return at;
+}
+
+/** Whether every meaningful word of a text names a place ("sungailiat", "di koba kak"). */
+export function isOnlyPlaces(a: Analysis): boolean {
+  const keys = a.words.map(key);
+  const content = keys.map((_, i) => i).filter((i) => !isFiller(keys[i]!));
+  if (!content.length) return false;
+  const at = new Set<number>();
+  for (const f of placeIndex.scan(keys)) for (let i = f.start; i < f.end; i++) at.add(i);
+  return content.every((i) => at.has(i));
 }
 
 /** Words that say "a training" and nothing about which one. */

@@ -2,8 +2,7 @@
  * The open questions the understanding corpus is read against, built from the real flows: each
  * question key names a flow node, and its choices are what that node's wait offers to a fixed
  * participant on a fixed day. Nothing is added to the choices here (no `means`, no aliases), so
- * the corpus measures the flows as they are. The free-text kind comes from this table, since
- * the flows do not declare it.
+ * the corpus measures the flows as they are; the free-text kind is the one the wait declares.
  *
  * The fixture: the four seeded programmes with ids 1 to 4 in the order of
  * prisma/seed/programmes.ts, two sessions each (ids 2k-1 and 2k, dated as the seed would date
@@ -101,7 +100,6 @@ type Place = {
   /** "flow.node", or null for no open question. */
   at: string | null;
   vars?: Vars;
-  free?: FreeTextKind;
   /** Answers here count as yes/no/skip answers in the metrics. */
   yesNo?: boolean;
   /** Registration questions are asked before the participant exists. */
@@ -111,15 +109,15 @@ type Place = {
 /** Every question key of the corpus and the node it stands for. */
 export const places = {
   consent: { at: "registration.consent", yesNo: true, newcomer: true },
-  name: { at: "registration.ask_name", free: "name", newcomer: true },
-  business: { at: "registration.ask_business", free: "business", newcomer: true },
+  name: { at: "registration.ask_name", newcomer: true },
+  business: { at: "registration.ask_business", newcomer: true },
   sector: { at: "registration.ask_sector", newcomer: true },
-  sector_other: { at: "registration.ask_sector_other", free: "text", newcomer: true },
+  sector_other: { at: "registration.ask_sector_other", newcomer: true },
   regency: { at: "registration.ask_regency", newcomer: true },
-  regency_other: { at: "registration.ask_regency_other", free: "text", newcomer: true },
-  phone: { at: "registration.ask_phone", free: "phone", newcomer: true },
+  regency_other: { at: "registration.ask_regency_other", newcomer: true },
+  phone: { at: "registration.ask_phone", newcomer: true },
   has_nib: { at: "registration.ask_has_nib", yesNo: true, newcomer: true },
-  nib: { at: "registration.ask_nib", free: "nib", yesNo: true, newcomer: true },
+  nib: { at: "registration.ask_nib", yesNo: true, newcomer: true },
   summary: { at: "registration.summary", yesNo: true, newcomer: true },
   choose_fix: { at: "registration.choose_fix", newcomer: true },
   menu: { at: "menu.main" },
@@ -166,7 +164,8 @@ export async function buildQuestion(key: QuestionKey): Promise<Question> {
   const wait = flowSet.flows[flow]?.nodes[node]?.wait;
   if (!wait) throw new Error(`${place.at} (question ${key}) has no wait`);
   const choices = wait.choices ? await wait.choices(contextFor(place)) : [];
-  return place.free ? { choices, free: place.free } : { choices };
+  const free: FreeTextKind | undefined = wait.validate ? (wait.expects ?? "text") : undefined;
+  return free ? { choices, free } : { choices };
 }
 
 /** Every question of the corpus. */
