@@ -88,7 +88,10 @@ describe("the message markup", () => {
 
   it("makes links of http and https only", () => {
     for (const s of ["javascript:alert(1)", "data:text/html,<b>x</b>", "ftp://x.example", "http://", "xhttps://a.b"])
-      expect(parseMarkup(s).some((n) => n.type === "link"), s).toBe(false);
+      expect(
+        parseMarkup(s).some((n) => n.type === "link"),
+        s,
+      ).toBe(false);
   });
 
   it("takes a backslash before *, _ and \\ as an escape, and any other backslash literally", () => {
