@@ -63,7 +63,7 @@ const openQuestionTtlSeconds = 2 * 24 * 60 * 60;
 const redisWaitMs = 1000;
 
 /** A question's buttons carry a stamp (`yes@k3f2a`); a reminder's (`hadir-12`) do not. */
-export function isStampedQuestion(choices: { id: string }[] | undefined): boolean {
+function isStampedQuestion(choices: { id: string }[] | undefined): boolean {
   return !!choices?.length && choices.every((c) => c.id.includes("@"));
 }
 
