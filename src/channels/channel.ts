@@ -121,9 +121,3 @@ export function splitRanges(
   push(pos, text.length);
   return ranges;
 }
-
-/** Splits text longer than `max` characters into parts of at most `max` (see splitRanges). */
-export function splitText(text: string, max: number): string[] {
-  const parts = splitRanges(text, max).map(([from, to]) => text.slice(from, to));
-  return parts.length ? parts : [text];
-}

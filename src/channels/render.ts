@@ -102,8 +102,8 @@ function linkRanges(nodes: MarkupNode[], at = 0, out: [number, number][] = []): 
 }
 
 /**
- * Markup longer than `max` characters of plain text (what Telegram counts) split into parts, as
- * splitText would split the plain text, without cutting through a link when there is another way.
+ * Markup longer than `max` characters of plain text (what Telegram counts) split into parts where
+ * splitRanges cuts the plain text, never through a link when there is another way.
  */
 export function splitMarkup(markup: Markup, max: number): MarkupNode[][] {
   const nodes = nodesOf(markup);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderNumbered, splitText } from "../../src/channels/channel.js";
+import { renderNumbered, splitRanges } from "../../src/channels/channel.js";
 import {
   renderForConsole,
   renderForTelegram,
@@ -116,11 +116,12 @@ describe("rendering a message for each channel", () => {
     expect(parts.map((p) => p.slice(3, -4)).join(" ")).toBe("kata ".repeat(1000).trim());
   });
 
-  it("splits at paragraphs as splitText does, and never inside a link when it can help it", () => {
+  it("splits at paragraphs as plain text is split, and never inside a link when it can help it", () => {
     const paragraph = (n: number) => `*Paragraf ${n}.* ` + "Pelatihan lada. ".repeat(150).trim();
     const text = [1, 2, 3].map(paragraph).join("\n\n");
     const parts = splitMarkup(text, 4096).map((p) => renderPlain(p));
-    expect(parts).toEqual(splitText(toPlainText(text), 4096));
+    const plainText = toPlainText(text);
+    expect(parts).toEqual(splitRanges(plainText, 4096).map(([from, to]) => plainText.slice(from, to)));
     expect(parts.map((p) => p.slice(0, 11))).toEqual(["Paragraf 1.", "Paragraf 2.", "Paragraf 3."]);
 
     const url = `https://x.example/${"a".repeat(60)}`;
