@@ -2,6 +2,7 @@
  * What every channel adapter provides to the outbox worker and the bot, and what it reports
  * back: inbound messages, delivery receipts and its connection state.
  */
+import { stripMarkup } from "../engine/markup.js";
 import type { OutgoingMessage } from "../engine/types.js";
 import type { InboundMessage } from "../runtime/inbound-message.js";
 
@@ -64,38 +65,59 @@ export type ChannelAdapter = {
   status?(): ChannelStatus;
 };
 
-/** Choices as a numbered list under the text, for channels without buttons. */
+/**
+ * Choices as a numbered list under the text, for channels without buttons. The result is markup
+ * (engine/markup.ts); labels are shown as plain text, since buttons format nothing either.
+ */
 export function renderNumbered(message: OutgoingMessage): string {
   if (!message.choices?.length) return message.text;
-  const list = message.choices.map((c, i) => `${i + 1}. ${c.label}`).join("\n");
+  const list = message.choices.map((c, i) => `${i + 1}. ${stripMarkup(c.label)}`).join("\n");
   return message.text ? `${message.text}\n\n${list}` : list;
 }
 
 /**
- * Splits text longer than `max` characters into parts of at most `max`: at a paragraph break if
- * there is one in the second half of the part, else at a line break, else after a sentence,
- * else at a space, else anywhere (never inside a surrogate pair).
+ * Where to split text longer than `max` characters into parts of at most `max`: at a paragraph
+ * break if there is one in the second half of the part, else at a line break, else after a
+ * sentence, else at a space, else anywhere (never inside a surrogate pair). `canCut(i)` may
+ * refuse a cut before character i (inside a link); it is ignored when nothing else fits.
+ * Returns [start, end) ranges with the spaces around each cut left out; empty parts are dropped.
  */
-export function splitText(text: string, max: number): string[] {
-  const parts: string[] = [];
-  let rest = text;
-  while (rest.length > max) {
-    const window = rest.slice(0, max + 1);
+export function splitRanges(
+  text: string,
+  max: number,
+  canCut: (i: number) => boolean = () => true,
+): [number, number][] {
+  if (text.length <= max) return text ? [[0, text.length]] : [];
+  const ranges: [number, number][] = [];
+  let pos = 0;
+  const push = (from: number, to: number) => {
+    while (to > from && /\s/u.test(text[to - 1]!)) to -= 1;
+    if (to > from) ranges.push([from, to]);
+  };
+  while (text.length - pos > max) {
+    const window = text.slice(pos, pos + max + 1);
     const floor = Math.floor(max / 2);
-    const at = (i: number, keep: number) => (i >= floor ? i + keep : -1);
-    let cut = at(window.lastIndexOf("\n\n"), 0);
-    if (cut < 0) cut = at(window.lastIndexOf("\n"), 0);
+    /** The last `needle` in the second half of the window that may be cut at (`keep` characters after it). */
+    const last = (needle: string, keep: number) => {
+      for (let i = window.lastIndexOf(needle); i >= floor && i > 0; i = window.lastIndexOf(needle, i - 1))
+        if (i + keep <= max && canCut(pos + i + keep)) return i + keep;
+      return -1;
+    };
+    let cut = last("\n\n", 0);
+    if (cut < 0) cut = last("\n", 0);
+    if (cut < 0) cut = Math.max(...[". ", "! ", "? ", "。"].map((p) => last(p, 1)));
+    if (cut < 0) cut = last(" ", 0);
     if (cut < 0) {
-      const sentence = Math.max(...[". ", "! ", "? ", "。"].map((p) => window.lastIndexOf(p)));
-      cut = at(sentence, 1);
+      cut = max;
+      while (cut > 1 && !canCut(pos + cut)) cut -= 1;
+      if (!canCut(pos + cut)) cut = max;
     }
-    if (cut < 0) cut = at(window.lastIndexOf(" "), 0);
-    if (cut < 0 || cut > max) cut = max;
-    const code = rest.charCodeAt(cut - 1);
-    if (code >= 0xd800 && code <= 0xdbff) cut -= 1;
-    parts.push(rest.slice(0, cut).trimEnd());
-    rest = rest.slice(cut).replace(/^\s+/, "");
+    const code = text.charCodeAt(pos + cut - 1);
+    if (code >= 0xd800 && code <= 0xdbff && cut > 1) cut -= 1;
+    push(pos, pos + cut);
+    pos += cut;
+    while (pos < text.length && /\s/u.test(text[pos]!)) pos += 1;
   }
-  if (rest.length || !parts.length) parts.push(rest);
-  return parts;
+  push(pos, text.length);
+  return ranges;
 }

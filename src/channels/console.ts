@@ -1,14 +1,16 @@
 /**
  * The console channel (`npm run chat`): a terminal conversation for developers. Reads one
- * message per line, from a keyboard or a pipe; prints the bot's replies with choices as a
- * numbered list; with piped input it exits after answering the last line.
+ * message per line, from a keyboard or a pipe; prints the bot's replies as plain text (no
+ * formatting markers) with choices as a numbered list; with piped input it exits after answering
+ * the last line.
  */
 import readline from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import crypto from "node:crypto";
 import type { Db } from "../db/database.js";
 import type { InboundRuntime } from "../runtime/inbound-runtime.js";
-import { renderNumbered, type ChannelAdapter } from "./channel.js";
+import type { ChannelAdapter } from "./channel.js";
+import { renderForConsole } from "./render.js";
 
 export function createConsoleAdapter(output: Writable): ChannelAdapter {
   return {
@@ -16,7 +18,7 @@ export function createConsoleAdapter(output: Writable): ChannelAdapter {
     buttons: false,
     sharePhone: false,
     async send(_chatId, message) {
-      output.write(`\n${renderNumbered(message)}\n`);
+      output.write(`\n${renderForConsole(message)}\n`);
       return {};
     },
   };

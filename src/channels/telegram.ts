@@ -4,10 +4,16 @@
  * Inbound: private-chat messages, button presses (callback queries, always answered so the
  * button stops spinning), shared contacts and deep links (`/start daftar-lada`) become
  * InboundMessages. Group chats get one polite line, then silence; edited messages and channel
- * posts are not asked for. Outbound: choices as inline keyboards, the phone step with a "share
- * my number" button, text over 4096 characters split at paragraphs or sentences. Send errors
- * become SendErrors the outbox understands: 403 blocked, 429 retry_after, 400 permanent, 5xx
- * and network errors retried.
+ * posts are not asked for. Outbound: the markup rendered as Telegram HTML (render.ts), choices as
+ * inline keyboards, the phone step with a "share my number" button, text over 4096 characters
+ * split at paragraphs or sentences. Send errors become SendErrors the outbox understands: 403
+ * blocked, 429 retry_after, 400 permanent, 5xx and network errors retried.
+ *
+ * Buttons do not stay live on old questions: a question's choice ids carry a stamp after an `@`
+ * (`yes@k3f2a`); when the bot sends anything after a question whose buttons were not pressed
+ * (the person typed the answer), that question's keyboard is removed. The last question of each
+ * chat is remembered in Redis for two days. Buttons without a stamp (a reminder's `hadir-12`) are
+ * never removed: they stay valid for ever.
  */
 import crypto from "node:crypto";
 import type { FastifyInstance } from "fastify";
@@ -17,14 +23,8 @@ import type { Update } from "telegraf/types";
 import type { OutgoingMessage } from "../engine/types.js";
 import type { Logger } from "../logger.js";
 import type { InboundMessage } from "../runtime/inbound-message.js";
-import {
-  SendError,
-  renderNumbered,
-  splitText,
-  type ChannelAdapter,
-  type ChannelHooks,
-  type ChannelStatus,
-} from "./channel.js";
+import { SendError, type ChannelAdapter, type ChannelHooks, type ChannelStatus } from "./channel.js";
+import { renderForTelegram, telegramTextLimit } from "./render.js";
 
 export type TelegramOptions = {
   token: string;
@@ -49,8 +49,6 @@ export type TelegramAdapter = ChannelAdapter & {
   registerWebhook(app: FastifyInstance): void;
 };
 
-export const telegramTextLimit = 4096;
-const callbackDataLimit = 64;
 const allowedUpdates = ["message", "callback_query"] as const;
 
 /** What a group gets, once: the bot works in private chats. */
@@ -58,6 +56,28 @@ const groupNotice =
   "Terima kasih sudah mengundang saya. Saya hanya melayani lewat chat pribadi: silakan kirim pesan langsung kepada saya." +
   "\n\nThank you for inviting me. I only work in private chats: please message me directly.";
 const shareNumberLabel = "📱 Kirim nomor saya / Share my number";
+
+/** How long the last question of a chat is remembered, for taking its buttons away. */
+const openQuestionTtlSeconds = 2 * 24 * 60 * 60;
+/** Redis gets this long to answer about a question's buttons; the message goes out regardless. */
+const redisWaitMs = 1000;
+
+/** A question's buttons carry a stamp (`yes@k3f2a`); a reminder's (`hadir-12`) do not. */
+function isStampedQuestion(choices: { id: string }[] | undefined): boolean {
+  return !!choices?.length && choices.every((c) => c.id.includes("@"));
+}
+
+/** Forgets the chat's open question if it is this message (its button was pressed). */
+const forgetIfPressed = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
+
+/** Resolves with `promise`, or rejects after `ms` (the command itself may still run later). */
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms))),
+  ]).finally(() => clearTimeout(timer));
+}
 
 /** The webhook secret: given, or derived from the token so every web instance agrees on it. */
 export function webhookSecretFor(token: string, given?: string): string {
@@ -182,6 +202,9 @@ export function createTelegramAdapter(options: TelegramOptions): TelegramAdapter
     if ("callback_query" in update) {
       // Stop the spinner at once, whatever happens next.
       await ctx.answerCbQuery().catch(() => {});
+      const pressed = update.callback_query.message;
+      // Its keyboard goes with the press (markChosen); the reply need not take it away again.
+      if (pressed) await forgetOpenQuestion(String(pressed.chat.id), pressed.message_id);
     }
     if ("message" in update && update.message.chat.type !== "private") {
       if (update.message.chat.type === "group" || update.message.chat.type === "supergroup")
@@ -215,7 +238,11 @@ export function createTelegramAdapter(options: TelegramOptions): TelegramAdapter
     }
   };
 
-  /** After a press, the keyboard goes and the choice stays visible under the question. */
+  /**
+   * After a press, the keyboard goes and the choice stays visible under the question. The
+   * question keeps its formatting: Telegram gives its text without markup plus the entities, and
+   * the new line goes at the end, so the entities' offsets still hold.
+   */
   const markChosen = async (update: Update.CallbackQueryUpdate) => {
     const q = update.callback_query;
     const message = q.message;
@@ -225,7 +252,48 @@ export function createTelegramAdapter(options: TelegramOptions): TelegramAdapter
     if (!chosen) return;
     const text = `${message.text}\n\n✓ ${chosen.text}`;
     if (text.length > telegramTextLimit) return;
-    await call("editMessageText", { chat_id: message.chat.id, message_id: message.message_id, text }).catch(() => {});
+    const entities = message.entities?.length ? { entities: message.entities } : {};
+    await call("editMessageText", {
+      chat_id: message.chat.id,
+      message_id: message.message_id,
+      text,
+      ...entities,
+    }).catch(() => {});
+  };
+
+  const openQuestionKey = (chatId: string) => `${options.prefix}:telegram:open-question:${chatId}`;
+
+  /** Remembers the chat's last question, whose buttons go when the bot says something else. */
+  const rememberOpenQuestion = async (chatId: string, messageId: number) => {
+    await within(
+      redis.set(openQuestionKey(chatId), String(messageId), "EX", openQuestionTtlSeconds),
+      redisWaitMs,
+    ).catch((err: unknown) => logger.debug({ err: (err as Error).message, chatId }, "could not remember a question"));
+  };
+
+  const forgetOpenQuestion = async (chatId: string, messageId: number) => {
+    await within(redis.eval(forgetIfPressed, 1, openQuestionKey(chatId), String(messageId)), redisWaitMs).catch(
+      (err: unknown) => logger.debug({ err: (err as Error).message, chatId }, "could not forget a question"),
+    );
+  };
+
+  /** Takes the buttons off the chat's last question, if it is still open (answered by typing). */
+  const closeOpenQuestion = async (chatId: string) => {
+    let messageId: string | null;
+    try {
+      messageId = await within(redis.getdel(openQuestionKey(chatId)), redisWaitMs);
+    } catch (err) {
+      logger.debug({ err: (err as Error).message, chatId }, "could not look up the open question");
+      return;
+    }
+    if (!messageId) return;
+    await call("editMessageReplyMarkup", {
+      chat_id: chatId,
+      message_id: Number(messageId),
+      reply_markup: { inline_keyboard: [] },
+    }).catch((err: unknown) =>
+      logger.debug({ err: toSendError(err).message, chatId }, "could not take the buttons off an old question"),
+    );
   };
 
   telegraf.use(handleUpdate);
@@ -278,18 +346,15 @@ export function createTelegramAdapter(options: TelegramOptions): TelegramAdapter
   };
 
   const send = async (chatId: string, message: OutgoingMessage) => {
-    const useButtons =
-      !!message.choices?.length &&
-      message.choices.every((c) => Buffer.byteLength(c.id, "utf8") <= callbackDataLimit && c.label.length <= 200);
-    const text = useButtons ? message.text : renderNumbered(message);
-    const parts = splitText(text || "…", telegramTextLimit);
+    const { parts, buttons } = renderForTelegram(message);
+    await closeOpenQuestion(chatId);
     let last: { message_id: number } | undefined;
     for (const [i, part] of parts.entries()) {
       const final = i === parts.length - 1;
       const replyMarkup = !final
         ? undefined
-        : useButtons
-          ? { inline_keyboard: message.choices!.map((c) => [{ text: c.label, callback_data: c.id }]) }
+        : buttons
+          ? { inline_keyboard: buttons.map((b) => [{ text: b.text, callback_data: b.data }]) }
           : message.requestPhone
             ? {
                 keyboard: [[{ text: shareNumberLabel, request_contact: true }]],
@@ -301,12 +366,14 @@ export function createTelegramAdapter(options: TelegramOptions): TelegramAdapter
         last = await call<{ message_id: number }>("sendMessage", {
           chat_id: chatId,
           text: part,
+          parse_mode: "HTML",
           ...(replyMarkup ? { reply_markup: replyMarkup } : {}),
         });
       } catch (err) {
         throw toSendError(err);
       }
     }
+    if (buttons && isStampedQuestion(message.choices)) await rememberOpenQuestion(chatId, last!.message_id);
     return { platformMessageId: `${chatId}:${last!.message_id}` };
   };
 

@@ -2,7 +2,9 @@
  * The web chat: a page at /chat and a small JSON API that scripts can drive too.
  *   POST /api/webchat/<chatId>/messages  {"text": "..."} or {"choice": "<id>"}  -> 202 {"id"}
  *   GET  /api/webchat/<chatId>/messages?after=<id>&wait=<seconds>  -> {"messages": [...]}
- * Messages go through the same inbound path and outbox as every channel; the "send" of this
+ * Each message has `text` as plain text (formatting markers removed: scripts read it), `html`
+ * with the formatting as safe HTML (render.ts: nothing a person typed becomes HTML), and
+ * `choices` with plain-text labels. Messages go through the same inbound path and outbox as every channel; the "send" of this
  * adapter only wakes the long polls, which read sent messages from the database.
  */
 import { EventEmitter } from "node:events";
@@ -13,6 +15,7 @@ import { z } from "zod";
 import type { Db } from "../db/database.js";
 import type { InboundRuntime } from "../runtime/inbound-runtime.js";
 import type { ChannelAdapter } from "./channel.js";
+import { renderForWeb } from "./render.js";
 
 /** Wakes long polls when a chat's messages are sent. */
 export class ChatSignals {
@@ -116,12 +119,14 @@ export function registerWebChat(app: FastifyInstance, deps: WebChatDeps): void {
         rows = await read();
       }
       return {
-        messages: rows.map((m) => ({
-          id: m.id,
-          text: m.text ?? "",
-          choices: (m.choices as { id: string; label: string }[] | null) ?? null,
-          createdAt: m.createdAt.toISOString(),
-        })),
+        messages: rows.map((m) => {
+          const choices = (m.choices as { id: string; label: string }[] | null) ?? undefined;
+          return {
+            id: m.id,
+            ...renderForWeb({ text: m.text ?? "", ...(choices ? { choices } : {}) }),
+            createdAt: m.createdAt.toISOString(),
+          };
+        }),
       };
     },
   );

@@ -1,7 +1,7 @@
 /**
  * The WhatsApp channel on whatsapp-web.js (DESIGN.md section 2, Channels): one WhatsApp Web
  * session in a headless Chromium, linked by scanning a QR code, kept on disk with LocalAuth.
- * Choices go out as numbered lists. The adapter keeps the client alive: after a disconnect or a
+ * Text goes out in WhatsApp's own formatting (render.ts), choices as numbered lists. The adapter keeps the client alive: after a disconnect or a
  * failed start it throws the old client away and starts a new one, with exponential backoff;
  * after a logout it starts one at once, so a new QR code appears.
  */
@@ -13,15 +13,14 @@ import wweb from "whatsapp-web.js";
 import type { Logger } from "../logger.js";
 import type { InboundMessage } from "../runtime/inbound-message.js";
 import {
-  renderNumbered,
   SendError,
-  splitText,
   type ChannelAdapter,
   type ChannelHooks,
   type ChannelState,
   type ChannelStatus,
   type DeliveryStatus,
 } from "./channel.js";
+import { renderForWhatsApp } from "./render.js";
 
 /** The slice of a whatsapp-web.js Message the adapter reads. */
 export type WhatsAppMessageLike = {
@@ -415,7 +414,7 @@ export function createWhatsAppAdapter(options: WhatsAppOptions): WhatsAppAdapter
       if (status.state !== "ready" || !c)
         throw new SendError(`WhatsApp is not connected (${status.state})`, false, notReadyRetryMs);
       // WhatsApp gives the participant's number with each message: requestPhone needs nothing here.
-      const parts = splitText(renderNumbered(message), 4096).filter((p) => p.length > 0);
+      const parts = renderForWhatsApp(message);
       let last: string | undefined;
       for (const part of parts) {
         try {

@@ -9,6 +9,7 @@ import type { Database, DatabaseProvider } from "../db/database.js";
 import { changes, rows, type Plan } from "../db/plan.js";
 import { prepareStatements, runAtomically, sqlTime } from "../db/raw-sql.js";
 import { formatDateTime } from "../engine/format.js";
+import { bold, plain } from "../engine/markup.js";
 import type { Language } from "../engine/types.js";
 import type { OutboxBatch } from "../runtime/inbound-runtime.js";
 import { sessionNoticesPlan } from "./recipients.js";
@@ -20,13 +21,16 @@ export function sessionCancelledText(
   l: Language,
 ): string {
   const when = formatDateTime(s.startsAt, s.timeZone, l);
+  // Titles and venues are typed by staff: escaped, so a star or underscore in them stays one.
+  const title = bold(l === "en" ? s.programmeTitle.en : s.programmeTitle.id);
+  const venue = plain(s.venue);
   if (l === "en")
     return wasWaiting
-      ? `❌ We are sorry: the *${s.programmeTitle.en}* session on ${when} at ${s.venue} has been cancelled by the organisers, so its waiting list is closed too. You can choose another session under Enroll in training (type MENU). Thank you for understanding.`
-      : `❌ We are sorry: the *${s.programmeTitle.en}* session on ${when} at ${s.venue} has been cancelled by the organisers. Your enrollment in it is cancelled too, so there is no need to come. You can choose another session under Enroll in training (type MENU). Thank you for understanding.`;
+      ? `❌ We are sorry: the ${title} session on ${when} at ${venue} has been cancelled by the organisers, so its waiting list is closed too. You can choose another session under Enroll in training (type MENU). Thank you for understanding.`
+      : `❌ We are sorry: the ${title} session on ${when} at ${venue} has been cancelled by the organisers. Your enrollment in it is cancelled too, so there is no need to come. You can choose another session under Enroll in training (type MENU). Thank you for understanding.`;
   return wasWaiting
-    ? `❌ Mohon maaf, jadwal *${s.programmeTitle.id}* pada ${when} di ${s.venue} dibatalkan oleh penyelenggara, sehingga daftar tunggunya juga ditutup. Silakan pilih jadwal lain lewat menu Daftar pelatihan (ketik MENU). Terima kasih atas pengertian Anda.`
-    : `❌ Mohon maaf, jadwal *${s.programmeTitle.id}* pada ${when} di ${s.venue} dibatalkan oleh penyelenggara. Pendaftaran Anda untuk jadwal ini ikut dibatalkan, jadi Anda tidak perlu datang. Silakan pilih jadwal lain lewat menu Daftar pelatihan (ketik MENU). Terima kasih atas pengertian Anda.`;
+    ? `❌ Mohon maaf, jadwal ${title} pada ${when} di ${venue} dibatalkan oleh penyelenggara, sehingga daftar tunggunya juga ditutup. Silakan pilih jadwal lain lewat menu Daftar pelatihan (ketik MENU). Terima kasih atas pengertian Anda.`
+    : `❌ Mohon maaf, jadwal ${title} pada ${when} di ${venue} dibatalkan oleh penyelenggara. Pendaftaran Anda untuk jadwal ini ikut dibatalkan, jadi Anda tidak perlu datang. Silakan pilih jadwal lain lewat menu Daftar pelatihan (ketik MENU). Terima kasih atas pengertian Anda.`;
 }
 
 const statements = {

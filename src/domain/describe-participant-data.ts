@@ -1,12 +1,15 @@
 /**
- * Everything stored about a participant, as text they can read in a chat ("see my data").
+ * Everything stored about a participant, as text they can read in a chat ("see my data"): message
+ * markup (src/engine/markup.ts) with everything people typed escaped, so a name reads as typed.
  */
 import { formatDateTime } from "../engine/format.js";
+import { plain } from "../engine/markup.js";
 import type { Language } from "../engine/types.js";
 import type { Db, Tx } from "../db/database.js";
 import { sectorLabel } from "../../flows/catalog.js";
 import { formatPhone } from "../../flows/texts.js";
 
+/** The participant's stored data as message markup, in their language. */
 export async function describeParticipantData(db: Db | Tx, participantId: number, language: Language): Promise<string> {
   const p = await db.participant.findUnique({
     where: { id: participantId },
@@ -30,14 +33,14 @@ export async function describeParticipantData(db: Db | Tx, participantId: number
   const lines = [
     id ? "Data Anda yang tersimpan di Sapa IKM:" : "Your data stored in Sapa IKM:",
     "",
-    `${id ? "Nama" : "Name"}: ${p.name ?? "-"}`,
-    `${id ? "Nama usaha" : "Business name"}: ${p.businessName ?? "-"}`,
-    `${id ? "Bidang usaha" : "Sector"}: ${p.sector ? sectorLabel(p.sector, language) : "-"}`,
-    `${id ? "Kabupaten/kota" : "Regency/city"}: ${p.regency ?? "-"}`,
-    `${id ? "Nomor HP" : "Phone"}: ${p.phone ? formatPhone(p.phone) : "-"}`,
-    `NIB: ${p.nib ?? "-"}`,
+    `${id ? "Nama" : "Name"}: ${plain(p.name ?? "-")}`,
+    `${id ? "Nama usaha" : "Business name"}: ${plain(p.businessName ?? "-")}`,
+    `${id ? "Bidang usaha" : "Sector"}: ${p.sector ? plain(sectorLabel(p.sector, language)) : "-"}`,
+    `${id ? "Kabupaten/kota" : "Regency/city"}: ${plain(p.regency ?? "-")}`,
+    `${id ? "Nomor HP" : "Phone"}: ${p.phone ? plain(formatPhone(p.phone)) : "-"}`,
+    `NIB: ${plain(p.nib ?? "-")}`,
     `${id ? "Bahasa" : "Language"}: ${p.language === "en" ? "English" : "Bahasa Indonesia"}`,
-    `${id ? "Persetujuan data" : "Consent"}: ${when(p.consentAt)} (${id ? "versi" : "version"} ${p.consentVersion ?? "-"})`,
+    `${id ? "Persetujuan data" : "Consent"}: ${when(p.consentAt)} (${id ? "versi" : "version"} ${plain(p.consentVersion ?? "-")})`,
     `${id ? "Terdaftar sejak" : "Registered"}: ${when(p.registeredAt)}`,
     `${id ? "Menerima pesan" : "Receives messages"}: ${p.optedOutAt ? (id ? "tidak (BERHENTI)" : "no (STOP)") : id ? "ya" : "yes"}`,
     `${id ? "Akun chat" : "Chat accounts"}: ${p.identities.map((i) => i.channel).join(", ") || "-"}`,
@@ -47,7 +50,7 @@ export async function describeParticipantData(db: Db | Tx, participantId: number
     ...(p.enrollments.length
       ? p.enrollments.map(
           (e) =>
-            `- ${id ? e.trainingSession.programme.titleId : e.trainingSession.programme.titleEn}, ${formatDateTime(e.trainingSession.startsAt, e.trainingSession.programme.timeZone, language)}: ${status[e.status]![id ? 0 : 1]}`,
+            `- ${plain(id ? e.trainingSession.programme.titleId : e.trainingSession.programme.titleEn)}, ${formatDateTime(e.trainingSession.startsAt, e.trainingSession.programme.timeZone, language)}: ${status[e.status]![id ? 0 : 1]}`,
         )
       : ["-"]),
   ];

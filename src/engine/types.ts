@@ -29,7 +29,11 @@ export type Input =
   | { kind: "media"; media: "sticker" | "photo" | "voice" | "video" | "document" | "location" | "other" }
   | { kind: "wait_timeout" };
 
-/** A message the bot sends, already in the participant's language. */
+/**
+ * A message the bot sends, already in the participant's language. `text` is markup (markup.ts:
+ * `*bold*`, `_italic_`, links; text from people put in with plain() or bold()); each channel
+ * renders it its own way. Choice labels show as plain text everywhere.
+ */
 export type OutgoingMessage = {
   text: string;
   choices?: { id: string; label: string }[];
@@ -134,7 +138,7 @@ export type FlowServices = {
   getSession(trainingSessionId: number): Promise<SessionView | null>;
   /** The participant's upcoming enrollments (enrolled or waitlisted), soonest first. */
   listEnrollments(): Promise<EnrollmentView[]>;
-  /** Everything stored about the participant, as lines of text. */
+  /** Everything stored about the participant, as lines of markup (what they typed escaped): send as it is. */
   describeStoredData(): Promise<string>;
   /** For linked staff only (ctx.staff set). */
   staff?: StaffServices;
@@ -147,9 +151,9 @@ export type StaffView = { id: number; name: string; role: "admin" | "staff" };
 export type StaffServices = {
   /** How many a segment filter reaches, and how many are left out. */
   preview(filter: Record<string, unknown>): Promise<{ recipients: number; optedOut: number; blocked: number }>;
-  /** The latest broadcasts with their progress, as lines of text. */
+  /** The latest broadcasts with their progress, as lines of markup (titles escaped): send as it is. */
   describeRecentBroadcasts(): Promise<string>;
-  /** Enrollments per programme and upcoming training session, as lines of text. */
+  /** Enrollments per programme and upcoming training session, as lines of markup (titles in bold): send as it is. */
   describeStatistics(): Promise<string>;
 };
 

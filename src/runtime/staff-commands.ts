@@ -14,6 +14,7 @@ import { parseSegmentFilter } from "../domain/segments.js";
 import { consumeLinkCode } from "../domain/staff.js";
 
 const maxLinkFailuresPerHour = 5;
+import { bold, plain } from "../engine/markup.js";
 import type { Language, StaffServices, StaffView } from "../engine/types.js";
 
 export type StaffCommand = { kind: "link"; code: string } | { kind: "siaran" | "status" | "statistik" };
@@ -75,7 +76,10 @@ const statusWords: Record<BroadcastView["status"], { id: string; en: string }> =
   cancelled: { id: "dibatalkan", en: "cancelled" },
 };
 
-/** One line per broadcast: "#12 Jadwal bimtek (sedang dikirim): 120 dari 230 terkirim, 2 gagal". */
+/**
+ * One line per broadcast: "#12 Jadwal bimtek (sedang dikirim): 120 dari 230 terkirim, 2 gagal",
+ * as message markup (the title staff typed escaped).
+ */
 export function describeBroadcast(b: BroadcastView, language: Language, timeZone: string): string {
   const p = b.progress;
   const when = b.scheduledAt
@@ -89,7 +93,7 @@ export function describeBroadcast(b: BroadcastView, language: Language, timeZone
         (p.read ? `, ${p.read} dibaca` : "")
       : `${p.sent} of ${total} sent` + (p.failed ? `, ${p.failed} failed` : "") + (p.read ? `, ${p.read} read` : "");
   const started = b.status !== "draft" && b.status !== "pending_approval" && b.status !== "scheduled";
-  return `#${b.id} ${b.title} (${statusWords[b.status][language]}${when && !started ? `, ${when}` : ""})${started ? `: ${counts}` : ""}`;
+  return `#${b.id} ${plain(b.title)} (${statusWords[b.status][language]}${when && !started ? `, ${when}` : ""})${started ? `: ${counts}` : ""}`;
 }
 
 /** The reads of the staff nodes. */
@@ -142,8 +146,8 @@ export function createStaffServices(
           .toFormat("d LLL HH:mm");
         const line =
           language === "id"
-            ? `  • ${when}, ${r.venue}: ${enrolled}/${r.capacity} terdaftar, ${confirmed} konfirmasi hadir, ${waitlisted} daftar tunggu`
-            : `  • ${when}, ${r.venue}: ${enrolled}/${r.capacity} enrolled, ${confirmed} confirmed, ${waitlisted} waiting`;
+            ? `  • ${when}, ${plain(r.venue)}: ${enrolled}/${r.capacity} terdaftar, ${confirmed} konfirmasi hadir, ${waitlisted} daftar tunggu`
+            : `  • ${when}, ${plain(r.venue)}: ${enrolled}/${r.capacity} enrolled, ${confirmed} confirmed, ${waitlisted} waiting`;
         byProgramme.set(r.programmeId, [...(byProgramme.get(r.programmeId) ?? []), line]);
         const t = totals.get(r.programmeId) ?? {
           title: language === "id" ? r.titleId : r.titleEn,
@@ -157,8 +161,8 @@ export function createStaffServices(
       const blocks = [...totals].map(([id, t]) => {
         const head =
           language === "id"
-            ? `*${t.title}*: ${t.enrolled} terdaftar, ${t.waitlisted} daftar tunggu`
-            : `*${t.title}*: ${t.enrolled} enrolled, ${t.waitlisted} waiting`;
+            ? `${bold(t.title)}: ${t.enrolled} terdaftar, ${t.waitlisted} daftar tunggu`
+            : `${bold(t.title)}: ${t.enrolled} enrolled, ${t.waitlisted} waiting`;
         return [head, ...byProgramme.get(id)!].join("\n");
       });
       return `${language === "id" ? "📊 Pendaftaran per program dan jadwal mendatang:" : "📊 Enrollments per programme and upcoming session:"}\n\n${blocks.join("\n\n")}`;

@@ -21,9 +21,13 @@ import { waitFor } from "../support/wait-for.js";
 const admin = { email: "siti@disperindag.example", name: "Siti Aminah", password: "lada-putih-bangka-2026" };
 const officer = { email: "dewi@disperindag.example", name: "Dewi Anggraini", password: "siaran-lada-bangka-2026" };
 const regency = "Kabupaten Bangka Tengah";
+/** With formatting, and a "<" that must stay text. */
 const message =
-  "Yth. Bapak/Ibu pelaku IKM lada,\nbimtek pengolahan lada putih diadakan Kamis depan di Koba. Mohon membawa contoh produk.";
+  "Yth. Bapak/Ibu pelaku IKM lada,\nbimtek pengolahan lada putih diadakan *Kamis depan* di Koba. Mohon membawa contoh produk (<1 kg).";
 const messageEn = "Dear pepper producers,\nthe white pepper processing training is next Thursday in Koba.";
+/** What participants read: the formatting shown, its markers gone. */
+const messageSeen =
+  "Yth. Bapak/Ibu pelaku IKM lada,\nbimtek pengolahan lada putih diadakan Kamis depan di Koba. Mohon membawa contoh produk (<1 kg).";
 
 describe("the dashboard: broadcasts and the motivation library", () => {
   let fake: FakeTelegram;
@@ -120,13 +124,18 @@ describe("the dashboard: broadcasts and the motivation library", () => {
     await page.fill("input[name=title]", "Undangan bimtek lada putih");
     await page.fill("textarea[name=textId]", message);
     await page.fill("textarea[name=textEn]", messageEn);
-    expect(await page.locator("[data-bubble=id]").innerText()).toBe(message);
-    expect(await page.locator("[data-bubble=en]").innerText()).toBe(messageEn);
+    // The bubbles show the texts as participants get them: bold, without the stars.
+    await expect.poll(() => page.locator("[data-bubble=id]").innerText()).toBe(messageSeen);
+    expect(await page.locator("[data-bubble=id] strong").allInnerTexts()).toEqual(["Kamis depan"]);
+    await expect.poll(() => page.locator("[data-bubble=en]").innerText()).toBe(messageEn);
     await tallScreenshot(page, "broadcast-composer");
     await Promise.all([page.waitForEvent("load"), page.click("button[value=save]")]);
     expect(new URL(page.url()).pathname).toMatch(/^\/dashboard\/siaran\/\d+$/);
     expect(await page.locator(".flash").innerText()).toContain("Draf siaran disimpan.");
     expect(await page.locator("[data-progress-status]").innerText()).toBe("Draf");
+    // The saved message, as participants will read it.
+    expect(await page.locator(".chat-bubble").first().innerText()).toBe(messageSeen);
+    expect(await page.locator(".chat-bubble strong").first().innerText()).toBe("Kamis depan");
     expect(await page.locator("[data-forecast]").innerText()).toBe(
       "21 penerima · 3 tidak ikut (2 berhenti berlangganan, 1 memblokir bot)",
     );
@@ -166,11 +175,11 @@ describe("the dashboard: broadcasts and the motivation library", () => {
 
     for (const chat of recipients) {
       const texts = fake.sentTo(chat).map((m) => m.text);
-      expect(texts, `chat ${chat}`).toContain((chat - 7100) % 4 === 3 ? messageEn : message);
+      expect(texts, `chat ${chat}`).toContain((chat - 7100) % 4 === 3 ? messageEn : messageSeen);
     }
     for (const chat of [...inRegency.slice(0, 3), ...elsewhere])
       expect(
-        fake.sentTo(chat).filter((m) => m.text === message || m.text === messageEn),
+        fake.sentTo(chat).filter((m) => m.text === messageSeen || m.text === messageEn),
         `chat ${chat}`,
       ).toEqual([]);
 
@@ -336,8 +345,9 @@ describe("the dashboard: broadcasts and the motivation library", () => {
     expect(await page.locator(".flash").innerText()).toBe("Pesan motivasi disimpan.");
     await Promise.all([page.waitForEvent("load"), added.locator("[data-language=id] a:has-text('Ubah')").click()]);
     expect(await page.locator(".chat-bubble").first().innerText()).toMatch(
-      /^💡 Pameran produk daerah membuka pasar baru\. Bawa contoh produk Anda\.\s+_Ketik MOTIVASI OFF/,
+      /^💡 Pameran produk daerah membuka pasar baru\. Bawa contoh produk Anda\.\s+Ketik MOTIVASI OFF/,
     );
+    expect(await page.locator(".chat-bubble").first().locator("em").innerText()).toMatch(/^Ketik MOTIVASI OFF/);
 
     await page.goto(`${app.url}/dashboard/motivasi`);
     const card = page.locator(`#pesan-${first.slug}`);

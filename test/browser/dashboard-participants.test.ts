@@ -77,8 +77,9 @@ describe("the dashboard's participants pages", () => {
     const conversation = [
       { direction: "inbound", text: "halo", status: "received" },
       { direction: "outbound", text: "Selamat datang di Sapa IKM.", status: "read" },
-      { direction: "inbound", text: "Kapan pelatihan lada dimulai?", status: "received" },
-      { direction: "outbound", text: "Pelatihan lada dimulai Selasa pukul 09.00 WIB.", status: "failed" },
+      // What she typed is shown as typed; the bot's markup as she saw it.
+      { direction: "inbound", text: "Kapan *pelatihan* <b>lada</b> dimulai?", status: "received" },
+      { direction: "outbound", text: "Pelatihan *lada* dimulai Selasa pukul 09.00 WIB.", status: "failed" },
     ] as const;
     for (const [i, m] of conversation.entries())
       await prisma.message.create({
@@ -138,9 +139,11 @@ describe("the dashboard's participants pages", () => {
     expect(texts).toEqual([
       "halo",
       "Selamat datang di Sapa IKM.",
-      "Kapan pelatihan lada dimulai?",
+      "Kapan *pelatihan* <b>lada</b> dimulai?",
       "Pelatihan lada dimulai Selasa pukul 09.00 WIB.",
     ]);
+    expect(await page.locator(".conversation .message-text strong").allInnerTexts()).toEqual(["lada"]);
+    expect(await page.locator(".conversation .message-text b").count()).toBe(0);
     const last = page.locator(".conversation .message").last();
     expect(await last.locator(".message-meta").innerText()).toContain("Gagal");
     expect(await last.innerText()).toContain("bot was blocked");

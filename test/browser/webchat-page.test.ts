@@ -42,6 +42,13 @@ describe("the web chat page in a real browser", () => {
 
   it("lets someone register and enroll in a seeded programme, in Indonesian, on a phone-sized screen", async () => {
     const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
+    // Whatever someone types as their name shows as typed: no tags, no formatting, no script.
+    const name = "Ahmad <b>Fauzi</b> <img src=x onerror=alert(1)> *AC";
+    const dialogs: string[] = [];
+    page.on("dialog", (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
     await page.goto(`${app.url}/chat`);
     let n = 0;
     await type(page, "Halo");
@@ -50,7 +57,7 @@ describe("the web chat page in a real browser", () => {
     // Choices are buttons under the question.
     await page.locator(".choices button", { hasText: "Ya, saya setuju" }).last().click();
     expect(await botSaid(page, ++n)).toBe("Siapa nama lengkap Anda?");
-    await type(page, "Ahmad Fauzi");
+    await type(page, name);
     expect(await botSaid(page, ++n)).toBe("Apa nama usaha Anda?");
     await type(page, "Fauzi Teknik AC");
     await botSaid(page, ++n);
@@ -61,7 +68,9 @@ describe("the web chat page in a real browser", () => {
     await type(page, "0813 1111 2222");
     await botSaid(page, ++n);
     await page.locator(".choices button", { hasText: "Belum / lewati" }).last().click();
-    expect(await botSaid(page, ++n)).toContain("Nomor HP: 0813-1111-2222");
+    const summary = await botSaid(page, ++n);
+    expect(summary).toContain("Nomor HP: 0813-1111-2222");
+    expect(summary).toContain(`Nama: ${name}\n`);
     await page.locator(".choices button", { hasText: "Ya, simpan" }).last().click();
     n += 2;
     expect(await botSaid(page, n)).toBe("Menu utama. Silakan pilih:");
@@ -85,10 +94,24 @@ describe("the web chat page in a real browser", () => {
       .nth(n - 2)
       .innerText();
     expect(outcome).toMatch(/^✅ Anda terdaftar di Reparasi AC, \w+, \d+ \w+ 2026 pukul \d\d\.\d\d WIB/);
+    // The programme's title in bold; the stars that mark it are gone.
+    expect(
+      await page
+        .locator(".msg.bot")
+        .nth(n - 2)
+        .locator("strong")
+        .allInnerTexts(),
+    ).toEqual(["Reparasi AC"]);
+    expect(await page.locator(".msg b, .msg img, .msg script").count()).toBe(0);
+    expect(await page.locator(".msg.bot").allInnerTexts()).toContainEqual(expect.stringContaining(`${name}!`));
+    expect(dialogs).toEqual([]);
     // The page keeps the conversation across a reload.
     await page.reload();
     await page.waitForFunction(() => document.querySelectorAll(".msg.bot").length > 0);
     expect(await page.locator(".msg.me").count()).toBeGreaterThan(5);
+    // Also when drawn again from the transcript the page keeps.
+    expect(await page.locator(".msg.bot strong", { hasText: "Reparasi AC" }).count()).toBeGreaterThan(0);
+    expect(await page.locator(".msg b, .msg img, .msg script").count()).toBe(0);
     await page.close();
   });
 });

@@ -84,6 +84,54 @@ describe("the fake Telegram server", () => {
     expect(fake.requests.filter((r) => r.status === 400)).toHaveLength(3);
   });
 
+  it("parses parse_mode HTML into what a person sees and its entities, and refuses broken HTML", async () => {
+    const { fake, telegram } = await start();
+    const html = 'Halo <b>Budi &amp; <i>Co</i></b> &lt;3 <a href="https://x.example/?a=1&amp;b=2">peta</a>';
+    const message = await telegram.sendMessage(alice.id, html, { parse_mode: "HTML" });
+    expect(message).toMatchObject({
+      text: "Halo Budi & Co <3 peta",
+      entities: [
+        { type: "bold", offset: 5, length: 9 },
+        { type: "italic", offset: 12, length: 2 },
+        { type: "text_link", offset: 18, length: 4, url: "https://x.example/?a=1&b=2" },
+      ],
+    });
+    expect(fake.sent.at(-1)).toMatchObject({ text: "Halo Budi & Co <3 peta", parseMode: "HTML", sentText: html });
+    for (const [broken, why] of [
+      ["<b>tebal", "Can't find end tag"],
+      ["<b>a</i>", "Unmatched end tag"],
+      ["<script>x</script>", "Unsupported start tag"],
+      ["AT&T", "Unsupported HTML entity"],
+      ["a < b", "Unsupported start tag"],
+    ])
+      await expect(telegram.sendMessage(alice.id, broken!, { parse_mode: "HTML" }), broken).rejects.toThrow(why);
+    // The visible text counts towards 4096, not the tags.
+    const long = `<b>${"x".repeat(4096)}</b>`;
+    await expect(telegram.sendMessage(alice.id, long, { parse_mode: "HTML" })).resolves.toMatchObject({
+      entities: [{ type: "bold", offset: 0, length: 4096 }],
+    });
+  });
+
+  it("edits a message's text with entities and takes its keyboard away", async () => {
+    const { fake, telegram } = await start();
+    const keyboard = Markup.inlineKeyboard([Markup.button.callback("Ya", "yes@a1")]);
+    const sent = await telegram.sendMessage(alice.id, "<b>Setuju?</b>", { parse_mode: "HTML", ...keyboard });
+    expect(fake.shownMessage(alice.id, sent.message_id)?.reply_markup).toEqual(keyboard.reply_markup);
+    await telegram.editMessageReplyMarkup(alice.id, sent.message_id, undefined, { inline_keyboard: [] });
+    expect(fake.shownMessage(alice.id, sent.message_id)).toMatchObject({ text: "Setuju?" });
+    expect(fake.shownMessage(alice.id, sent.message_id)?.reply_markup).toBeUndefined();
+    await expect(
+      telegram.editMessageReplyMarkup(alice.id, sent.message_id, undefined, { inline_keyboard: [] }),
+    ).rejects.toThrow("message is not modified");
+    await telegram.editMessageText(alice.id, sent.message_id, undefined, "Setuju?\n\n✓ Ya", {
+      entities: [{ type: "bold", offset: 0, length: 7 }],
+    });
+    expect(fake.shownMessage(alice.id, sent.message_id)).toMatchObject({
+      text: "Setuju?\n\n✓ Ya",
+      entities: [{ type: "bold", offset: 0, length: 7 }],
+    });
+  });
+
   it("answers 401 for a wrong token and 404 for an unknown method", async () => {
     const { fake, telegram } = await start();
     const wrong = new Telegram("999:wrong", { apiRoot: fake.url });

@@ -8,6 +8,7 @@ import type { App } from "../../src/app.js";
 import { createLinkCode } from "../../src/domain/staff.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { startFakeTelegram, type FakeTelegram } from "../support/fake-telegram.js";
+import { entityTexts } from "../support/telegram-html.js";
 import { addParticipants, addStaff } from "../support/population.js";
 import { buttons, person } from "../support/telegram-person.js";
 import { waitFor } from "../support/wait-for.js";
@@ -72,7 +73,9 @@ describe("a staff broadcast from Telegram", () => {
     expect(buttons(audience.at(-1))[0]).toBe("unconfirmed");
     const regency = await rina.press("unconfirmed");
     const preview = await rina.press("r3");
-    expect(preview[0]!.text).toContain("Penerima: *3* orang");
+    // The count in bold, as Telegram shows it: no stars.
+    expect(preview[0]!.text).toContain("Penerima: 3 orang");
+    expect(entityTexts(preview[0]!, "bold")).toEqual(["3"]);
     expect(preview[0]!.text).toContain("Kabupaten Bangka Tengah");
     expect(regency[0]!.text).toBe("Di kabupaten/kota mana?");
     expect((await rina.press("send"))[0]!.text).toMatch(/^✅ Siaran #\d+ mulai dikirim/);

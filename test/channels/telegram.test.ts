@@ -8,7 +8,8 @@ import { webhookSecretFor } from "../../src/channels/telegram.js";
 import { queueOutbound } from "../../src/runtime/outbound.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { providers } from "../support/databases.js";
-import { startFakeTelegram, type FakeTelegram, type TgUser } from "../support/fake-telegram.js";
+import { startFakeTelegram, type FakeTelegram, type SentMessage, type TgUser } from "../support/fake-telegram.js";
+import { entityTexts } from "../support/telegram-html.js";
 import { buttons, person, type Keyboard } from "../support/telegram-person.js";
 import { freePort } from "../support/redis-server.js";
 import { waitFor } from "../support/wait-for.js";
@@ -240,6 +241,100 @@ describe.each(providers)("Telegram over long polling (%s)", (provider) => {
     const sticker = await p.sticker();
     expect(sticker[0]!.text).toMatch(/^Maaf, saya hanya bisa membaca pesan teks/);
     expect((await p.say("Rudi Hartono"))[0]!.text).toMatch(/usaha/i);
+  });
+
+  it("formats with HTML: a programme title in bold, a typed name shown as typed, formatting kept after a press", async () => {
+    const p = person(fake, app, 7013, "Budi");
+    const name = "<b>Budi</b> & *Co*";
+    await p.say("/start");
+    await p.press("yes");
+    await p.say(name);
+    const sector = await p.say("Lada Budi");
+    const regency = await p.press(buttons(sector.at(-1))[0]!);
+    await p.press(buttons(regency.at(-1))[0]!);
+    const nib = await p.contact("+62 812-3456-7013");
+    const [summary] = await p.press(buttons(nib.at(-1)).at(-1)!);
+    // Every message goes as Telegram HTML; what Budi typed is text, never markup.
+    const sends = fake.sentTo(7013).filter((m) => m.method === "sendMessage");
+    expect(sends.every((m) => m.parseMode === "HTML")).toBe(true);
+    expect(summary!.sentText).toContain("Nama: &lt;b&gt;Budi&lt;/b&gt; &amp; ");
+    expect(summary!.text).toContain("Nama: <b>Budi</b> & ");
+    expect(entityTexts(summary!, "bold").join()).not.toContain("Budi");
+    await p.press("yes");
+
+    const programmes = await p.press("enrollment");
+    const first = (programmes.at(-1)!.replyMarkup as Keyboard).inline_keyboard![0]![0]!;
+    const sessions = await p.press(first.callback_data);
+    // The programme's title heads its sessions, in bold.
+    expect(first.text).toMatch(/^Diversifikasi Produk Lada/);
+    expect(entityTexts(sessions[0]!, "bold")[0]).toBe("Diversifikasi Produk Lada");
+    expect(sessions[0]!.text).toMatch(/^Diversifikasi Produk Lada\n/);
+    const [confirm] = await p.press(buttons(sessions.at(-1))[0]!);
+    const titleInConfirm = entityTexts(confirm!, "bold");
+    expect(titleInConfirm.length).toBeGreaterThan(0);
+    await p.press("yes");
+    // The pressed choice shows under the question, whose formatting stays.
+    const pressed = await waitFor(() => {
+      const shown = fake.shownMessage(7013, confirm!.messageId);
+      return shown?.text?.endsWith("✓ Ya, daftarkan saya") ? shown : null;
+    });
+    expect(pressed.reply_markup).toBeUndefined();
+    expect(entityTexts({ text: pressed.text!, entities: pressed.entities }, "bold")).toEqual(titleInConfirm);
+
+    // What is stored about him shows his name exactly as he typed it.
+    await p.say("privasi");
+    const [stored] = await p.press("see");
+    expect(stored!.text).toContain(`Nama: ${name}\n`);
+    expect(stored!.entities ?? []).toEqual([]);
+  });
+
+  it("takes the buttons off a question answered by typing, never off a reminder's", async () => {
+    const p = person(fake, app, 7014, "Rina");
+    await p.say("halo");
+    const send = async (message: { text: string; choices: { id: string; label: string }[] }) => {
+      const before = fake.sentTo(7014).length;
+      await queueOutbound(app.database, app.bot.outbox, [
+        { channel: "telegram", chatId: "7014", identityId: null, message, kind: "notice" },
+      ]);
+      return waitFor(() => fake.sentTo(7014)[before]);
+    };
+    const question = await send({
+      text: "Apakah Anda *bisa* hadir?",
+      choices: [
+        { id: "yes@k3f2a", label: "Ya" },
+        { id: "no@k3f2a", label: "Tidak" },
+      ],
+    });
+    expect(buttons(question)).toEqual(["yes@k3f2a", "no@k3f2a"]);
+    // Rina types instead of pressing; with the bot's answer, the old buttons are gone.
+    await p.say("ya");
+    expect(fake.shownMessage(7014, question.messageId)?.reply_markup).toBeUndefined();
+    expect(fake.shownMessage(7014, question.messageId)).toMatchObject({ text: "Apakah Anda bisa hadir?" });
+    expect(entityTexts(fake.shownMessage(7014, question.messageId) as SentMessage, "bold")).toEqual(["bisa"]);
+
+    const reminder = await send({
+      text: "🔔 Pengingat: besok Anda mengikuti *Uji Pengingat*.",
+      choices: [
+        { id: "hadir-12", label: "Hadir" },
+        { id: "tidak-12", label: "Tidak bisa hadir" },
+      ],
+    });
+    await p.say("halo");
+    await p.say("menu");
+    // A question whose button was pressed shows the choice; its keyboard is taken away once only.
+    const pressedQuestion = await send({
+      text: "Lanjutkan?",
+      choices: [{ id: "yes@m9x1c", label: "Ya, lanjut" }],
+    });
+    await fake.userPress(p.user, "yes@m9x1c", pressedQuestion.messageId);
+    await waitFor(() => fake.shownMessage(7014, pressedQuestion.messageId)?.text === "Lanjutkan?\n\n✓ Ya, lanjut");
+    await p.say("menu");
+    // A reminder's buttons stay valid for ever: still there after more answers.
+    expect(fake.shownMessage(7014, reminder.messageId)?.reply_markup).toEqual(reminder.replyMarkup);
+    const removals = fake.requests.filter(
+      (r) => r.method === "editMessageReplyMarkup" && String(r.body.chat_id) === "7014",
+    );
+    expect(removals.map((r) => r.body.message_id)).toEqual([question.messageId]);
   });
 
   it("spaces bulk messages to one chat by at least the chat gap, and sends replies ahead of bulk", async () => {

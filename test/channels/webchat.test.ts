@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 
-type BotMessage = { id: number; text: string; choices: { id: string; label: string }[] | null };
+type BotMessage = { id: number; text: string; html: string; choices: { id: string; label: string }[] | null };
 
 describe("the web chat API", () => {
   let testApp: TestApp;
@@ -51,12 +51,13 @@ describe("the web chat API", () => {
     ]);
     expect((await step({ choice: "yes" }))[0]!.text).toBe("Siapa nama lengkap Anda?");
     await step({ text: "Rina Wati" });
-    await step({ text: "Penjahit Rina" });
+    await step({ text: "Penjahit <Rina> & Co" });
     await step({ choice: "konveksi" });
     await step({ choice: "Kota Pangkalpinang" });
     await step({ text: "0812-7777-8888" });
     const summary = await step({ choice: "no" });
     expect(summary[0]!.text).toContain("Nomor HP: 0812-7777-8888");
+    expect(summary[0]!.html).toContain("Nama usaha: Penjahit &lt;Rina&gt; &amp; Co");
     const menu = await step({ choice: "yes" });
     expect(menu.map((m) => m.text).join("\n")).toContain("Terima kasih, Rina Wati!");
     const programmes = await step({ choice: "enrollment" });
@@ -66,9 +67,11 @@ describe("the web chat API", () => {
     const confirm = await step({ choice: sessions[0]!.choices![0]!.id });
     expect(confirm[0]!.text).toMatch(/^Anda akan mendaftar di:/);
     const done = await step({ choice: "yes" });
+    // `text` is plain for scripts; `html` shows the title in bold.
     expect(done[0]!.text).toMatch(
-      /^✅ Anda terdaftar di \*Produksi Konveksi \(Pangkalpinang\)\*, \w+, \d+ \w+ 2026 pukul \d\d\.\d\d WIB/,
+      /^✅ Anda terdaftar di Produksi Konveksi \(Pangkalpinang\), \w+, \d+ \w+ 2026 pukul \d\d\.\d\d WIB/,
     );
+    expect(done[0]!.html).toMatch(/^✅ Anda terdaftar di <strong>Produksi Konveksi \(Pangkalpinang\)<\/strong>, \w+/);
   });
 
   it("answers bad requests with 400 and a reason, and a long text with a reply", async () => {

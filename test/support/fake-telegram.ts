@@ -7,17 +7,29 @@
  * HTTP status). Simulated users send messages, button presses, contacts and stickers, which are queued for
  * `getUpdates` long polling, or POSTed to the webhook when one is set. Failures (429, 403, 400, 500, hanging
  * requests) can be injected per method, and `ratePerSecond` imposes a global flood limit on sends.
+ * Text sent with parse_mode "HTML" is parsed as Telegram does (telegram-html.ts): a message holds the text a person
+ * sees and its entities, and HTML Telegram would refuse gets its 400. `shownMessage()` is a message as the chat
+ * shows it now, after edits (editMessageText, editMessageReplyMarkup).
  */
 import http from "node:http";
 import https from "node:https";
 import type { Update } from "telegraf/types";
+import { HtmlParseError, parseTelegramHtml, type MessageEntity } from "./telegram-html.js";
 
 export type { Update };
 export type TgUser = { id: number; first_name?: string; username?: string };
+export type { MessageEntity };
 export type SentMessage = {
   chatId: number;
   messageId: number;
+  /** The text as the person sees it: with parse_mode HTML, the tags parsed away and the entities decoded. */
   text: string;
+  /** Its formatting (bold, italic, text_link...), from parse_mode HTML or given as entities. */
+  entities?: MessageEntity[];
+  /** The parse_mode the bot asked for, if any. */
+  parseMode?: string;
+  /** The text parameter exactly as the bot sent it (HTML and all). */
+  sentText: string;
   replyMarkup?: unknown;
   method: string;
   at: number;
@@ -110,17 +122,6 @@ function toJson(value: unknown): unknown {
 
 function updateType(update: object): string | undefined {
   return Object.keys(update).find((key) => key !== "update_id");
-}
-
-/** Length as Telegram counts it (UTF-16 code units), after HTML markup is parsed away. */
-function visibleLength(text: string, parseMode: unknown): number {
-  if (typeof parseMode === "string" && parseMode.toLowerCase() === "html") {
-    return text
-      .replace(/<[^>]*>/g, "")
-      .replace(/&(lt|gt|amp|quot|#\d+|#x[0-9a-f]+);/gi, "_")
-      .trim().length;
-  }
-  return text.trim().length;
 }
 
 /** `/start payload` → a bot_command entity, like Telegram adds. */
@@ -392,6 +393,14 @@ export class FakeTelegram {
     return this.sent.filter((m) => m.chatId === chatId);
   }
 
+  /** A message as the chat shows it now (text, entities, reply_markup), after any edits. */
+  shownMessage(
+    chatId: number,
+    messageId: number,
+  ): { text?: string; entities?: MessageEntity[]; reply_markup?: { inline_keyboard: unknown[][] } } | undefined {
+    return this.chats.get(chatId)?.messages.get(messageId) as ReturnType<FakeTelegram["shownMessage"]>;
+  }
+
   /** Updates waiting for getUpdates (not yet confirmed by an offset). */
   get pendingUpdates(): readonly Update[] {
     return this.queue;
@@ -586,42 +595,76 @@ export class FakeTelegram {
     add("sendMessage", (call) => {
       const p = call.params;
       const chatId = this.chatIdParam(p);
-      const text = this.textParam(p);
+      const { text, entities, sentText } = this.textParam(p);
       const replyMarkup = this.replyMarkupParam(p);
       const state = this.chatState(chatId);
       const messageId = state.nextMessageId++;
       const message: Json = { message_id: messageId, from: this.bot, chat: state.chat, date: nowSeconds(), text };
-      if (isInlineKeyboard(replyMarkup)) message.reply_markup = replyMarkup;
+      if (entities) message.entities = entities;
+      if (hasButtons(replyMarkup)) message.reply_markup = replyMarkup;
       state.messages.set(messageId, message);
       state.lastBotMessageId = messageId;
-      this.sent.push({ chatId, messageId, text, replyMarkup, method: "sendMessage", at: Date.now() });
+      this.sent.push({
+        chatId,
+        messageId,
+        text,
+        ...(entities ? { entities } : {}),
+        ...(typeof p.parse_mode === "string" ? { parseMode: p.parse_mode } : {}),
+        sentText,
+        replyMarkup,
+        method: "sendMessage",
+        at: Date.now(),
+      });
       this.ok(call, message);
     });
 
     add("editMessageText", (call) => {
       const p = call.params;
-      const text = this.textParam(p);
+      const { text, entities, sentText } = this.textParam(p);
       const replyMarkup = this.replyMarkupParam(p);
       if (p.inline_message_id !== undefined) return this.ok(call, true);
-      const chatId = this.chatIdParam(p);
-      const messageId = toNumber(p.message_id);
-      if (messageId === undefined) throw new BadRequest("Bad Request: message identifier is not specified");
-      const state = this.chatState(chatId);
-      const old = state.messages.get(messageId);
-      if (!old) throw new BadRequest("Bad Request: message to edit not found");
-      if ((old.from as { id?: number } | undefined)?.id !== this.bot.id) {
-        throw new BadRequest("Bad Request: message can't be edited");
-      }
-      const inline = isInlineKeyboard(replyMarkup) ? replyMarkup : undefined;
-      if (old.text === text && JSON.stringify(old.reply_markup) === JSON.stringify(inline)) {
+      const { chatId, messageId, state, old } = this.botMessageToEdit(p);
+      const inline = hasButtons(replyMarkup) ? replyMarkup : undefined;
+      if (
+        old.text === text &&
+        JSON.stringify(old.entities) === JSON.stringify(entities) &&
+        JSON.stringify(old.reply_markup) === JSON.stringify(inline)
+      ) {
         throw new BadRequest(NOT_MODIFIED);
       }
       // Like Telegram, an edit without reply_markup removes the inline keyboard.
       const message: Json = { ...old, text, edit_date: nowSeconds() };
+      if (entities) message.entities = entities;
+      else delete message.entities;
       if (inline) message.reply_markup = inline;
       else delete message.reply_markup;
       state.messages.set(messageId, message);
-      this.sent.push({ chatId, messageId, text, replyMarkup, method: "editMessageText", at: Date.now() });
+      this.sent.push({
+        chatId,
+        messageId,
+        text,
+        ...(entities ? { entities } : {}),
+        ...(typeof p.parse_mode === "string" ? { parseMode: p.parse_mode } : {}),
+        sentText,
+        replyMarkup,
+        method: "editMessageText",
+        at: Date.now(),
+      });
+      this.ok(call, message);
+    });
+
+    add("editMessageReplyMarkup", (call) => {
+      const p = call.params;
+      const replyMarkup = this.replyMarkupParam(p);
+      if (p.inline_message_id !== undefined) return this.ok(call, true);
+      const { messageId, state, old } = this.botMessageToEdit(p);
+      // No reply_markup, or an empty inline keyboard, takes the keyboard away.
+      const inline = hasButtons(replyMarkup) ? replyMarkup : undefined;
+      if (JSON.stringify(old.reply_markup) === JSON.stringify(inline)) throw new BadRequest(NOT_MODIFIED);
+      const message: Json = { ...old, edit_date: nowSeconds() };
+      if (inline) message.reply_markup = inline;
+      else delete message.reply_markup;
+      state.messages.set(messageId, message);
       this.ok(call, message);
     });
 
@@ -760,12 +803,50 @@ export class FakeTelegram {
     return chatId;
   }
 
-  private textParam(p: Params): string {
-    const text = p.text === undefined || p.text === null ? "" : String(p.text);
-    const length = visibleLength(text, p.parse_mode);
+  /** The text a person will see and its entities, from text with parse_mode or entities. */
+  private textParam(p: Params): { text: string; entities?: MessageEntity[]; sentText: string } {
+    const sentText = p.text === undefined || p.text === null ? "" : String(p.text);
+    let shown: { text: string; entities?: MessageEntity[] } = { text: sentText };
+    const mode = typeof p.parse_mode === "string" ? p.parse_mode.toLowerCase() : "";
+    if (mode === "html") {
+      try {
+        shown = parseTelegramHtml(sentText);
+      } catch (error) {
+        if (error instanceof HtmlParseError)
+          throw new BadRequest(`Bad Request: can't parse entities: ${error.message}`);
+        throw error;
+      }
+    } else if (mode !== "") {
+      throw new BadRequest(`Bad Request: unsupported parse_mode in the fake: ${String(p.parse_mode)}`);
+    } else if (p.entities !== undefined) {
+      let entities: unknown;
+      try {
+        entities = toJson(p.entities);
+      } catch {
+        throw new BadRequest("Bad Request: can't parse entities JSON object");
+      }
+      const valid =
+        Array.isArray(entities) &&
+        entities.every(
+          (e: Partial<MessageEntity>) =>
+            typeof e?.type === "string" &&
+            Number.isInteger(e.offset) &&
+            Number.isInteger(e.length) &&
+            e.offset! >= 0 &&
+            e.length! > 0 &&
+            e.offset! + e.length! <= sentText.length,
+        );
+      if (!valid) throw new BadRequest("Bad Request: can't parse entities: wrong entity offset or length");
+      shown = { text: sentText, entities: entities as MessageEntity[] };
+    }
+    const length = shown.text.trim().length;
     if (length === 0) throw new BadRequest("Bad Request: message text is empty");
     if (length > MAX_TEXT) throw new BadRequest("Bad Request: message is too long");
-    return text;
+    return {
+      text: shown.text,
+      ...(shown.entities?.length ? { entities: shown.entities } : {}),
+      sentText,
+    };
   }
 
   private replyMarkupParam(p: Params): unknown {
@@ -796,6 +877,20 @@ export class FakeTelegram {
       }
     }
     return markup;
+  }
+
+  /** The bot's own message an edit names, or the 400 Telegram gives. */
+  private botMessageToEdit(p: Params): { chatId: number; messageId: number; state: ChatState; old: Json } {
+    const chatId = this.chatIdParam(p);
+    const messageId = toNumber(p.message_id);
+    if (messageId === undefined) throw new BadRequest("Bad Request: message identifier is not specified");
+    const state = this.chatState(chatId);
+    const old = state.messages.get(messageId);
+    if (!old) throw new BadRequest("Bad Request: message to edit not found");
+    if ((old.from as { id?: number } | undefined)?.id !== this.bot.id) {
+      throw new BadRequest("Bad Request: message can't be edited");
+    }
+    return { chatId, messageId, state, old };
   }
 
   // ---- chats, messages and updates -------------------------------------------------------------------------------
@@ -953,8 +1048,10 @@ export class FakeTelegram {
   }
 }
 
-function isInlineKeyboard(markup: unknown): markup is { inline_keyboard: unknown[][] } {
-  return typeof markup === "object" && markup !== null && Array.isArray((markup as Json).inline_keyboard);
+/** An inline keyboard with at least one button (Telegram shows no empty keyboard). */
+function hasButtons(markup: unknown): markup is { inline_keyboard: unknown[][] } {
+  const keyboard = typeof markup === "object" && markup !== null ? (markup as Json).inline_keyboard : undefined;
+  return Array.isArray(keyboard) && keyboard.some((row) => Array.isArray(row) && row.length > 0);
 }
 
 export async function startFakeTelegram(options: FakeTelegramOptions = {}): Promise<FakeTelegram> {

@@ -4,9 +4,12 @@
  * page's own template, and `redirectWithFlash` leaves a message for the page after a redirect.
  *
  * Templates are Eta files in src/admin/views/. `<%= %>` escapes; `<%~ %>` does not and is for
- * the layout's page body and partials only, never for data.
+ * the layout's page body, partials and `it.messageHtml(markup)` only, never for data as it is.
+ * `messageHtml` shows a bot message's markup (src/engine/markup.ts) as participants see it, as
+ * safe HTML: everything in it is escaped but the <strong>, <em> and <a> it makes itself.
  */
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { renderWebHtml } from "../../channels/render.js";
 import { formatDateTime } from "../../engine/format.js";
 import type { DashboardPage, SignedInStaff } from "./page.js";
 import { methodOf } from "./page.js";
@@ -94,6 +97,7 @@ export async function render(
     dateTime: (date: Date, zone: string = timeZone) => formatDateTime(date, zone, language),
     number: (n: number) => n.toLocaleString(locale),
     pick: (value: Text) => pick(value, language),
+    messageHtml: (markup: string) => renderWebHtml(markup),
     ...data,
   };
   const errors = page.errors as Record<string, Text>;

@@ -3,7 +3,8 @@
 //
 // On the composer (<form data-composer>): the recipient count follows the segment fields (the
 // form is posted to data-preview-url, which answers with the count in words), and the chat
-// bubbles and character counts follow the texts as they are typed.
+// bubbles (rendered by data-text-preview-url) and character counts follow the texts as they are
+// typed.
 //
 // On a broadcast's page (data-progress-url): while it is sending, its progress is asked for every
 // 2 seconds (every 10 while it waits for its time); when its status changes, the page is loaded
@@ -68,22 +69,58 @@ function setUpComposer(form) {
   const texts = { id: form.querySelector("[name=textId]"), en: form.querySelector("[name=textEn]") };
   const bubbles = { id: form.querySelector("[data-bubble=id]"), en: form.querySelector("[data-bubble=en]") };
   const fallback = form.querySelector("[data-bubble-fallback]");
+  let bubbleTimer = null;
+  let bubbleAsked = 0;
 
-  function showTexts() {
-    const id = texts.id.value.trim();
-    const en = texts.en.value.trim();
-    bubbles.id.textContent = id || bubbles.id.dataset.empty;
-    bubbles.en.textContent = en || id || bubbles.en.dataset.empty;
-    if (fallback) fallback.hidden = Boolean(en);
+  function showCounts() {
+    if (fallback) fallback.hidden = Boolean(texts.en.value.trim());
     for (const [name, field] of Object.entries({ textId: texts.id, textEn: texts.en })) {
       const counter = form.querySelector(`[data-char-count=${name}]`);
       if (counter) counter.textContent = `(${field.value.length}/${field.maxLength})`;
     }
   }
 
-  texts.id.addEventListener("input", showTexts);
-  texts.en.addEventListener("input", showTexts);
-  showTexts();
+  function showBubble(bubble, typed, html) {
+    if (!typed) bubble.textContent = bubble.dataset.empty;
+    else if (typeof html === "string") bubble.innerHTML = html;
+    // No answer (offline for a moment): the text as typed, markers and all.
+    else bubble.textContent = typed;
+  }
+
+  // The bubbles show the texts as participants get them: the server renders *bold*, _italic_ and
+  // links with the web chat's renderer, and answers with HTML in which it escaped all the rest.
+  async function renderBubbles() {
+    const question = ++bubbleAsked;
+    const id = texts.id.value.trim();
+    const en = texts.en.value.trim();
+    let answer = null;
+    try {
+      const response = await fetch(form.dataset.textPreviewUrl, {
+        method: "POST",
+        headers: { "x-csrf-token": token ? token.value : "", accept: "application/json" },
+        body: new URLSearchParams({ textId: id, textEn: en }),
+        credentials: "same-origin",
+      });
+      if (response.headers.get("content-type")?.includes("application/json")) answer = await response.json();
+    } catch {
+      answer = null;
+    }
+    if (question !== bubbleAsked) return;
+    const ok = answer && answer.ok;
+    showBubble(bubbles.id, id, ok ? answer.id : null);
+    showBubble(bubbles.en, en || id, ok ? (en ? answer.en : answer.id) : null);
+  }
+
+  function textChanged() {
+    showCounts();
+    clearTimeout(bubbleTimer);
+    bubbleTimer = setTimeout(renderBubbles, 150);
+  }
+
+  texts.id.addEventListener("input", textChanged);
+  texts.en.addEventListener("input", textChanged);
+  // The server drew the bubbles with the page.
+  showCounts();
   // The count shown by the server may be from before a "back": ask again once.
   count();
 }

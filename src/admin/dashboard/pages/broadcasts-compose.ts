@@ -2,9 +2,12 @@
  * Siaran baru (New broadcast): title, texts, the segment builder, the recipient count and a
  * preview of the message as participants see it. "Hitung penerima" re-renders the page with the
  * count (works without JavaScript); broadcast-composer.js asks /dashboard/siaran/pratinjau for
- * it while the form is filled in. Saving makes a draft; sending is done from its own page.
+ * it while the form is filled in, and /dashboard/siaran/pratinjau-teks for the chat bubbles as
+ * the texts are typed (their *bold* and _italic_ rendered by the one renderer the web chat uses).
+ * Saving makes a draft; sending is done from its own page.
  */
 import { z } from "zod";
+import { renderWebHtml } from "../../../channels/render.js";
 import { broadcastTextMax } from "../../../domain/broadcast-types.js";
 import type { SegmentFilter, SegmentPreview } from "../../../domain/segment-filter.js";
 import { parseForm, type FieldErrors } from "../forms.js";
@@ -160,5 +163,21 @@ export const previewCountPage = definePage({
       summary: counted.summary,
       segment: counted.segment,
     });
+  },
+});
+
+/** The chat bubbles as participants see them: the texts in, safe HTML out (JSON, for the script). */
+export const previewTextPage = definePage({
+  method: "POST",
+  path: "/dashboard/siaran/pratinjau-teks",
+  async handler(ctx) {
+    const { request, reply } = ctx;
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    const html = (field: string) => {
+      const value = body[field];
+      return typeof value === "string" ? renderWebHtml(value.slice(0, broadcastTextMax).trim()) : "";
+    };
+    reply.header("cache-control", "no-store");
+    return reply.send({ ok: true, id: html("textId"), en: html("textEn") });
   },
 });

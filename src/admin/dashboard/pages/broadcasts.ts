@@ -1,6 +1,6 @@
 /** Broadcasts (Siaran) and the motivation library (Motivasi). */
 import type { DashboardPage } from "../page.js";
-import { composePage, previewCountPage, saveComposePage } from "./broadcasts-compose.js";
+import { composePage, previewCountPage, previewTextPage, saveComposePage } from "./broadcasts-compose.js";
 import {
   approveBroadcastPage,
   broadcastDetailPage,
@@ -19,6 +19,7 @@ export const broadcastPages: DashboardPage[] = [
   composePage,
   saveComposePage,
   previewCountPage,
+  previewTextPage,
   broadcastDetailPage,
   broadcastProgressPage,
   scheduleBroadcastPage,
