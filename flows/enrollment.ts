@@ -33,7 +33,8 @@ async function programmeChoices(ctx: FlowContext): Promise<Choice[]> {
   const only = typeof ctx.vars.only === "string" ? ctx.vars.only.split(",").map(Number) : null;
   const all = ranked(await ctx.services.listProgrammes(), ctx);
   const list = only && all.some((p) => only.includes(p.id)) ? all.filter((p) => only.includes(p.id)) : all;
-  const labels = (lang: "id" | "en") => distinctLabels(list.map((p) => programmeLabel(p.title[lang], p.regency)));
+  const labels = (lang: "id" | "en") =>
+    distinctLabels(list.map((p) => programmeLabel(p.title[lang], p.regency))).map(plain);
   const id = labels("id");
   const en = labels("en");
   return [
@@ -55,7 +56,7 @@ async function programmeChoices(ctx: FlowContext): Promise<Choice[]> {
 /** "15 Des · Gedung Serbaguna Koba": the day first; typed dates and venue words find it too. */
 function sessionChoice(s: SessionView): Choice {
   const full = (lang: "id" | "en") => (s.seatsLeft > 0 ? "" : lang === "id" ? " (penuh)" : " (full)");
-  const label = (lang: "id" | "en") => `${shortDay(s, lang)}${full(lang)} · ${s.venue}`;
+  const label = (lang: "id" | "en") => `${shortDay(s, lang)}${full(lang)} · ${plain(s.venue)}`;
   return {
     id: `s${s.id}`,
     label: t(label("id"), label("en")),

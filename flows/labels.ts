@@ -6,17 +6,8 @@
 import { formatShortDate } from "../src/engine/format.js";
 import type { Language, SessionView } from "../src/engine/types.js";
 
-/** What a phone shows of a button before it cuts the label. */
-export const labelMax = 30;
-
-/** Cuts a label to `max` characters at a word, with an ellipsis. */
-export function fitLabel(label: string, max = labelMax): string {
-  const chars = [...label];
-  if (chars.length <= max) return label;
-  const cut = chars.slice(0, max - 1).join("");
-  const space = cut.lastIndexOf(" ");
-  return `${(space >= max / 2 ? cut.slice(0, space) : cut).replace(/[\s,–·:-]+$/u, "")}…`;
-}
+/** What a phone shows of a button (Telegram cuts longer labels; see src/channels/render.ts). */
+const labelMax = 30;
 
 /**
  * Labels that share their start ("Produksi Konveksi (Belitung)", "Produksi Konveksi

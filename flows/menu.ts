@@ -2,11 +2,12 @@
  * The menu: where a registered participant rests between tasks.
  */
 import type { Flow, FlowContext, LocalText } from "../src/engine/types.js";
+import { plain } from "../src/engine/markup.js";
 import { t } from "./texts.js";
 
 /** Said once registration is saved. */
 export function welcome(ctx: FlowContext): LocalText {
-  const name = ctx.participant?.name ?? (typeof ctx.vars.name === "string" ? ctx.vars.name : "");
+  const name = plain(ctx.participant?.name ?? (typeof ctx.vars.name === "string" ? ctx.vars.name : ""));
   return t(
     `Terima kasih${name ? `, ${name}` : ""}! Pendaftaran Anda sudah tersimpan. Sekarang Anda bisa memilih pelatihan.`,
     `Thank you${name ? `, ${name}` : ""}! Your registration is saved. You can now choose a training programme.`,

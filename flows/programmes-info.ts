@@ -16,7 +16,7 @@ const shortPlace = (regency: string | null) => (regency ? regency.replace(/^(Kot
 /** One session in a line or two, as the question asks: its time, its place, or both. */
 export function sessionLines(s: SessionView, language: Language, focus: Focus): string[] {
   const when = `📅 ${formatLongDate(s.startsAt, s.timeZone, language)}, ${formatTimeRange(s.startsAt, s.endsAt, s.timeZone, language)}`;
-  const where = [`📍 ${plain(s.venue)}, ${plain(s.address)}`, ...(s.mapUrl ? [`🗺️ ${s.mapUrl}`] : [])];
+  const where = [`📍 ${plain(s.venue)}, ${plain(s.address)}`, ...(s.mapUrl ? [`🗺️ ${plain(s.mapUrl)}`] : [])];
   if (focus === "when") return [when];
   if (focus === "where") return [when.replace(/,.*$/, ""), ...where];
   return [when, ...where];
@@ -68,12 +68,7 @@ export async function programmesOverview(
 
 /** The participant's own sessions, for "kapan pelatihan saya" and "di mana tempatnya" once enrolled. */
 export function enrollmentsOverview(mine: EnrollmentView[], language: Language, focus: Focus): string {
-  const head =
-    language === "id"
-      ? mine.length > 1
-        ? "Pelatihan yang Anda ikuti:"
-        : "Pelatihan yang Anda ikuti:"
-      : "Your training:";
+  const head = language === "id" ? "Pelatihan yang Anda ikuti:" : "Your training:";
   const blocks = mine.map((e) => {
     const status =
       e.status === "waitlisted"

@@ -2,7 +2,7 @@
  * My schedule: upcoming training sessions with Indonesian dates, venue and map link; saying one
  * will attend records it, and cancelling one frees the seat for the first on the waiting list.
  */
-import { bold } from "../src/engine/markup.js";
+import { bold, plain } from "../src/engine/markup.js";
 import type { Choice, EnrollmentView, Flow, FlowContext } from "../src/engine/types.js";
 import { shortDay } from "./labels.js";
 import { backToMenu, describeSession, t } from "./texts.js";
@@ -12,7 +12,7 @@ const enrollmentId = (ctx: FlowContext) => Number(ctx.vars.enrollmentId);
 /** "Batalkan 15 Des · Produksi Konveksi": the day first, since it tells two sessions apart. */
 function enrollmentChoice(prefix: string, verb: { id: string; en: string }, e: EnrollmentView): Choice {
   const label = (lang: "id" | "en") =>
-    `${verb[lang]} ${shortDay(e.session, lang)} · ${e.session.programmeTitle[lang]}`;
+    `${verb[lang]} ${shortDay(e.session, lang)} · ${plain(e.session.programmeTitle[lang])}`;
   return {
     id: `${prefix}${e.id}`,
     label: t(label("id"), label("en")),

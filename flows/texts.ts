@@ -2,6 +2,7 @@
  * Texts and small helpers every flow shares. Bahasa Indonesia first, polite ("Anda"), short.
  */
 import { formatLongDate, formatTimeRange } from "../src/engine/format.js";
+import { plain } from "../src/engine/markup.js";
 import type { Choice, Language, LocalText, SessionView, Validation } from "../src/engine/types.js";
 
 export const t = (id: string, en: string): LocalText => ({ id, en });
@@ -120,9 +121,9 @@ function capitalize(s: string): string {
 export function describeSession(s: SessionView, language: Language, withSeats = true): string {
   const lines = [
     `📅 ${formatLongDate(s.startsAt, s.timeZone, language)}, ${formatTimeRange(s.startsAt, s.endsAt, s.timeZone, language)}`,
-    `📍 ${s.venue}, ${s.address}`,
+    `📍 ${plain(s.venue)}, ${plain(s.address)}`,
   ];
-  if (s.mapUrl) lines.push(`🗺️ ${s.mapUrl}`);
+  if (s.mapUrl) lines.push(`🗺️ ${plain(s.mapUrl)}`);
   if (withSeats)
     lines.push(
       s.seatsLeft > 0

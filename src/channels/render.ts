@@ -129,6 +129,21 @@ export type TelegramRendering = {
   buttons: { text: string; data: string }[] | null;
 };
 
+/** What a phone shows of an inline button before it cuts the label (Telegram). */
+export const buttonLabelShown = 30;
+
+/**
+ * A label cut to what a phone shows, at a word, with an ellipsis. Flows put the part that
+ * tells options apart first ("15 Des · Produksi Konveksi"), so the cut keeps it.
+ */
+export function fitLabel(label: string, max = buttonLabelShown): string {
+  const chars = [...label];
+  if (chars.length <= max) return label;
+  const cut = chars.slice(0, max - 1).join("");
+  const space = cut.lastIndexOf(" ");
+  return `${(space >= max / 2 ? cut.slice(0, space) : cut).replace(/[\s,–·:(-]+$/u, "")}…`;
+}
+
 /** Renders a message for Telegram: HTML parts, and buttons when every choice fits one. */
 export function renderForTelegram(message: OutgoingMessage): TelegramRendering {
   const choices = message.choices ?? [];
@@ -146,7 +161,7 @@ export function renderForTelegram(message: OutgoingMessage): TelegramRendering {
   return {
     // Telegram refuses an empty text: a question that is only buttons gets an ellipsis.
     parts: parts.some((p) => p.trim() !== "") ? parts : ["…"],
-    buttons: useButtons ? choices.map((c, i) => ({ text: labels[i]!, data: c.id })) : null,
+    buttons: useButtons ? choices.map((c, i) => ({ text: fitLabel(labels[i]!), data: c.id })) : null,
   };
 }
 

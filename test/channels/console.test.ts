@@ -46,7 +46,7 @@ describe("npm run chat with piped input", () => {
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     const out = result.stdout;
-    expect(out).toContain("Apakah Anda setuju?\n\n1. Ya, saya setuju\n2. Tidak setuju");
+    expect(out).toContain("Apakah Anda setuju?\n\n1. Ya, saya setuju\n2. Tidak setuju\n3. Lihat pelatihan dulu");
     expect(out).toContain("Terima kasih, Siti Aminah!");
     // Her sector and regency first: konveksi in Pangkalpinang.
     expect(out).toMatch(/Pelatihan yang tersedia\. Silakan pilih:\n\n1\. Produksi Konveksi \(Pangkalpinang\)/);
