@@ -6,7 +6,7 @@
 import { stringify } from "csv-stringify/sync";
 import { DateTime } from "luxon";
 import { sectorLabel } from "../../../../flows/catalog.js";
-import { formatPhone } from "../../../../flows/texts.js";
+import { formatPhone } from "../../../understanding/phone.js";
 import { participantCsvColumns } from "../../../domain/participant-import.js";
 import { audit } from "../../../domain/staff.js";
 import { definePage } from "../page.js";
@@ -46,7 +46,7 @@ export const exportParticipantsPage = definePage({
           p.businessName ?? "",
           p.sector ? sectorLabel(p.sector, "id") : "",
           p.regency ?? "",
-          p.phone ? formatPhone(p.phone).replace(/-/g, "") : "",
+          p.phone ? formatPhone(p.phone, true) : "",
           p.nib ?? "",
           p.language,
           localTime(p.registeredAt),
