@@ -10,7 +10,7 @@ import { formatPhone } from "../../../understanding/phone.js";
 import { participantCsvColumns } from "../../../domain/participant-import.js";
 import { audit } from "../../../domain/staff.js";
 import { definePage } from "../page.js";
-import { participantWhere, readFilters } from "./participants-query.js";
+import { loadParticipantWhere, readFilters } from "./participants-query.js";
 
 /**
  * A cell a spreadsheet would not run as a formula: one starting with = + - or @ gets an
@@ -26,7 +26,7 @@ export const exportParticipantsPage = definePage({
   async handler({ request, reply, deps, staff }) {
     const prisma = deps.database.prisma;
     const filters = readFilters(request.query);
-    const where = participantWhere(filters, deps.database.provider);
+    const where = await loadParticipantWhere(prisma, filters, deps.database.provider);
     const zone = deps.config.defaultTimeZone;
     const localTime = (date: Date | null) =>
       date ? DateTime.fromJSDate(date, { zone }).toFormat("yyyy-MM-dd HH:mm") : "";
