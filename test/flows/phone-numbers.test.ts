@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createHarness, registrationAnswers, type Harness } from "../support/harness.js";
 
-const askPhone = "Berapa nomor HP Anda? Ketik nomornya, atau tekan tombol Bagikan nomor saya.";
+/** The phone question, asked again (its wording depends on the channel's share-my-number button). */
+const askPhone = /^Berapa nomor HP Anda\?/;
 const askNib = "Apakah usaha Anda sudah punya NIB (Nomor Induk Berusaha)? Ini tidak wajib.";
 
 describe("phone numbers at registration", () => {
@@ -23,7 +24,7 @@ describe("phone numbers at registration", () => {
     const landline = await h.send("abroad", "(0717) 421234");
     expect(landline.map((r) => r.text)).toEqual([
       "Sepertinya itu nomor telepon rumah atau kantor. Mohon tulis nomor HP/WhatsApp Anda, bukan telepon rumah. Contoh: 081234567890.",
-      askPhone,
+      expect.stringMatching(askPhone),
     ]);
     const wrong = await h.send("abroad", "0812 34");
     expect(wrong[0]!.text).toBe("Nomor HP belum sesuai. Contoh yang benar: 081234567890.");
@@ -59,6 +60,6 @@ describe("phone numbers at registration", () => {
     // Straight on to the NIB question: the number came with the message.
     expect(await sendAll("6281234567890@c.us", "+6281234567890")).toContain(askNib);
     // A business account on a landline: the bot asks for a mobile number.
-    expect(await sendAll("62717421234@c.us", "+62717421234")).toContain("Berapa nomor HP Anda? Contoh: 081234567890");
+    expect(await sendAll("62717421234@c.us", "+62717421234")).toContainEqual(expect.stringMatching(askPhone));
   });
 });
