@@ -7,6 +7,7 @@ import { formatLongDate } from "../src/engine/format.js";
 import { bold, plain } from "../src/engine/markup.js";
 import type { Choice, Flow, FlowContext, ProgrammeView, Route, SessionView } from "../src/engine/types.js";
 import { findProgrammes, placeNames, sectorWords, shortRegency } from "../src/understanding/index.js";
+import { enrollmentToMove, moveChoices, moveOffer } from "./enrollment-move.js";
 import { distinctLabels, shortDay } from "./labels.js";
 import { welcome } from "./menu.js";
 import { backToMenu, describeSession, t } from "./texts.js";
@@ -156,6 +157,9 @@ export const enrollment: Flow = {
             "Anda sudah terdaftar di jadwal ini. Lihat di menu Jadwal saya.",
             "You are already enrolled in this session. See it under My schedule.",
           );
+        // Already as many sessions of this programme as it allows: offer to move instead.
+        const move = await enrollmentToMove(ctx, session);
+        if (move) return moveOffer(move, session, lang);
         const lines = [
           lang === "id" ? "Anda akan mendaftar di:" : "You are about to enroll in:",
           bold(session.programmeTitle[lang]),
@@ -186,15 +190,27 @@ export const enrollment: Flow = {
               { id: "schedule", label: t("Lihat jadwal saya", "See my schedule"), aliases: ["jadwal"] },
               backToMenu,
             ];
+          if (await enrollmentToMove(ctx, session)) return moveChoices;
           return [
             { id: "yes", label: t("Ya, daftarkan saya", "Yes, enroll me"), aliases: ["daftar", "daftarkan"] },
             { id: "other", label: t("Pilih jadwal lain", "Choose another session"), aliases: ["jadwal lain", "lain"] },
             { id: "no", label: t("Batal", "Cancel") },
           ];
         },
-        route: (value, ctx) => {
-          if (value === "yes")
-            return { flow: "menu", emit: [{ type: "enrollment_requested", trainingSessionId: sessionId(ctx) }] };
+        route: async (value, ctx): Promise<Route> => {
+          if (value === "yes") {
+            // "Yes" to the move offer moves; otherwise it enrolls.
+            const session = await ctx.services.getSession(sessionId(ctx));
+            const move = session ? await enrollmentToMove(ctx, session) : null;
+            return {
+              flow: "menu",
+              emit: [
+                move
+                  ? { type: "enrollment_move_requested", enrollmentId: move.id, trainingSessionId: sessionId(ctx) }
+                  : { type: "enrollment_requested", trainingSessionId: sessionId(ctx) },
+              ],
+            };
+          }
           if (value === "other") return { goto: "choose_session" };
           if (value === "schedule") return { flow: "schedule" };
           return { flow: "menu" };

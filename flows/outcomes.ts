@@ -70,6 +70,27 @@ export const outcomes = {
     l === "id"
       ? `Pendaftaran Anda untuk *${s.programmeTitle.id}* (${when(s, l)}) sudah dibatalkan.`
       : `Your enrollment in *${s.programmeTitle.en}* (${when(s, l)}) is cancelled.`,
+  /** The participant holds as many sessions of the programme as it allows; `s` is the first of them. */
+  programmeTaken: (s: SessionSummary, waitlisted: boolean, l: Language) =>
+    l === "id"
+      ? `Anda sudah ${waitlisted ? "masuk daftar tunggu" : "terdaftar di"} *${s.programmeTitle.id}* untuk jadwal ${when(s, l)}, dan sudah mencapai batas jadwal untuk program ini. Jika ingin pindah jadwal, silakan pilih jadwal yang baru lewat menu Daftar pelatihan.`
+      : `You are already ${waitlisted ? "on the waiting list for" : "enrolled in"} *${s.programmeTitle.en}* on ${when(s, l)}, the most sessions of this programme you can hold. To change to another session, choose the new one under Enroll in training.`,
+  moved: (from: SessionSummary, to: SessionSummary, l: Language) =>
+    l === "id"
+      ? `🔄 Jadwal Anda sudah dipindah. Anda sekarang terdaftar di *${to.programmeTitle.id}*, ${when(to, l)} di ${to.venue}. Pendaftaran untuk jadwal ${when(from, l)} sudah dibatalkan. Kami akan mengirim pengingat sebelum acara.`
+      : `🔄 Your session is changed. You are now enrolled in *${to.programmeTitle.en}*, ${when(to, l)} at ${to.venue}. Your place on ${when(from, l)} is cancelled. We will send you a reminder before it starts.`,
+  movedToWaitlist: (from: SessionSummary, to: SessionSummary, position: number, l: Language) =>
+    l === "id"
+      ? `🔄 Jadwal Anda sudah dipindah. Pendaftaran untuk jadwal ${when(from, l)} sudah dibatalkan. Jadwal baru *${to.programmeTitle.id}* (${when(to, l)}) sudah penuh, jadi Anda masuk daftar tunggu nomor ${position}. Kami akan mengabari jika ada kursi kosong.`
+      : `🔄 Your session is changed. Your place on ${when(from, l)} is cancelled. The new session of *${to.programmeTitle.en}* (${when(to, l)}) is full, so you are number ${position} on its waiting list. We will tell you if a seat frees up.`,
+  moveNotFound: (l: Language) =>
+    l === "id"
+      ? "Pendaftaran lama Anda sudah tidak aktif, jadi tidak ada yang dipindah. Silakan pilih jadwal lagi lewat menu Daftar pelatihan."
+      : "Your earlier enrollment is no longer active, so nothing was moved. Please choose a session again under Enroll in training.",
+  moveUnavailable: (l: Language) =>
+    l === "id"
+      ? "Maaf, jadwal baru itu sudah tidak bisa didaftari. Pendaftaran lama Anda tetap berlaku."
+      : "Sorry, that new session can no longer be joined. Your earlier enrollment stands.",
   cancelNotFound: (l: Language) =>
     l === "id" ? "Pendaftaran itu sudah tidak aktif." : "That enrollment is no longer active.",
   attendanceConfirmed: (s: SessionSummary, l: Language) =>

@@ -4,6 +4,7 @@
 import { formatLongDate, formatTimeRange } from "../src/engine/format.js";
 import { plain } from "../src/engine/markup.js";
 import type { Choice, Language, LocalText, SessionView, Validation } from "../src/engine/types.js";
+import { formatPhone as formatStoredPhone, parsePhone } from "../src/understanding/phone.js";
 
 export const t = (id: string, en: string): LocalText => ({ id, en });
 
@@ -75,29 +76,36 @@ export function validateText(min: number, max: number, what: LocalText) {
   };
 }
 
-/** Indonesian mobile numbers in any common form, stored as 628xxxxxxxxx. */
+/**
+ * A mobile number in any common form, as stored: 6281234567890 (or a number from abroad, typed
+ * with its country code, 60123456789); null when it is not one (src/understanding/phone.ts).
+ */
 export function normalizePhone(text: string): string | null {
-  const digits = text.replace(/[\s\-().]/g, "");
-  const m = /^(?:\+?62|0)?(8\d{7,12})$/.exec(digits);
-  return m ? `62${m[1]}` : null;
+  const reading = parsePhone(text);
+  return reading.ok ? reading.phone : null;
 }
 
-/** 6281234567890 -> "0812-3456-7890", as people write their numbers. */
+/** 6281234567890 -> "0812-3456-7890", as people write their numbers; from abroad "+60 12 345 6789". */
 export function formatPhone(phone: string): string {
-  const local = phone.startsWith("62") ? `0${phone.slice(2)}` : phone;
-  return local.replace(/^(\d{4})(\d{4})(\d+)$/, "$1-$2-$3");
+  return formatStoredPhone(phone);
 }
 
+/** The answer to "what is your phone number?": the number as stored, or what to fix. */
 export function validatePhone(text: string): Validation {
-  const phone = normalizePhone(text);
-  return phone
-    ? { value: phone }
-    : {
-        error: t(
-          "Nomor HP belum sesuai. Contoh yang benar: 081234567890.",
-          "That phone number does not look right. Example: 081234567890.",
-        ),
-      };
+  const reading = parsePhone(text);
+  if (reading.ok) return { value: reading.phone };
+  return {
+    error:
+      reading.problem === "landline"
+        ? t(
+            "Sepertinya itu nomor telepon rumah atau kantor. Mohon tulis nomor HP/WhatsApp Anda, bukan telepon rumah. Contoh: 081234567890.",
+            "That looks like a landline. Please write your mobile (WhatsApp) number, not a landline. Example: 081234567890.",
+          )
+        : t(
+            "Nomor HP belum sesuai. Contoh yang benar: 081234567890.",
+            "That phone number does not look right. Example: 081234567890.",
+          ),
+  };
 }
 
 /** NIB (Nomor Induk Berusaha) is 13 digits. */

@@ -29,9 +29,12 @@ export function maskValue(value: unknown): unknown {
     .join(" ");
 }
 
-/** Phone numbers inside free text (log messages, errors) are masked too. */
+/**
+ * Phone numbers inside free text (log messages, errors) are masked too: Indonesian mobile
+ * numbers in any of their forms, and any number in international form (+60123456789).
+ */
 export function maskPhonesInText(text: string): string {
-  return text.replace(/(?<!\d)(\+?62|0)8\d{7,11}(?!\d)/g, (m) => String(maskValue(m)));
+  return text.replace(/(?<!\d)((\+?62|0)8\d{7,11}|\+\d{8,15})(?!\d)/g, (m) => String(maskValue(m)));
 }
 
 const paths = (fields: string[]) => fields.flatMap((f) => [f, `*.${f}`]);

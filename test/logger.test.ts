@@ -36,8 +36,10 @@ describe("logging", () => {
     const { logger, output } = capture();
     logger.warn("send to 081234567890 failed");
     logger.error({ err: new Error("chat 6289876543210 not found") }, "oops");
+    logger.warn("sender +60123456789 is from abroad");
     const out = output();
     expect(out).not.toContain("081234567890");
     expect(out).not.toContain("6289876543210");
+    expect(out).not.toContain("60123456789");
   });
 });

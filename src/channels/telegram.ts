@@ -188,9 +188,11 @@ export function createTelegramAdapter(options: TelegramOptions): TelegramAdapter
       return { ...base, text: m.text };
     }
     if ("contact" in m) {
-      // Only the sender's own number counts as theirs.
+      // Only the sender's own number counts as theirs. Telegram gives it in international form,
+      // with or without the plus: with it, a number from abroad is not read as Indonesian.
+      const phone = m.contact.phone_number.trim();
       return m.contact.user_id === m.from.id
-        ? { ...base, contactPhone: m.contact.phone_number }
+        ? { ...base, contactPhone: /^\d/.test(phone) ? `+${phone}` : phone }
         : { ...base, media: "other" };
     }
     return { ...base, media: mediaOf(m as unknown as Record<string, unknown>) ?? "other" };

@@ -162,3 +162,13 @@ export async function lockTrainingSession(
   if (provider === "postgresql")
     await tx.$queryRawUnsafe(`SELECT id FROM "TrainingSession" WHERE id = $1 FOR UPDATE`, trainingSessionId);
 }
+
+/**
+ * Locks a participant's row until the transaction ends, for changes to their enrollments (their
+ * limit per programme is counted under it). Taken before any training session lock, everywhere.
+ * NO KEY UPDATE leaves rows that only refer to the participant free to be written meanwhile.
+ */
+export async function lockParticipant(tx: Tx, provider: DatabaseProvider, participantId: number): Promise<void> {
+  if (provider === "postgresql")
+    await tx.$queryRawUnsafe(`SELECT id FROM "Participant" WHERE id = $1 FOR NO KEY UPDATE`, participantId);
+}

@@ -3,7 +3,7 @@
  * Their enrollments stay, anonymous, for the department's attendance figures; active ones are
  * cancelled first, so waitlisted people move up. Returns who was promoted, to be told.
  */
-import type { DatabaseProvider, Tx } from "../db/database.js";
+import { lockParticipant, type DatabaseProvider, type Tx } from "../db/database.js";
 import { cancelEnrollment } from "./cancel-enrollment.js";
 
 export async function deleteParticipantData(
@@ -13,6 +13,8 @@ export async function deleteParticipantData(
   now: Date,
 ): Promise<{ promoted: { enrollmentId: number; participantId: number }[] }> {
   const promoted: { enrollmentId: number; participantId: number }[] = [];
+  // The participant before their sessions, in the order every enrollment change locks them.
+  await lockParticipant(tx, provider, participantId);
   const active = await tx.enrollment.findMany({
     where: { participantId, status: { in: ["enrolled", "waitlisted"] } },
   });

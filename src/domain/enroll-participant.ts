@@ -3,6 +3,13 @@
  * full. Runs inside the caller's transaction with the session row locked, so 50 people racing
  * for the last 10 seats end as exactly 10 enrolled and 40 waitlisted, in order.
  *
+ * A participant holds at most the programme's `seatsPerParticipant` (one by default) of its
+ * upcoming sessions at a time, enrolled or waitlisted: past that, nothing changes and the
+ * outcome names the enrollment they already have (the flow offers to move it instead). The
+ * participant's row is locked first, so two requests of one person for two sessions of one
+ * programme (two chats at once) cannot both get through. Locks are always taken participant
+ * first, then sessions (move-enrollment.ts, delete-participant-data.ts do the same).
+ *
  * Raw SQL (src/db/raw-sql.ts): this runs on every enrollment, and one query reads everything.
  */
 import type { Database, DatabaseProvider, Tx } from "../db/database.js";
@@ -13,18 +20,30 @@ export type EnrollOutcome =
   | { kind: "enrolled"; enrollmentId: number }
   | { kind: "waitlisted"; enrollmentId: number; position: number }
   | { kind: "already"; status: "enrolled" | "waitlisted"; position: number | null }
+  /** The participant already holds as many sessions of the programme as it allows; this is the first of them. */
+  | { kind: "programme_taken"; enrollmentId: number; trainingSessionId: number }
   | { kind: "unavailable" };
 
 const statements = {
+  // NO KEY UPDATE: exclusive among enrollments, yet rows that merely refer to the participant
+  // (a broadcast's recipients, motivation deliveries) are still written meanwhile.
+  lockParticipant: `SELECT id FROM "Participant" WHERE id = $1 FOR NO KEY UPDATE`,
   lock: `SELECT id FROM "TrainingSession" WHERE id = $1 FOR UPDATE`,
   // Seats are held by enrolled, attended and absent participants.
-  read: `SELECT s.status, s."startsAt", s.capacity,
+  read: `SELECT s.status, s."startsAt", s.capacity, s."programmeId", p."seatsPerParticipant",
       (SELECT COUNT(*) FROM "Enrollment" t WHERE t."trainingSessionId" = s.id AND t.status IN ('enrolled', 'attended', 'absent')) AS taken,
       (SELECT MAX(w."waitlistPosition") FROM "Enrollment" w WHERE w."trainingSessionId" = s.id) AS "lastPosition",
       e.id AS "enrollmentId", e.status AS "enrollmentStatus", e."waitlistPosition"
     FROM "TrainingSession" s
+    JOIN "Programme" p ON p.id = s."programmeId"
     LEFT JOIN "Enrollment" e ON e."trainingSessionId" = s.id AND e."participantId" = $1
     WHERE s.id = $2`,
+  // The participant's places in the programme's other upcoming sessions, soonest first.
+  held: `SELECT e.id AS "enrollmentId", e."trainingSessionId"
+    FROM "Enrollment" e JOIN "TrainingSession" o ON o.id = e."trainingSessionId"
+    WHERE e."participantId" = $1 AND e.status IN ('enrolled', 'waitlisted')
+      AND o."programmeId" = $2 AND o.id <> $3 AND o.status = 'scheduled' AND o."endsAt" > $4::timestamp(3)
+    ORDER BY o."startsAt", o.id, e.id`,
   insert: `INSERT INTO "Enrollment" ("participantId", "trainingSessionId", status, "waitlistPosition", "createdAt", "updatedAt")
     VALUES ($1, $2, $3::"EnrollmentStatus", $4, $5::timestamp(3), $6::timestamp(3)) RETURNING id`,
   // A cancelled enrollment of the same person and session is used again (one row per pair).
@@ -43,6 +62,8 @@ type ReadRow = {
   status: string;
   startsAt: Date;
   capacity: number;
+  programmeId: number;
+  seatsPerParticipant: number;
   taken: number | bigint;
   lastPosition: number | bigint | null;
   enrollmentId: number | null;
@@ -58,8 +79,11 @@ export function* enrollPlan(
   now: Date,
 ): Plan<EnrollOutcome> {
   const sql = prepared[provider];
-  // PostgreSQL needs the row lock; SQLite already runs one writing transaction at a time.
-  if (provider === "postgresql") yield* rows(sql.lock, [trainingSessionId]);
+  // PostgreSQL needs the row locks; SQLite already runs one writing transaction at a time.
+  if (provider === "postgresql") {
+    yield* rows(sql.lockParticipant, [participantId]);
+    yield* rows(sql.lock, [trainingSessionId]);
+  }
   const [row] = yield* rows<ReadRow>(sql.read, [participantId, trainingSessionId], { dates: ["startsAt"] });
   if (!row || row.status !== "scheduled" || row.startsAt <= now) return { kind: "unavailable" };
 
@@ -70,6 +94,9 @@ export function* enrollPlan(
         : null;
     return { kind: "already", status: row.enrollmentStatus, position };
   }
+
+  const held = yield* heldInProgrammePlan(provider, participantId, row.programmeId, trainingSessionId, now);
+  if (held.length >= seatLimit(row.seatsPerParticipant)) return { kind: "programme_taken", ...held[0]! };
 
   const full = sqlNumber(row.taken)! >= row.capacity;
   const status = full ? "waitlisted" : "enrolled";
@@ -96,6 +123,35 @@ export function* enrollPlan(
     position: yield* waitlistRankPlan(provider, trainingSessionId, waitlistPosition!),
   };
 }
+
+/** An enrollment in another session of the programme that the participant holds (enrolled or waitlisted). */
+export type HeldEnrollment = { enrollmentId: number; trainingSessionId: number };
+
+/**
+ * The participant's active enrollments in the programme's upcoming sessions (scheduled, not
+ * ended) other than `exceptSessionId`, soonest first. Past sessions never count: a run whose
+ * attendance nobody marked must not keep someone out of the next one.
+ */
+export function* heldInProgrammePlan(
+  provider: DatabaseProvider,
+  participantId: number,
+  programmeId: number,
+  exceptSessionId: number,
+  now: Date,
+): Plan<HeldEnrollment[]> {
+  return yield* rows<HeldEnrollment>(prepared[provider].held, [
+    participantId,
+    programmeId,
+    exceptSessionId,
+    sqlTime(now, provider),
+  ]);
+}
+
+/**
+ * The programme's setting as a limit: the dashboard keeps it within 1 to 10; a value put in the
+ * database by hand below 1 counts as 1, so nobody is locked out of a programme altogether.
+ */
+export const seatLimit = (seatsPerParticipant: number) => Math.max(1, seatsPerParticipant);
 
 /** Enrolls inside a Prisma transaction. */
 export function enrollParticipant(

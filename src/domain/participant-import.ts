@@ -15,11 +15,12 @@
 import { parse } from "csv-parse/sync";
 import { DateTime } from "luxon";
 import { regencies, sectors } from "../../flows/catalog.js";
-import { formatPhone, normalizePhone } from "../../flows/texts.js";
+import { formatPhone } from "../../flows/texts.js";
 import type { Database, DatabaseProvider } from "../db/database.js";
 import { changes, rows as planRows } from "../db/plan.js";
 import { forProvider, queryRows, runAtomically, sqlJson, sqlTime } from "../db/raw-sql.js";
 import type { LocalText } from "../engine/types.js";
+import { parsePhone, type PhoneReading } from "../understanding/phone.js";
 
 /** The consent version stored on imported participants. */
 export const importConsentVersion = "import";
@@ -90,7 +91,7 @@ export type ImportedParticipant = {
   businessName: string | null;
   sector: string | null;
   regency: string;
-  /** As registration stores it: 628xxxxxxxxx. */
+  /** As registration stores it: 628xxxxxxxxx (or a number from abroad, 60xxxxxxxxx). */
   phone: string;
   nib: string | null;
   language: "id" | "en";
@@ -137,25 +138,33 @@ export function detectDelimiter(text: string): "," | ";" {
   return semicolons > commas ? ";" : ",";
 }
 
-/** Why a phone number is refused, or null when registration would take it. */
-function phoneProblem(raw: string): LocalText | null {
-  if (!raw) return say("nomor HP wajib diisi", "the phone number is required");
-  if (normalizePhone(raw)) return null;
-  const digits = raw.replace(/[\s\-().]/g, "");
+/** Why a phone number is refused (as registration refuses it), or null when it is taken. */
+function phoneProblem(raw: string, reading: PhoneReading): LocalText | null {
+  if (reading.ok) return null;
   const shown = quote(raw);
-  if (!/^\+?\d+$/.test(digits))
-    return say(
-      `nomor HP ${shown} berisi huruf atau tanda selain angka (tulis seperti 081234567890)`,
-      `the phone number ${shown} has letters or signs other than digits (write it like 081234567890)`,
-    );
-  const national = digits.replace(/^\+?62|^0/, "");
-  if (!national.startsWith("8"))
-    return say(
-      `nomor HP ${shown} bukan nomor HP Indonesia (harus diawali 08 atau +62 8)`,
-      `the phone number ${shown} is not an Indonesian mobile number (it must start with 08 or +62 8)`,
-    );
-  if (national.length < 8) return say(`nomor HP ${shown} terlalu pendek`, `the phone number ${shown} is too short`);
-  return say(`nomor HP ${shown} terlalu panjang`, `the phone number ${shown} is too long`);
+  switch (reading.problem) {
+    case "empty":
+      return say("nomor HP wajib diisi", "the phone number is required");
+    case "characters":
+      return say(
+        `nomor HP ${shown} berisi huruf atau tanda selain angka (tulis seperti 081234567890)`,
+        `the phone number ${shown} has letters or signs other than digits (write it like 081234567890)`,
+      );
+    case "too_short":
+      return say(`nomor HP ${shown} terlalu pendek`, `the phone number ${shown} is too short`);
+    case "too_long":
+      return say(`nomor HP ${shown} terlalu panjang`, `the phone number ${shown} is too long`);
+    case "landline":
+      return say(
+        `nomor ${shown} adalah telepon rumah/kantor; isi nomor HP/WhatsApp, bukan telepon rumah`,
+        `the number ${shown} is a landline; give a mobile (WhatsApp) number, not a landline`,
+      );
+    case "invalid":
+      return say(
+        `nomor HP ${shown} tidak valid (nomor Indonesia diawali 08 atau +62 8; nomor luar negeri ditulis dengan + dan kode negara)`,
+        `the phone number ${shown} is not valid (Indonesian numbers start with 08 or +62 8; numbers from abroad with + and the country code)`,
+      );
+  }
 }
 
 /** Free text as registration takes it: within a length and with at least one letter. */
@@ -359,8 +368,9 @@ export function checkParticipantCsv(input: string | Uint8Array, options: { now: 
     );
 
     const phoneText = cell("phone");
-    const phone = normalizePhone(phoneText);
-    problem(phoneProblem(phoneText));
+    const reading = parsePhone(phoneText);
+    const phone = reading.ok ? reading.phone : null;
+    problem(phoneProblem(phoneText, reading));
     if (phone) {
       const earlier = firstLineOfPhone.get(phone);
       if (earlier !== undefined)

@@ -73,6 +73,8 @@ export type EngineEvent =
   | { type: "broadcast_requested"; textId: string; textEn: string | null; filter: Record<string, unknown> }
   | { type: "enrollment_requested"; trainingSessionId: number }
   | { type: "enrollment_cancel_requested"; enrollmentId: number }
+  /** Leave the enrollment for another session of the same programme (the domain may waitlist the new one). */
+  | { type: "enrollment_move_requested"; enrollmentId: number; trainingSessionId: number }
   | { type: "attendance_answered"; enrollmentId: number; answer: "confirmed" | "declined" }
   | { type: "data_deletion_requested" }
   | { type: "wait_timeout_scheduled"; minutes: number }
@@ -95,6 +97,8 @@ export type ProgrammeView = {
   description: LocalText;
   timeZone: string;
   openSessions: number;
+  /** How many of its sessions one participant may hold at a time (enrolled or waitlisted). */
+  seatsPerParticipant: number;
 };
 
 export type SessionView = {

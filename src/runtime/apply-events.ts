@@ -8,6 +8,7 @@ import { forProvider, inTransaction, prepareStatements, sqlTime } from "../db/ra
 import { cancelEnrollment } from "../domain/cancel-enrollment.js";
 import { deleteParticipantData } from "../domain/delete-participant-data.js";
 import { enrollPlan } from "../domain/enroll-participant.js";
+import { moveEnrollment } from "../domain/move-enrollment.js";
 import { createRemindersPlan, type ScheduledReminder } from "../domain/reminders.js";
 import { audit } from "../domain/staff.js";
 import type { EngineEvent, Language, OutgoingMessage, ProfileField } from "../engine/types.js";
@@ -147,6 +148,7 @@ function planStatements() {
     linkIdentity: `UPDATE "ChannelIdentity" SET "participantId" = $1, "consentRefusedAt" = NULL, "updatedAt" = $2::timestamp(3)
       WHERE id = $3`,
     setLanguage: `UPDATE "Participant" SET language = $1, "updatedAt" = $2::timestamp(3) WHERE id = $3`,
+    enrollmentStatus: `SELECT status FROM "Enrollment" WHERE id = $1`,
     setMotivationOptOut: `UPDATE "Participant" SET "motivationOptOutAt" = $1::timestamp(3), "updatedAt" = $2::timestamp(3) WHERE id = $3`,
     ...Object.fromEntries(
       Object.entries(profileColumns).map(([field, column]) => [
@@ -236,8 +238,18 @@ function* planEvent(st: ApplyState, event: EngineEvent): Plan<void> {
       const outcome = yield* enrollPlan(p, participantId(), event.trainingSessionId, scope.now);
       if (outcome.kind === "enrolled")
         applied.reminders.push(...(yield* createRemindersPlan(p, outcome.enrollmentId, scope.now)));
-      const summary = yield* sessionSummaryPlan(p, event.trainingSessionId);
       const language = st.language;
+      if (outcome.kind === "programme_taken") {
+        const held = yield* sessionSummaryPlan(p, outcome.trainingSessionId);
+        const [row] = yield* rows<{ status: string }>(sql.enrollmentStatus!, [outcome.enrollmentId]);
+        say(st, {
+          text: held
+            ? outcomes.programmeTaken(held, row?.status === "waitlisted", language)
+            : outcomes.unavailable(language),
+        });
+        return;
+      }
+      const summary = yield* sessionSummaryPlan(p, event.trainingSessionId);
       const text =
         outcome.kind === "enrolled" && summary
           ? outcomes.enrolled(summary, language)
@@ -319,6 +331,49 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
           applied.reminders.push(
             ...(await runPlan(createRemindersPlan(scope.provider, outcome.promoted.enrollmentId, scope.now), run)),
           );
+        }
+        break;
+      }
+      case "enrollment_move_requested": {
+        const outcome = await moveEnrollment(
+          tx,
+          scope.database,
+          participantId(),
+          event.enrollmentId,
+          event.trainingSessionId,
+          scope.now,
+        );
+        if (outcome.kind === "not_found") reply(outcomes.moveNotFound(language));
+        else if (outcome.kind === "unavailable") reply(outcomes.moveUnavailable(language));
+        else if (outcome.kind === "already")
+          reply(
+            outcome.status === "enrolled"
+              ? outcomes.alreadyEnrolled(language)
+              : outcomes.alreadyWaitlisted(outcome.position, language),
+          );
+        else if (outcome.kind === "programme_taken") {
+          const held = await sessionSummary(tx, scope.database, outcome.trainingSessionId);
+          const enrollment = await tx.enrollment.findUnique({ where: { id: outcome.enrollmentId } });
+          reply(
+            held
+              ? outcomes.programmeTaken(held, enrollment?.status === "waitlisted", language)
+              : outcomes.unavailable(language),
+          );
+        } else {
+          applied.cancelledEnrollmentIds.push(event.enrollmentId);
+          applied.reminders.push(...outcome.reminders);
+          const from = await sessionSummary(tx, scope.database, outcome.fromTrainingSessionId);
+          const to = await sessionSummary(tx, scope.database, event.trainingSessionId);
+          if (from && to)
+            reply(
+              outcome.to.kind === "enrolled"
+                ? outcomes.moved(from, to, language)
+                : outcomes.movedToWaitlist(from, to, outcome.to.position, language),
+            );
+          if (outcome.promoted) {
+            const notice = await promotionNotice(tx, scope.database, outcome.promoted);
+            if (notice) applied.outgoing.push(notice);
+          }
         }
         break;
       }

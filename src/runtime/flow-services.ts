@@ -63,6 +63,7 @@ export function createFlowServices(
         description: { id: p.descriptionId, en: p.descriptionEn },
         timeZone: p.timeZone,
         openSessions: p._count.trainingSessions,
+        seatsPerParticipant: p.seatsPerParticipant,
       }));
     });
 

@@ -21,7 +21,8 @@ import type {
   Vars,
 } from "../engine/types.js";
 import type { Logger } from "../logger.js";
-import { normalizePhone, texts } from "../../flows/texts.js";
+import { parsePhone } from "../understanding/phone.js";
+import { texts } from "../../flows/texts.js";
 import { parseAttendanceChoice } from "../../flows/attendance.js";
 import {
   applyEvents,
@@ -240,7 +241,7 @@ export class InboundRuntime {
         name: message.channel,
         buttons: this.options.channels[message.channel]?.buttons ?? false,
         sharePhone: this.options.channels[message.channel]?.sharePhone ?? false,
-        phone: message.senderPhone ? normalizePhone(message.senderPhone) : null,
+        phone: senderPhone(message.senderPhone),
       },
       services,
     };
@@ -499,6 +500,15 @@ export class InboundRuntime {
 function displayNameOf(message: InboundMessage): string | null {
   const name = message.displayName ? cleanText(message.displayName).trim().slice(0, 100) : "";
   return name || null;
+}
+
+/**
+ * The number WhatsApp gives with a message, as registration stores it; null when it is not one a
+ * person carries (a business account on a landline): then registration asks for a number.
+ */
+function senderPhone(phone: string | undefined): string | null {
+  const reading = phone ? parsePhone(phone) : null;
+  return reading?.ok ? reading.phone : null;
 }
 
 /** How stale lastInboundAt may get before a turn writes it again (saves a write per message). */

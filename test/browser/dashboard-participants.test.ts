@@ -246,6 +246,50 @@ describe("the dashboard's participants pages", () => {
     expect(log.map((l) => [l.staffId, l.detail])).toEqual([[staff.id, { count: 2 }]]);
   });
 
+  it("marks a phone number another participant gave too, filters by it, and links them", async () => {
+    const prisma = app.database.prisma;
+    const at = new Date("2026-11-03T02:30:00Z");
+    const twice = await prisma.participant.create({
+      data: { name: "Siti Aminah Lada", regency: "Kabupaten Bangka Tengah", phone: "6281234567890", registeredAt: at },
+    });
+    await page.goto(`${app.url}/dashboard/peserta`);
+    const marked = page.locator("table.participants tbody tr", { has: page.locator(".shared-phone") });
+    expect(await marked.locator("td a:not(.shared-phone)").allInnerTexts()).toEqual([
+      "Siti Aminah Lada",
+      "Siti Aminah",
+    ]);
+    expect(await marked.first().locator(".shared-phone").innerText()).toBe("Sama dengan peserta lain");
+
+    await page.locator(".filters-more summary").click();
+    await page.check("input[name=hp]");
+    await Promise.all([page.waitForEvent("load"), page.click(".filters button[type=submit]")]);
+    expect(new URL(page.url()).searchParams.get("hp")).toBe("sama");
+    expect(await page.locator("[data-figure=matched]").innerText()).toMatch(
+      /^2 peserta cocok dari \d+ peserta terdaftar\.$/,
+    );
+    expect(await page.locator("input[name=hp]").isChecked()).toBe(true);
+    await screenshot(page, "participants-shared-phone");
+    const csv = await page.request.get(`${app.url}/dashboard/peserta/csv?hp=sama`);
+    expect((await csv.text()).trimEnd().split("\r\n")).toHaveLength(3);
+
+    await Promise.all([
+      page.waitForEvent("load"),
+      page.click(`a[href="/dashboard/peserta/${sitiId}"]:not(.shared-phone)`),
+    ]);
+    const note = page.locator("#nomor-hp .shared-phone");
+    expect(await note.innerText()).toContain("Nomor ini juga dipakai oleh Siti Aminah Lada.");
+    await Promise.all([page.waitForEvent("load"), note.locator("a").click()]);
+    expect(new URL(page.url()).pathname).toBe(`/dashboard/peserta/${twice.id}`);
+    expect(await page.locator("#nomor-hp .shared-phone a").innerText()).toBe("Siti Aminah");
+
+    // Once the second record is gone, neither is marked.
+    await prisma.participant.update({ where: { id: twice.id }, data: { deletedAt: new Date() } });
+    await page.goto(`${app.url}/dashboard/peserta/${sitiId}`);
+    expect(await page.locator("#nomor-hp .shared-phone").count()).toBe(0);
+    await page.goto(`${app.url}/dashboard/peserta?hp=sama`);
+    expect(await page.locator("table.participants tbody tr").count()).toBe(0);
+  });
+
   it("shows the pages in English too", async () => {
     await page.goto(`${app.url}/bahasa?ke=en&next=${encodeURIComponent("/dashboard/peserta?status=aktif")}`);
     expect(await page.locator("h1").innerText()).toBe("Participants");

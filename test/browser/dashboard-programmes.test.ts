@@ -65,18 +65,35 @@ describe("Program & Jadwal: programmes, sessions, roster, attendance, CSV, movin
     await page.fill("#field-descriptionId", "Bimbingan teknis sablon kaos untuk pelaku IKM konveksi.");
     await page.fill("#field-descriptionEn", "Technical training in T-shirt screen printing for garment businesses.");
     await page.selectOption("#field-timeZone", zone);
+    // One session per participant unless staff say otherwise.
+    expect(await page.inputValue("#field-seatsPerParticipant")).toBe("1");
+    await page.fill("#field-seatsPerParticipant", "11");
     await submit("Buat program");
     // A code with spaces is refused, next to its field, and what was typed stays.
     expect(await page.locator("#field-slug-error").innerText()).toContain("huruf kecil, angka dan tanda hubung");
+    expect(await page.locator("#field-seatsPerParticipant-error").innerText()).toBe(
+      "Paling banyak 10 jadwal per peserta.",
+    );
     expect(await page.inputValue("#field-titleId")).toBe("Sablon Kaos");
     await page.fill("#field-slug", "sablon-pangkalpinang");
+    await page.fill("#field-seatsPerParticipant", "2");
     await submit("Buat program");
     expect(await flash()).toContain('Program "Sablon Kaos" dibuat.');
     const programme = await app.database.prisma.programme.findUniqueOrThrow({
       where: { slug: "sablon-pangkalpinang" },
     });
     programmeId = programme.id;
-    expect(programme).toMatchObject({ sector: "konveksi", timeZone: zone, active: true });
+    expect(programme).toMatchObject({ sector: "konveksi", timeZone: zone, active: true, seatsPerParticipant: 2 });
+    // Back to one, on the edit form.
+    await page.goto(`${app.url}/dashboard/program/${programmeId}/ubah`);
+    expect(await page.inputValue("#field-seatsPerParticipant")).toBe("2");
+    await page.fill("#field-seatsPerParticipant", "1");
+    await submit("Simpan perubahan");
+    expect(await flash()).toContain('Program "Sablon Kaos" disimpan.');
+    const saved = await app.database.prisma.programme.findUniqueOrThrow({ where: { id: programmeId } });
+    expect(saved.seatsPerParticipant).toBe(1);
+    const change = await app.database.prisma.auditLog.findFirstOrThrow({ where: { action: "programme.updated" } });
+    expect(change.detail).toEqual({ seatsPerParticipant: { from: 2, to: 1 } });
 
     await Promise.all([
       page.waitForEvent("load"),

@@ -47,6 +47,24 @@ describe("reading a participants CSV", () => {
     ]);
   });
 
+  it("takes a mobile number from abroad, refuses a landline and says why", () => {
+    const csv = [
+      "nama,nomor HP,kabupaten/kota",
+      "Siti Aminah,+60 12-345 6789,Kota Pangkalpinang",
+      "Budi Santoso,(0717) 421234,Kota Pangkalpinang",
+      "Rina Wulandari,60 12 345 6789,Kota Pangkalpinang",
+    ].join("\n");
+    const { participants, problems } = checkParticipantCsv(csv, { now, timeZone });
+    expect(participants.map((p) => [p.name, p.phone])).toEqual([["Siti Aminah", "60123456789"]]);
+    expect(lines(problems)).toEqual([
+      'Baris 3: nomor "(0717) 421234" adalah telepon rumah/kantor; isi nomor HP/WhatsApp, bukan telepon rumah',
+      'Baris 4: nomor HP "60 12 345 6789" tidak valid (nomor Indonesia diawali 08 atau +62 8; nomor luar negeri ditulis dengan + dan kode negara)',
+    ]);
+    expect(lines(problems, "en")[0]).toBe(
+      'Line 3: the number "(0717) 421234" is a landline; give a mobile (WhatsApp) number, not a landline',
+    );
+  });
+
   it("names a header it does not know, and the required columns", () => {
     const { problems } = checkParticipantCsv("nama,telp\nSiti,0812\n", { now, timeZone });
     expect(problems).toHaveLength(1);

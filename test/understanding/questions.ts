@@ -37,6 +37,7 @@ export const fixtureProgrammes: ProgrammeView[] = seedProgrammes.map((p, i) => (
   description: { id: p.descriptionId, en: p.descriptionEn },
   timeZone: p.timeZone,
   openSessions: p.sessions.length,
+  seatsPerParticipant: 1,
 }));
 
 export const fixtureSessions: SessionView[] = seedProgrammes.flatMap((p, i) =>
@@ -124,8 +125,10 @@ export const places = {
   language: { at: "language.choose" },
   programme: { at: "enrollment.choose_programme" },
   session: { at: "enrollment.choose_session", vars: { programmeId: 1 } },
-  // Session 2 (lada, Namang): not one the participant is in, so the question is "go ahead?".
-  enroll_confirm: { at: "enrollment.confirm", vars: { programmeId: 1, sessionId: 2 }, yesNo: true },
+  // Session 7 (AC): a programme the participant holds no session of, so the question is "go ahead?".
+  enroll_confirm: { at: "enrollment.confirm", vars: { programmeId: 4, sessionId: 7 }, yesNo: true },
+  // Session 2 (lada, Namang): the participant holds session 1 of that programme, so "move there?".
+  enroll_move: { at: "enrollment.confirm", vars: { programmeId: 1, sessionId: 2 }, yesNo: true },
   // Session 1: the participant is already in it, so the choices are "my schedule" and the menu.
   enroll_already: { at: "enrollment.confirm", vars: { programmeId: 1, sessionId: 1 } },
   schedule: { at: "schedule.list" },

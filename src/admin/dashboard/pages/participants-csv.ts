@@ -6,11 +6,11 @@
 import { stringify } from "csv-stringify/sync";
 import { DateTime } from "luxon";
 import { sectorLabel } from "../../../../flows/catalog.js";
-import { formatPhone } from "../../../../flows/texts.js";
+import { formatPhone } from "../../../understanding/phone.js";
 import { participantCsvColumns } from "../../../domain/participant-import.js";
 import { audit } from "../../../domain/staff.js";
 import { definePage } from "../page.js";
-import { participantWhere, readFilters } from "./participants-query.js";
+import { loadParticipantWhere, readFilters } from "./participants-query.js";
 
 /**
  * A cell a spreadsheet would not run as a formula: one starting with = + - or @ gets an
@@ -26,7 +26,7 @@ export const exportParticipantsPage = definePage({
   async handler({ request, reply, deps, staff }) {
     const prisma = deps.database.prisma;
     const filters = readFilters(request.query);
-    const where = participantWhere(filters, deps.database.provider);
+    const where = await loadParticipantWhere(prisma, filters, deps.database.provider);
     const zone = deps.config.defaultTimeZone;
     const localTime = (date: Date | null) =>
       date ? DateTime.fromJSDate(date, { zone }).toFormat("yyyy-MM-dd HH:mm") : "";
@@ -46,7 +46,7 @@ export const exportParticipantsPage = definePage({
           p.businessName ?? "",
           p.sector ? sectorLabel(p.sector, "id") : "",
           p.regency ?? "",
-          p.phone ? formatPhone(p.phone).replace(/-/g, "") : "",
+          p.phone ? formatPhone(p.phone, true) : "",
           p.nib ?? "",
           p.language,
           localTime(p.registeredAt),

@@ -5,6 +5,7 @@
  */
 import { sectorLabel } from "../../../../flows/catalog.js";
 import { formatPhone } from "../../../../flows/texts.js";
+import { findOthersWithPhone } from "../../../domain/shared-phones.js";
 import { notFoundPage, renderError } from "../errors.js";
 import { definePage } from "../page.js";
 import { render } from "../render.js";
@@ -64,12 +65,14 @@ export const participantProfilePage = definePage({
         })
       : [];
     const messages = newestFirst.reverse();
+    const samePhone = await findOthersWithPhone(prisma, participant.id, participant.phone);
     const p = participant;
     return render(reply, "participant-profile", {
       title: p.name ?? t("Peserta", "Participant"),
       participant: p,
       sector: p.sector ? sectorLabel(p.sector, language) : "",
       phone: p.phone ? formatPhone(p.phone) : "",
+      samePhone,
       languageName: p.language === "en" ? t("Inggris", "English") : t("Indonesia", "Indonesian"),
       consentSource:
         p.consentVersion === "import"

@@ -6,7 +6,8 @@
 import { channelLabel, participantChannels } from "../channel-names.js";
 import { z } from "zod";
 import { regencies, sectors } from "../../../../flows/catalog.js";
-import type { DatabaseProvider } from "../../../db/database.js";
+import type { DatabaseProvider, Db } from "../../../db/database.js";
+import { findSharedPhones } from "../../../domain/shared-phones.js";
 import type { Prisma } from "../../../db/generated/sqlite/client.js";
 
 /** Rows on one page of the list. */
@@ -31,6 +32,7 @@ const querySchema = z.object({
   program: one(z.string().regex(/^\d{1,9}$/)),
   kanal: one(z.string().trim().max(30)),
   status: one(z.enum(["aktif", "berhenti"])),
+  hp: one(z.enum(["sama"])),
   halaman: one(z.string().regex(/^\d{1,6}$/)),
 });
 
@@ -43,6 +45,8 @@ export type ParticipantFilters = {
   channel: string;
   /** "aktif": still receiving messages; "berhenti": typed BERHENTI. */
   status: "" | "aktif" | "berhenti";
+  /** Only those whose phone number another participant also gave ("hp=sama"). */
+  sharedPhone: boolean;
   page: number;
 };
 
@@ -57,6 +61,7 @@ export function readFilters(query: unknown): ParticipantFilters {
     programmeId: q.program ? Number(q.program) : null,
     channel: q.kanal ?? "",
     status: q.status ?? "",
+    sharedPhone: q.hp === "sama",
     page: Math.max(1, Number(q.halaman ?? 1)),
   };
 }
@@ -70,6 +75,7 @@ export function filterQuery(f: ParticipantFilters, page?: number): string {
   if (f.programmeId) params.set("program", String(f.programmeId));
   if (f.channel) params.set("kanal", f.channel);
   if (f.status) params.set("status", f.status);
+  if (f.sharedPhone) params.set("hp", "sama");
   if (page && page > 1) params.set("halaman", String(page));
   const s = params.toString();
   return s ? `?${s}` : "";
@@ -77,7 +83,7 @@ export function filterQuery(f: ParticipantFilters, page?: number): string {
 
 /** Whether any filter (not the page) is set. */
 export const isFiltered = (f: ParticipantFilters) =>
-  Boolean(f.q || f.sector || f.regency || f.programmeId || f.channel || f.status);
+  Boolean(f.q || f.sector || f.regency || f.programmeId || f.channel || f.status || f.sharedPhone);
 
 /**
  * Text that contains `value`, ignoring case. PostgreSQL needs `mode: "insensitive"`; SQLite's
@@ -93,9 +99,14 @@ function containsText(value: string, provider: DatabaseProvider): Prisma.StringN
 /**
  * Registered participants whose data is not deleted, matching every filter given. The search
  * looks in the name and the business name, and in the phone number when it has digits: phones
- * are stored as 628…, so a leading 0 ("0812…") is dropped before comparing.
+ * are stored as 628…, so a leading 0 ("0812…") is dropped before comparing. `sharedPhones` are
+ * the numbers more than one participant gave (findSharedPhones), for the `sharedPhone` filter.
  */
-export function participantWhere(f: ParticipantFilters, provider: DatabaseProvider): Prisma.ParticipantWhereInput {
+export function participantWhere(
+  f: ParticipantFilters,
+  provider: DatabaseProvider,
+  sharedPhones: Iterable<string> = [],
+): Prisma.ParticipantWhereInput {
   const and: Prisma.ParticipantWhereInput[] = [{ registeredAt: { not: null } }, { deletedAt: null }];
   if (f.q) {
     const or: Prisma.ParticipantWhereInput[] = [
@@ -118,5 +129,15 @@ export function participantWhere(f: ParticipantFilters, provider: DatabaseProvid
   if (f.channel) and.push({ identities: { some: { channel: f.channel } } });
   if (f.status === "aktif") and.push({ optedOutAt: null });
   if (f.status === "berhenti") and.push({ optedOutAt: { not: null } });
+  if (f.sharedPhone) and.push({ phone: { in: [...sharedPhones] } });
   return { AND: and };
+}
+
+/** participantWhere, with the shared phone numbers read first when that filter is on. */
+export async function loadParticipantWhere(
+  prisma: Db,
+  f: ParticipantFilters,
+  provider: DatabaseProvider,
+): Promise<Prisma.ParticipantWhereInput> {
+  return participantWhere(f, provider, f.sharedPhone ? await findSharedPhones(prisma) : []);
 }

@@ -4,6 +4,7 @@
  */
 import { regencies, sectorLabel, sectors } from "../../../../flows/catalog.js";
 import { formatPhone } from "../../../../flows/texts.js";
+import { findSharedPhones } from "../../../domain/shared-phones.js";
 import { definePage, type DashboardPage } from "../page.js";
 import { render } from "../render.js";
 import { exportParticipantsPage } from "./participants-csv.js";
@@ -14,6 +15,7 @@ import {
   channelLabel,
   filterQuery,
   isFiltered,
+  loadParticipantWhere,
   otherValue,
   pageSize,
   participantWhere,
@@ -26,7 +28,7 @@ export const participantsPage = definePage({
   async handler({ request, reply, deps, t, language }) {
     const prisma = deps.database.prisma;
     const filters = readFilters(request.query);
-    const where = participantWhere(filters, deps.database.provider);
+    const where = await loadParticipantWhere(prisma, filters, deps.database.provider);
     const [matched, registered, programmes] = await Promise.all([
       prisma.participant.count({ where }),
       prisma.participant.count({ where: participantWhere(readFilters({}), deps.database.provider) }),
@@ -51,6 +53,11 @@ export const participantsPage = definePage({
         identities: { select: { channel: true, blockedAt: true }, orderBy: { id: "asc" } },
       },
     });
+    // Marked on each row: a number another participant gave too (staff check it is not one person twice).
+    const shared = await findSharedPhones(
+      prisma,
+      rows.map((p) => p.phone),
+    );
     return render(reply, "participants", {
       title: t("Peserta", "Participants"),
       filters,
@@ -67,6 +74,7 @@ export const participantsPage = definePage({
         ...p,
         sector: p.sector ? sectorLabel(p.sector, language) : "",
         phone: p.phone ? formatPhone(p.phone) : "",
+        sharedPhone: p.phone !== null && shared.has(p.phone),
         channels: [...new Set(p.identities.map((i) => channelLabel(i.channel)[language]))].join(", "),
       })),
       options: {

@@ -67,6 +67,11 @@ export const programmeSchema = z.object({
   descriptionId: z.string().trim().min(10).max(2000),
   descriptionEn: z.string().trim().min(10).max(2000),
   timeZone: z.enum(["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]),
+  seatsPerParticipant: z.coerce
+    .number()
+    .int(bilingual("Isi bilangan bulat, 1 sampai 10.", "Enter a whole number, 1 to 10."))
+    .min(1, bilingual("Paling sedikit 1 jadwal per peserta.", "At least 1 session per participant."))
+    .max(10, bilingual("Paling banyak 10 jadwal per peserta.", "At most 10 sessions per participant.")),
   // An unticked checkbox is not sent at all.
   active: z
     .string()

@@ -117,6 +117,7 @@ const programmeData = (input: ProgrammeInput) => ({
   descriptionId: input.descriptionId,
   descriptionEn: input.descriptionEn,
   timeZone: input.timeZone,
+  seatsPerParticipant: input.seatsPerParticipant,
   active: input.active,
 });
 
@@ -126,7 +127,11 @@ const slugTaken = {
 
 export const newProgrammePage = definePage({
   path: "/dashboard/program/baru",
-  handler: (ctx) => renderProgrammeForm(ctx, { programmeId: null, values: { timeZone: "Asia/Jakarta", active: "on" } }),
+  handler: (ctx) =>
+    renderProgrammeForm(ctx, {
+      programmeId: null,
+      values: { timeZone: "Asia/Jakarta", seatsPerParticipant: "1", active: "on" },
+    }),
 });
 
 export const createProgrammePage = definePage({
@@ -180,6 +185,7 @@ export const editProgrammePage = definePage({
         descriptionId: p.descriptionId,
         descriptionEn: p.descriptionEn,
         timeZone: p.timeZone,
+        seatsPerParticipant: String(p.seatsPerParticipant),
         ...(p.active ? { active: "on" } : {}),
       },
     });

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Programme" ADD COLUMN     "seatsPerParticipant" INTEGER NOT NULL DEFAULT 1;
