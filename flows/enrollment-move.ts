@@ -5,6 +5,7 @@
  * (src/domain/move-enrollment.ts).
  */
 import { formatDateTime } from "../src/engine/format.js";
+import { bold } from "../src/engine/markup.js";
 import type {
   Choice,
   EnrollmentView,
@@ -35,12 +36,12 @@ export function moveOffer(from: EnrollmentView, to: SessionView, lang: Language)
   const lines =
     lang === "id"
       ? [
-          `*${to.programmeTitle.id}*`,
+          bold(to.programmeTitle.id),
           `Anda sudah ${from.status === "waitlisted" ? "masuk daftar tunggu" : "terdaftar di"} jadwal ${old} untuk program ini.`,
           `\nJadwal baru:\n${describeSession(to, lang)}`,
         ]
       : [
-          `*${to.programmeTitle.en}*`,
+          bold(to.programmeTitle.en),
           `You are already ${from.status === "waitlisted" ? "on the waiting list for" : "enrolled in"} the session on ${old} of this programme.`,
           `\nThe new session:\n${describeSession(to, lang)}`,
         ];

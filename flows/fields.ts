@@ -13,7 +13,7 @@ import {
   type FreeTextKind,
 } from "../src/understanding/index.js";
 import { otherSector, regencies, sectors } from "./catalog.js";
-import { t, validateNib, validatePhone, validateText } from "./texts.js";
+import { t, validateBusinessName, validateNib, validatePersonName, validatePhone, validateText } from "./texts.js";
 
 export type FieldQuestion = {
   ask: (ctx: FlowContext) => LocalText;
@@ -75,12 +75,12 @@ export function fieldChoices(verb: { id: string; en: string } | null): Choice[] 
 export const questions = {
   name: {
     ask: () => t("Siapa nama lengkap Anda?", "What is your full name?"),
-    validate: validateText(2, 80, t("nama Anda", "your name")),
+    validate: validatePersonName,
     expects: "name",
   },
   businessName: {
     ask: () => t("Apa nama usaha Anda?", "What is the name of your business?"),
-    validate: validateText(2, 100, t("nama usaha Anda", "your business name")),
+    validate: validateBusinessName,
     expects: "business",
   },
   sector: {

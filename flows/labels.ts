@@ -15,17 +15,25 @@ const labelMax = 30;
  */
 export function distinctLabels(labels: string[], max = labelMax): string[] {
   const words = labels.map((l) => l.split(" "));
-  return labels.map((label, i) => {
-    let shared = 0;
+  const shared = words.map((mine, i) => {
+    let most = 0;
     for (const [j, other] of words.entries()) {
       if (j === i) continue;
       let n = 0;
-      while (n < other.length && n < words[i]!.length - 1 && other[n] === words[i]![n]) n++;
-      shared = Math.max(shared, n);
+      while (n < other.length && n < mine.length - 1 && other[n] === mine[n]) n++;
+      most = Math.max(most, n);
     }
-    if (!shared || [...label].length <= max) return label;
-    const head = words[i]!.slice(shared).join(" ").replace(/^\(|\)$/g, "");
-    const tail = words[i]!.slice(0, shared).join(" ").replace(/[\s(]+$/, "");
+    return most;
+  });
+  // Labels that share a start are turned together, so they still read alike.
+  const turn = labels.map((_, i) =>
+    shared[i]! > 0 &&
+    labels.some((other, j) => shared[j]! > 0 && words[j]!.slice(0, shared[j]).join(" ") === words[i]!.slice(0, shared[i]).join(" ") && [...other].length > max),
+  );
+  return labels.map((label, i) => {
+    if (!turn[i]) return label;
+    const head = words[i]!.slice(shared[i]).join(" ").replace(/^\(|\)$/g, "");
+    const tail = words[i]!.slice(0, shared[i]).join(" ").replace(/[\s(]+$/, "");
     return `${head} · ${tail}`;
   });
 }

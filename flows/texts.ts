@@ -3,6 +3,13 @@
  */
 import { formatLongDate, formatTimeRange } from "../src/engine/format.js";
 import { plain } from "../src/engine/markup.js";
+import {
+  businessNameLength,
+  personNameLength,
+  readBusinessName,
+  readPersonName,
+  type NameProblem,
+} from "../src/understanding/names.js";
 import type { Choice, Language, LocalText, SessionView, Validation } from "../src/engine/types.js";
 import { formatPhone as formatStoredPhone, parsePhone } from "../src/understanding/phone.js";
 
@@ -58,6 +65,13 @@ export const texts = {
 export function validateText(min: number, max: number, what: LocalText) {
   return (text: string): Validation => {
     const value = text.replace(/\s+/g, " ").trim();
+    if (/[<>{}[\]`]|https?:/i.test(value))
+      return {
+        error: t(
+          `Mohon tulis ${what.id} dengan kata-kata biasa, tanpa tanda seperti < > { } [ ] atau tautan.`,
+          `Please write ${what.en} in plain words, without signs such as < > { } [ ] or links.`,
+        ),
+      };
     if (value.length < min || !/\p{L}/u.test(value))
       return {
         error: t(
@@ -106,6 +120,54 @@ export function validatePhone(text: string): Validation {
             "That phone number does not look right. Example: 081234567890.",
           ),
   };
+}
+
+/** What is wrong with a typed name, said so the person can fix it. */
+function nameProblemText(problem: NameProblem, what: LocalText, max: number): LocalText {
+  switch (problem) {
+    case "too_short":
+    case "no_letter":
+      return t(`Mohon tulis ${what.id} (minimal 2 huruf).`, `Please write ${what.en} (at least 2 letters).`);
+    case "too_long":
+      return t(
+        `${capitalize(what.id)} terlalu panjang. Mohon tulis paling banyak ${max} huruf.`,
+        `That ${what.en} is too long. Please use at most ${max} characters.`,
+      );
+    case "markup":
+    case "characters":
+      return t(
+        `Mohon tulis ${what.id} dengan huruf biasa saja, tanpa tanda seperti < > { } [ ] atau tautan.`,
+        `Please write ${what.en} in plain letters, without signs such as < > { } [ ] or links.`,
+      );
+    case "emoji":
+      return t(`Mohon tulis ${what.id} tanpa emoji.`, `Please write ${what.en} without emoji.`);
+    case "digits":
+      return t(
+        `Mohon tulis ${what.id} dengan huruf saja, tanpa angka.`,
+        `Please write ${what.en} in letters only, without digits.`,
+      );
+    case "yes_no":
+      return t(
+        `Sepertinya itu jawaban ya/tidak, bukan ${what.id}. Silakan tulis ${what.id}.`,
+        `That looks like a yes or no, not ${what.en}. Please write ${what.en}.`,
+      );
+  }
+}
+
+/** A person's name: letters, spaces, apostrophes, titles with dots ("Hj.", "Ir."), 2 to 80 characters. */
+export function validatePersonName(text: string): Validation {
+  const reading = readPersonName(text);
+  return reading.ok
+    ? { value: reading.value }
+    : { error: nameProblemText(reading.problem, t("nama Anda", "your name"), personNameLength.max) };
+}
+
+/** A business name: looser than a person's name (digits, & and the like), 2 to 100 characters. */
+export function validateBusinessName(text: string): Validation {
+  const reading = readBusinessName(text);
+  return reading.ok
+    ? { value: reading.value }
+    : { error: nameProblemText(reading.problem, t("nama usaha Anda", "your business name"), businessNameLength.max) };
 }
 
 /** NIB (Nomor Induk Berusaha) is 13 digits. */

@@ -10,7 +10,7 @@ import { startTestApp, type TestApp } from "../support/app.js";
 import { providers } from "../support/databases.js";
 import { startFakeTelegram, type FakeTelegram, type SentMessage, type TgUser } from "../support/fake-telegram.js";
 import { entityTexts } from "../support/telegram-html.js";
-import { buttons, person, type Keyboard } from "../support/telegram-person.js";
+import { buttons, person, rawButtons, type Keyboard } from "../support/telegram-person.js";
 import { freePort } from "../support/redis-server.js";
 import { waitFor } from "../support/wait-for.js";
 
@@ -35,7 +35,7 @@ const privateText = (
 async function registerAndEnroll(p: ReturnType<typeof person>, fake: FakeTelegram) {
   const consent = await p.say("/start");
   expect(consent[0]!.text).toMatch(/^Selamat datang di Sapa IKM/);
-  expect(buttons(consent.at(-1))).toEqual(["yes", "no"]);
+  expect(buttons(consent.at(-1))).toEqual(["yes", "no", "programmes"]);
   expect((await p.press("yes"))[0]!.text).toBe("Siapa nama lengkap Anda?");
   // The press was answered (no spinning button) and the choice shows under the question.
   await waitFor(() => fake.answeredCallbacks.length > 0, 5000, "callback answered");
@@ -243,13 +243,16 @@ describe.each(providers)("Telegram over long polling (%s)", (provider) => {
     expect((await p.say("Rudi Hartono"))[0]!.text).toMatch(/usaha/i);
   });
 
-  it("formats with HTML: a programme title in bold, a typed name shown as typed, formatting kept after a press", async () => {
+  it("formats with HTML: a programme title in bold, a typed business name shown as typed, markup refused as a name, formatting kept after a press", async () => {
     const p = person(fake, app, 7013, "Budi");
-    const name = "<b>Budi</b> & *Co*";
+    const business = "Lada & Sahang (Budi)";
     await p.say("/start");
     await p.press("yes");
-    await p.say(name);
-    const sector = await p.say("Lada Budi");
+    // Markup is no name: refused, and the refusal itself is sent as valid HTML.
+    const refused = await p.say("<b>Budi</b> & *Co*");
+    expect(refused[0]!.text).toMatch(/tanpa tanda seperti < > \{ \}/);
+    await p.say("Budi Santoso");
+    const sector = await p.say(business);
     const regency = await p.press(buttons(sector.at(-1))[0]!);
     await p.press(buttons(regency.at(-1))[0]!);
     const nib = await p.contact("+62 812-3456-7013");
@@ -257,8 +260,8 @@ describe.each(providers)("Telegram over long polling (%s)", (provider) => {
     // Every message goes as Telegram HTML; what Budi typed is text, never markup.
     const sends = fake.sentTo(7013).filter((m) => m.method === "sendMessage");
     expect(sends.every((m) => m.parseMode === "HTML")).toBe(true);
-    expect(summary!.sentText).toContain("Nama: &lt;b&gt;Budi&lt;/b&gt; &amp; ");
-    expect(summary!.text).toContain("Nama: <b>Budi</b> & ");
+    expect(summary!.sentText).toContain("Nama usaha: Lada &amp; Sahang (Budi)");
+    expect(summary!.text).toContain(`Nama usaha: ${business}`);
     expect(entityTexts(summary!, "bold").join()).not.toContain("Budi");
     await p.press("yes");
 
@@ -284,13 +287,13 @@ describe.each(providers)("Telegram over long polling (%s)", (provider) => {
     // What is stored about him shows his name exactly as he typed it.
     await p.say("privasi");
     const [stored] = await p.press("see");
-    expect(stored!.text).toContain(`Nama: ${name}\n`);
+    expect(stored!.text).toContain(`Nama usaha: ${business}\n`);
     expect(stored!.entities ?? []).toEqual([]);
   });
 
   it("takes the buttons off a question answered by typing, never off a reminder's", async () => {
     const p = person(fake, app, 7014, "Rina");
-    await p.say("halo");
+    const consent = (await p.say("halo")).at(-1)!;
     const send = async (message: { text: string; choices: { id: string; label: string }[] }) => {
       const before = fake.sentTo(7014).length;
       await queueOutbound(app.database, app.bot.outbox, [
@@ -305,7 +308,7 @@ describe.each(providers)("Telegram over long polling (%s)", (provider) => {
         { id: "no@k3f2a", label: "Tidak" },
       ],
     });
-    expect(buttons(question)).toEqual(["yes@k3f2a", "no@k3f2a"]);
+    expect(rawButtons(question)).toEqual(["yes@k3f2a", "no@k3f2a"]);
     // Rina types instead of pressing; with the bot's answer, the old buttons are gone.
     await p.say("ya");
     expect(fake.shownMessage(7014, question.messageId)?.reply_markup).toBeUndefined();
@@ -334,7 +337,8 @@ describe.each(providers)("Telegram over long polling (%s)", (provider) => {
     const removals = fake.requests.filter(
       (r) => r.method === "editMessageReplyMarkup" && String(r.body.chat_id) === "7014",
     );
-    expect(removals.map((r) => r.body.message_id)).toEqual([question.messageId]);
+    // The consent question went when the next message came, and so did the question typed over.
+    expect(removals.map((r) => r.body.message_id)).toEqual([consent.messageId, question.messageId]);
   });
 
   it("spaces bulk messages to one chat by at least the chat gap, and sends replies ahead of bulk", async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
+import { splitChoiceId } from "../../src/engine/engine.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 
 type BotMessage = { id: number; text: string; html: string; choices: { id: string; label: string }[] | null };
@@ -38,33 +39,44 @@ describe("the web chat API", () => {
   it("lets a participant register and enroll over the JSON API, with choices as buttons", async () => {
     const chat = "api-test-1";
     let after = 0;
-    const step = async (body: unknown) => {
-      const replies = await say(chat, body, after);
+    let offered: { id: string; label: string }[] = [];
+    /** Sends a text, or presses the button of the option `choice` (the id as offered carries its question's stamp). */
+    const step = async (body: { text: string } | { choice: string }) => {
+      const sent =
+        "choice" in body
+          ? { choice: offered.find((c) => splitChoiceId(c.id).choiceId === body.choice)?.id ?? body.choice }
+          : body;
+      const replies = await say(chat, sent, after);
       if (replies.length) after = replies[replies.length - 1]!.id;
+      const withChoices = replies.filter((r) => r.choices?.length).at(-1);
+      if (withChoices) offered = withChoices.choices!;
       return replies;
     };
     const consent = await step({ text: "Halo" });
     expect(consent[0]!.text).toMatch(/^Selamat datang di Sapa IKM/);
-    expect(consent[1]!.choices).toEqual([
+    expect(consent[1]!.choices!.map((c) => ({ ...c, id: splitChoiceId(c.id).choiceId }))).toEqual([
       { id: "yes", label: "Ya, saya setuju" },
       { id: "no", label: "Tidak setuju" },
+      { id: "programmes", label: "Lihat pelatihan dulu" },
     ]);
     expect((await step({ choice: "yes" }))[0]!.text).toBe("Siapa nama lengkap Anda?");
     await step({ text: "Rina Wati" });
-    await step({ text: "Penjahit <Rina> & Co" });
+    // Markup is refused as a business name; "&" is fine, and stays text in the HTML.
+    expect((await step({ text: "Penjahit <Rina>" }))[0]!.text).toMatch(/tanpa tanda seperti < >/);
+    await step({ text: "Penjahit Rina & Co" });
     await step({ choice: "konveksi" });
     await step({ choice: "Kota Pangkalpinang" });
     await step({ text: "0812-7777-8888" });
     const summary = await step({ choice: "no" });
     expect(summary[0]!.text).toContain("Nomor HP: 0812-7777-8888");
-    expect(summary[0]!.html).toContain("Nama usaha: Penjahit &lt;Rina&gt; &amp; Co");
+    expect(summary[0]!.html).toContain("Nama usaha: Penjahit Rina &amp; Co");
     const menu = await step({ choice: "yes" });
     expect(menu.map((m) => m.text).join("\n")).toContain("Terima kasih, Rina Wati!");
     const programmes = await step({ choice: "enrollment" });
     // Her sector and regency first.
-    expect(programmes[0]!.choices![0]!.label).toBe("Produksi Konveksi (Pangkalpinang)");
-    const sessions = await step({ choice: programmes[0]!.choices![0]!.id });
-    const confirm = await step({ choice: sessions[0]!.choices![0]!.id });
+    expect(programmes[0]!.choices![0]!.label).toBe("Pangkalpinang · Produksi Konveksi");
+    const sessions = await step({ choice: splitChoiceId(programmes[0]!.choices![0]!.id).choiceId });
+    const confirm = await step({ choice: splitChoiceId(sessions[0]!.choices![0]!.id).choiceId });
     expect(confirm[0]!.text).toMatch(/^Anda akan mendaftar di:/);
     const done = await step({ choice: "yes" });
     // `text` is plain for scripts; `html` shows the title in bold.

@@ -6,7 +6,7 @@
 import type { DatabaseProvider } from "../../src/db/database.js";
 import { seedDatabase } from "../../src/domain/seed-database.js";
 import { createBroadcastService } from "../../src/domain/broadcasts.js";
-import { Engine } from "../../src/engine/engine.js";
+import { Engine, splitChoiceId } from "../../src/engine/engine.js";
 import type { TurnResult } from "../../src/engine/types.js";
 import { createLogger } from "../../src/logger.js";
 import type { InboundMessage } from "../../src/runtime/inbound-message.js";
@@ -69,6 +69,24 @@ export async function createHarness(
       turns.set(message.chatId, list);
     },
   });
+  /**
+   * A press on the option `choice` as the chat shows it: the button of the latest message that
+   * offers it, with that question's stamp. An id with a stamp already (an old button) is sent as given.
+   */
+  const offeredId = async (chatId: string, choice: string): Promise<string> => {
+    if (choice.includes("@")) return choice;
+    const shown = await db.prisma.message.findMany({
+      where: { chatId, direction: "outbound" },
+      orderBy: { id: "desc" },
+      take: 20,
+    });
+    for (const m of shown) {
+      if (!Array.isArray(m.choices)) continue;
+      const found = (m.choices as { id: string }[]).find((c) => splitChoiceId(c.id).choiceId === choice);
+      if (found) return found.id;
+    }
+    return choice;
+  };
   return {
     db,
     runtime,
@@ -76,7 +94,11 @@ export async function createHarness(
     turns,
     async send(chatId, input, channel = "web") {
       const fields: Partial<InboundMessage> =
-        typeof input === "string" ? { text: input } : "choice" in input ? { choiceId: input.choice as string } : input;
+        typeof input === "string"
+          ? { text: input }
+          : "choice" in input
+            ? { choiceId: await offeredId(chatId, input.choice as string) }
+            : input;
       const result = await runtime.handle({
         channel,
         chatId,

@@ -3,6 +3,7 @@
  * each action waits for the bot's whole answer.
  */
 import type { App } from "../../src/app.js";
+import { splitChoiceId } from "../../src/engine/engine.js";
 import type { FakeTelegram, SentMessage, TgUser } from "./fake-telegram.js";
 import { waitFor } from "./wait-for.js";
 
@@ -30,12 +31,28 @@ export function person(fake: FakeTelegram, app: App, id: number, first_name = "S
   return {
     user,
     say: (text: string) => answer(() => fake.userMessage(user, text)),
-    press: (data: string) => answer(() => fake.userPress(user, data)),
+    /**
+     * Presses a button as a person does: on the latest message that shows it. `data` is the
+     * option's id ("yes"); the callback data sent is the button's own, with its question stamp.
+     */
+    press: (data: string) => {
+      const shown = [...sentTo()]
+        .reverse()
+        .find((m) => rawButtons(m).some((d) => d === data || baseOf(d) === data));
+      const raw = shown ? rawButtons(shown).find((d) => d === data || baseOf(d) === data)! : data;
+      return answer(() => fake.userPress(user, raw, shown?.messageId));
+    },
     contact: (phone: string) => answer(() => fake.userContact(user, phone)),
     sticker: () => answer(() => fake.userSticker(user)),
   };
 }
 
-/** The callback data of a message's inline buttons. */
-export const buttons = (m: SentMessage | undefined) =>
+/** The callback data of a message's inline buttons, as sent (with the question's stamp). */
+export const rawButtons = (m: SentMessage | undefined) =>
   ((m?.replyMarkup as Keyboard | undefined)?.inline_keyboard ?? []).flat().map((b) => b.callback_data);
+
+/** A button's option id without the stamp of its question ("yes@k3f2a" -> "yes"). */
+const baseOf = (data: string) => splitChoiceId(data).choiceId;
+
+/** The option ids of a message's inline buttons. */
+export const buttons = (m: SentMessage | undefined) => rawButtons(m).map(baseOf);
