@@ -5,7 +5,14 @@
  * text means is asked of understanding (src/understanding); what an intent does, of the flow
  * set's router.
  */
-import { detectLanguage, read, type FreeTextKind, type Intent, type Question } from "../understanding/index.js";
+import {
+  detectLanguage,
+  read,
+  type FreeTextKind,
+  type Intent,
+  type Question,
+  type Reading,
+} from "../understanding/index.js";
 import type {
   Choice,
   ConversationState,
@@ -174,7 +181,8 @@ export class Engine {
     const text = input.kind === "contact" ? input.phone : input.text;
     const free: FreeTextKind | undefined = wait.validate ? (wait.expects ?? "text") : undefined;
     const question: Question = { choices: narrowed && choices.length ? choices : all, ...(free ? { free } : {}) };
-    let reading = input.kind === "contact" ? { kind: "free" as const, text } : read(text, question);
+    // A shared contact answers a question that takes a phone number; elsewhere it is read as text.
+    let reading: Reading = input.kind === "contact" && free ? { kind: "free", text } : read(text, question);
     if (wait.freeform && reading.kind !== "free" && !(reading.kind === "intent" && commands.has(reading.intent.name)))
       reading = { kind: "free", text };
     switch (reading.kind) {
@@ -185,7 +193,8 @@ export class Engine {
       case "ambiguous":
         return this.askWhich(state, all, reading.choiceIds, c, events);
       case "free": {
-        const checked = wait.validate!(reading.text, c);
+        if (!wait.validate) return refuse(this.set.texts.notUnderstood);
+        const checked = wait.validate(reading.text, c);
         if ("error" in checked) return refuse(checked.error);
         return answer(checked.value);
       }
