@@ -19,7 +19,6 @@ function ranked(programmes: ProgrammeView[], ctx: FlowContext): ProgrammeView[] 
   return [...programmes].sort((a, b) => score(b) - score(a) || a.title.id.localeCompare(b.title.id));
 }
 
-
 /** "Reparasi AC – Pangkalpinang", without repeating a place the title already names. */
 const programmeLabel = (title: string, regency: string | null) => {
   const place = regency ? shortRegency(regency) : "";
@@ -194,7 +193,7 @@ export const enrollment: Flow = {
           return [
             { id: "yes", label: t("Ya, daftarkan saya", "Yes, enroll me"), aliases: ["daftar", "daftarkan"] },
             { id: "other", label: t("Pilih jadwal lain", "Choose another session"), aliases: ["jadwal lain", "lain"] },
-            { id: "no", label: t("Batal", "Cancel") },
+            { id: "no", label: t("Batal", "Cancel"), aliases: ["tidak jadi", "batal saja", "nanti saja"] },
           ];
         },
         route: async (value, ctx): Promise<Route> => {
@@ -213,9 +212,27 @@ export const enrollment: Flow = {
           }
           if (value === "other") return { goto: "choose_session" };
           if (value === "schedule") return { flow: "schedule" };
+          if (value === "no") return { goto: "not_enrolled" };
           return { flow: "menu" };
         },
       },
+    },
+    // "Batal" at the confirmation: say plainly that nothing was made or changed.
+    not_enrolled: {
+      say: async (ctx) => {
+        const session = await ctx.services.getSession(sessionId(ctx));
+        const move = session ? await enrollmentToMove(ctx, session) : null;
+        return move
+          ? t(
+              "Baik, jadwal Anda tidak dipindah; pendaftaran lama tetap berlaku.",
+              "All right, your session is not changed; your enrollment stands.",
+            )
+          : t(
+              "Baik, Anda tidak jadi mendaftar. Tidak ada pendaftaran baru yang dibuat.",
+              "All right, you did not enroll. No new enrollment was made.",
+            );
+      },
+      next: () => ({ flow: "menu" }),
     },
   },
 };

@@ -57,7 +57,19 @@ export const fieldAliases: Record<ProfileField, string[]> = {
   businessName: ["nama usaha", "nama toko", "usaha", "toko", "nama bengkel", "business", "business name", "shop"],
   sector: ["bidang usaha", "bidang", "sektor", "jenis usaha", "sector"],
   regency: ["kabupaten", "kota", "kabupaten kota", "daerah", "domisili", "lokasi usaha", "regency", "city"],
-  phone: ["nomor hp", "no hp", "hp", "nomor wa", "no wa", "wa", "whatsapp", "nomor telepon", "telepon", "nomor", "phone"],
+  phone: [
+    "nomor hp",
+    "no hp",
+    "hp",
+    "nomor wa",
+    "no wa",
+    "wa",
+    "whatsapp",
+    "nomor telepon",
+    "telepon",
+    "nomor",
+    "phone",
+  ],
   nib: ["nib", "nomor induk berusaha", "izin usaha"],
 };
 
@@ -146,15 +158,15 @@ export function guessOption(text: string, choices: Choice[]): string | null {
  * The check after a guess: "Maksud Anda: Reparasi AC?". `vars.guess` holds the option's id and
  * `vars.typed` what was typed; yes keeps the option, no keeps the words as typed.
  */
-export function guessNode(label: (id: string, ctx: FlowContext) => string, onward: (value: string, ctx: FlowContext) => Route): FlowNode {
+export function guessNode(
+  label: (id: string, ctx: FlowContext) => string,
+  onward: (value: string, ctx: FlowContext) => Route,
+): FlowNode {
   return {
     say: (ctx) => {
       const guess = label(String(ctx.vars.guess), ctx);
       return {
-        text:
-          ctx.language === "id"
-            ? `Maksud Anda: ${bold(guess)}?`
-            : `Do you mean: ${bold(guess)}?`,
+        text: ctx.language === "id" ? `Maksud Anda: ${bold(guess)}?` : `Do you mean: ${bold(guess)}?`,
       };
     },
     wait: {

@@ -26,14 +26,24 @@ export function distinctLabels(labels: string[], max = labelMax): string[] {
     return most;
   });
   // Labels that share a start are turned together, so they still read alike.
-  const turn = labels.map((_, i) =>
-    shared[i]! > 0 &&
-    labels.some((other, j) => shared[j]! > 0 && words[j]!.slice(0, shared[j]).join(" ") === words[i]!.slice(0, shared[i]).join(" ") && [...other].length > max),
+  const turn = labels.map(
+    (_, i) =>
+      shared[i]! > 0 &&
+      labels.some(
+        (other, j) =>
+          shared[j]! > 0 &&
+          words[j]!.slice(0, shared[j]).join(" ") === words[i]!.slice(0, shared[i]).join(" ") &&
+          [...other].length > max,
+      ),
   );
   return labels.map((label, i) => {
     if (!turn[i]) return label;
-    const head = words[i]!.slice(shared[i]).join(" ").replace(/^\(|\)$/g, "");
-    const tail = words[i]!.slice(0, shared[i]).join(" ").replace(/[\s(]+$/, "");
+    const head = words[i]!.slice(shared[i])
+      .join(" ")
+      .replace(/^\(|\)$/g, "");
+    const tail = words[i]!.slice(0, shared[i])
+      .join(" ")
+      .replace(/[\s(]+$/, "");
     return `${head} · ${tail}`;
   });
 }

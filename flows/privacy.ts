@@ -36,12 +36,20 @@ export const privacy: Flow = {
         ),
       wait: {
         choices: () => [
-          { id: "yes", label: t("Ya, hapus semua data saya", "Yes, delete all my data"), aliases: ["hapus", "hapus saja"] },
+          {
+            id: "yes",
+            label: t("Ya, hapus semua data saya", "Yes, delete all my data"),
+            aliases: ["hapus", "hapus saja"],
+          },
           { id: "no", label: t("Tidak jadi", "No, keep it"), aliases: ["jangan", "jangan dihapus", "batal"] },
         ],
         route: (value) =>
-          value === "yes" ? { goto: "deleted", emit: [{ type: "data_deletion_requested" }] } : { flow: "menu" },
+          value === "yes" ? { goto: "deleted", emit: [{ type: "data_deletion_requested" }] } : { goto: "kept" },
       },
+    },
+    kept: {
+      say: () => t("Baik, data Anda tidak dihapus.", "All right, your data was not deleted."),
+      next: () => ({ flow: "menu" }),
     },
     deleted: {
       say: () =>

@@ -3,7 +3,15 @@
  */
 import type { Flow, FlowContext, ProfileField, Route } from "../src/engine/types.js";
 import { sectorLabel } from "./catalog.js";
-import { fieldChoices, fieldLabels, guessNode, guessOption, questions, regencyChoices, sectorChoices } from "./fields.js";
+import {
+  fieldChoices,
+  fieldLabels,
+  guessNode,
+  guessOption,
+  questions,
+  regencyChoices,
+  sectorChoices,
+} from "./fields.js";
 import { plain } from "../src/engine/markup.js";
 import { backToMenu, formatPhone, t } from "./texts.js";
 

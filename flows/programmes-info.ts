@@ -18,7 +18,7 @@ export function sessionLines(s: SessionView, language: Language, focus: Focus): 
   const when = `📅 ${formatLongDate(s.startsAt, s.timeZone, language)}, ${formatTimeRange(s.startsAt, s.endsAt, s.timeZone, language)}`;
   const where = [`📍 ${plain(s.venue)}, ${plain(s.address)}`, ...(s.mapUrl ? [`🗺️ ${plain(s.mapUrl)}`] : [])];
   if (focus === "when") return [when];
-  if (focus === "where") return [when.replace(/,.*$/, ""), ...where];
+  if (focus === "where") return [`📅 ${formatLongDate(s.startsAt, s.timeZone, language)}`, ...where];
   return [when, ...where];
 }
 

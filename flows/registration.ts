@@ -171,7 +171,9 @@ export const registration: Flow = {
         validate: questions.regencyOther.validate,
         route: (v, ctx) => {
           const guess = guessOption(v, regencyChoices());
-          return guess ? { goto: "check_regency", set: { guess, typed: v } } : onward(ctx, "check_phone", { regency: v });
+          return guess
+            ? { goto: "check_regency", set: { guess, typed: v } }
+            : onward(ctx, "check_phone", { regency: v });
         },
       },
     },

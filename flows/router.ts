@@ -11,6 +11,7 @@ import type { Intent } from "../src/understanding/index.js";
 import { plain } from "../src/engine/markup.js";
 import { help } from "./menu.js";
 import { enrollmentsOverview, programmesNamed, programmesOverview, type Focus } from "./programmes-info.js";
+import { findProgrammes } from "../src/understanding/index.js";
 import { t } from "./texts.js";
 
 /** Back to the step the participant was at, asking its question again. */
@@ -45,9 +46,7 @@ export async function onIntent(
   switch (intent.name) {
     case "menu":
       if (registered) return outcome({ flow: "menu" });
-      return registering
-        ? outcome(stay(state!), texts.menuAfterRegistration)
-        : outcome({ flow: "registration" });
+      return registering ? outcome(stay(state!), texts.menuAfterRegistration) : outcome({ flow: "registration" });
     case "help":
       return outcome(back(state, ctx), help.nodes.show!.say!(ctx) as Say);
     case "cancel":
@@ -85,10 +84,7 @@ export async function onIntent(
         : outcome(back(state, ctx), texts.notRegisteredProfile);
     case "delete_data":
       if (registered) return outcome({ flow: "privacy", node: "delete" });
-      return outcome(
-        state ? stay(state) : { end: true },
-        registering ? texts.nothingStoredYet : texts.nothingStored,
-      );
+      return outcome(state ? stay(state) : { end: true }, registering ? texts.nothingStoredYet : texts.nothingStored);
     case "thanks":
       return outcome(state ? stay(state) : registered ? { end: true } : { flow: "registration" }, texts.thanks);
     case "greeting":
@@ -136,7 +132,9 @@ function motivation(
   ctx: FlowContext,
 ): IntentOutcome {
   const registered = Boolean(ctx.participant);
-  const emit: RequestedEvent[] = registered ? [{ type: name === "motivation_off" ? "motivation_opted_out" : "motivation_opted_in" }] : [];
+  const emit: RequestedEvent[] = registered
+    ? [{ type: name === "motivation_off" ? "motivation_opted_out" : "motivation_opted_in" }]
+    : [];
   const say = !registered
     ? texts.motivationForRegistered
     : name === "motivation_off"
@@ -185,14 +183,14 @@ async function join(intent: Intent, state: ConversationState | null, ctx: FlowCo
   const linkQuery = specific.length === 1 ? specific[0]!.slug.replace(/-/g, " ") : null;
   const overview = { text: await programmesOverview(ctx, specific.length ? specific : all) };
   if (state?.flow === "registration")
-    return outcome(
-      { ...stay(state), ...(linkQuery ? { set: { linkQuery } } : {}) },
-      [overview, texts.registerFirstMidway],
-    );
-  return outcome(
-    { flow: "registration", set: linkQuery ? { linkQuery } : {} },
-    [overview, texts.registerToJoin],
-  );
+    return outcome({ ...stay(state), ...(linkQuery ? { set: { linkQuery } } : {}) }, [
+      overview,
+      texts.registerFirstMidway,
+    ]);
+  return outcome({ flow: "registration", node: "consent", set: linkQuery ? { linkQuery } : {} }, [
+    overview,
+    texts.registerToJoin,
+  ]);
 }
 
 /** "kapan?" / "di mana?": the participant's own sessions, or the programmes' next ones. */
@@ -203,13 +201,34 @@ async function whenOrWhere(
   ctx: FlowContext,
 ): Promise<IntentOutcome> {
   const mine = ctx.participant ? await ctx.services.listEnrollments() : [];
-  const named = intent.programme ? await programmesNamed(ctx, intent.programme) : null;
+  const named = await programmeInFocus(intent, state, ctx);
   const relevant = named ? mine.filter((e) => named.some((p) => p.id === e.session.programmeId)) : mine;
-  if (relevant.length)
-    return outcome(back(state, ctx), { text: enrollmentsOverview(relevant, ctx.language, focus) });
+  if (relevant.length) return outcome(back(state, ctx), { text: enrollmentsOverview(relevant, ctx.language, focus) });
   const overview = { text: await programmesOverview(ctx, named ?? undefined, focus) };
-  const invite = ctx.participant ? texts.enrollFromMenu : state?.flow === "registration" ? texts.registerFirstMidway : null;
+  const invite = ctx.participant
+    ? texts.enrollFromMenu
+    : state?.flow === "registration"
+      ? texts.registerFirstMidway
+      : null;
   return outcome(back(state, ctx), invite ? [overview, invite] : overview);
+}
+
+/**
+ * The programmes a question is about: those its words name, else the one the conversation is
+ * on (a programme asked about before registering, or the one whose sessions are on screen).
+ */
+async function programmeInFocus(intent: Intent, state: ConversationState | null, ctx: FlowContext) {
+  if (intent.programme) return programmesNamed(ctx, intent.programme);
+  const vars = state?.vars ?? {};
+  if (typeof vars.programmeId === "number") {
+    const found = (await ctx.services.listProgrammes()).filter((p) => p.id === vars.programmeId);
+    if (found.length) return found;
+  }
+  if (typeof vars.linkQuery === "string") {
+    const found = findProgrammes(vars.linkQuery, await ctx.services.listProgrammes());
+    if (found.length) return found;
+  }
+  return null;
 }
 
 /** "ga bisa dateng": which enrollment, then a confirmation; never cancelled without one. */
@@ -227,10 +246,7 @@ async function cancelEnrollment(
   const candidates = relevant.length ? relevant : mine;
   if (candidates.length === 1)
     return outcome({ flow: "schedule", node: "confirm_cancel", set: { enrollmentId: candidates[0]!.id } });
-  return outcome(
-    { flow: "schedule", node: "choose_cancel", set: { only: candidates.map((e) => e.id).join(",") } },
-    texts.whichToCancel,
-  );
+  return outcome({ flow: "schedule", node: "choose_cancel", set: { only: candidates.map((e) => e.id).join(",") } });
 }
 
 function greetingFor(ctx: FlowContext): LocalText {
@@ -276,10 +292,7 @@ const texts = {
     "Tidak ada yang perlu dibatalkan: Anda belum terdaftar. Kirim pesan apa saja untuk mulai mendaftar.",
     "There is nothing to cancel: you are not registered yet. Send any message to start registering.",
   ),
-  whatToCancel: t(
-    "Tidak ada langkah yang sedang berjalan. Apakah Anda ingin membatalkan pendaftaran pelatihan? Pilih yang ingin dibatalkan, atau pilih Tidak jadi.",
-    "Nothing is in progress. Do you want to cancel a training enrollment? Choose the one to cancel, or choose Never mind.",
-  ),
+  whatToCancel: t("Tidak ada langkah yang sedang berjalan.", "Nothing is in progress."),
   nothingToCancel: t(
     "Tidak ada langkah yang sedang berjalan, dan Anda tidak terdaftar di pelatihan mana pun. Tidak ada yang dibatalkan.",
     "Nothing is in progress, and you are not enrolled in any training. Nothing was cancelled.",
@@ -319,8 +332,8 @@ const texts = {
     "To take part, please finish this short registration first. Let us continue:",
   ),
   registerToJoin: t(
-    "Untuk ikut pelatihan, Anda perlu mendaftar sebagai peserta. Caranya singkat:",
-    "To take part, you need to register as a participant. It is quick:",
+    "Untuk ikut pelatihan, Anda perlu mendaftar sebagai peserta; caranya singkat. (For English, type ENGLISH.)",
+    "To take part, you need to register as a participant; it is quick. (Untuk bahasa Indonesia, ketik INDONESIA.)",
   ),
   enrollFromMenu: t(
     "Untuk mendaftar, pilih Daftar pelatihan di menu, atau ketik misalnya: mau ikut pelatihan lada.",
@@ -330,5 +343,4 @@ const texts = {
     "Anda tidak sedang terdaftar di pelatihan mana pun, jadi tidak ada yang perlu dibatalkan.",
     "You are not enrolled in any training, so there is nothing to cancel.",
   ),
-  whichToCancel: t("Pendaftaran mana yang ingin dibatalkan?", "Which enrollment do you want to cancel?"),
 };

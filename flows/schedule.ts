@@ -3,7 +3,7 @@
  * will attend records it, and cancelling one frees the seat for the first on the waiting list.
  */
 import { bold, plain } from "../src/engine/markup.js";
-import type { Choice, EnrollmentView, Flow, FlowContext } from "../src/engine/types.js";
+import type { Choice, EnrollmentView, Flow, FlowContext, Route } from "../src/engine/types.js";
 import { shortDay } from "./labels.js";
 import { backToMenu, describeSession, t } from "./texts.js";
 
@@ -16,10 +16,7 @@ function enrollmentChoice(prefix: string, verb: { id: string; en: string }, e: E
   return {
     id: `${prefix}${e.id}`,
     label: t(label("id"), label("en")),
-    aliases: [
-      `${verb.id} ${e.session.programmeTitle.id}`,
-      `${verb.en} ${e.session.programmeTitle.en}`,
-    ],
+    aliases: [`${verb.id} ${e.session.programmeTitle.id}`, `${verb.en} ${e.session.programmeTitle.en}`],
   };
 }
 
@@ -95,11 +92,19 @@ export const schedule: Flow = {
           ...(await offered(ctx)).map((e) => enrollmentChoice("c", { id: "Batalkan", en: "Cancel" }, e)),
           { id: "none", label: t("Tidak jadi", "Never mind"), aliases: ["tidak", "tidak ada", "kembali"], means: "no" },
         ],
-        route: (value) =>
+        route: (value): Route =>
           value === "none"
-            ? { flow: "menu" }
+            ? { goto: "kept", set: { only: null } }
             : { goto: "confirm_cancel", set: { enrollmentId: Number(value.slice(1)), only: null } },
       },
+    },
+    kept: {
+      say: () =>
+        t(
+          "Baik, pendaftaran Anda tetap berlaku; tidak ada yang dibatalkan.",
+          "All right, your enrollments stay; nothing was cancelled.",
+        ),
+      next: () => ({ flow: "menu" }),
     },
     confirm_cancel: {
       say: async (ctx) => {
@@ -121,7 +126,7 @@ export const schedule: Flow = {
         route: (value, ctx) =>
           value === "yes"
             ? { flow: "menu", emit: [{ type: "enrollment_cancel_requested", enrollmentId: enrollmentId(ctx) }] }
-            : { goto: "list" },
+            : { goto: "kept" },
       },
     },
   },

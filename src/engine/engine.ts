@@ -175,7 +175,9 @@ export class Engine {
       if (input.stamp && input.stamp !== questionStamp(state)) return refuse(this.set.texts.staleButton);
       if (all.some((ch) => ch.id === input.choiceId)) return answer(input.choiceId);
       // A current button whose option is gone (a session just filled up), or an id that was never offered.
-      return refuse(input.stamp ? this.set.texts.staleButton : this.set.texts.invalidChoice(all.length, c.channel.buttons));
+      return refuse(
+        input.stamp ? this.set.texts.staleButton : this.set.texts.invalidChoice(all.length, c.channel.buttons),
+      );
     }
 
     const text = input.kind === "contact" ? input.phone : input.text;
@@ -198,10 +200,16 @@ export class Engine {
         if ("error" in checked) return refuse(checked.error);
         return answer(checked.value);
       }
-      case "unknown":
+      case "unknown": {
+        // Not an answer ("ya" for a name): the flow's own check says best what is wrong, if it can.
+        const checked = free && wait.validate ? wait.validate(text, c) : null;
+        if (checked && "error" in checked) return refuse(checked.error);
         return refuse(
-          all.length ? this.set.texts.invalidChoice(question.choices.length, c.channel.buttons) : this.set.texts.notUnderstood,
+          all.length
+            ? this.set.texts.invalidChoice(question.choices.length, c.channel.buttons)
+            : this.set.texts.notUnderstood,
         );
+      }
     }
   }
 
@@ -213,13 +221,19 @@ export class Engine {
     ctx: FlowContext,
     events: EngineEvent[],
   ): TurnResult {
-    const next = { ...state, vars: { ...state.vars, [narrowVar]: ids.join(","), [questionVar]: this.nextCounter(state.vars, ctx) } };
+    const next = {
+      ...state,
+      vars: { ...state.vars, [narrowVar]: ids.join(","), [questionVar]: this.nextCounter(state.vars, ctx) },
+    };
     const options = all.filter((ch) => ids.includes(ch.id));
     events.push({
       type: "message_created",
       message: {
         text: this.set.texts.whichOne[ctx.language],
-        choices: options.map((ch) => ({ id: stampChoiceId(ch.id, questionStamp(next)), label: ch.label[ctx.language] })),
+        choices: options.map((ch) => ({
+          id: stampChoiceId(ch.id, questionStamp(next)),
+          label: ch.label[ctx.language],
+        })),
       },
     });
     return { state: next, events };
@@ -275,10 +289,15 @@ export class Engine {
         continue;
       }
       const node = this.node(state);
-      if (node.wait && !repeat) state = { ...state, vars: { ...state.vars, [questionVar]: this.nextCounter(state.vars, ctx) } };
+      if (node.wait && !repeat)
+        state = { ...state, vars: { ...state.vars, [questionVar]: this.nextCounter(state.vars, ctx) } };
       const c: FlowContext = { ...ctx, vars: state.vars };
       const said = await node.say?.(c);
-      const index = this.say(repeat && node.wait && Array.isArray(said) ? said.filter(Boolean).slice(-1) : said, c, events);
+      const index = this.say(
+        repeat && node.wait && Array.isArray(said) ? said.filter(Boolean).slice(-1) : said,
+        c,
+        events,
+      );
       if (node.wait) {
         const choices = node.wait.choices ? await node.wait.choices(c) : undefined;
         this.attachChoices(index, choices, node.wait.requestPhone, state, c, events);

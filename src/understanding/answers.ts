@@ -24,7 +24,23 @@ export function isFiller(wordKey: string): boolean {
 
 /** Words that are an answer by themselves, whatever follows ("ya, saya mau ikut pelatihan lada"). */
 const strongWords = new Set(
-  ["ya", "iya", "yes", "ok", "oke", "okay", "setuju", "betul", "benar", "siap", "sip", "tidak", "no", "bukan", "jangan"].map(key),
+  [
+    "ya",
+    "iya",
+    "yes",
+    "ok",
+    "oke",
+    "okay",
+    "setuju",
+    "betul",
+    "benar",
+    "siap",
+    "sip",
+    "tidak",
+    "no",
+    "bukan",
+    "jangan",
+  ].map(key),
 );
 
 /** An everyday answer found in a text, with how much of the text it is. */
@@ -71,8 +87,7 @@ export function answerOf(a: Analysis): AnswerMatch | null {
 /** Positions of "not sure" phrases ("belum tahu", "gak tau"): their "tidak" negates nothing. */
 export function unsurePositions(keys: string[]): Set<number> {
   const at = new Set<number>();
-  for (const f of answers.scan(keys))
-    if (f.values.includes("unsure")) for (let i = f.start; i < f.end; i++) at.add(i);
+  for (const f of answers.scan(keys)) if (f.values.includes("unsure")) for (let i = f.start; i < f.end; i++) at.add(i);
   return at;
 }
 

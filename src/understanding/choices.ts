@@ -195,6 +195,8 @@ export function matchChoice(a: Analysis, choices: Choice[]): ChoiceMatch {
   // Options close on the same words ("konveksi": two programmes) are a question; options on
   // different words ("bangka belitung": two regencies) are no answer.
   if (tied.length > 1)
-    return tied.every((s) => s.at === top.at) ? { kind: "several", ids: tied.map((s) => s.id), share } : { kind: "none" };
+    return tied.every((s) => s.at === top.at)
+      ? { kind: "several", ids: tied.map((s) => s.id), share }
+      : { kind: "none" };
   return one(top.id, share, top.covered === content.length, top.full);
 }

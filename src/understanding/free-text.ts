@@ -24,7 +24,7 @@ export function freeAnswer(kind: FreeTextKind, text: string): string {
     return number ? number[0].trim() : text.trim();
   }
   if (kind === "nib") {
-    const number = /\d[\d\s.\-]{9,}\d/u.exec(text);
+    const number = /\d[\d\s.-]{9,}\d/u.exec(text);
     return number ? number[0].trim() : text.trim();
   }
   return text.trim();

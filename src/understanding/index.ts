@@ -61,9 +61,22 @@ function intentWins(found: IntentMatch, question: Question, a: Analysis, choiceS
 }
 
 const questionWords = new Set(
-  ["apa", "apakah", "berapa", "bagaimana", "kenapa", "mengapa", "siapa", "kapan", "what", "how", "why", "who", "where", "when"].map(
-    key,
-  ),
+  [
+    "apa",
+    "apakah",
+    "berapa",
+    "bagaimana",
+    "kenapa",
+    "mengapa",
+    "siapa",
+    "kapan",
+    "what",
+    "how",
+    "why",
+    "who",
+    "where",
+    "when",
+  ].map(key),
 );
 
 /** Text that cannot be the answer to a free-text question of `kind`, whatever the flow would accept. */

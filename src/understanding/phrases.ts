@@ -42,7 +42,7 @@ export class PhraseIndex<T> {
   /** Phrases found left to right, never overlapping, the longest at each position. */
   scan(keys: string[]): Found<T>[] {
     const out: Found<T>[] = [];
-    for (let i = 0; i < keys.length; ) {
+    for (let i = 0; i < keys.length;) {
       const found = this.at(keys, i);
       if (found) {
         out.push(found);

@@ -44,7 +44,7 @@ export function key(word: string): string {
 /** Splits folded text into word tokens and emoji tokens. */
 export function tokenize(text: string): string[] {
   const folded = fold(text)
-    .replace(/[\u{1F3FB}-\u{1F3FF}\u{FE0F}\u{200D}]/gu, "")
+    .replace(/\u{200D}|\u{FE0F}|[\u{1F3FB}-\u{1F3FF}]/gu, "")
     .replace(/(\p{L})\1{2,}/gu, "$1");
   const out: string[] = [];
   for (const m of folded.matchAll(/\p{Extended_Pictographic}|[\p{L}\p{N}]+/gu)) {
@@ -97,10 +97,8 @@ const lexicon = loadLexicon();
 export function standardize(tokens: string[]): string[] {
   const out: string[] = [];
   const keys = tokens.map(key);
-  for (let i = 0; i < tokens.length; ) {
-    const entry = lexicon
-      .get(keys[i]!)
-      ?.find((e) => e.form.every((k, j) => keys[i + j] === k));
+  for (let i = 0; i < tokens.length;) {
+    const entry = lexicon.get(keys[i]!)?.find((e) => e.form.every((k, j) => keys[i + j] === k));
     if (entry) {
       out.push(...entry.standard);
       i += entry.form.length;

@@ -49,7 +49,9 @@ describe("npm run chat with piped input", () => {
     expect(out).toContain("Apakah Anda setuju?\n\n1. Ya, saya setuju\n2. Tidak setuju\n3. Lihat pelatihan dulu");
     expect(out).toContain("Terima kasih, Siti Aminah!");
     // Her sector and regency first: konveksi in Pangkalpinang, the place first since it tells the two apart.
-    expect(out).toMatch(/Pelatihan yang tersedia\. Silakan pilih:\n\n1\. Pangkalpinang · Produksi Konveksi\n2\. Belitung · Produksi Konveksi/);
+    expect(out).toMatch(
+      /Pelatihan yang tersedia\. Silakan pilih:\n\n1\. Pangkalpinang · Produksi Konveksi\n2\. Belitung · Produksi Konveksi/,
+    );
     // Plain text: no formatting markers in a terminal.
     expect(out).toMatch(/✅ Anda terdaftar di Produksi Konveksi \(Pangkalpinang\), /);
     // The last reply is the menu after enrolling: nothing comes after it.

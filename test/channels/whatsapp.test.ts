@@ -397,7 +397,9 @@ describe.each(providers)("WhatsApp through the bot on %s", (provider) => {
     const consent = await step("Halo");
     expect(consent).toHaveLength(2);
     expect(consent[0]).toMatch(/^Selamat datang di Sapa IKM/);
-    expect(consent[1]).toMatch(/Apakah Anda setuju\?\n\n1\. Ya, saya setuju\n2\. Tidak setuju\n3\. Lihat pelatihan dulu$/);
+    expect(consent[1]).toMatch(
+      /Apakah Anda setuju\?\n\n1\. Ya, saya setuju\n2\. Tidak setuju\n3\. Lihat pelatihan dulu$/,
+    );
     expect(await step("1")).toEqual(["Siapa nama lengkap Anda?"]);
     expect(await step("Budi Santoso")).toEqual(["Apa nama usaha Anda?"]);
     const sectors = await step("Lada Jaya");

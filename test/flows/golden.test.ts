@@ -13,7 +13,12 @@ import { describe, expect, it } from "vitest";
 import type { EngineEvent, Language } from "../../src/engine/types.js";
 import { createHarness, registrationAnswers, type Harness, type Reply } from "../support/harness.js";
 
-type Input = string | { choice: string } | { media: "sticker" };
+/**
+ * A text, a press on an option of the latest question that offers it, a sticker, or a press on
+ * a button of an earlier step's message (`old`: the option, `from`: that step's index), as
+ * someone scrolling up and tapping an old button does.
+ */
+type Input = string | { choice: string } | { media: "sticker" } | { old: string; from: number };
 
 type Step = {
   input: Input;
@@ -40,9 +45,18 @@ async function record(
   try {
     await setup?.(h);
     const steps: Step[] = [];
+    const offered: string[][] = [];
     for (const input of inputs) {
       const before = h.turns.get(chatId)?.length ?? 0;
-      const replies = await h.send(chatId, input);
+      let sent: Parameters<Harness["send"]>[1];
+      if (typeof input === "object" && "old" in input) {
+        const id = offered[input.from]?.find((c) => c.startsWith(`${input.old}@`));
+        if (!id) throw new Error(`step ${input.from} offered no ${input.old}`);
+        sent = { choice: id };
+      } else sent = input;
+      const answered = await h.send(chatId, sent);
+      offered.push(answered.flatMap((r) => r.choiceIds ?? []));
+      const replies = answered.map(({ choiceIds: _ids, ...shown }) => shown);
       const turns = (h.turns.get(chatId) ?? []).slice(before);
       expect(turns, `one engine turn for ${JSON.stringify(input)}`).toHaveLength(1);
       const { state, events } = turns[0]!;
@@ -258,6 +272,110 @@ describe("golden transcripts", () => {
 
   it("staff-command-refused-id: a participant who types a staff command gets the ordinary help", async () => {
     await expectGolden(await record("staff-command-refused-id", "id", [...registerId, "/siaran", "status"]));
+  });
+
+  it("everyday-id: a newcomer writes as people chat, asks out of turn, and is understood at every step", async () => {
+    await expectGolden(
+      await record("everyday-id", "id", [
+        "halo kak, mau ikut pelatihan AC dong",
+        "jam brp acaranya?",
+        "hmm",
+        "oke sip",
+        "nama saya Siti Aminah",
+        "ya",
+        "Servis Dingin Jaya",
+        "tukang ac",
+        "Pangkal Pinang",
+        "no hp sy 0812 3456 7001",
+        "blm ada",
+        "udh betul",
+        "yg pertama",
+        "siap",
+        "alamatnya dimana ya",
+        "makasih min",
+      ]),
+    );
+  });
+
+  it("everyday-places-id: towns name their regency, a sector of one's own is checked, close options are asked about", async () => {
+    await expectGolden(
+      await record("everyday-places-id", "id", [
+        "assalamualaikum",
+        "iyaa setuju",
+        "Hj. Rosmawati",
+        "Konveksi Berkah",
+        "lainnya",
+        "servis ac",
+        "iya betul",
+        "Sungailiat",
+        "081234567890",
+        "belum punya",
+        "sudah benar",
+        "mau ikut konveksi",
+        "yang di pkp",
+        "1",
+        "ya",
+      ]),
+    );
+  });
+
+  it("cancel-not-cancelled-id: BATAL stops a step and says what did not happen; an enrollment is cancelled only after a confirmation", async () => {
+    await expectGolden(
+      await record("cancel-not-cancelled-id", "id", [
+        ...registerId,
+        "1",
+        "1",
+        "1",
+        "ya",
+        "daftar pelatihan",
+        "2",
+        "1",
+        "batal",
+        "batal",
+        "tidak jadi",
+        "jadwal saya",
+        "ga bisa dateng",
+        "gak jadi, tetap ikut",
+        "saya berhalangan hadir",
+        "iya batalkan",
+        "jadwal",
+      ]),
+    );
+  });
+
+  it("old-button-id: a button of an earlier question changes nothing, even where it would delete data", async () => {
+    // The registration summary ("Sudah benar?") answers the NIB question, the step before the last.
+    const summaryStep = registerId.length - 2;
+    await expectGolden(
+      await record("old-button-id", "id", [
+        ...registerId.slice(0, -1),
+        { choice: "yes" },
+        "privasi",
+        "hapus data saya",
+        // "Ya, simpan" of the registration summary, pressed while the bot asks "Yakin ingin menghapus?".
+        { old: "yes", from: summaryStep },
+        { old: "yes", from: summaryStep },
+        "tidak jadi",
+        "lihat data saya",
+      ]),
+    );
+  });
+
+  it("english-first-en: a first message in English gets English, and a switch mid-way keeps the place", async () => {
+    await expectGolden(
+      await record("english-first-en", "en", [
+        "Hello, I would like to join the pepper training",
+        "yes",
+        "my name is Andi Wijaya",
+        "Andi Pepper House",
+        "pepper",
+        "koba",
+        "+62 812-5555-0101",
+        "no",
+        "bahasa indonesia",
+        "ya betul",
+      ]),
+    );
   });
 
   it("keywords-and-fallback-id: media, long text, nonsense and every global keyword", async () => {

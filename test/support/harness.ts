@@ -14,7 +14,8 @@ import { InboundRuntime, type OutboxSink } from "../../src/runtime/inbound-runti
 import { flowSet } from "../../flows/index.js";
 import { openTestDatabase, type TestDatabase } from "./databases.js";
 
-export type Reply = { text: string; choices?: string[] };
+/** A reply as the chat shows it: its text, its options' labels and (for tests that press them later) their ids. */
+export type Reply = { text: string; choices?: string[]; choiceIds?: string[] };
 
 export type Harness = {
   db: TestDatabase;
@@ -114,7 +115,12 @@ export async function createHarness(
       });
       return messages.map((m) => ({
         text: m.text ?? "",
-        ...(m.choices ? { choices: (m.choices as { label: string }[]).map((c) => c.label) } : {}),
+        ...(m.choices
+          ? {
+              choices: (m.choices as { label: string }[]).map((c) => c.label),
+              choiceIds: (m.choices as { id: string }[]).map((c) => c.id),
+            }
+          : {}),
       }));
     },
     close: () => db.destroy(),

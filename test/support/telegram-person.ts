@@ -36,9 +36,7 @@ export function person(fake: FakeTelegram, app: App, id: number, first_name = "S
      * option's id ("yes"); the callback data sent is the button's own, with its question stamp.
      */
     press: (data: string) => {
-      const shown = [...sentTo()]
-        .reverse()
-        .find((m) => rawButtons(m).some((d) => d === data || baseOf(d) === data));
+      const shown = [...sentTo()].reverse().find((m) => rawButtons(m).some((d) => d === data || baseOf(d) === data));
       const raw = shown ? rawButtons(shown).find((d) => d === data || baseOf(d) === data)! : data;
       return answer(() => fake.userPress(user, raw, shown?.messageId));
     },
