@@ -9,12 +9,14 @@
  *                       ambiguous
  *   p50_ms, p99_ms      one read() call, over BENCH_UNDERSTANDING_PASSES passes (default 20) of
  *                       the whole corpus after a warm-up pass; target p99 at most 5 on 2 cores
+ *   holdout_accuracy    the same for test/understanding/holdout.json, a second writer's 300
+ *                       messages (see loadHoldout); BENCH_UNDERSTANDING_HOLDOUT_MISSES=1 prints its misses
  * The misses (question, text, expected, got) are printed after the metrics. No database, no Redis.
  */
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { read } from "../src/understanding/index.js";
-import { evaluate, kinds, loadCorpus } from "../test/understanding/evaluate.js";
+import { evaluate, formatMisses, kinds, loadCorpus, loadHoldout } from "../test/understanding/evaluate.js";
 import { buildQuestions } from "../test/understanding/questions.js";
 import type { BenchOutcome, Benchmark } from "./run.js";
 import { percentile, positiveInt } from "./support.js";
@@ -51,6 +53,11 @@ async function run(): Promise<BenchOutcome> {
   for (const kind of kinds) metrics[`accuracy_${kind}`] = fraction(evaluation.byKind[kind].accuracy);
   metrics.p50_ms = ms(percentile(sorted, 50));
   metrics.p99_ms = ms(percentile(sorted, 99));
+  // The second writer's set: how the rules do on sentences written apart from the corpus.
+  const holdout = evaluate(loadHoldout(), questions);
+  metrics.holdout_utterances = holdout.utterances;
+  metrics.holdout_accuracy = fraction(holdout.accuracy);
+  if (process.env.BENCH_UNDERSTANDING_HOLDOUT_MISSES === "1") console.log(formatMisses(holdout.misses));
 
   return {
     name: "understanding",

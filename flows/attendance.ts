@@ -20,6 +20,7 @@ export const attendanceChoices = (enrollmentId?: number): Choice[] => [
     label: t("Tidak bisa hadir", "I cannot attend"),
     aliases: ["tidak hadir", "tidak bisa", "no", "cannot", "berhalangan", "tidak bisa datang", "batal", "izin"],
     means: "no",
+    intents: ["cancel_enrollment"],
   },
 ];
 

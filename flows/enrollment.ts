@@ -53,8 +53,18 @@ async function programmeChoices(ctx: FlowContext): Promise<Choice[]> {
   ];
 }
 
-/** "15 Des · Gedung Serbaguna Koba": the day first; typed dates and venue words find it too. */
-function sessionChoice(s: SessionView): Choice {
+/** "awal/pertengahan/akhir Desember", "early/mid/late December": how people place a day in its month. */
+function partOfMonth(s: SessionView): string[] {
+  const d = DateTime.fromJSDate(s.startsAt, { zone: s.timeZone });
+  const [id, en] = d.day <= 10 ? ["awal", "early"] : d.day <= 20 ? ["pertengahan", "mid"] : ["akhir", "late"];
+  return [`${id} ${d.setLocale("id").toFormat("LLLL")}`, `${en} ${d.setLocale("en-GB").toFormat("LLLL")}`];
+}
+
+/**
+ * "15 Des · Gedung Serbaguna Koba": the day first; typed dates, weekdays, the part of the month,
+ * venue words, and (for the first and the last) "paling cepat" or "terakhir" find it too.
+ */
+function sessionChoice(s: SessionView, index: number, count: number): Choice {
   const full = (lang: "id" | "en") => (s.seatsLeft > 0 ? "" : lang === "id" ? " (penuh)" : " (full)");
   const label = (lang: "id" | "en") => `${shortDay(s, lang)}${full(lang)} · ${plain(s.venue)}`;
   return {
@@ -66,6 +76,11 @@ function sessionChoice(s: SessionView): Choice {
       formatLongDate(s.startsAt, s.timeZone, "id").replace(/^[^,]+,\s*/, ""),
       formatLongDate(s.startsAt, s.timeZone, "en").replace(/^[^,]+,\s*/, ""),
       String(DateTime.fromJSDate(s.startsAt, { zone: s.timeZone }).day),
+      DateTime.fromJSDate(s.startsAt, { zone: s.timeZone }).setLocale("id").toFormat("cccc"),
+      DateTime.fromJSDate(s.startsAt, { zone: s.timeZone }).setLocale("en-GB").toFormat("cccc"),
+      ...partOfMonth(s),
+      ...(index === 0 ? ["paling cepat", "terdekat", "paling awal", "soonest", "earliest", "first"] : []),
+      ...(index === count - 1 && count > 1 ? ["terakhir", "paling akhir", "paling lama", "latest", "last"] : []),
       s.venue,
       ...s.address.split(",").map((part) => part.trim()),
     ],
@@ -130,7 +145,9 @@ export const enrollment: Flow = {
       },
       wait: {
         choices: async (ctx) => [
-          ...(await ctx.services.listOpenSessions(programmeId(ctx))).map(sessionChoice),
+          ...(await ctx.services.listOpenSessions(programmeId(ctx))).map((s, i, all) =>
+            sessionChoice(s, i, all.length),
+          ),
           {
             id: "other",
             label: t("Pilih program lain", "Choose another programme"),

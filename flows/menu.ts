@@ -31,9 +31,20 @@ export const menu: Flow = {
             id: "enrollment",
             label: t("Daftar pelatihan", "Enroll in training"),
             aliases: ["daftar", "program", "pelatihan", "enroll"],
+            intents: ["join", "programmes"],
           },
-          { id: "schedule", label: t("Jadwal saya", "My schedule"), aliases: ["jadwal", "schedule"] },
-          { id: "profile", label: t("Profil saya", "My profile"), aliases: ["profil", "profile"] },
+          {
+            id: "schedule",
+            label: t("Jadwal saya", "My schedule"),
+            aliases: ["jadwal", "schedule"],
+            intents: ["schedule"],
+          },
+          {
+            id: "profile",
+            label: t("Profil saya", "My profile"),
+            aliases: ["profil", "profile"],
+            intents: ["profile"],
+          },
           {
             id: "privacy",
             label: t("Privasi dan data saya", "Privacy and my data"),

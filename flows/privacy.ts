@@ -17,8 +17,20 @@ export const privacy: Flow = {
         ),
       wait: {
         choices: () => [
-          { id: "see", label: t("Lihat data saya", "See my data"), aliases: ["lihat"] },
-          { id: "delete", label: t("Hapus data saya", "Delete my data"), aliases: ["hapus"] },
+          {
+            id: "see",
+            label: t("Lihat data saya", "See my data"),
+            aliases: [
+              "lihat",
+              "apa yang disimpan",
+              "data apa",
+              "disimpan",
+              "my data",
+              "what do you store",
+              "what is stored",
+            ],
+          },
+          { id: "delete", label: t("Hapus data saya", "Delete my data"), aliases: ["hapus"], intents: ["delete_data"] },
           backToMenu,
         ],
         route: (value) => (value === "menu" ? { flow: "menu" } : { goto: value }),
@@ -40,6 +52,7 @@ export const privacy: Flow = {
             id: "yes",
             label: t("Ya, hapus semua data saya", "Yes, delete all my data"),
             aliases: ["hapus", "hapus saja"],
+            intents: ["delete_data"],
           },
           { id: "no", label: t("Tidak jadi", "No, keep it"), aliases: ["jangan", "jangan dihapus", "batal"] },
         ],

@@ -6,7 +6,15 @@
 import { plain } from "../src/engine/markup.js";
 import type { Flow, FlowContext, ProfileField, Route, Vars, Wait } from "../src/engine/types.js";
 import { sectorLabel } from "./catalog.js";
-import { fieldChoices, guessNode, guessOption, questions, regencyChoices, sectorChoices } from "./fields.js";
+import {
+  fieldAliases,
+  fieldChoices,
+  guessNode,
+  guessOption,
+  questions,
+  regencyChoices,
+  sectorChoices,
+} from "./fields.js";
 import { programmesOverview } from "./programmes-info.js";
 import { consentVersion, formatPhone, t } from "./texts.js";
 
@@ -33,7 +41,23 @@ const summaryAnswer: Wait = {
     {
       id: "fix",
       label: t("Ada yang perlu diubah", "Something needs changing"),
-      aliases: ["ubah", "ganti", "change", "salah", "ada yang salah", "belum benar", "edit", "koreksi"],
+      // Naming what is wrong ("nama usaha salah ketik", "no hp kurang 1 angka") also means this.
+      aliases: [
+        "ubah",
+        "ganti",
+        "change",
+        "salah",
+        "salah ketik",
+        "keliru",
+        "kurang",
+        "ada yang salah",
+        "belum benar",
+        "edit",
+        "koreksi",
+        "wrong",
+        "not right",
+        ...Object.values(fieldAliases).flat(),
+      ],
       means: "no",
     },
   ],
@@ -94,7 +118,20 @@ export const registration: Flow = {
           {
             id: "programmes",
             label: t("Lihat pelatihan dulu", "See the programmes first"),
-            aliases: ["lihat pelatihan", "pelatihan", "program", "info", "see programmes"],
+            aliases: [
+              "lihat pelatihan",
+              "pelatihan",
+              "program",
+              "info",
+              "lihat dulu",
+              "info dulu",
+              "see programmes",
+              "trainings",
+              "training",
+              "programmes first",
+              "see first",
+            ],
+            intents: ["programmes", "join"],
           },
         ],
         route: (value, ctx) =>

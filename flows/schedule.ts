@@ -3,20 +3,45 @@
  * will attend records it, and cancelling one frees the seat for the first on the waiting list.
  */
 import { bold, plain } from "../src/engine/markup.js";
-import type { Choice, EnrollmentView, Flow, FlowContext, Route } from "../src/engine/types.js";
+import { DateTime } from "luxon";
+import type { Choice, EnrollmentView, Flow, FlowContext, ProgrammeView, Route } from "../src/engine/types.js";
+import { sectorWords } from "../src/understanding/index.js";
 import { shortDay } from "./labels.js";
 import { backToMenu, describeSession, t } from "./texts.js";
 
 const enrollmentId = (ctx: FlowContext) => Number(ctx.vars.enrollmentId);
 
-/** "Batalkan 15 Des · Produksi Konveksi": the day first, since it tells two sessions apart. */
-function enrollmentChoice(prefix: string, verb: { id: string; en: string }, e: EnrollmentView): Choice {
+/** Other words for cancelling and for saying one will come. */
+const verbs = {
+  c: ["batal", "batalkan", "cancel", "tidak bisa", "tidak jadi ikut", "mundur"],
+  h: ["hadir", "konfirmasi hadir", "konfirmasi", "datang", "insyaallah hadir", "attend", "will attend", "will come"],
+};
+
+/**
+ * "Batalkan 15 Des · Produksi Konveksi": the day first, since it tells two sessions apart; also
+ * known by its day, its programme's sector words ("yang lada", "the pepper one") and the verb.
+ */
+function enrollmentChoice(
+  prefix: "c" | "h",
+  verb: { id: string; en: string },
+  e: EnrollmentView,
+  programmes: ProgrammeView[],
+): Choice {
   const label = (lang: "id" | "en") =>
     `${verb[lang]} ${shortDay(e.session, lang)} · ${plain(e.session.programmeTitle[lang])}`;
+  const sector = programmes.find((p) => p.id === e.session.programmeId)?.sector ?? "";
   return {
     id: `${prefix}${e.id}`,
     label: t(label("id"), label("en")),
-    aliases: [`${verb.id} ${e.session.programmeTitle.id}`, `${verb.en} ${e.session.programmeTitle.en}`],
+    aliases: [
+      `${verb.id} ${e.session.programmeTitle.id}`,
+      `${verb.en} ${e.session.programmeTitle.en}`,
+      shortDay(e.session, "id"),
+      shortDay(e.session, "en"),
+      String(DateTime.fromJSDate(e.session.startsAt, { zone: e.session.timeZone }).day),
+      ...sectorWords(sector),
+      ...verbs[prefix],
+    ],
   };
 }
 
@@ -62,12 +87,13 @@ export const schedule: Flow = {
       wait: {
         choices: async (ctx) => {
           const mine = await ctx.services.listEnrollments();
+          const programmes = await ctx.services.listProgrammes();
           return [
-            ...mine.map((e) => enrollmentChoice("c", { id: "Batalkan", en: "Cancel" }, e)),
+            ...mine.map((e) => enrollmentChoice("c", { id: "Batalkan", en: "Cancel" }, e, programmes)),
             // Saying one will come (also the answer to a reminder); after the cancels, so their numbers stay.
             ...mine
               .filter((e) => e.status === "enrolled" && !e.confirmed)
-              .map((e) => enrollmentChoice("h", { id: "Hadir", en: "Attend" }, e)),
+              .map((e) => enrollmentChoice("h", { id: "Hadir", en: "Attend" }, e, programmes)),
             { id: "enroll", label: t("Daftar pelatihan", "Enroll in training"), aliases: ["daftar"] },
             backToMenu,
           ];
@@ -88,10 +114,18 @@ export const schedule: Flow = {
     choose_cancel: {
       say: () => t("Pendaftaran mana yang ingin dibatalkan?", "Which enrollment do you want to cancel?"),
       wait: {
-        choices: async (ctx) => [
-          ...(await offered(ctx)).map((e) => enrollmentChoice("c", { id: "Batalkan", en: "Cancel" }, e)),
-          { id: "none", label: t("Tidak jadi", "Never mind"), aliases: ["tidak", "tidak ada", "kembali"], means: "no" },
-        ],
+        choices: async (ctx) => {
+          const programmes = await ctx.services.listProgrammes();
+          return [
+            ...(await offered(ctx)).map((e) => enrollmentChoice("c", { id: "Batalkan", en: "Cancel" }, e, programmes)),
+            {
+              id: "none",
+              label: t("Tidak jadi", "Never mind"),
+              aliases: ["tidak", "tidak ada", "kembali"],
+              means: "no",
+            },
+          ];
+        },
         route: (value): Route =>
           value === "none"
             ? { goto: "kept", set: { only: null } }
@@ -120,7 +154,12 @@ export const schedule: Flow = {
       },
       wait: {
         choices: () => [
-          { id: "yes", label: t("Ya, batalkan", "Yes, cancel it"), aliases: ["batalkan", "batal"] },
+          {
+            id: "yes",
+            label: t("Ya, batalkan", "Yes, cancel it"),
+            aliases: ["batalkan", "batal"],
+            intents: ["cancel_enrollment"],
+          },
           { id: "no", label: t("Tidak, tetap ikut", "No, keep it"), aliases: ["tetap ikut", "tetap", "keep"] },
         ],
         route: (value, ctx) =>

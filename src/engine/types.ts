@@ -1,4 +1,4 @@
-import type { FreeTextKind } from "../understanding/types.js";
+import type { FreeTextKind, IntentName } from "../understanding/types.js";
 
 /**
  * The vocabulary of the flow engine. Flows (flows/) are declared with these types; the engine
@@ -18,7 +18,14 @@ export type Vars = Record<string, string | number | boolean | null>;
  * bytes). `aliases` are other words for it (synonyms, places); `means` marks it as the answer
  * to an everyday yes, no or skip ("udh betul", "blm ada"), for options whose id does not say so.
  */
-export type Choice = { id: string; label: LocalText; aliases?: string[]; means?: "yes" | "no" | "skip" };
+export type Choice = {
+  id: string;
+  label: LocalText;
+  aliases?: string[];
+  means?: "yes" | "no" | "skip";
+  /** Wishes that, said at this question with nothing more specific, pick this option ("ga bisa dateng" after a reminder). */
+  intents?: IntentName[];
+};
 
 /** What a participant sent. */
 export type Input =

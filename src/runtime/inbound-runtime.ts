@@ -471,7 +471,8 @@ export class InboundRuntime {
         : engine.startFlow("registration", ctx, undefined, carry);
     }
     // A reminder's button answers for its enrollment from wherever the participant is.
-    const pressed = message.choiceId !== undefined ? parseAttendanceChoice(splitChoiceId(message.choiceId).choiceId) : null;
+    const pressed =
+      message.choiceId !== undefined ? parseAttendanceChoice(splitChoiceId(message.choiceId).choiceId) : null;
     if (pressed && ctx.participant) {
       const elsewhere = state && state.flow !== "attendance";
       const vars: Vars = {

@@ -50,6 +50,8 @@ export type AnswerMatch = {
   share: number;
   /** The text opens with a word that is an answer whatever follows ("ya", "tidak", "oke"). */
   strong: boolean;
+  /** The answer opens the text (after polite words): "blm punya nama usaha" opens with "belum punya". */
+  opens: boolean;
 };
 
 /**
@@ -60,19 +62,19 @@ export type AnswerMatch = {
 export function answerOf(a: Analysis): AnswerMatch | null {
   let keys = a.words.map(key);
   const but = keys.findLastIndex((k) => buts.has(k));
-  if (but >= 0 && but < keys.length - 1) keys = keys.slice(but + 1);
+  // After "tapi" is what is meant when it answers; else it is a remark ("hadir tp agak telat" is a yes).
+  if (but > 0 && but < keys.length - 1)
+    keys = answers.scan(keys.slice(but + 1)).length ? keys.slice(but + 1) : keys.slice(0, but);
   const found = answers.scan(keys);
   if (!found.length) return null;
-  const meanings = new Set<Polarity>();
-  for (const f of found) {
-    let meaning = f.values[0] as Polarity;
-    if (meaning === "yes" && f.start > 0 && negations.has(keys[f.start - 1]!)) meaning = "no";
-    meanings.add(meaning);
-  }
+  const meanings = new Set<Polarity>(found.map((f) => meaningAt(f, keys)));
   // "lupa nomornya, lewati dulu": not knowing and skipping agree.
   if (meanings.has("skip")) meanings.delete("unsure");
-  if (meanings.size !== 1) return null;
-  const polarity = [...meanings][0]!;
+  const firstMeaning = meaningAt(found[0]!, keys);
+  const opens = keys.slice(0, found[0]!.start).every((k) => fillers.has(k)) && strongWords.has(keys[found[0]!.start]!);
+  // "setuju, asal nomor sy gk disebar": an answer that opens the message; what follows are conditions.
+  if (meanings.size !== 1 && !opens) return null;
+  const polarity = meanings.size === 1 ? [...meanings][0]! : firstMeaning;
   const covered = new Set(found.flatMap((f) => range(f.start, f.end)));
   const meaningful = keys.map((k, i) => i).filter((i) => !fillers.has(keys[i]!) && !negations.has(keys[i]!));
   const rest = meaningful.filter((i) => !covered.has(i));
@@ -80,7 +82,8 @@ export function answerOf(a: Analysis): AnswerMatch | null {
   const leading = keys.slice(0, first).every((k) => fillers.has(k) || negations.has(k));
   const strong = leading && (!rest.length || strongWords.has(keys[first]!));
   const share = meaningful.length ? meaningful.filter((i) => covered.has(i)).length / meaningful.length : 1;
-  if (strong || covered.size >= rest.length) return { polarity, share: strong ? 1 : share, strong };
+  if (strong || covered.size >= rest.length || leading)
+    return { polarity, share: strong ? 1 : share, strong, opens: leading };
   return null;
 }
 
@@ -89,6 +92,12 @@ export function unsurePositions(keys: string[]): Set<number> {
   const at = new Set<number>();
   for (const f of answers.scan(keys)) if (f.values.includes("unsure")) for (let i = f.start; i < f.end; i++) at.add(i);
   return at;
+}
+
+/** What an answer phrase means where it stands: a yes after "tidak" is a no. */
+function meaningAt(f: { start: number; values: string[] }, keys: string[]): Polarity {
+  const meaning = f.values[0] as Polarity;
+  return meaning === "yes" && f.start > 0 && negations.has(keys[f.start - 1]!) ? "no" : meaning;
 }
 
 /** Just the meaning of answerOf. */

@@ -23,7 +23,6 @@ const numberWords = new Set(
     key,
   ),
 );
-const lastWords = new Set(["terakhir", "last", "bawah"].map(key));
 /** After these a number is a date, not an option's number ("tanggal 8"). */
 const dateWords = new Set(["tanggal", "tgl", "date", "hari"].map(key));
 
@@ -121,7 +120,6 @@ function byNumber(keys: string[], content: number[], choices: Choice[]): ChoiceM
   if (keys.some((k) => dateWords.has(k))) return null;
   let rest = content.map((i) => keys[i]!).filter((k) => !numberWords.has(k));
   if (!rest.length) rest = content.map((i) => keys[i]!).filter((k) => numberOf(k) !== null);
-  if (rest.length === 1 && lastWords.has(rest[0]!)) return one(choices.at(-1)!.id, 1, true);
   if (rest.length !== 1) return null;
   const n = numberOf(rest[0]!);
   if (n === null) return null;
@@ -137,15 +135,30 @@ const one = (id: string, share: number, whole: boolean, full = true): ChoiceMatc
   full,
 });
 
-type Score = { id: string; covered: number; full: boolean; exact: number; at: string };
+type Score = { id: string; covered: number; full: boolean; exact: number; at: Set<number> };
 
 /** More of the text explained, a whole name found, more words matched exactly. */
 function better(a: Score, b: Score): number {
   return b.covered - a.covered || Number(b.full) - Number(a.full) || b.exact - a.exact;
 }
 
-/** How `a` matches the options. */
+const buts = new Set(["tapi", "tetapi", "namun", "but", "however"].map(key));
+
+/** How `a` matches the options: what follows a "tapi" first ("rumah di pkp tp usahanya di sungailiat"). */
 export function matchChoice(a: Analysis, choices: Choice[]): ChoiceMatch {
+  const keys = a.words.map(key);
+  const but = keys.findLastIndex((k) => buts.has(k));
+  if (but > 0 && but < keys.length - 1) {
+    const after = matchWords({ ...a, words: a.words.slice(but + 1), stems: a.stems.slice(but + 1) }, choices);
+    if (after.kind !== "none") return after;
+    // Nothing after it: a remark ("hadir tp agak telat"), so the part before is the answer.
+    const before = matchWords({ ...a, words: a.words.slice(0, but), stems: a.stems.slice(0, but) }, choices);
+    if (before.kind !== "none") return before;
+  }
+  return matchWords(a, choices);
+}
+
+function matchWords(a: Analysis, choices: Choice[]): ChoiceMatch {
   if (!choices.length) return { kind: "none" };
   const keys = a.words.map(key).slice(0, maxWords);
   const typed: Word[] = keys.map((k, i) => ({ key: k, stem: a.stems[i] ?? k }));
@@ -184,7 +197,7 @@ export function matchChoice(a: Analysis, choices: Choice[]): ChoiceMatch {
       m.hits.forEach((i) => covered.add(i));
     }
     const explained = content.filter((i) => covered.has(i)).length;
-    const at = content.filter((i) => covered.has(i)).join(",");
+    const at = new Set(content.filter((i) => covered.has(i)));
     if (explained) scores.push({ id: choice.id, covered: explained, full, exact: exactWords, at });
   }
   if (!scores.length) return { kind: "none" };
@@ -192,11 +205,13 @@ export function matchChoice(a: Analysis, choices: Choice[]): ChoiceMatch {
   const top = scores[0]!;
   const share = top.covered / content.length;
   const tied = scores.filter((s) => better(s, top) === 0);
-  // Options close on the same words ("konveksi": two programmes) are a question; options on
-  // different words ("bangka belitung": two regencies) are no answer.
-  if (tied.length > 1)
-    return tied.every((s) => s.at === top.at)
-      ? { kind: "several", ids: tied.map((s) => s.id), share }
-      : { kind: "none" };
+  // Options close on the same words ("konveksi": two programmes), or options each named whole by
+  // words of their own ("jahit sama servis ac"): ask which one.
+  const apart = scores.filter((s) => s !== top && s.full && top.full && [...s.at].every((i) => !top.at.has(i)));
+  const asked = tied.length > 1 ? tied : apart.length ? [top, ...apart] : [];
+  if (asked.length > 1) {
+    const union = new Set(asked.flatMap((s) => [...s.at]));
+    return { kind: "several", ids: asked.map((s) => s.id), share: union.size / content.length };
+  }
   return one(top.id, share, top.covered === content.length, top.full);
 }

@@ -18,7 +18,7 @@ import { freeAnswer } from "./free-text.js";
 import { matchIntent, type IntentMatch } from "./intents.js";
 import { analyse, key, looksLikeMashing, type Analysis } from "./text.js";
 import type { FreeTextKind, Question, Reading } from "./types.js";
-import { isOnlyPlaces } from "./vocabulary.js";
+import { isOnlyPlaces, namesOnlyProvince } from "./vocabulary.js";
 
 export { detectLanguage } from "./language.js";
 export { findProgrammes, outsidePlaces, placeNames, sectorWords, shortRegency } from "./vocabulary.js";
@@ -46,6 +46,24 @@ function choiceFor(polarity: Polarity, choices: Choice[]): Choice | undefined {
 }
 
 const shareOf = (found: IntentMatch) => found.explained / Math.max(1, found.content);
+
+/** Intents that change something: never read into a question about what would happen. */
+const actions = new Set([
+  "cancel_enrollment",
+  "delete_data",
+  "stop",
+  "cancel",
+  "start",
+  "motivation_off",
+  "motivation_on",
+]);
+const conditionals = new Set(["kalau", "jika", "apabila", "seandainya", "if", "apakah", "bagaimana"].map(key));
+
+/** "kalo dihapus, pendaftaran sy ikut batal?" asks what would happen; it does not ask to cancel. */
+function hypothetical(a: Analysis, found: IntentMatch | null): IntentMatch | null {
+  if (!found || !actions.has(found.intent.name) || !a.asks) return found;
+  return a.words.slice(0, 3).some((w) => conditionals.has(key(w))) ? null : found;
+}
 
 /** Whether an intent is what the text is about, rather than an answer to the question. */
 function intentWins(found: IntentMatch, question: Question, a: Analysis, choiceShare: number): boolean {
@@ -90,7 +108,9 @@ function notAnAnswer(a: Analysis, question: Question, kind: FreeTextKind): boole
   if (answer && answer.share === 1 && !answer.strong && words.length <= 3) return true; // "ok", "sudah"
   if (answer?.strong && words.length <= 2) return true; // "ya", "iya kak"
   if (words.filter((w) => looksLikeMashing(w)).length * 2 >= words.length) return true; // "asdfgh"
-  if (a.asks || questionWords.has(key(words[0]!))) return true; // a question is no answer
+  if (a.asks || words.some((w) => questionWords.has(key(w)))) return true; // a question is no answer
+  // "blm punya nama usaha", "gak tau": saying one has none is not a name.
+  if ((kind === "name" || kind === "business") && answer && answer.polarity !== "yes" && answer.opens) return true;
   return false;
 }
 
@@ -102,17 +122,27 @@ export function read(text: string, question: Question): Reading {
   if ((free === "phone" || free === "nib") && a.digits >= 8) return { kind: "free", text: freeAnswer(free, text) };
 
   const choices = question.choices;
+  // "Bangka Belitung" is the province, not one of its regencies.
+  if (choices.length && namesOnlyProvince(a)) return { kind: "unknown" };
   const match = matchChoice(a, choices);
   if (match.kind === "one" && match.whole) return { kind: "choice", choiceId: match.id };
 
-  const answer = choices.some((c) => meaningOf(c) !== null) ? answerOf(a) : null;
+  const found = choices.some((c) => meaningOf(c) !== null) ? answerOf(a) : null;
+  // "bisa bawa teman?" asks something; only a plain "ya?" is still an answer.
+  const answer = found && (!a.asks || found.strong) ? found : null;
   const chosen = answer ? choiceFor(answer.polarity, choices) : undefined;
-  const intent = matchIntent(a);
+  const intent = hypothetical(a, matchIntent(a));
   if (chosen && (answer!.strong || !intent || shareOf(intent) <= answer!.share))
     return { kind: "choice", choiceId: chosen.id };
 
   const share = match.kind === "none" ? 0 : match.share;
-  if (intent && intentWins(intent, question, a, share)) return { kind: "intent", intent: intent.intent };
+  if (intent && intentWins(intent, question, a, share)) {
+    // An option may stand for a wish at its question ("ga bisa dateng" is "Tidak bisa hadir" after a
+    // reminder), unless the words name something more (another programme, a language).
+    const plainWish = !intent.intent.programme && !intent.intent.language;
+    const standsFor = plainWish ? choices.find((c) => c.intents?.includes(intent.intent.name)) : undefined;
+    return standsFor ? { kind: "choice", choiceId: standsFor.id } : { kind: "intent", intent: intent.intent };
+  }
   if (chosen) return { kind: "choice", choiceId: chosen.id };
 
   if (match.kind === "one" && (share >= 0.5 || (match.full && share >= 0.3)))

@@ -196,7 +196,8 @@ export function matchIntent(a: Analysis): IntentMatch | null {
   }
   if (!best) return null;
   const covered = new Set(best.covered);
-  let contentIdx = typed.map((t, i) => i).filter((i) => !isFiller(typed[i]!.key));
+  // A closing "ya" ("kpn ya") is politeness here, not an answer.
+  let contentIdx = typed.map((t, i) => i).filter((i) => !isFiller(typed[i]!.key) && typed[i]!.key !== "ya");
   // "permisi kak": only polite words around the greeting, so it is the whole message.
   if (!contentIdx.length) contentIdx = [...best.covered];
   const leftover = contentIdx.filter((i) => !covered.has(i));

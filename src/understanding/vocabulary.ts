@@ -15,6 +15,8 @@ const placeLists = keyedLists("places.txt");
 
 /** Where a place outside the province is filed in places.txt. */
 export const outsideProvince = "Luar Bangka Belitung";
+/** The province itself, which names no one regency. */
+const wholeProvince = "Provinsi Kepulauan Bangka Belitung";
 
 /** "Kabupaten Bangka Tengah" -> "Bangka Tengah". */
 export const shortRegency = (regency: string) => regency.replace(/^(Kota|Kabupaten|Kab\.?)\s+/i, "");
@@ -24,7 +26,8 @@ for (const id of sectorLists.keys()) sectorIndex.add(id.replace(/-/g, " "), id);
 
 const placeIndex = keyedIndex("places.txt", placeLists);
 for (const regency of placeLists.keys())
-  if (regency !== outsideProvince) placeIndex.add(regency, regency).add(shortRegency(regency), regency);
+  if (regency !== outsideProvince && regency !== wholeProvince)
+    placeIndex.add(regency, regency).add(shortRegency(regency), regency);
 
 /** The words people use for a sector (for a choice's aliases); [] for a sector not in the file. */
 export function sectorWords(sector: string): string[] {
@@ -56,6 +59,15 @@ export function programmeWords(keys: string[]): Set<number> {
   for (const f of [...sectorIndex.scan(keys), ...placeIndex.scan(keys)])
     for (let i = f.start; i < f.end; i++) at.add(i);
   return at;
+}
+
+/** Whether the text names just the province ("bangka belitung", "babel"): no regency in particular. */
+export function namesOnlyProvince(a: Analysis): boolean {
+  const keys = a.words.map(key);
+  const content = keys.map((_, i) => i).filter((i) => !isFiller(keys[i]!));
+  const found = placeIndex.scan(keys).filter((f) => f.values.includes(wholeProvince));
+  const at = new Set(found.flatMap((f) => Array.from({ length: f.end - f.start }, (_, j) => f.start + j)));
+  return content.length > 0 && content.every((i) => at.has(i));
 }
 
 /** Whether every meaningful word of a text names a place ("sungailiat", "di koba kak"). */
@@ -103,7 +115,7 @@ export function findProgrammes(query: string, programmes: ProgrammeView[]): Prog
     for (let i = f.start; i < f.end; i++) used.add(i);
   }
   for (const f of placeIndex.scan(keys)) {
-    f.values.filter((v) => v !== outsideProvince).forEach((v) => regencies.add(v));
+    f.values.filter((v) => v !== outsideProvince && v !== wholeProvince).forEach((v) => regencies.add(v));
     for (let i = f.start; i < f.end; i++) used.add(i);
   }
   const others = keys.filter((k, i) => !used.has(i) && !isFiller(k) && !generic.has(k) && k.length >= 3);
