@@ -143,6 +143,7 @@ function better(a: Score, b: Score): number {
 }
 
 const buts = new Set(["tapi", "tetapi", "namun", "but", "however"].map(key));
+const negations = new Set(["tidak", "belum", "bukan", "not", "dont", "cant", "cannot"].map(key));
 
 /** How `a` matches the options: what follows a "tapi" first ("rumah di pkp tp usahanya di sungailiat"). */
 export function matchChoice(a: Analysis, choices: Choice[]): ChoiceMatch {
@@ -179,6 +180,8 @@ function matchWords(a: Analysis, choices: Choice[]): ChoiceMatch {
   if (exact.length === 1) return one(exact[0]!.id, 1, true);
   if (exact.length > 1) return { kind: "several", ids: exact.map((c) => c.id), share: 1 };
 
+  // Words a "tidak"/"belum" just before negates: "tidak bisa datang" does not say "datang".
+  const negated = new Set(keys.flatMap((k, i) => (negations.has(k) ? [i + 1, i + 2] : [])));
   const scores: Score[] = [];
   for (const choice of choices) {
     const covered = new Set<number>();
@@ -187,6 +190,7 @@ function matchWords(a: Analysis, choices: Choice[]): ChoiceMatch {
     for (const name of namesOf(choice)) {
       const m = align(typed, name);
       if (!m.hits.size) continue;
+      if (!name.words.some((w) => negations.has(w.key)) && [...m.hits].some((i) => negated.has(i))) continue;
       // Its words in its order: "tidak bisa datang" is not in "bisa datang atau tidak".
       const whole = m.found >= name.words.length && m.inOrder;
       // A name counts when all of it is in the text; a label also when all the text is in it.
