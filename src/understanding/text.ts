@@ -70,7 +70,8 @@ export function tokenize(text: string): string[] {
 
 // ------------------------------------------------------------------ the lexicon
 
-type LexiconEntry = { form: string[]; standard: string[] };
+/** A form of the lexicon: its words as written and as keys, and the standard words it stands for. */
+type LexiconEntry = { form: string[]; formKeys: string[]; standard: string[] };
 
 /** Forms by their first word's key, longest first, so "gk jd" wins over "gk". */
 function loadLexicon(): Map<string, LexiconEntry[]> {
@@ -79,11 +80,12 @@ function loadLexicon(): Map<string, LexiconEntry[]> {
     const [forms, standard] = text.split("=>").map((s) => s.trim());
     if (!forms || !standard) throw new Error(`data/lexicon.txt line ${line}: expected "form, form => standard"`);
     const standardWords = tokenize(standard);
-    for (const form of items(forms)) {
-      const formKeys = tokenize(form).map(key);
-      if (!formKeys.length) continue;
+    for (const written of items(forms)) {
+      const form = tokenize(written);
+      if (!form.length) continue;
+      const formKeys = form.map(key);
       const list = byFirst.get(formKeys[0]!) ?? [];
-      list.push({ form: formKeys, standard: standardWords });
+      list.push({ form, formKeys, standard: standardWords });
       byFirst.set(formKeys[0]!, list);
     }
   }
@@ -93,12 +95,22 @@ function loadLexicon(): Map<string, LexiconEntry[]> {
 
 const lexicon = loadLexicon();
 
-/** The tokens in standard forms, longest lexicon match first at each position. */
+/**
+ * The tokens in standard forms, longest lexicon match first at each position. A form is found as
+ * written; by its key (doubled letters collapsed) only when the typed word has a doubled letter
+ * to forgive ("udahh"), so "berapa" is never taken for "bberapa" (beberapa).
+ */
 export function standardize(tokens: string[]): string[] {
   const out: string[] = [];
   const keys = tokens.map(key);
   for (let i = 0; i < tokens.length;) {
-    const entry = lexicon.get(keys[i]!)?.find((e) => e.form.every((k, j) => keys[i + j] === k));
+    const candidates = lexicon.get(keys[i]!) ?? [];
+    const fits = (e: LexiconEntry, exact: boolean) =>
+      e.form.every((w, j) => (exact ? tokens[i + j] === w : keys[i + j] === e.formKeys[j]));
+    // By key only when the typed word has a doubled letter to forgive ("udahh"), never "berapa" for "bberapa".
+    const doubled = keys[i] !== tokens[i];
+    const entry =
+      candidates.find((e) => fits(e, true)) ?? (doubled ? candidates.find((e) => fits(e, false)) : undefined);
     if (entry) {
       out.push(...entry.standard);
       i += entry.form.length;
@@ -146,7 +158,7 @@ export function isKnownWord(wordKey: string): boolean {
 }
 
 knowWords(Object.keys(new StopwordsId().dictionary ?? {}).map((w) => key(fold(w))));
-for (const list of lexicon.values()) for (const e of list) knowWords([...e.form, ...e.standard.map(key)]);
+for (const list of lexicon.values()) for (const e of list) knowWords([...e.formKeys, ...e.standard.map(key)]);
 
 /** "udahbenar" -> ["udah", "benar"]: an unknown word of six letters or more made of two known ones. */
 function splitJoined(token: string): string[] {

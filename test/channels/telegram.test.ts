@@ -234,6 +234,40 @@ describe.each(providers)("Telegram over long polling (%s)", (provider) => {
     expect(identity.messages[0]!.text).toBeNull();
   });
 
+  it("never lets an old button change anything: 'Ya, simpan' pressed at 'Yakin ingin menghapus?' deletes nothing", async () => {
+    const p = person(fake, app, 7015, "Yanti");
+    await p.say("halo");
+    await p.press("yes");
+    await p.say("Yanti Lestari");
+    const sector = await p.say("Lada Yanti");
+    const regency = await p.press(buttons(sector.at(-1))[0]!);
+    await p.press(buttons(regency.at(-1))[0]!);
+    const nib = await p.contact("+62 812-3456-7015");
+    const summary = (await p.press(buttons(nib.at(-1)).at(-1)!)).at(-1)!;
+    const save = rawButtons(summary).find((d) => d.startsWith("yes@"))!;
+    await p.press("yes");
+    const participant = await app.database.prisma.participant.findFirstOrThrow({ where: { name: "Yanti Lestari" } });
+
+    await p.say("privasi");
+    const asked = await p.say("hapus data saya");
+    expect(asked.at(-1)!.text).toMatch(/Yakin ingin menghapus\?/);
+    // The old "Ya, simpan" of the summary, tapped while the bot asks whether to delete.
+    const stale = await (async () => {
+      const before = fake.sentTo(7015).length;
+      await fake.userPress(p.user, save, summary.messageId);
+      await waitFor(() => fake.sentTo(7015).length > before + 1, 15_000, "the answer to an old button");
+      return fake.sentTo(7015).slice(before);
+    })();
+    expect(stale[0]!.text).toMatch(/^Tombol itu dari pertanyaan sebelumnya, jadi tidak ada yang diubah/);
+    expect(stale.at(-1)!.text).toMatch(/Yakin ingin menghapus\?/);
+    expect(await app.database.prisma.participant.findUnique({ where: { id: participant.id } })).not.toBeNull();
+    // The current question's own button still works, and "Tidak jadi" keeps everything.
+    const kept = await p.press("no");
+    expect(kept[0]!.text).toBe("Baik, data Anda tidak dihapus.");
+    const still = await app.database.prisma.participant.findUnique({ where: { id: participant.id } });
+    expect(still?.name).toBe("Yanti Lestari");
+  });
+
   it("gives a sticker a helpful reply and keeps the participant's place", async () => {
     const p = person(fake, app, 7009);
     await p.say("halo");

@@ -86,6 +86,24 @@ describe("the web chat API", () => {
     expect(done[0]!.html).toMatch(/^✅ Anda terdaftar di <strong>Produksi Konveksi \(Pangkalpinang\)<\/strong>, \w+/);
   });
 
+  it("refuses a button of an earlier question: nothing changes, the current question is asked again", async () => {
+    const chat = "api-test-stale";
+    const hello = await say(chat, { text: "halo" }, 0);
+    const consent = hello.at(-1)!;
+    const agree = consent.choices!.find((c) => c.id.startsWith("yes@"))!.id;
+    const asked = await say(chat, { choice: agree }, consent.id);
+    expect(asked[0]!.text).toBe("Siapa nama lengkap Anda?");
+    // The same consent button again, now that the bot asks for a name: no name is stored from it.
+    const again = await say(chat, { choice: agree }, asked.at(-1)!.id);
+    expect(again[0]!.text).toMatch(/^Tombol itu dari pertanyaan sebelumnya/);
+    expect(again.at(-1)!.text).toBe("Siapa nama lengkap Anda?");
+    const conversation = await app.database.prisma.conversation.findFirstOrThrow({
+      where: { identity: { channel: "web", platformUserId: chat } },
+    });
+    expect(conversation.node).toBe("ask_name");
+    expect(Object.keys(conversation.variables as object)).not.toContain("name");
+  });
+
   it("answers bad requests with 400 and a reason, and a long text with a reply", async () => {
     expect((await post("bad id!", { text: "halo" })).status).toBe(400);
     const noBody = await post("api-test-2", { hello: 1 });
