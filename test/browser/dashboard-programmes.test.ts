@@ -165,7 +165,7 @@ describe("Program & Jadwal: programmes, sessions, roster, attendance, CSV, movin
 
   it("shows participants who enroll through the web chat on the roster, the second on the waiting list", async () => {
     // One after the other, so the seat goes to the first.
-    expect(await registerAndEnroll("jadwal-ani", "Ani Suryani", "=SUM(1+1)", "0812-7777-8888")).toMatch(
+    expect(await registerAndEnroll("jadwal-ani", "Ani Suryani", "-Jahit Ani-", "0812-7777-8888")).toMatch(
       /✅ Anda terdaftar di Sablon Kaos,/,
     );
     expect(await registerAndEnroll("jadwal-budi", "Budi Hartono", "Konveksi Budi", "0813-1111-2222")).toMatch(
@@ -174,7 +174,7 @@ describe("Program & Jadwal: programmes, sessions, roster, attendance, CSV, movin
     await page.goto(`${app.url}/dashboard/program/jadwal/${sessionId}`);
     const roster = await page.locator("main").innerText();
     expect(roster).toContain("Ani Suryani");
-    expect(roster).toContain("=SUM(1+1)");
+    expect(roster).toContain("-Jahit Ani-");
     expect(roster).toContain("Belum menjawab");
     expect(await page.locator('[data-figure="seats"]').innerText()).toBe("1 / 1");
     expect(await page.locator('[data-figure="waitlisted"]').innerText()).toBe("1");
@@ -274,7 +274,7 @@ describe("Program & Jadwal: programmes, sessions, roster, attendance, CSV, movin
     expect(rows[1]).toEqual([
       "1",
       "Ani Suryani",
-      "'=SUM(1+1)",
+      "'-Jahit Ani-",
       "Konveksi (garmen)",
       "Kota Pangkalpinang",
       /^[=+\-@]/.test(ani.phone!) ? `'${ani.phone}` : ani.phone,

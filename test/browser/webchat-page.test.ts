@@ -42,8 +42,9 @@ describe("the web chat page in a real browser", () => {
 
   it("lets someone register and enroll in a seeded programme, in Indonesian, on a phone-sized screen", async () => {
     const page = await browser.newPage({ viewport: { width: 360, height: 740 } });
-    // Whatever someone types as their name shows as typed: no tags, no formatting, no script.
-    const name = "Ahmad <b>Fauzi</b> <img src=x onerror=alert(1)> *AC";
+    // Markup typed as a name shows as typed (no tags, no formatting, no script) and is refused.
+    const markup = "Ahmad <b>Fauzi</b> <img src=x onerror=alert(1)> *AC";
+    const name = "Ahmad Fauzi";
     const dialogs: string[] = [];
     page.on("dialog", (d) => {
       dialogs.push(d.message());
@@ -57,6 +58,10 @@ describe("the web chat page in a real browser", () => {
     // Choices are buttons under the question.
     await page.locator(".choices button", { hasText: "Ya, saya setuju" }).last().click();
     expect(await botSaid(page, ++n)).toBe("Siapa nama lengkap Anda?");
+    await type(page, markup);
+    expect(await botSaid(page, ++n)).toMatch(/^Mohon tulis nama Anda dengan huruf biasa saja/);
+    n += 1; // the question again
+    expect(await page.locator(".msg.me").allInnerTexts()).toContain(markup);
     await type(page, name);
     expect(await botSaid(page, ++n)).toBe("Apa nama usaha Anda?");
     await type(page, "Fauzi Teknik AC");

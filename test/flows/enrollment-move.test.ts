@@ -106,7 +106,10 @@ describe.each(providers)("moving to another session of a programme on %s", (prov
     expect(offer[0]!.text).toMatch(/\nMove to the session on Tuesday, 29 December 2026 at 09:00 WIB\?$/);
     expect(offer[0]!.choices).toEqual(["Yes, move to this session", "No, keep my old session"]);
     const kept = await h.send("rina", "no");
-    expect(kept.map((r) => r.text)).toEqual(["Main menu. Please choose:"]);
+    expect(kept.map((r) => r.text)).toEqual([
+      "All right, your session is not changed; your enrollment stands.",
+      "Main menu. Please choose:",
+    ]);
     expect(await statuses("rina")).toEqual([[first!.id, "enrolled"]]);
   });
 });

@@ -54,9 +54,8 @@ async function record(
         if (!id) throw new Error(`step ${input.from} offered no ${input.old}`);
         sent = { choice: id };
       } else sent = input;
-      const answered = await h.send(chatId, sent);
-      offered.push(answered.flatMap((r) => r.choiceIds ?? []));
-      const replies = answered.map(({ choiceIds: _ids, ...shown }) => shown);
+      const replies = await h.send(chatId, sent);
+      offered.push(replies.some((r) => r.choices) ? await h.offeredIds(chatId) : []);
       const turns = (h.turns.get(chatId) ?? []).slice(before);
       expect(turns, `one engine turn for ${JSON.stringify(input)}`).toHaveLength(1);
       const { state, events } = turns[0]!;

@@ -108,6 +108,8 @@ describe.each(providers)("motivation on %s", (provider) => {
         descriptionEn: "-",
         timeZone: "Asia/Jakarta",
         reminderOffsets: [{ kind: "before", minutes: 120 }],
+        // A participant takes both of its sessions in the quiet-hours test.
+        seatsPerParticipant: 2,
       },
     });
     testBot = await startTestBot(

@@ -14,8 +14,8 @@ import { InboundRuntime, type OutboxSink } from "../../src/runtime/inbound-runti
 import { flowSet } from "../../flows/index.js";
 import { openTestDatabase, type TestDatabase } from "./databases.js";
 
-/** A reply as the chat shows it: its text, its options' labels and (for tests that press them later) their ids. */
-export type Reply = { text: string; choices?: string[]; choiceIds?: string[] };
+/** A reply as the chat shows it: its text and its options' labels. */
+export type Reply = { text: string; choices?: string[] };
 
 export type Harness = {
   db: TestDatabase;
@@ -27,6 +27,8 @@ export type Harness = {
     input: string | { choice: string } | Partial<InboundMessage>,
     channel?: string,
   ): Promise<Reply[]>;
+  /** The ids of the options the chat was offered last, as sent (with their question's stamp). */
+  offeredIds(chatId: string): Promise<string[]>;
   /** Every engine result so far, per chat. */
   turns: Map<string, TurnResult[]>;
   close(): Promise<void>;
@@ -93,6 +95,15 @@ export async function createHarness(
     runtime,
     clock,
     turns,
+    async offeredIds(chatId) {
+      const shown = await db.prisma.message.findMany({
+        where: { chatId, direction: "outbound" },
+        orderBy: { id: "desc" },
+        take: 20,
+      });
+      const last = shown.find((m) => Array.isArray(m.choices));
+      return last ? (last.choices as { id: string }[]).map((c) => c.id) : [];
+    },
     async send(chatId, input, channel = "web") {
       const fields: Partial<InboundMessage> =
         typeof input === "string"
@@ -115,12 +126,7 @@ export async function createHarness(
       });
       return messages.map((m) => ({
         text: m.text ?? "",
-        ...(m.choices
-          ? {
-              choices: (m.choices as { label: string }[]).map((c) => c.label),
-              choiceIds: (m.choices as { id: string }[]).map((c) => c.id),
-            }
-          : {}),
+        ...(m.choices ? { choices: (m.choices as { label: string }[]).map((c) => c.label) } : {}),
       }));
     },
     close: () => db.destroy(),
