@@ -39,11 +39,22 @@ const seats = 100_000;
 const progress = (line: string) => console.error(`[inbound] ${line}`);
 
 /** The 13 messages one participant sends on our side: registration, then enrollment from the menu. */
+/** A name of letters for participant i ("Peserta Bcd"): names with digits are refused. */
+function letterName(i: number): string {
+  let n = i + 1;
+  let out = "";
+  while (n > 0) {
+    out = String.fromCharCode(97 + ((n - 1) % 26)) + out;
+    n = Math.floor((n - 1) / 26);
+  }
+  return `Peserta ${out[0]!.toUpperCase()}${out.slice(1)}`;
+}
+
 function ourDialogue(i: number): string[] {
   return [
     "halo",
     "ya", // consent
-    `Peserta ${i}`,
+    letterName(i),
     `Usaha ${i}`,
     "1", // sector: lada
     "4", // regency: Kabupaten Bangka Tengah

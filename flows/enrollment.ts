@@ -2,13 +2,11 @@
  * Enrollment: a programme (those of the participant's sector and regency first), then a
  * training session, then a confirmation. The domain decides enrolled or waitlisted.
  */
-import { DateTime } from "luxon";
-import { formatLongDate } from "../src/engine/format.js";
 import { bold, plain } from "../src/engine/markup.js";
 import type { Choice, Flow, FlowContext, ProgrammeView, Route, SessionView } from "../src/engine/types.js";
 import { findProgrammes, placeNames, sectorWords, shortRegency } from "../src/understanding/index.js";
 import { enrollmentToMove, moveChoices, moveOffer } from "./enrollment-move.js";
-import { distinctLabels, shortDay } from "./labels.js";
+import { dayWords, distinctLabels, shortDay } from "./labels.js";
 import { welcome } from "./menu.js";
 import { backToMenu, describeSession, t } from "./texts.js";
 
@@ -53,13 +51,6 @@ async function programmeChoices(ctx: FlowContext): Promise<Choice[]> {
   ];
 }
 
-/** "awal/pertengahan/akhir Desember", "early/mid/late December": how people place a day in its month. */
-function partOfMonth(s: SessionView): string[] {
-  const d = DateTime.fromJSDate(s.startsAt, { zone: s.timeZone });
-  const [id, en] = d.day <= 10 ? ["awal", "early"] : d.day <= 20 ? ["pertengahan", "mid"] : ["akhir", "late"];
-  return [`${id} ${d.setLocale("id").toFormat("LLLL")}`, `${en} ${d.setLocale("en-GB").toFormat("LLLL")}`];
-}
-
 /**
  * "15 Des · Gedung Serbaguna Koba": the day first; typed dates, weekdays, the part of the month,
  * venue words, and (for the first and the last) "paling cepat" or "terakhir" find it too.
@@ -71,14 +62,7 @@ function sessionChoice(s: SessionView, index: number, count: number): Choice {
     id: `s${s.id}`,
     label: t(label("id"), label("en")),
     aliases: [
-      shortDay(s, "id"),
-      shortDay(s, "en"),
-      formatLongDate(s.startsAt, s.timeZone, "id").replace(/^[^,]+,\s*/, ""),
-      formatLongDate(s.startsAt, s.timeZone, "en").replace(/^[^,]+,\s*/, ""),
-      String(DateTime.fromJSDate(s.startsAt, { zone: s.timeZone }).day),
-      DateTime.fromJSDate(s.startsAt, { zone: s.timeZone }).setLocale("id").toFormat("cccc"),
-      DateTime.fromJSDate(s.startsAt, { zone: s.timeZone }).setLocale("en-GB").toFormat("cccc"),
-      ...partOfMonth(s),
+      ...dayWords(s),
       ...(index === 0 ? ["paling cepat", "terdekat", "paling awal", "soonest", "earliest", "first"] : []),
       ...(index === count - 1 && count > 1 ? ["terakhir", "paling akhir", "paling lama", "latest", "last"] : []),
       s.venue,

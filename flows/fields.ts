@@ -27,20 +27,22 @@ const other: Choice = { id: "other", label: otherSector, aliases: ["lain", "lain
 
 /** The sectors, each with the words owners use for it ("sahang", "tukang jahit", "servis ac"). */
 export function sectorChoices(): Choice[] {
-  return [...sectors.map((s) => ({ id: s.id, label: s.label, aliases: sectorWords(s.id) })), other];
+  return sectorList;
 }
+const sectorList: Choice[] = [...sectors.map((s) => ({ id: s.id, label: s.label, aliases: sectorWords(s.id) })), other];
 
 /** The regencies and cities, each with its districts and towns, so "Sungailiat" names Kabupaten Bangka. */
 export function regencyChoices(): Choice[] {
-  return [
-    ...regencies.map((r) => ({ id: r, label: t(r, r), aliases: [shortRegency(r), ...placeNames(r)] })),
-    {
-      ...other,
-      label: t("Lainnya (luar provinsi)", "Other (outside the province)"),
-      aliases: [...other.aliases!, "luar bangka belitung", "luar babel", "luar provinsi", ...outsidePlaces()],
-    },
-  ];
+  return regencyList;
 }
+const regencyList: Choice[] = [
+  ...regencies.map((r) => ({ id: r, label: t(r, r), aliases: [shortRegency(r), ...placeNames(r)] })),
+  {
+    ...other,
+    label: t("Lainnya (luar provinsi)", "Other (outside the province)"),
+    aliases: [...other.aliases!, "luar bangka belitung", "luar babel", "luar provinsi", ...outsidePlaces()],
+  },
+];
 
 export const fieldLabels: Record<ProfileField, LocalText> = {
   name: t("Nama", "Name"),

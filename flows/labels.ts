@@ -3,6 +3,7 @@
  * phone shows only the start of a long button (about 30 characters on Telegram, where the
  * channel cuts longer labels; the whole label is still what typed answers are matched with).
  */
+import { DateTime } from "luxon";
 import { formatShortDate } from "../src/engine/format.js";
 import type { Language, SessionView } from "../src/engine/types.js";
 
@@ -53,4 +54,36 @@ export function shortDay(s: SessionView, language: Language): string {
   return formatShortDate(s.startsAt, s.timeZone, language)
     .replace(/^[^,]+,\s*/, "")
     .replace(/\s\d{4}$/, "");
+}
+
+const dayWordCache = new Map<string, string[]>();
+
+/**
+ * The words people use for a session's day, for matching what they type: "15 Des", "15
+ * Desember 2026", "15", "Selasa", "pertengahan Desember" (and in English). Remembered, since
+ * every question with sessions asks for them again.
+ */
+export function dayWords(s: Pick<SessionView, "startsAt" | "timeZone">): string[] {
+  const cacheKey = `${s.startsAt.getTime()}|${s.timeZone}`;
+  let words = dayWordCache.get(cacheKey);
+  if (!words) {
+    const d = DateTime.fromJSDate(s.startsAt, { zone: s.timeZone });
+    const [id, en] = d.day <= 10 ? ["awal", "early"] : d.day <= 20 ? ["pertengahan", "mid"] : ["akhir", "late"];
+    const inId = d.setLocale("id");
+    const inEn = d.setLocale("en-GB");
+    words = [
+      inId.toFormat("d LLL"),
+      inEn.toFormat("d LLL"),
+      inId.toFormat("d LLLL yyyy"),
+      inEn.toFormat("d LLLL yyyy"),
+      String(d.day),
+      inId.toFormat("cccc"),
+      inEn.toFormat("cccc"),
+      `${id} ${inId.toFormat("LLLL")}`,
+      `${en} ${inEn.toFormat("LLLL")}`,
+    ];
+    if (dayWordCache.size > 5000) dayWordCache.clear();
+    dayWordCache.set(cacheKey, words);
+  }
+  return words;
 }

@@ -3,10 +3,9 @@
  * will attend records it, and cancelling one frees the seat for the first on the waiting list.
  */
 import { bold, plain } from "../src/engine/markup.js";
-import { DateTime } from "luxon";
 import type { Choice, EnrollmentView, Flow, FlowContext, ProgrammeView, Route } from "../src/engine/types.js";
 import { sectorWords } from "../src/understanding/index.js";
-import { shortDay } from "./labels.js";
+import { dayWords, shortDay } from "./labels.js";
 import { backToMenu, describeSession, t } from "./texts.js";
 
 const enrollmentId = (ctx: FlowContext) => Number(ctx.vars.enrollmentId);
@@ -36,9 +35,7 @@ function enrollmentChoice(
     aliases: [
       `${verb.id} ${e.session.programmeTitle.id}`,
       `${verb.en} ${e.session.programmeTitle.en}`,
-      shortDay(e.session, "id"),
-      shortDay(e.session, "en"),
-      String(DateTime.fromJSDate(e.session.startsAt, { zone: e.session.timeZone }).day),
+      ...dayWords(e.session),
       ...sectorWords(sector),
       ...verbs[prefix],
     ],

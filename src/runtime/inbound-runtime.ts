@@ -7,9 +7,8 @@
 import type { Database, Db } from "../db/database.js";
 import { runPlan, type Plan } from "../db/plan.js";
 import { inTransaction, runAtomically } from "../db/raw-sql.js";
-import type { Engine } from "../engine/engine.js";
-import { splitChoiceId } from "../engine/engine.js";
-import { analyse } from "../understanding/index.js";
+import { splitChoiceId, type Engine } from "../engine/engine.js";
+import { tokenize } from "../understanding/index.js";
 import type {
   ConversationState,
   EngineEvent,
@@ -106,8 +105,9 @@ const maxConflictRetries = 8;
 /** "daftar-lada" from a Telegram link, or "DAFTAR LADA" typed: the words after daftar. */
 export function deepLinkQuery(message: InboundMessage): string | null {
   const source = message.deepLink ?? message.text;
-  if (!source) return null;
-  const words = analyse(source.replace(/-/g, " ")).tokens;
+  // Most messages do not start with "daftar": no need to read them as words.
+  if (!source || !/^\W*daftar/i.test(source)) return null;
+  const words = tokenize(source.replace(/-/g, " "));
   if (words[0] !== "daftar" || words.length < 2 || words.length > 5) return null;
   return words.slice(1).join(" ");
 }

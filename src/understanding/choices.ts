@@ -182,12 +182,17 @@ function matchWords(a: Analysis, choices: Choice[]): ChoiceMatch {
 
   // Words a "tidak"/"belum" just before negates: "tidak bisa datang" does not say "datang".
   const negated = new Set(keys.flatMap((k, i) => (negations.has(k) ? [i + 1, i + 2] : [])));
+  // A name word can only meet a typed word that begins with its letter (or whose stem does): an
+  // alias with a word no typed word could be is passed over at once (there are hundreds of places).
+  const firsts = new Set<string>();
+  for (const w of typed) firsts.add(w.key[0]!).add(w.stem[0]!);
   const scores: Score[] = [];
   for (const choice of choices) {
     const covered = new Set<number>();
     let full = false;
     let exactWords = 0;
     for (const name of namesOf(choice)) {
+      if (!name.label && !name.words.every((w) => firsts.has(w.key[0]!) || firsts.has(w.stem[0]!))) continue;
       const m = align(typed, name);
       if (!m.hits.size) continue;
       if (!name.words.some((w) => negations.has(w.key)) && [...m.hits].some((i) => negated.has(i))) continue;

@@ -23,7 +23,7 @@ import { isOnlyPlaces, namesOnlyProvince } from "./vocabulary.js";
 export { detectLanguage } from "./language.js";
 export { findProgrammes, outsidePlaces, placeNames, sectorWords, shortRegency } from "./vocabulary.js";
 export { polarityOf } from "./answers.js";
-export { analyse } from "./text.js";
+export { analyse, tokenize } from "./text.js";
 export type { FreeTextKind, Intent, IntentName, Question, Reading } from "./types.js";
 
 type Meaning = Exclude<Polarity, "unsure">;
@@ -72,7 +72,9 @@ function intentWins(found: IntentMatch, question: Question, a: Analysis, choiceS
   const free = question.free;
   // A phone number or an NIB without digits is no answer: the words must be about something else.
   if ((free === "phone" || free === "nib") && a.digits === 0) return share >= 0.34;
-  // "jam brp acaranya" at the name question is a question; "Toko Menu Sehat" is a name.
+  // "jam brp acaranya" at the name question is a question; "Toko Menu Sehat" is a name, and so is
+  // "Salam Hidayat": a greeting or thanks must be the whole message there.
+  if (free && (found.intent.name === "greeting" || found.intent.name === "thanks")) return share === 1;
   if (free) return share >= 0.6 || (a.asks && share >= 0.3);
   if (question.choices.length) return share >= 0.5;
   return share >= 0.34 || found.covered >= 2;

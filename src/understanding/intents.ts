@@ -135,26 +135,40 @@ const maxWords = 40;
 
 type Typed = { stem: string; key: string; matches: Matches }[];
 
-/** The text positions a pattern covers, or null when it does not fit. */
-function fit(pattern: Pattern, typed: Typed): number[] | null {
-  const tryFrom = (slot: number, from: number, last: number | null): number[] | null => {
-    if (slot === pattern.slots.length) return [];
-    const s = pattern.slots[slot]!;
-    const limit = last === null ? typed.length : Math.min(typed.length, last + 1 + maxGap);
-    for (let i = from; i < limit; i++) {
-      // The longest alternative that fits at i.
-      let best: PatternWord[] | null = null;
-      for (const alt of s.alternatives)
-        if ((!best || alt.length > best.length) && alt.every((w, j) => typed[i + j]?.matches.all.has(w.index)))
-          best = alt;
-      if (best) {
-        const rest = tryFrom(slot + 1, i + best.length, i + best.length - 1);
-        if (rest) return [...Array.from({ length: best.length }, (_, j) => i + j), ...rest];
+/** The text positions of `pattern` from slot `slot` on, starting at `from`, or null. */
+function fitFrom(pattern: Pattern, typed: Typed, slot: number, from: number, last: number | null): number[] | null {
+  if (slot === pattern.slots.length) return [];
+  const s = pattern.slots[slot]!;
+  const limit = last === null ? typed.length : Math.min(typed.length, last + 1 + maxGap);
+  for (let i = from; i < limit; i++) {
+    // The longest alternative that fits at i.
+    let best: PatternWord[] | null = null;
+    for (const alt of s.alternatives) {
+      if (best && alt.length <= best.length) continue;
+      let fits = true;
+      for (let j = 0; j < alt.length && fits; j++) fits = typed[i + j]?.matches.all.has(alt[j]!.index) ?? false;
+      if (fits) best = alt;
+    }
+    if (best) {
+      const rest = fitFrom(pattern, typed, slot + 1, i + best.length, i + best.length - 1);
+      if (rest) {
+        const here: number[] = [];
+        for (let j = 0; j < best.length; j++) here.push(i + j);
+        return here.concat(rest);
       }
     }
-    return s.optional ? tryFrom(slot + 1, from, last) : null;
-  };
-  const covered = tryFrom(0, 0, null);
+  }
+  return s.optional ? fitFrom(pattern, typed, slot + 1, from, last) : null;
+}
+
+/**
+ * The text positions a pattern covers, or null when it does not fit. Most patterns are turned
+ * away at once: a slot that must be there needs one of its words among those typed.
+ */
+function fit(pattern: Pattern, typed: Typed, present: Set<number>): number[] | null {
+  for (const slot of pattern.slots)
+    if (!slot.optional && !slot.alternatives.some((alt) => present.has(alt[0]!.index))) return null;
+  const covered = fitFrom(pattern, typed, 0, 0, null);
   return covered && covered.length ? covered : null;
 }
 
@@ -184,8 +198,10 @@ export function matchIntent(a: Analysis): IntentMatch | null {
     matches: unsure.has(i) ? noMatches : matchesFor(a.stems[i]!, keys[i]!, named.has(i)),
   }));
   let best: { pattern: Pattern; covered: number[] } | null = null;
+  const present = new Set<number>();
+  for (const t of typed) for (const w of t.matches.all) present.add(w);
   for (const pattern of patterns) {
-    const covered = fit(pattern, typed);
+    const covered = fit(pattern, typed, present);
     // A pattern fitted only through slips ("tinggal" for "tanggal") is no evidence.
     if (!covered || !covered.some((i) => typed[i]!.matches.exact)) continue;
     const wins =
