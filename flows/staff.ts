@@ -7,6 +7,8 @@
  */
 import type { Choice, Flow, FlowContext, Route, Vars } from "../src/engine/types.js";
 import { regencies } from "./catalog.js";
+import { plain } from "../src/engine/markup.js";
+import { distinctLabels } from "./labels.js";
 import { t } from "./texts.js";
 
 const textMax = 4096;
@@ -134,15 +136,26 @@ export const staff: Flow = {
       },
     },
     target: {
-      say: () => t("Siaran ini untuk siapa?", "Who is this broadcast for?"),
+      say: () =>
+        t(
+          "Siaran ini untuk siapa? Semua peserta, atau peserta satu program:",
+          "Who is this broadcast for? Everyone, or the participants of one programme:",
+        ),
       wait: {
-        choices: async (ctx): Promise<Choice[]> => [
-          { id: "all", label: t("Semua peserta", "All participants") },
-          ...(await ctx.services.listProgrammes()).map((p) => ({
-            id: `p${p.id}`,
-            label: t(`Peserta program ${p.title.id}`, `Participants of ${p.title.en}`),
-          })),
-        ],
+        // The programme's title alone, the part that differs first: a phone cuts long buttons.
+        choices: async (ctx): Promise<Choice[]> => {
+          const programmes = await ctx.services.listProgrammes();
+          const id = distinctLabels(programmes.map((p) => p.title.id)).map(plain);
+          const en = distinctLabels(programmes.map((p) => p.title.en)).map(plain);
+          return [
+            { id: "all", label: t("Semua peserta", "All participants") },
+            ...programmes.map((p, i) => ({
+              id: `p${p.id}`,
+              label: t(id[i]!, en[i]!),
+              aliases: [p.title.id, p.title.en],
+            })),
+          ];
+        },
         route: (value, ctx) =>
           staffOnly(ctx) ??
           (value === "all"
