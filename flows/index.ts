@@ -28,6 +28,7 @@ export const flowSet: FlowSet = {
     invalidChoice: texts.invalidChoice,
     whichOne: texts.whichOne,
     staleButton: texts.staleButton,
+    cannotAnswer: texts.cannotAnswer,
   },
   onIntent,
 };

@@ -51,6 +51,10 @@ export const texts = {
             "Sorry, that is not an option. Reply with 1, or type MENU.",
           ),
   whichOne: t("Maksud Anda yang mana?", "Which one do you mean?"),
+  cannotAnswer: t(
+    "Maaf, pertanyaan itu belum bisa saya jawab di sini. Saya bisa menjawab jadwal, tempat, dan daftar pelatihan; ketik BANTUAN untuk selengkapnya. Kita lanjutkan:",
+    "Sorry, I cannot answer that question here. I can tell you about dates, venues and the programmes; type HELP for more. Let us carry on:",
+  ),
   staleButton: t(
     "Tombol itu dari pertanyaan sebelumnya, jadi tidak ada yang diubah. Ini pertanyaan yang sedang berjalan:",
     "That button belongs to an earlier question, so nothing was changed. This is the current question:",

@@ -48,6 +48,8 @@ export type FlowSet = {
     whichOne: LocalText;
     /** A button of an earlier question was pressed. */
     staleButton: LocalText;
+    /** A question the bot has no answer for ("berapa biayanya?"). */
+    cannotAnswer: LocalText;
   };
   /** What an intent does from where the participant is (`state` null: no conversation). */
   onIntent(intent: Intent, state: ConversationState | null, ctx: FlowContext): IntentOutcome | Promise<IntentOutcome>;
@@ -204,6 +206,7 @@ export class Engine {
         // Not an answer ("ya" for a name): the flow's own check says best what is wrong, if it can.
         const checked = free && wait.validate ? wait.validate(text, c) : null;
         if (checked && "error" in checked) return refuse(checked.error);
+        if (reading.asks) return refuse(this.set.texts.cannotAnswer);
         return refuse(
           all.length
             ? this.set.texts.invalidChoice(question.choices.length, c.channel.buttons)

@@ -12,7 +12,7 @@
  * 6. else not understood.
  */
 import type { Choice } from "../engine/types.js";
-import { answerOf, type Polarity } from "./answers.js";
+import { answerOf, isFiller, type Polarity } from "./answers.js";
 import { matchChoice } from "./choices.js";
 import { freeAnswer } from "./free-text.js";
 import { matchIntent, type IntentMatch } from "./intents.js";
@@ -151,5 +151,11 @@ export function read(text: string, question: Question): Reading {
     return { kind: "choice", choiceId: match.id };
   if (match.kind === "several" && share >= 0.5) return { kind: "ambiguous", choiceIds: match.ids };
   if (free && !notAnAnswer(a, question, free)) return { kind: "free", text: freeAnswer(free, text) };
-  return { kind: "unknown" };
+  return isQuestion(a) ? { kind: "unknown", asks: true } : { kind: "unknown" };
+}
+
+/** A question mark, or a question word opening the message ("berapa biayanya", "apakah gratis"). */
+function isQuestion(a: Analysis): boolean {
+  const words = a.words.map(key).filter((k) => !isFiller(k));
+  return a.asks || (words.length > 1 && questionWords.has(words[0]!));
 }

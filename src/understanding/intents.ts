@@ -211,9 +211,16 @@ export function matchIntent(a: Analysis): IntentMatch | null {
     if (wins) best = { pattern, covered };
   }
   if (!best) return null;
+  // "Selamat pagi, saya ingin bertanya tentang pelatihan": the greeting is said besides, not asked.
+  const polite = new Set<number>();
+  if (!social.has(best.pattern.intent))
+    for (const pattern of patterns)
+      if (social.has(pattern.intent)) for (const i of fit(pattern, typed, present) ?? []) polite.add(i);
   const covered = new Set(best.covered);
   // A closing "ya" ("kpn ya") is politeness here, not an answer.
-  let contentIdx = typed.map((t, i) => i).filter((i) => !isFiller(typed[i]!.key) && typed[i]!.key !== "ya");
+  let contentIdx = typed
+    .map((t, i) => i)
+    .filter((i) => !isFiller(typed[i]!.key) && typed[i]!.key !== "ya" && !polite.has(i));
   // "permisi kak": only polite words around the greeting, so it is the whole message.
   if (!contentIdx.length) contentIdx = [...best.covered];
   const leftover = contentIdx.filter((i) => !covered.has(i));

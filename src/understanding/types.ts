@@ -67,4 +67,5 @@ export type Reading =
   | { kind: "ambiguous"; choiceIds: string[] }
   | { kind: "intent"; intent: Intent }
   | { kind: "free"; text: string }
-  | { kind: "unknown" };
+  /** `asks`: the text is a question the bot has no answer for ("berapa biayanya?"). */
+  | { kind: "unknown"; asks?: boolean };
