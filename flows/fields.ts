@@ -12,7 +12,7 @@ import {
   shortRegency,
   type FreeTextKind,
 } from "../src/understanding/index.js";
-import { otherSector, regencies, sectors } from "./catalog.js";
+import { otherSector, regencies, sectorLabel, sectors } from "./catalog.js";
 import { t, validateBusinessName, validateNib, validatePersonName, validatePhone, validateText } from "./texts.js";
 
 export type FieldQuestion = {
@@ -182,5 +182,31 @@ export function guessNode(
         return "goto" in route ? { ...route, set: { ...route.set, guess: null, typed: null } } : route;
       },
     },
+  };
+}
+
+/**
+ * The "Lainnya" question of a field and its check: what is typed is stored as typed, unless it
+ * names an option ("servis AC", "Sungailiat"), which is offered first ("Maksud Anda: ...?").
+ * The check node must be called `check_<field>` in the flow.
+ */
+export function typedOtherNodes(
+  field: "sector" | "regency",
+  onward: (value: string, ctx: FlowContext) => Route,
+): { ask: FlowNode; check: FlowNode } {
+  const question = field === "sector" ? questions.sectorOther : questions.regencyOther;
+  const options = field === "sector" ? sectorChoices : regencyChoices;
+  return {
+    ask: {
+      say: () => question.ask(),
+      wait: {
+        validate: question.validate,
+        route: (v, ctx) => {
+          const guess = guessOption(v, options());
+          return guess ? { goto: `check_${field}`, set: { guess, typed: v } } : onward(v, ctx);
+        },
+      },
+    },
+    check: guessNode((id, ctx) => (field === "sector" ? sectorLabel(id, ctx.language) : id), onward),
   };
 }

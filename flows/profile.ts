@@ -3,15 +3,7 @@
  */
 import type { Flow, FlowContext, ProfileField, Route } from "../src/engine/types.js";
 import { sectorLabel } from "./catalog.js";
-import {
-  fieldChoices,
-  fieldLabels,
-  guessNode,
-  guessOption,
-  questions,
-  regencyChoices,
-  sectorChoices,
-} from "./fields.js";
+import { fieldChoices, fieldLabels, questions, typedOtherNodes } from "./fields.js";
 import { plain } from "../src/engine/markup.js";
 import { backToMenu, formatPhone, t } from "./texts.js";
 
@@ -19,6 +11,9 @@ const update = (field: ProfileField, value: string | null): Route => ({
   goto: "saved",
   emit: [{ type: "profile_updated", field, value }],
 });
+
+const sectorOther = typedOtherNodes("sector", (v) => update("sector", v));
+const regencyOther = typedOtherNodes("regency", (v) => update("regency", v));
 
 export const profile: Flow = {
   name: "profile",
@@ -75,16 +70,8 @@ export const profile: Flow = {
         route: (v) => (v === "other" ? { goto: "edit_sector_other" } : update("sector", v)),
       },
     },
-    edit_sector_other: {
-      say: () => questions.sectorOther.ask(),
-      wait: {
-        validate: questions.sectorOther.validate,
-        route: (v) => {
-          const guess = guessOption(v, sectorChoices());
-          return guess ? { goto: "check_sector", set: { guess, typed: v } } : update("sector", v);
-        },
-      },
-    },
+    edit_sector_other: sectorOther.ask,
+    check_sector: sectorOther.check,
     edit_regency: {
       say: () => questions.regency.ask(),
       wait: {
@@ -92,24 +79,8 @@ export const profile: Flow = {
         route: (v) => (v === "other" ? { goto: "edit_regency_other" } : update("regency", v)),
       },
     },
-    edit_regency_other: {
-      say: () => questions.regencyOther.ask(),
-      wait: {
-        validate: questions.regencyOther.validate,
-        route: (v) => {
-          const guess = guessOption(v, regencyChoices());
-          return guess ? { goto: "check_regency", set: { guess, typed: v } } : update("regency", v);
-        },
-      },
-    },
-    check_sector: guessNode(
-      (id, ctx) => sectorLabel(id, ctx.language),
-      (v) => update("sector", v),
-    ),
-    check_regency: guessNode(
-      (id) => id,
-      (v) => update("regency", v),
-    ),
+    edit_regency_other: regencyOther.ask,
+    check_regency: regencyOther.check,
     edit_phone: {
       say: (ctx) => questions.phone.ask(ctx),
       wait: {

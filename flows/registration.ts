@@ -6,15 +6,7 @@
 import { plain } from "../src/engine/markup.js";
 import type { Flow, FlowContext, ProfileField, Route, Vars, Wait } from "../src/engine/types.js";
 import { sectorLabel } from "./catalog.js";
-import {
-  fieldAliases,
-  fieldChoices,
-  guessNode,
-  guessOption,
-  questions,
-  regencyChoices,
-  sectorChoices,
-} from "./fields.js";
+import { fieldAliases, fieldChoices, questions, typedOtherNodes } from "./fields.js";
 import { programmesOverview } from "./programmes-info.js";
 import { consentVersion, formatPhone, t } from "./texts.js";
 
@@ -91,6 +83,9 @@ const summaryAnswer: Wait = {
     return registered;
   },
 };
+
+const sectorOther = typedOtherNodes("sector", (v, ctx) => onward(ctx, "ask_regency", { sector: v }));
+const regencyOther = typedOtherNodes("regency", (v, ctx) => onward(ctx, "check_phone", { regency: v }));
 
 export const registration: Flow = {
   name: "registration",
@@ -180,21 +175,9 @@ export const registration: Flow = {
         route: (v, ctx) => (v === "other" ? { goto: "ask_sector_other" } : onward(ctx, "ask_regency", { sector: v })),
       },
     },
-    ask_sector_other: {
-      say: () => questions.sectorOther.ask(),
-      wait: {
-        validate: questions.sectorOther.validate,
-        route: (v, ctx) => {
-          const guess = guessOption(v, sectorChoices());
-          return guess ? { goto: "check_sector", set: { guess, typed: v } } : onward(ctx, "ask_regency", { sector: v });
-        },
-      },
-    },
     // "servis AC" typed after Lainnya is the AC sector, if the participant says so.
-    check_sector: guessNode(
-      (id, ctx) => sectorLabel(id, ctx.language),
-      (v, ctx) => onward(ctx, "ask_regency", { sector: v }),
-    ),
+    ask_sector_other: sectorOther.ask,
+    check_sector: sectorOther.check,
     ask_regency: {
       say: () => questions.regency.ask(),
       wait: {
@@ -202,22 +185,8 @@ export const registration: Flow = {
         route: (v, ctx) => (v === "other" ? { goto: "ask_regency_other" } : onward(ctx, "check_phone", { regency: v })),
       },
     },
-    ask_regency_other: {
-      say: () => questions.regencyOther.ask(),
-      wait: {
-        validate: questions.regencyOther.validate,
-        route: (v, ctx) => {
-          const guess = guessOption(v, regencyChoices());
-          return guess
-            ? { goto: "check_regency", set: { guess, typed: v } }
-            : onward(ctx, "check_phone", { regency: v });
-        },
-      },
-    },
-    check_regency: guessNode(
-      (id) => id,
-      (v, ctx) => onward(ctx, "check_phone", { regency: v }),
-    ),
+    ask_regency_other: regencyOther.ask,
+    check_regency: regencyOther.check,
     // WhatsApp gives the number with the message; other channels ask for it.
     check_phone: {
       next: (ctx) =>
