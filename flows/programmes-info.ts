@@ -6,12 +6,10 @@
 import { bold, plain } from "../src/engine/markup.js";
 import { formatLongDate, formatTimeRange } from "../src/engine/format.js";
 import type { EnrollmentView, FlowContext, Language, ProgrammeView, SessionView } from "../src/engine/types.js";
-import { findProgrammes } from "../src/understanding/index.js";
+import { findProgrammes, shortRegency } from "../src/understanding/index.js";
 
 /** What a question is about: everything, the time, or the place. */
 export type Focus = "all" | "when" | "where";
-
-const shortPlace = (regency: string | null) => (regency ? regency.replace(/^(Kota|Kabupaten) /, "") : "");
 
 /** One session in a line or two, as the question asks: its time, its place, or both. */
 export function sessionLines(s: SessionView, language: Language, focus: Focus): string[] {
@@ -40,7 +38,7 @@ export async function programmesOverview(
   const blocks: string[] = [];
   for (const p of programmes) {
     const sessions = (await ctx.services.listOpenSessions(p.id)).slice(0, 2);
-    const place = shortPlace(p.regency);
+    const place = p.regency ? shortRegency(p.regency) : "";
     const head = `${bold(p.title[lang])}${place && !p.title[lang].includes(place) ? ` (${plain(place)})` : ""}`;
     const lines = sessions.length
       ? sessions.flatMap((s) => sessionLines(s, lang, focus))

@@ -113,17 +113,14 @@ async function cancelStep(state: ConversationState | null, ctx: FlowContext): Pr
         : ({ flow: "menu" } as Route);
     return outcome(returnTo, texts.attendanceNotRecorded);
   }
-  const note: LocalText =
-    flow === "enrollment"
-      ? texts.enrollmentNotMade
-      : flow === "schedule"
-        ? texts.enrollmentsUnchanged
-        : flow === "privacy"
-          ? texts.dataKept
-          : flow === "profile" && state.node !== "show"
-            ? texts.changeNotSaved
-            : texts.stepStopped;
-  return outcome({ flow: "menu" }, note);
+  // Each flow says itself what was not done, in the node its own "no" leads to.
+  if (flow === "enrollment") return outcome({ flow: "enrollment", node: "not_enrolled", keepVars: true });
+  if (flow === "schedule") return outcome({ flow: "schedule", node: "kept", keepVars: true });
+  if (flow === "privacy") return outcome({ flow: "privacy", node: "kept", keepVars: true });
+  return outcome(
+    { flow: "menu" },
+    flow === "profile" && state.node !== "show" ? texts.changeNotSaved : texts.stepStopped,
+  );
 }
 
 function motivation(
@@ -301,15 +298,6 @@ const texts = {
     "Baik. Jawaban kehadiran Anda belum kami catat; Anda bisa menjawabnya nanti lewat menu Jadwal saya.",
     "All right. We have not recorded whether you will attend; you can answer later under My schedule.",
   ),
-  enrollmentNotMade: t(
-    "Baik, Anda tidak jadi mendaftar. Tidak ada pendaftaran baru yang dibuat.",
-    "All right, you did not enroll. No new enrollment was made.",
-  ),
-  enrollmentsUnchanged: t(
-    "Baik, pendaftaran pelatihan Anda tetap seperti semula; tidak ada yang dibatalkan.",
-    "All right, your enrollments stay as they were; nothing was cancelled.",
-  ),
-  dataKept: t("Baik, data Anda tidak dihapus.", "All right, your data was not deleted."),
   changeNotSaved: t("Baik, perubahan tadi tidak disimpan.", "All right, that change was not saved."),
   stepStopped: t("Baik, langkah ini tidak dilanjutkan.", "All right, we stopped there."),
   notRegisteredSchedule: t(

@@ -63,30 +63,23 @@ export async function moveEnrollment(
     include: { trainingSession: { include: { programme: true } } },
   });
   if (!old || !isActive(old.status)) return { kind: "not_found" };
-  if (old.trainingSessionId === trainingSessionId)
-    return {
-      kind: "already",
-      status: old.status,
-      position:
-        old.status === "waitlisted"
-          ? await runPlan(waitlistRankPlan(provider, trainingSessionId, old.waitlistPosition!), run)
-          : null,
-    };
+  /** The participant is already in the target session: enrolled, or where on its waiting list. */
+  const alreadyThere = async (e: { status: string; waitlistPosition: number | null }): Promise<MoveOutcome> => ({
+    kind: "already",
+    status: e.status as "enrolled" | "waitlisted",
+    position:
+      e.status === "waitlisted"
+        ? await runPlan(waitlistRankPlan(provider, trainingSessionId, e.waitlistPosition!), run)
+        : null,
+  });
+  if (old.trainingSessionId === trainingSessionId) return alreadyThere(old);
   const programme = old.trainingSession.programme;
   if (!target || target.programmeId !== programme.id || target.status !== "scheduled" || target.startsAt <= now)
     return { kind: "unavailable" };
   const there = await tx.enrollment.findUnique({
     where: { participantId_trainingSessionId: { participantId, trainingSessionId } },
   });
-  if (there && isActive(there.status))
-    return {
-      kind: "already",
-      status: there.status,
-      position:
-        there.status === "waitlisted"
-          ? await runPlan(waitlistRankPlan(provider, trainingSessionId, there.waitlistPosition!), run)
-          : null,
-    };
+  if (there && isActive(there.status)) return alreadyThere(there);
   const others = (
     await runPlan(heldInProgrammePlan(provider, participantId, programme.id, trainingSessionId, now), run)
   ).filter((h) => h.enrollmentId !== enrollmentId);

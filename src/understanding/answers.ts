@@ -100,11 +100,6 @@ function meaningAt(f: { start: number; values: string[] }, keys: string[]): Pola
   return meaning === "yes" && f.start > 0 && negations.has(keys[f.start - 1]!) ? "no" : meaning;
 }
 
-/** Just the meaning of answerOf. */
-export function polarityOf(a: Analysis): Polarity | null {
-  return answerOf(a)?.polarity ?? null;
-}
-
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }

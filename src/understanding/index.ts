@@ -22,7 +22,6 @@ import { isOnlyPlaces, namesOnlyProvince } from "./vocabulary.js";
 
 export { detectLanguage } from "./language.js";
 export { findProgrammes, outsidePlaces, placeNames, sectorWords, shortRegency } from "./vocabulary.js";
-export { polarityOf } from "./answers.js";
 export { analyse, tokenize } from "./text.js";
 export type { FreeTextKind, Intent, IntentName, Question, Reading } from "./types.js";
 

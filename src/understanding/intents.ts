@@ -165,7 +165,7 @@ function fitFrom(pattern: Pattern, typed: Typed, slot: number, from: number, las
  * The text positions a pattern covers, or null when it does not fit. Most patterns are turned
  * away at once: a slot that must be there needs one of its words among those typed.
  */
-function fit(pattern: Pattern, typed: Typed, present: Set<number>): number[] | null {
+function fitPattern(pattern: Pattern, typed: Typed, present: Set<number>): number[] | null {
   for (const slot of pattern.slots)
     if (!slot.optional && !slot.alternatives.some((alt) => present.has(alt[0]!.index))) return null;
   const covered = fitFrom(pattern, typed, 0, 0, null);
@@ -201,7 +201,7 @@ export function matchIntent(a: Analysis): IntentMatch | null {
   const present = new Set<number>();
   for (const t of typed) for (const w of t.matches.all) present.add(w);
   for (const pattern of patterns) {
-    const covered = fit(pattern, typed, present);
+    const covered = fitPattern(pattern, typed, present);
     // A pattern fitted only through slips ("tinggal" for "tanggal") is no evidence.
     if (!covered || !covered.some((i) => typed[i]!.matches.exact)) continue;
     const wins =
@@ -215,7 +215,7 @@ export function matchIntent(a: Analysis): IntentMatch | null {
   const polite = new Set<number>();
   if (!social.has(best.pattern.intent))
     for (const pattern of patterns)
-      if (social.has(pattern.intent)) for (const i of fit(pattern, typed, present) ?? []) polite.add(i);
+      if (social.has(pattern.intent)) for (const i of fitPattern(pattern, typed, present) ?? []) polite.add(i);
   const covered = new Set(best.covered);
   // A closing "ya" ("kpn ya") is politeness here, not an answer.
   let contentIdx = typed

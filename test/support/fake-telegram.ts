@@ -604,17 +604,7 @@ export class FakeTelegram {
       if (hasButtons(replyMarkup)) message.reply_markup = replyMarkup;
       state.messages.set(messageId, message);
       state.lastBotMessageId = messageId;
-      this.sent.push({
-        chatId,
-        messageId,
-        text,
-        ...(entities ? { entities } : {}),
-        ...(typeof p.parse_mode === "string" ? { parseMode: p.parse_mode } : {}),
-        sentText,
-        replyMarkup,
-        method: "sendMessage",
-        at: Date.now(),
-      });
+      this.recordSent("sendMessage", chatId, messageId, p, { text, entities, sentText }, replyMarkup);
       this.ok(call, message);
     });
 
@@ -639,17 +629,7 @@ export class FakeTelegram {
       if (inline) message.reply_markup = inline;
       else delete message.reply_markup;
       state.messages.set(messageId, message);
-      this.sent.push({
-        chatId,
-        messageId,
-        text,
-        ...(entities ? { entities } : {}),
-        ...(typeof p.parse_mode === "string" ? { parseMode: p.parse_mode } : {}),
-        sentText,
-        replyMarkup,
-        method: "editMessageText",
-        at: Date.now(),
-      });
+      this.recordSent("editMessageText", chatId, messageId, p, { text, entities, sentText }, replyMarkup);
       this.ok(call, message);
     });
 
@@ -804,6 +784,28 @@ export class FakeTelegram {
   }
 
   /** The text a person will see and its entities, from text with parse_mode or entities. */
+  /** Notes a message the bot sent or edited, as the person sees it and as it was sent. */
+  private recordSent(
+    method: string,
+    chatId: number,
+    messageId: number,
+    p: Record<string, unknown>,
+    shown: { text: string; entities?: MessageEntity[]; sentText: string },
+    replyMarkup: unknown,
+  ): void {
+    this.sent.push({
+      chatId,
+      messageId,
+      text: shown.text,
+      ...(shown.entities ? { entities: shown.entities } : {}),
+      ...(typeof p.parse_mode === "string" ? { parseMode: p.parse_mode } : {}),
+      sentText: shown.sentText,
+      replyMarkup,
+      method,
+      at: Date.now(),
+    });
+  }
+
   private textParam(p: Params): { text: string; entities?: MessageEntity[]; sentText: string } {
     const sentText = p.text === undefined || p.text === null ? "" : String(p.text);
     let shown: { text: string; entities?: MessageEntity[] } = { text: sentText };
