@@ -202,11 +202,15 @@ async function whenOrWhere(
   const relevant = named ? mine.filter((e) => named.some((p) => p.id === e.session.programmeId)) : mine;
   if (relevant.length) return outcome(back(state, ctx), { text: enrollmentsOverview(relevant, ctx.language, focus) });
   const overview = { text: await programmesOverview(ctx, named ?? undefined, focus) };
-  const invite = ctx.participant
-    ? texts.enrollFromMenu
-    : state?.flow === "registration"
-      ? texts.registerFirstMidway
-      : null;
+  // Someone already choosing a session needs no invitation to enroll; a newcomer midway is told to finish.
+  const invite =
+    state?.flow === "enrollment"
+      ? null
+      : ctx.participant
+        ? texts.enrollFromMenu
+        : state?.flow === "registration"
+          ? texts.registerFirstMidway
+          : null;
   return outcome(back(state, ctx), invite ? [overview, invite] : overview);
 }
 
