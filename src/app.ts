@@ -162,7 +162,15 @@ export async function startApp(config: Config, logger: Logger, start: StartOptio
   });
   // A worker serves /healthz only, so an orchestrator can probe it; everything else is the web side's.
   if (role !== "worker") {
-    registerWebChat(server, { runtime: bot.runtime, db: database.prisma, signals: bot.signals });
+    registerWebChat(server, {
+      runtime: bot.runtime,
+      db: database.prisma,
+      signals: bot.signals,
+      redis,
+      prefix: config.redis.prefix,
+      secret: config.dashboard.sessionSecret,
+      secureCookies: config.dashboard.secureCookies,
+    });
     registerApi(server, { database, broadcasts: bot.broadcasts, logger });
     // `channels`: the adapters themselves, for the Kanal page's WhatsApp log-out and Telegram bot name.
     registerDashboard(server, { database, redis, logger, config, bot, channels });

@@ -18,7 +18,7 @@ import {
 } from "./channels/channel-board.js";
 import type { WhatsAppAdapter } from "./channels/whatsapp.js";
 import { recordDeliveryStatus } from "./channels/delivery-status.js";
-import { ChatSignals } from "./channels/webchat.js";
+import { ChatSignals } from "./channels/chat-signals.js";
 import type { Database } from "./db/database.js";
 import { Engine } from "./engine/engine.js";
 import type { Language } from "./engine/types.js";
@@ -185,7 +185,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   });
   reminders.queue.on("error", (err: Error) => queueError(reminders.queue.name, err));
   timeouts.queue.on("error", (err: Error) => queueError(timeouts.queue.name, err));
-  const signals = new ChatSignals();
+  // Sends are published on the fail-fast connection: a poll elsewhere still reads at its deadline.
+  const signals = new ChatSignals(enqueueConnection, prefix, logger);
   const runtime = new InboundRuntime({
     database,
     engine,
@@ -526,6 +527,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         Promise.all([outbox.close(), timeouts.close(), reminders.close(), motivation.close(), broadcastQueue.close()]),
         5_000,
       );
+      signals.close();
       enqueueConnection.disconnect();
     },
   };

@@ -16,19 +16,30 @@ describe("the web chat API", () => {
 
   afterAll(() => testApp.stop());
 
-  const post = (chatId: string, body: unknown) =>
-    fetch(`${app.url}/api/webchat/${chatId}/messages`, {
+  type Chat = { chatId: string; token: string };
+
+  /** A new chat, as a script starts one. */
+  async function session(): Promise<Chat> {
+    const res = await fetch(`${app.url}/api/webchat/sessions`, { method: "POST" });
+    expect(res.status).toBe(201);
+    return (await res.json()) as Chat;
+  }
+
+  const post = (chat: Chat, body: unknown) =>
+    fetch(`${app.url}/api/webchat/${chat.chatId}/messages`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${chat.token}` },
       body: JSON.stringify(body),
     });
 
   /** Sends, then long-polls as the page does: until the first reply, then until a short silence. */
-  async function say(chatId: string, body: unknown, after: number): Promise<BotMessage[]> {
-    expect((await post(chatId, body)).status).toBe(202);
+  async function say(chat: Chat, body: unknown, after: number): Promise<BotMessage[]> {
+    expect((await post(chat, body)).status).toBe(202);
     const all: BotMessage[] = [];
     for (let wait = 5; ; wait = 0.3) {
-      const res = await fetch(`${app.url}/api/webchat/${chatId}/messages?after=${after}&wait=${wait}`);
+      const res = await fetch(`${app.url}/api/webchat/${chat.chatId}/messages?after=${after}&wait=${wait}`, {
+        headers: { authorization: `Bearer ${chat.token}` },
+      });
       const { messages } = (await res.json()) as { messages: BotMessage[] };
       if (!messages.length) return all;
       all.push(...messages);
@@ -37,7 +48,7 @@ describe("the web chat API", () => {
   }
 
   it("lets a participant register and enroll over the JSON API, with choices as buttons", async () => {
-    const chat = "api-test-1";
+    const chat = await session();
     let after = 0;
     let offered: { id: string; label: string }[] = [];
     /** Sends a text, or presses the button of the option `choice` (the id as offered carries its question's stamp). */
@@ -87,7 +98,7 @@ describe("the web chat API", () => {
   });
 
   it("refuses a button of an earlier question: nothing changes, the current question is asked again", async () => {
-    const chat = "api-test-stale";
+    const chat = await session();
     const hello = await say(chat, { text: "halo" }, 0);
     const consent = hello.at(-1)!;
     const agree = consent.choices!.find((c) => c.id.startsWith("yes@"))!.id;
@@ -98,20 +109,36 @@ describe("the web chat API", () => {
     expect(again[0]!.text).toMatch(/^Tombol itu dari pertanyaan sebelumnya/);
     expect(again.at(-1)!.text).toBe("Siapa nama lengkap Anda?");
     const conversation = await app.database.prisma.conversation.findFirstOrThrow({
-      where: { identity: { channel: "web", platformUserId: chat } },
+      where: { identity: { channel: "web", platformUserId: chat.chatId } },
     });
     expect(conversation.node).toBe("ask_name");
     expect(Object.keys(conversation.variables as object)).not.toContain("name");
   });
 
   it("answers bad requests with 400 and a reason, and a long text with a reply", async () => {
-    expect((await post("bad id!", { text: "halo" })).status).toBe(400);
-    const noBody = await post("api-test-2", { hello: 1 });
+    const chat = await session();
+    const noBody = await post(chat, { hello: 1 });
     expect(noBody.status).toBe(400);
     expect(await noBody.json()).toEqual({ error: 'Send {"text": "..."} or {"choice": "<id>"} as JSON.' });
-    expect((await fetch(`${app.url}/api/webchat/api-test-2/messages?after=abc`)).status).toBe(400);
-    const replies = await say("api-test-2", { text: "x".repeat(10_000) }, 0);
+    const badQuery = await fetch(`${app.url}/api/webchat/${chat.chatId}/messages?after=abc`, {
+      headers: { authorization: `Bearer ${chat.token}` },
+    });
+    expect(badQuery.status).toBe(400);
+    const replies = await say(chat, { text: "x".repeat(10_000) }, 0);
     expect(replies[0]!.text).toMatch(/^Selamat datang/);
+  });
+
+  it("makes a new, unguessable chat for each session, with a JSON content type and no body too", async () => {
+    const a = await session();
+    const b = await fetch(`${app.url}/api/webchat/sessions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+    });
+    expect(b.status).toBe(201);
+    const { chatId, token } = (await b.json()) as Chat;
+    expect(chatId).not.toBe(a.chatId);
+    expect(chatId).toMatch(/^web-[A-Za-z0-9_-]{22}$/);
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
   it("serves the chat page, also from the front page", async () => {
