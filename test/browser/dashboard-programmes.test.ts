@@ -123,18 +123,27 @@ describe("Program & Jadwal: programmes, sessions, roster, attendance, CSV, movin
   });
 
   /** Talks to the public web chat API as the chat page does; returns the bot's replies. */
-  async function chat(chatId: string) {
+  /** The web chats of Ani and Budi, who enroll below: made by the server. */
+  const chats: Record<string, string> = {};
+
+  async function chat(who: string) {
+    const session = await fetch(`${app.url}/api/webchat/sessions`, { method: "POST" });
+    const { chatId, token } = (await session.json()) as { chatId: string; token: string };
+    chats[who] = chatId;
+    const authorization = `Bearer ${token}`;
     let after = 0;
     return async (body: unknown): Promise<BotMessage[]> => {
       const sent = await fetch(`${app.url}/api/webchat/${chatId}/messages`, {
         method: "POST",
-        headers: { "content-type": "application/json" },
+        headers: { "content-type": "application/json", authorization },
         body: JSON.stringify(body),
       });
       expect(sent.status).toBe(202);
       const replies: BotMessage[] = [];
       for (let wait = 5; ; wait = 0.3) {
-        const res = await fetch(`${app.url}/api/webchat/${chatId}/messages?after=${after}&wait=${wait}`);
+        const res = await fetch(`${app.url}/api/webchat/${chatId}/messages?after=${after}&wait=${wait}`, {
+          headers: { authorization },
+        });
         const { messages } = (await res.json()) as { messages: BotMessage[] };
         if (!messages.length) return replies;
         replies.push(...messages);
@@ -143,8 +152,8 @@ describe("Program & Jadwal: programmes, sessions, roster, attendance, CSV, movin
     };
   }
 
-  async function registerAndEnroll(chatId: string, name: string, business: string, phone: string) {
-    const say = await chat(chatId);
+  async function registerAndEnroll(name: string, business: string, phone: string) {
+    const say = await chat(name);
     for (const body of [
       { text: "Halo" },
       { choice: "yes" },
@@ -165,10 +174,10 @@ describe("Program & Jadwal: programmes, sessions, roster, attendance, CSV, movin
 
   it("shows participants who enroll through the web chat on the roster, the second on the waiting list", async () => {
     // One after the other, so the seat goes to the first.
-    expect(await registerAndEnroll("jadwal-ani", "Ani Suryani", "-Jahit Ani-", "0812-7777-8888")).toMatch(
+    expect(await registerAndEnroll("Ani Suryani", "-Jahit Ani-", "0812-7777-8888")).toMatch(
       /✅ Anda terdaftar di Sablon Kaos,/,
     );
-    expect(await registerAndEnroll("jadwal-budi", "Budi Hartono", "Konveksi Budi", "0813-1111-2222")).toMatch(
+    expect(await registerAndEnroll("Budi Hartono", "Konveksi Budi", "0813-1111-2222")).toMatch(
       /daftar tunggu nomor 1/,
     );
     await page.goto(`${app.url}/dashboard/program/jadwal/${sessionId}`);
@@ -212,7 +221,7 @@ describe("Program & Jadwal: programmes, sessions, roster, attendance, CSV, movin
     const after = await app.database.prisma.trainingSession.findUniqueOrThrow({ where: { id: sessionId } });
     expect(after.startsAt.toISOString()).toBe(moved.toUTC().toISO());
     expect(after.endsAt.getTime() - after.startsAt.getTime()).toBe(6 * 3_600_000);
-    for (const chatId of ["jadwal-ani", "jadwal-budi"]) {
+    for (const chatId of [chats["Ani Suryani"], chats["Budi Hartono"]]) {
       const notice = await waitFor(() =>
         app.database.prisma.message.findFirst({
           where: { direction: "outbound", chatId, text: { startsWith: "📅 Jadwal berubah" } },
@@ -322,7 +331,7 @@ describe("Program & Jadwal: programmes, sessions, roster, attendance, CSV, movin
     expect(budi.reminders.length).toBeGreaterThan(0);
     await waitFor(() =>
       app.database.prisma.message.findFirst({
-        where: { direction: "outbound", chatId: "jadwal-budi", text: { startsWith: "🎉 Kabar baik!" } },
+        where: { direction: "outbound", chatId: chats["Budi Hartono"], text: { startsWith: "🎉 Kabar baik!" } },
       }),
     );
   });
@@ -344,7 +353,7 @@ describe("Program & Jadwal: programmes, sessions, roster, attendance, CSV, movin
       app.database.prisma.message.findFirst({
         where: {
           direction: "outbound",
-          chatId: "jadwal-budi",
+          chatId: chats["Budi Hartono"],
           text: { startsWith: "❌ Mohon maaf, jadwal *Sablon Kaos*" },
         },
       }),

@@ -119,4 +119,63 @@ describe("the web chat page in a real browser", () => {
     expect(await page.locator(".msg b, .msg img, .msg script").count()).toBe(0);
     await page.close();
   });
+
+  it("keeps the chat in an HttpOnly cookie the script never sees, and starts a new one on request", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const blocked: string[] = [];
+    page.on("console", (m) => {
+      if (/Content Security Policy/i.test(m.text())) blocked.push(m.text());
+    });
+    await page.goto(`${app.url}/chat`);
+    await type(page, "Halo");
+    expect(await botSaid(page, 2)).toContain("Apakah Anda setuju?");
+    const [cookie] = await context.cookies();
+    expect(cookie).toMatchObject({ name: "sapa_chat", httpOnly: true, sameSite: "Strict" });
+    const chatId = cookie!.value.split(".")[0]!;
+    expect(chatId).toMatch(/^web-/);
+    // Nothing a script on the page can read holds the credential.
+    expect(await page.evaluate(() => document.cookie)).toBe("");
+    const stored = await page.evaluate(() => JSON.stringify({ ...window.localStorage }));
+    expect(stored).not.toContain(cookie!.value);
+    // The cookie alone, from outside the browser, reads nothing without a page of this site (a POST).
+    const forged = await fetch(`${app.url}/api/webchat/${chatId}/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", cookie: `sapa_chat=${cookie!.value}`, "sec-fetch-site": "cross-site" },
+      body: JSON.stringify({ text: "halo" }),
+    });
+    expect(forged.status).toBe(403);
+    // The page's own script and style run under the policy; nothing was blocked.
+    expect(blocked).toEqual([]);
+
+    await page.click("#new-chat");
+    await page.waitForFunction(() => document.querySelectorAll(".msg").length === 0);
+    await type(page, "Halo");
+    expect(await botSaid(page, 2)).toContain("Apakah Anda setuju?");
+    const [second] = await context.cookies();
+    expect(second!.value.split(".")[0]).not.toBe(chatId);
+    await context.close();
+  });
+
+  it("works in a frame of this site (the dashboard's Coba bot) and refuses to be framed by another", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.route(`${app.url}/framed-here`, (route) =>
+      route.fulfill({ contentType: "text/html", body: '<iframe src="/chat" width="400" height="600"></iframe>' }),
+    );
+    await page.route("http://elsewhere.example/", (route) =>
+      route.fulfill({ contentType: "text/html", body: `<iframe src="${app.url}/chat" width="400" height="600"></iframe>` }),
+    );
+    await page.goto(`${app.url}/framed-here`);
+    const frame = page.frameLocator("iframe");
+    await frame.locator("#input").fill("Halo");
+    await frame.locator("#send").click();
+    await expect.poll(() => frame.locator(".msg.bot").count(), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+
+    // Loaded (the frame included), the other site's frame shows no chat.
+    await page.goto("http://elsewhere.example/");
+    expect(page.frames()).toHaveLength(2);
+    expect(await page.frames()[1]!.locator("#input").count()).toBe(0);
+    await context.close();
+  });
 });
