@@ -50,7 +50,11 @@ export class ChatSignals {
     this.subscribed ??= (async () => {
       // Its own connection: a subscribed connection can do nothing else. It queues commands while
       // Redis is away and subscribes again on reconnecting.
-      const sub = this.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: false });
+      const sub = this.redis.duplicate({
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: null,
+        enableAutoPipelining: false,
+      });
       this.subscriber = sub;
       sub.on("error", (err: Error) =>
         this.logger.warn({ err: { message: err.message } }, "web chat signal connection error"),

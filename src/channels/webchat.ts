@@ -106,11 +106,12 @@ export type WebChatDeps = {
   secureCookies: boolean;
 };
 
-type Limiter = (request: FastifyRequest) => Promise<
-  { isAllowed: true } | { isAllowed: false; isExceeded: boolean; ttlInSeconds: number }
->;
+type Limiter = (
+  request: FastifyRequest,
+) => Promise<{ isAllowed: true } | { isAllowed: false; isExceeded: boolean; ttlInSeconds: number }>;
 
-const tooFast = "Terlalu banyak permintaan. Mohon tunggu sebentar lalu coba lagi. / Too many requests, please wait a moment.";
+const tooFast =
+  "Terlalu banyak permintaan. Mohon tunggu sebentar lalu coba lagi. / Too many requests, please wait a moment.";
 const notYourChat =
   "Percakapan ini tidak dikenal atau sudah berakhir; muat ulang halaman. / Unknown chat or missing credential: " +
   "send the token from POST /api/webchat/sessions as Authorization: Bearer <token>.";
@@ -404,7 +405,8 @@ async function waitForMessages(
   read: () => Promise<MessageRow[]>,
   reply: FastifyReply,
 ): Promise<MessageRow[]> {
-  let signalled = false;
+  /** A send was signalled since the last read. */
+  let signalled: boolean;
   let wake = () => {};
   let timeUp = false;
   let gone = false;

@@ -177,9 +177,7 @@ describe("Program & Jadwal: programmes, sessions, roster, attendance, CSV, movin
     expect(await registerAndEnroll("Ani Suryani", "-Jahit Ani-", "0812-7777-8888")).toMatch(
       /✅ Anda terdaftar di Sablon Kaos,/,
     );
-    expect(await registerAndEnroll("Budi Hartono", "Konveksi Budi", "0813-1111-2222")).toMatch(
-      /daftar tunggu nomor 1/,
-    );
+    expect(await registerAndEnroll("Budi Hartono", "Konveksi Budi", "0813-1111-2222")).toMatch(/daftar tunggu nomor 1/);
     await page.goto(`${app.url}/dashboard/program/jadwal/${sessionId}`);
     const roster = await page.locator("main").innerText();
     expect(roster).toContain("Ani Suryani");

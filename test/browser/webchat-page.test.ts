@@ -141,7 +141,11 @@ describe("the web chat page in a real browser", () => {
     // The cookie alone, from outside the browser, reads nothing without a page of this site (a POST).
     const forged = await fetch(`${app.url}/api/webchat/${chatId}/messages`, {
       method: "POST",
-      headers: { "content-type": "application/json", cookie: `sapa_chat=${cookie!.value}`, "sec-fetch-site": "cross-site" },
+      headers: {
+        "content-type": "application/json",
+        cookie: `sapa_chat=${cookie!.value}`,
+        "sec-fetch-site": "cross-site",
+      },
       body: JSON.stringify({ text: "halo" }),
     });
     expect(forged.status).toBe(403);
@@ -164,7 +168,10 @@ describe("the web chat page in a real browser", () => {
       route.fulfill({ contentType: "text/html", body: '<iframe src="/chat" width="400" height="600"></iframe>' }),
     );
     await page.route("http://elsewhere.example/", (route) =>
-      route.fulfill({ contentType: "text/html", body: `<iframe src="${app.url}/chat" width="400" height="600"></iframe>` }),
+      route.fulfill({
+        contentType: "text/html",
+        body: `<iframe src="${app.url}/chat" width="400" height="600"></iframe>`,
+      }),
     );
     await page.goto(`${app.url}/framed-here`);
     const frame = page.frameLocator("iframe");
