@@ -16,7 +16,7 @@ import { listQueues } from "./admin/dashboard/queue-list.js";
 import { createBot, type Bot } from "./bot.js";
 import type { ChannelAdapter } from "./channels/channel.js";
 import { createTelegramAdapter, type TelegramAdapter } from "./channels/telegram.js";
-import { createWebChatAdapter, registerWebChat } from "./channels/webchat.js";
+import { createWebChatAdapter, registerWebChat, type WebChatLimits } from "./channels/webchat.js";
 import { createWhatsAppAdapter, createWhatsAppClient, type WhatsAppClientLike } from "./channels/whatsapp.js";
 import { telegramPacing, whatsappPacing, type Pacing } from "./jobs/pacing.js";
 
@@ -87,6 +87,8 @@ export function receivingChannels(config: Config): string[] {
 export type StartOptions = {
   /** Makes the WhatsApp client (default: whatsapp-web.js in Debian's Chromium). */
   createWhatsAppClient?: () => WhatsAppClientLike;
+  /** The web chat's limits (default: webChatLimits). */
+  webChatLimits?: WebChatLimits;
 };
 
 export async function startApp(config: Config, logger: Logger, start: StartOptions = {}): Promise<App> {
@@ -170,6 +172,7 @@ export async function startApp(config: Config, logger: Logger, start: StartOptio
       prefix: config.redis.prefix,
       secret: config.dashboard.sessionSecret,
       secureCookies: config.dashboard.secureCookies,
+      ...(start.webChatLimits ? { limits: start.webChatLimits } : {}),
     });
     registerApi(server, { database, broadcasts: bot.broadcasts, logger });
     // `channels`: the adapters themselves, for the Kanal page's WhatsApp log-out and Telegram bot name.

@@ -60,6 +60,8 @@ export const webChatLimits = {
   concurrentPollsPerAddress: 100,
 };
 
+export type WebChatLimits = typeof webChatLimits;
+
 /** The browser's chat: a signed cookie holding the chat id. */
 export const chatCookieName = "sapa_chat";
 const chatCookieMaxAge = 180 * 24 * 60 * 60;
@@ -104,6 +106,8 @@ export type WebChatDeps = {
   secret: string | null;
   /** Cookies marked Secure whatever the request (an https PUBLIC_URL). */
   secureCookies: boolean;
+  /** Default: webChatLimits (tests lengthen the windows, so a slow machine counts the same). */
+  limits?: WebChatLimits;
 };
 
 type Limiter = (
@@ -166,12 +170,13 @@ export function registerWebChat(app: FastifyInstance, deps: WebChatDeps): void {
         timeWindow: limit.seconds * 1000,
         keyGenerator: (request) => `${kind}:${key(request)}`,
       }) as Limiter;
+    const numbers = deps.limits ?? webChatLimits;
     const chatOf = (request: FastifyRequest) => (request.params as { chatId: string }).chatId;
     const limits = {
-      messagesPerChat: limiter("chat", webChatLimits.messagesPerChat, chatOf),
-      messagesPerAddress: limiter("post", webChatLimits.messagesPerAddress, clientAddress),
-      readsPerAddress: limiter("read", webChatLimits.readsPerAddress, clientAddress),
-      newChatsPerAddress: limiter("new", webChatLimits.newChatsPerAddress, clientAddress),
+      messagesPerChat: limiter("chat", numbers.messagesPerChat, chatOf),
+      messagesPerAddress: limiter("post", numbers.messagesPerAddress, clientAddress),
+      readsPerAddress: limiter("read", numbers.readsPerAddress, clientAddress),
+      newChatsPerAddress: limiter("new", numbers.newChatsPerAddress, clientAddress),
     };
     /** False (and a 429 with Retry-After sent) when `limit` is used up. */
     const within = async (limit: Limiter, request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
@@ -291,7 +296,7 @@ export function registerWebChat(app: FastifyInstance, deps: WebChatDeps): void {
         let rows;
         if (waitMs === 0) rows = await read();
         else {
-          const release = await polls.take(clientAddress(request), waitMs, webChatLimits.concurrentPollsPerAddress);
+          const release = await polls.take(clientAddress(request), waitMs, numbers.concurrentPollsPerAddress);
           if (!release) return reply.code(429).header("retry-after", "10").send({ error: tooFast });
           try {
             rows = await waitForMessages(deps.signals, chatId, waitMs, read, reply);
