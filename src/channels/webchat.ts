@@ -66,15 +66,28 @@ export type WebChatLimits = typeof webChatLimits;
 export const chatCookieName = "sapa_chat";
 const chatCookieMaxAge = 180 * 24 * 60 * 60;
 
+// PostgreSQL stores no NUL character in text: one is dropped from what a person typed, and an id
+// holding one is refused.
+const clientMessageId = z
+  .string()
+  .max(100)
+  .refine((s) => !s.includes("\0"), "clientMessageId: no NUL characters");
 const postSchema = z.union([
   z.object({
     // Longer text is accepted and cut, so a pasted essay gets an answer instead of an error.
-    text: z.string().max(20_000, "text: at most 20,000 characters"),
-    clientMessageId: z.string().max(100).optional(),
+    text: z
+      .string()
+      .max(20_000, "text: at most 20,000 characters")
+      .transform((s) => s.replaceAll("\0", "")),
+    clientMessageId: clientMessageId.optional(),
   }),
   z.object({
-    choice: z.string().min(1).max(64, "choice: at most 64 characters"),
-    clientMessageId: z.string().max(100).optional(),
+    choice: z
+      .string()
+      .min(1)
+      .max(64, "choice: at most 64 characters")
+      .refine((s) => !s.includes("\0"), "choice: no NUL characters"),
+    clientMessageId: clientMessageId.optional(),
   }),
 ]);
 const getSchema = z.object({

@@ -136,6 +136,17 @@ describe.each(providers)("web chat identity on %s", (provider) => {
     expect(await inbound(web, "my-own-chat")).toBe(0);
   });
 
+  it("drops a NUL character from a message's text and refuses one in an id, instead of failing", async () => {
+    const chat = await newSession(web);
+    expect((await post(web, chat.chatId, { text: "Ha\u0000lo" }, bearer(chat))).status).toBe(202);
+    const stored = await web.database.prisma.message.findFirstOrThrow({
+      where: { chatId: chat.chatId, direction: "inbound" },
+    });
+    expect(stored.text).toBe("Halo");
+    expect((await post(web, chat.chatId, { choice: "yes\u0000" }, bearer(chat))).status).toBe(400);
+    expect((await post(web, chat.chatId, { text: "a", clientMessageId: "m\u00001" }, bearer(chat))).status).toBe(400);
+  });
+
   it("verifies a token in every web process and after a restart", async () => {
     const chat = await newSession(web);
     expect((await post(otherWeb, chat.chatId, { text: "Halo" }, bearer(chat))).status).toBe(202);
