@@ -5,8 +5,8 @@
  * and never stored or logged: the database keeps hashes only). Every change goes in the audit
  * log, without the secret.
  *
- * There is no self-service password change yet: the invited person signs in with the temporary
- * password, which the admin passes on by a safe way (in person, a phone call).
+ * The invited person signs in with the temporary password, which the admin passes on by a safe
+ * way (in person, a phone call), and must choose their own before anything else (pages/account.ts).
  */
 import crypto from "node:crypto";
 import { z } from "zod";
@@ -178,7 +178,7 @@ export const inviteStaffPage = definePage({
         values: { name: form.data.name, email: form.data.email, role: form.data.role },
       });
     const password = temporaryPassword();
-    const member = await createStaff(prisma, { ...form.data, email, password });
+    const member = await createStaff(prisma, { ...form.data, email, password, temporary: true });
     await audit(prisma, staff.id, "staff.create", `staff:${member.id}`, { role: member.role, via: "dashboard" });
     return renderSecret(ctx, { kind: "password", secret: password, member });
   },
