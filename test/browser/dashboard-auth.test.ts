@@ -266,6 +266,26 @@ describe("the staff dashboard: signing in, security and the overview", () => {
     await screenshot(page, "dashboard-overview-en");
   });
 
+  it("changes one's own password on the account page, linked from the header", async () => {
+    await page.goto(`${app.url}/dashboard`);
+    await Promise.all([page.waitForEvent("load"), page.click(".account-link")]);
+    expect(new URL(page.url()).pathname).toBe("/dashboard/akun");
+    expect(await page.locator("h1").innerText()).toBe("My account");
+    await page.click(".language-switch a[hreflang=id]");
+    await page.waitForURL(/\/dashboard\/akun$/);
+    expect(await page.locator("h1").innerText()).toBe("Akun saya");
+    await page.fill("#field-current", admin.password);
+    await page.fill("#field-password", "lada-hitam-mentok-2027");
+    await page.fill("#field-repeat", "lada-hitam-mentok-2027");
+    await Promise.all([page.waitForEvent("load"), page.click("form[action='/dashboard/akun/kata-sandi'] button")]);
+    expect(await page.locator(".flash").innerText()).toContain("Kata sandi Anda sudah diganti.");
+    await screenshot(page, "dashboard-account");
+    expect((await auditActions(admin.email)).at(-1)).toBe("staff.password_changed");
+    // Still signed in here, in English again for the next test.
+    await page.goto(`${app.url}/bahasa?ke=en&next=/dashboard`);
+    expect(await page.locator("h1").innerText()).toBe("Overview");
+  });
+
   it("signs out, and the old session cookie no longer works", async () => {
     const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
     await Promise.all([page.waitForEvent("load"), page.click("form.logout button")]);

@@ -428,6 +428,27 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
       expect(JSON.stringify(log)).not.toContain("kopi-lada-putih-2026");
       expect(JSON.stringify(log)).not.toContain(temporary);
     });
+
+    it("ends a session after five wrong current passwords, so a borrowed session cannot guess the password", async () => {
+      const visitor = new Visitor(app.url);
+      await visitor.signIn(officer.email, officer.password);
+      const _csrf = await visitor.token("/dashboard/akun");
+      const tryPassword = (i: number) =>
+        visitor.post("/dashboard/akun/kata-sandi", {
+          _csrf,
+          current: `tebakan-${i}-salah`,
+          password: "kopi-lada-putih-2026",
+          repeat: "kopi-lada-putih-2026",
+        });
+      for (let i = 1; i < maxFailedLogins; i++) expect((await tryPassword(i)).status).toBe(400);
+      const last = await tryPassword(maxFailedLogins);
+      expect(last.status).toBe(303);
+      expect(last.headers.get("location")).toBe("/masuk");
+      expect((await visitor.get("/dashboard")).status).toBe(302);
+      expect(await (await visitor.get("/masuk")).text()).toContain("Sesi Anda diakhiri setelah 5 kali salah");
+      // The password is unchanged.
+      expect((await new Visitor(app.url).signIn(officer.email, officer.password)).status).toBe(303);
+    });
   });
 
   describe("absolute session lifetime (item 8)", () => {

@@ -21,6 +21,8 @@ import { isLanguage, pick, text, type Language, type Text } from "./text.js";
 
 export type AuthRouteOptions = {
   sessionCookieName: string;
+  /** The CSRF secret's cookie: a new secret at signing in and out, as the session id is. */
+  csrfCookieName: string;
   languageCookieName: string;
   /** true, or "auto": Secure when the request came over https. */
   secureCookies: boolean | "auto";
@@ -140,6 +142,8 @@ export function registerAuthRoutes(dash: FastifyInstance, site: DashboardSite, o
       await request.session.regenerate();
       request.session.staffId = outcome.staff.id;
       request.session.signedInAt = request.session.authenticatedAt = now.getTime();
+      // Forms shown before signing in stop working, as they would with a session's secret.
+      reply.clearCookie(options.csrfCookieName, { path: "/" });
       if (outcome.mustChangePassword)
         return redirectWithFlash(
           reply,
@@ -163,6 +167,7 @@ export function registerAuthRoutes(dash: FastifyInstance, site: DashboardSite, o
     // Gone from Redis, so the cookie is worthless even if someone kept a copy.
     await request.session.destroy();
     reply.clearCookie(options.sessionCookieName, { path: "/" });
+    reply.clearCookie(options.csrfCookieName, { path: "/" });
     return reply.redirect("/masuk?keluar=1", 303);
   });
 

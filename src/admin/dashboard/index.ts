@@ -376,6 +376,7 @@ export function registerDashboard(
 
     registerAuthRoutes(dash, site, {
       sessionCookieName,
+      csrfCookieName,
       languageCookieName,
       secureCookies: secure,
       attemptsPerMinute: signInAttemptsPerMinute,

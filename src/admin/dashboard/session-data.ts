@@ -19,6 +19,8 @@ declare module "fastify" {
      * after that (Staff.passwordChangedAt) ends the session.
      */
     authenticatedAt?: number;
+    /** Wrong current passwords on the account page: too many end the session (pages/account.ts). */
+    wrongPasswords?: number;
     flash?: Flash;
   }
 }

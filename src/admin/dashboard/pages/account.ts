@@ -4,13 +4,15 @@
  * password (an admin's invitation) is sent here from every other page until they change it
  * (index.ts). A change is audited, ends the account's other sessions (index.ts compares
  * Staff.passwordChangedAt with the time each session last proved the password) and gives this
- * browser a new session id.
+ * browser a new session id. A few wrong current passwords in a row end the session, so a
+ * borrowed or stolen session cannot be used to guess the password.
  */
 import { z } from "zod";
 import { audit, hashPassword, passwordMaxLength, passwordMinLength, verifyPassword } from "../../../domain/staff.js";
 import { bilingual, parseForm, type FieldErrors } from "../forms.js";
 import { definePage, type DashboardPage, type PageContext } from "../page.js";
 import { redirectWithFlash, render } from "../render.js";
+import { maxFailedLogins } from "../sign-in.js";
 import { text } from "../text.js";
 
 export const accountPath = "/dashboard/akun";
@@ -87,10 +89,25 @@ export const changePasswordPage = definePage({
       select: { passwordHash: true },
     });
     if (!(await verifyPassword(form.data.current, passwordHash))) {
+      const wrong = (request.session.wrongPasswords ?? 0) + 1;
       await audit(prisma, staff.id, "staff.password_change_refused", `staff:${staff.id}`, {
         reason: "wrong_current_password",
+        wrongInThisSession: wrong,
         ip: request.ip,
       });
+      if (wrong >= maxFailedLogins) {
+        await request.session.regenerate();
+        return redirectWithFlash(
+          reply,
+          "/masuk",
+          text(
+            `Sesi Anda diakhiri setelah ${wrong} kali salah memasukkan kata sandi sekarang. Silakan masuk lagi.`,
+            `Your session was ended after ${wrong} wrong current passwords. Please sign in again.`,
+          ),
+          "error",
+        );
+      }
+      request.session.wrongPasswords = wrong;
       return renderAccount(ctx, {
         current: text("Kata sandi Anda sekarang salah.", "Your current password is wrong."),
       });
@@ -108,6 +125,7 @@ export const changePasswordPage = definePage({
     // A new id for this browser's session, which stays signed in (its 12 hours still count from
     // signing in); every other session of the account signed in before `now` and ends.
     const { signedInAt } = request.session;
+    // Without keys, regenerate() keeps nothing of the old session (flash, wrongPasswords...).
     await request.session.regenerate();
     request.session.staffId = staff.id;
     request.session.signedInAt = signedInAt;
