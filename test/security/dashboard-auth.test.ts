@@ -427,6 +427,22 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
       expect(log.map((r) => r.action)).toContain("staff.password_change_refused");
       expect(JSON.stringify(log)).not.toContain("kopi-lada-putih-2026");
       expect(JSON.stringify(log)).not.toContain(temporary);
+
+      // An admin resets it (forgotten): a new temporary password, and Agus's sessions end.
+      const reset = await adminVisitor.post(`/dashboard/staf/${staff.id}/kata-sandi`, {
+        _csrf: await adminVisitor.token(`/dashboard/staf/${staff.id}`),
+      });
+      expect(reset.status).toBe(200);
+      const html = await reset.text();
+      expect(html).toContain("Kata sandi diatur ulang");
+      const second = /data-secret="password">([^<]+)</.exec(html)![1]!;
+      expect((await agus.get("/dashboard")).headers.get("location")).toBe("/masuk?next=%2Fdashboard");
+      expect((await new Visitor(app.url).signIn(email, "kopi-lada-putih-2026")).status).toBe(401);
+      const afterReset = await new Visitor(app.url).signIn(email, second);
+      expect(afterReset.headers.get("location")).toBe("/dashboard/akun");
+      const resetLog = await app.database.prisma.auditLog.findMany({ where: { target: `staff:${staff.id}` } });
+      expect(resetLog.map((r) => r.action)).toContain("staff.password_reset");
+      expect(JSON.stringify(resetLog)).not.toContain(second);
     });
 
     it("ends a session after five wrong current passwords, so a borrowed session cannot guess the password", async () => {
