@@ -125,7 +125,7 @@ const signedOutSessionSeconds = 10 * 60;
 export const formBodyLimit = 64 * 1024;
 /** HSTS for https requests: half a year. */
 const hstsMaxAgeSeconds = 180 * 24 * 60 * 60;
-/** POST /masuk per client address in a minute, on top of the lockout per account. */
+/** POST /masuk per client address in a minute, on top of the backoff per email and address. */
 export const signInAttemptsPerMinute = 10;
 
 const viewsDir = fileURLToPath(new URL("../views/", import.meta.url));
