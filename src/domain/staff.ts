@@ -88,10 +88,14 @@ const summary = (s: { id: number; name: string; email: string; role: string }): 
 // By its code: the SQLite and PostgreSQL clients each have their own error classes.
 const isUniqueViolation = (err: unknown) => (err as { code?: unknown } | null)?.code === "P2002";
 
-/** Adds a staff member. Throws StaffError for a bad email, name, role or password, or an email already in use. */
+/**
+ * Adds a staff member. Throws StaffError for a bad email, name, role or password, or an email
+ * already in use. `temporary`: the password was made for them (an admin's invitation), so the
+ * dashboard has them choose their own at first sign-in.
+ */
 export async function createStaff(
   prisma: Db,
-  input: { email: string; name: string; role: StaffRole; password: string },
+  input: { email: string; name: string; role: StaffRole; password: string; temporary?: boolean },
 ): Promise<StaffSummary> {
   const email = normalizeEmail(input.email);
   const name = input.name.trim();
@@ -104,7 +108,11 @@ export async function createStaff(
   if (await prisma.staff.findUnique({ where: { email }, select: { id: true } })) throw new StaffError(exists);
   const passwordHash = await hashPassword(input.password);
   try {
-    return summary(await prisma.staff.create({ data: { email, name, role: input.role, passwordHash } }));
+    return summary(
+      await prisma.staff.create({
+        data: { email, name, role: input.role, passwordHash, mustChangePassword: input.temporary ?? false },
+      }),
+    );
   } catch (err) {
     // Someone added the same email between the check and the insert.
     if (isUniqueViolation(err)) throw new StaffError(exists);

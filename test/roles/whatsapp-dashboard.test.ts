@@ -56,11 +56,18 @@ function sessionCookie(res: Response): string | undefined {
     .find((c) => c.startsWith("sapa_session="));
 }
 
+/** The sign-in form's CSRF cookie (signed out, there is no session yet). */
+const csrfCookie = (res: Response) =>
+  res.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0]!)
+    .find((c) => c.startsWith("sapa_csrf="))!;
+
 const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
 
 async function signIn(baseUrl: string): Promise<string> {
   const form = await fetch(`${baseUrl}/masuk`);
-  const cookie = sessionCookie(form)!;
+  const cookie = csrfCookie(form);
   const res = await fetch(`${baseUrl}/masuk`, {
     method: "POST",
     redirect: "manual",
@@ -68,7 +75,7 @@ async function signIn(baseUrl: string): Promise<string> {
     body: new URLSearchParams({ _csrf: csrfOf(await form.text()), email: admin.email, password: admin.password }),
   });
   expect(res.status).toBe(303);
-  return sessionCookie(res) ?? cookie;
+  return `${cookie}; ${sessionCookie(res)!}`;
 }
 
 /** The WhatsApp section of the Kanal page. */

@@ -2,7 +2,8 @@
  * Signing in and out, and the language switch:
  *   GET  /        the overview when signed in, else the sign-in page (the web chat at /chat while
  *                 there are no staff accounts yet)
- *   GET  /masuk   the sign-in form;  POST /masuk  checks it (rate-limited per address)
+ *   GET  /masuk   the sign-in form;  POST /masuk  checks it (rate-limited per address, and a
+ *                 backoff per email and address: sign-in.ts)
  *   POST /keluar  signs out (a form with its CSRF token, like every POST)
  *   GET  /bahasa?ke=en&next=/dashboard  remembers the language in a cookie and goes back
  */
@@ -14,13 +15,17 @@ import { audit, passwordMaxLength } from "../../domain/staff.js";
 import { bilingual, parseForm } from "./forms.js";
 import { redirectWithFlash, render, safeLocalPath } from "./render.js";
 import { requestState, type DashboardSite } from "./request-state.js";
+import { accountPath } from "./pages/account.js";
 import { maxFailedLogins, signIn } from "./sign-in.js";
 import { isLanguage, pick, text, type Language, type Text } from "./text.js";
 
 export type AuthRouteOptions = {
   sessionCookieName: string;
+  /** The CSRF secret's cookie: a new secret at signing in and out, as the session id is. */
+  csrfCookieName: string;
   languageCookieName: string;
-  secureCookies: boolean;
+  /** true, or "auto": Secure when the request came over https. */
+  secureCookies: boolean | "auto";
   /** Sign-in attempts per client address in a minute. */
   attemptsPerMinute: number;
   /** Routes that signed-out visitors may open; these routes add themselves. */
@@ -51,9 +56,11 @@ function lockedMessage(until: Date, now: Date, timeZone: string, language: Langu
   const local = DateTime.fromJSDate(until, { zone: timeZone });
   const time = `${local.toFormat(language === "en" ? "HH:mm" : "HH.mm")} ${zoneAbbreviation(timeZone)}`;
   const minutes = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000));
+  // Said alike whether the email has an account or not, and only about this address: someone
+  // signing in from elsewhere is not held up.
   const message: Text = text(
-    `Akun ini dikunci sementara karena ${maxFailedLogins} kali salah kata sandi berturut-turut. Silakan coba lagi setelah pukul ${time} (sekitar ${minutes} menit lagi).`,
-    `This account is locked for now after ${maxFailedLogins} wrong passwords in a row. Please try again after ${time} (in about ${minutes} minute${minutes === 1 ? "" : "s"}).`,
+    `Sudah ${maxFailedLogins} kali email atau kata sandi salah untuk email ini dari alamat Anda, jadi percobaan masuk dengan email ini dari sini dihentikan sementara. Silakan coba lagi setelah pukul ${time} (sekitar ${minutes} menit lagi).`,
+    `The email or password was wrong ${maxFailedLogins} times for this email from your address, so sign-in attempts with this email from here are paused. Please try again after ${time} (in about ${minutes} minute${minutes === 1 ? "" : "s"}).`,
   );
   return pick(message, language);
 }
@@ -105,7 +112,12 @@ export function registerAuthRoutes(dash: FastifyInstance, site: DashboardSite, o
       if (!form.ok)
         return render(reply, "login", { title, next, errors: form.errors, values: form.values }, { status: 400 });
       const now = new Date();
-      const outcome = await signIn(prisma, form.data, { ip: request.ip }, now);
+      const outcome = await signIn(
+        { prisma, redis: deps.redis, redisPrefix: deps.config.redis.prefix },
+        form.data,
+        { ip: request.ip },
+        now,
+      );
       const values = { email: form.data.email };
       if (outcome.kind === "refused") {
         const message = pick(text("Email atau kata sandi salah.", "The email or password is wrong."), language);
@@ -129,6 +141,18 @@ export function registerAuthRoutes(dash: FastifyInstance, site: DashboardSite, o
       // A new session id at sign-in, so an id planted in the browser beforehand is worth nothing.
       await request.session.regenerate();
       request.session.staffId = outcome.staff.id;
+      request.session.signedInAt = request.session.authenticatedAt = now.getTime();
+      // Forms shown before signing in stop working, as they would with a session's secret.
+      reply.clearCookie(options.csrfCookieName, { path: "/" });
+      if (outcome.mustChangePassword)
+        return redirectWithFlash(
+          reply,
+          accountPath,
+          text(
+            `Selamat datang, ${outcome.staff.name}. Kata sandi Anda masih sementara: silakan buat kata sandi Anda sendiri dulu.`,
+            `Welcome, ${outcome.staff.name}. Your password is still a temporary one: please choose your own first.`,
+          ),
+        );
       return redirectWithFlash(
         reply,
         next,
@@ -143,6 +167,7 @@ export function registerAuthRoutes(dash: FastifyInstance, site: DashboardSite, o
     // Gone from Redis, so the cookie is worthless even if someone kept a copy.
     await request.session.destroy();
     reply.clearCookie(options.sessionCookieName, { path: "/" });
+    reply.clearCookie(options.csrfCookieName, { path: "/" });
     return reply.redirect("/masuk?keluar=1", 303);
   });
 

@@ -50,17 +50,33 @@
  *
  * What every page gets without asking: signed-out visitors are sent to /masuk?next=<page>;
  * the staff member is re-read from the database on each request (a deactivated account is
- * signed out at once); every POST is refused with a 403 page unless its `_csrf` field (or an
- * `x-csrf-token` header) matches the session; security headers with a strict Content Security
- * Policy (scripts and styles only from this server, nothing inline); zod's messages in both
- * languages (`bilingual("…", "…")` for a field's own).
+ * signed out at once); someone signed in with a temporary password is sent to the account
+ * page (pages/account.ts) until they choose their own; every POST is refused with a 403 page
+ * unless its `_csrf` field (or an `x-csrf-token` header, or `?_csrf=` in the form's action)
+ * matches the CSRF cookie; security headers with a strict Content Security Policy (scripts and
+ * styles only from this server, nothing inline); zod's messages in both languages
+ * (`bilingual("…", "…")` for a field's own).
  *
- * ## Sessions
+ * Nothing of a POST's body is read before the sign-in check: it runs when the request arrives
+ * (onRequest), before any body parser. A multipart form (a file upload) must also carry its
+ * CSRF token in its action's query string (`action="/dashboard/x?_csrf=<%= it.csrfToken %>"`),
+ * since a plain HTML form cannot send a header: it is checked then too, so a forged or
+ * signed-out upload is refused before a byte of the file is read. Form bodies are limited to
+ * `formBodyLimit`; multipart limits are set by the one route that parses it.
  *
- * @fastify/session with its id in a signed, HttpOnly, SameSite=Lax cookie (Secure when
- * PUBLIC_URL is https), the session itself in Redis (connect-redis on the app's connection),
- * so every web process shares it and deleting it ends it. Sessions end after 8 hours without
- * a request; the id is new at every sign-in. DASHBOARD_SESSION_SECRET signs the cookies.
+ * ## Sessions and cookies
+ *
+ * @fastify/session with its id in a signed, HttpOnly, SameSite=Lax cookie, the session itself
+ * in Redis (connect-redis on the app's connection), so every web process shares it and deleting
+ * it ends it. Only signing in makes a session: the sign-in form's CSRF secret is a signed
+ * cookie of its own (double submit: the form's token must match it), so signed-out visitors
+ * store nothing. Sessions end after 8 hours without a request, and 12 hours after signing in
+ * whatever the activity; a password change ends the account's other sessions; the id is new
+ * at every sign-in. DASHBOARD_SESSION_SECRET signs the cookies.
+ *
+ * Cookies are Secure, and Strict-Transport-Security is sent, when PUBLIC_URL is https or the
+ * request came over https: directly, or through a proxy trusted by TRUST_PROXY that says so in
+ * X-Forwarded-Proto (`request.protocol`).
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -84,7 +100,8 @@ import { registerQueueBoard } from "./pages/queues-board.js";
 import { requestState, setRequestState, type DashboardSite } from "./request-state.js";
 import "./session-data.js";
 import { findActiveStaff } from "./sign-in.js";
-import { isLanguage, text, translator } from "./text.js";
+import { accountPages, accountPath, accountRoutes } from "./pages/account.js";
+import { isLanguage, text, translator, type Text } from "./text.js";
 
 export type { DashboardDeps, DashboardPage, NavLabel, PageContext, SignedInStaff } from "./page.js";
 export { definePage } from "./page.js";
@@ -96,11 +113,19 @@ export { dashboardPages } from "./pages/index.js";
 
 export const sessionCookieName = "sapa_session";
 export const languageCookieName = "sapa_bahasa";
+/** The signed cookie holding the CSRF secret that form tokens are checked against. */
+export const csrfCookieName = "sapa_csrf";
 /** A session ends after this long without a request. */
 export const sessionIdleMs = 8 * 60 * 60 * 1000;
-/** Signed-out sessions only hold the sign-in form's CSRF secret: they need not live as long. */
-const signedOutSessionSeconds = 2 * 60 * 60;
-/** POST /masuk per client address in a minute, on top of the lockout per account. */
+/** A session ends this long after signing in, however busy. */
+export const sessionMaxAgeMs = 12 * 60 * 60 * 1000;
+/** A session left after signing out only holds a message for the sign-in page. */
+const signedOutSessionSeconds = 10 * 60;
+/** The largest form body (urlencoded) the dashboard reads: a 4096-character broadcast fits. */
+export const formBodyLimit = 64 * 1024;
+/** HSTS for https requests: half a year. */
+const hstsMaxAgeSeconds = 180 * 24 * 60 * 60;
+/** POST /masuk per client address in a minute, on top of the backoff per email and address. */
 export const signInAttemptsPerMinute = 10;
 
 const viewsDir = fileURLToPath(new URL("../views/", import.meta.url));
@@ -122,6 +147,46 @@ function sessionSecret(deps: DashboardDeps): string {
   return crypto.randomBytes(32).toString("base64url");
 }
 
+const sessionEnded = {
+  inactive: text(
+    "Sesi Anda berakhir karena akun Anda tidak aktif lagi. Hubungi admin bila ini keliru.",
+    "Your session ended because your account is no longer active. Contact an admin if this is a mistake.",
+  ),
+  expired: text(
+    `Sesi Anda berakhir karena sudah ${sessionMaxAgeMs / 3_600_000} jam sejak Anda masuk. Silakan masuk lagi.`,
+    `Your session ended because you signed in ${sessionMaxAgeMs / 3_600_000} hours ago. Please sign in again.`,
+  ),
+  passwordChanged: text(
+    "Sesi Anda berakhir karena kata sandi akun ini baru saja diganti. Silakan masuk dengan kata sandi yang baru.",
+    "Your session ended because this account's password was just changed. Please sign in with the new password.",
+  ),
+} satisfies Record<string, Text>;
+
+/** Why a signed-in session must end now, or null while it may go on. */
+function whySessionEnds(
+  session: { signedInAt?: number; authenticatedAt?: number },
+  passwordChangedAt: Date | null,
+  now: number,
+): Text | null {
+  // A session from before sign-in times were kept counts as too old.
+  if (!session.signedInAt || now - session.signedInAt >= sessionMaxAgeMs) return sessionEnded.expired;
+  if (passwordChangedAt && (session.authenticatedAt ?? 0) < passwordChangedAt.getTime())
+    return sessionEnded.passwordChanged;
+  return null;
+}
+
+const isMultipart = (request: FastifyRequest) => /^multipart\//i.test(String(request.headers["content-type"] ?? ""));
+
+/** The form's token: in the body, in a header (scripts), or in the action's query (uploads). */
+function csrfToken(request: FastifyRequest): string | undefined {
+  const candidates = [
+    (request.body as Record<string, unknown> | undefined)?._csrf,
+    request.headers["x-csrf-token"],
+    (request.query as Record<string, unknown> | undefined)?._csrf,
+  ];
+  return candidates.find((c): c is string => typeof c === "string" && c !== "");
+}
+
 /** Mounts the dashboard (and / , /masuk, /keluar, /bahasa) on `app`. `pages` is for tests. */
 export function registerDashboard(
   app: FastifyInstance,
@@ -129,8 +194,14 @@ export function registerDashboard(
   pages: readonly DashboardPage[] = dashboardPages,
 ): void {
   const { config } = deps;
-  const secure = config.dashboard.secureCookies;
+  // PUBLIC_URL says https: always. Otherwise per request, from request.protocol, which believes
+  // X-Forwarded-Proto only from a proxy that TRUST_PROXY trusts.
+  const secureConfigured = config.dashboard.secureCookies;
+  const secure = secureConfigured ? true : ("auto" as const);
+  const isHttps = (request: FastifyRequest) => secureConfigured || request.protocol === "https";
   const secret = sessionSecret(deps);
+  // A key of its own for the CSRF cookie, so no signed value of one cookie passes for the other.
+  const cookieSecret = crypto.createHmac("sha256", secret).update("sapa dashboard cookies").digest("base64url");
   const assets: Record<string, Asset> = {
     "dashboard.css": loadAsset("dashboard.css", "text/css; charset=utf-8"),
     "dashboard.js": loadAsset("dashboard.js", "text/javascript; charset=utf-8"),
@@ -178,12 +249,16 @@ export function registerDashboard(
           scriptSrcAttr: ["'none'"],
           styleSrc: ["'self'"],
           // Over plain HTTP (a laptop, the tests) there is nothing to upgrade to.
-          ...(secure ? { upgradeInsecureRequests: [] } : {}),
+          ...(secureConfigured ? { upgradeInsecureRequests: [] } : {}),
         },
       },
-      strictTransportSecurity: secure ? { maxAge: 180 * 24 * 60 * 60 } : false,
+      // Per request below: only a response over https may ask for https next time.
+      strictTransportSecurity: false,
     });
-    await dash.register(fastifyCookie);
+    dash.addHook("onSend", async (request, reply) => {
+      if (isHttps(request)) reply.header("strict-transport-security", `max-age=${hstsMaxAgeSeconds}`);
+    });
+    await dash.register(fastifyCookie, { secret: cookieSecret });
     await dash.register(fastifySession, {
       secret,
       cookieName: sessionCookieName,
@@ -197,12 +272,23 @@ export function registerDashboard(
       store: new RedisStore({
         client: deps.redis,
         prefix: `${config.redis.prefix}:dashboard:session:`,
-        ttl: (session: { staffId?: number }) =>
-          session.staffId ? Math.ceil(sessionIdleMs / 1000) : signedOutSessionSeconds,
+        // Never longer than what is left of the session's 12 hours.
+        ttl: (session: { staffId?: number; signedInAt?: number }) =>
+          session.staffId
+            ? Math.max(
+                1,
+                Math.ceil(Math.min(sessionIdleMs, (session.signedInAt ?? 0) + sessionMaxAgeMs - Date.now()) / 1000),
+              )
+            : signedOutSessionSeconds,
       }) as unknown as SessionStore,
     });
-    await dash.register(fastifyFormbody);
-    await dash.register(fastifyCsrfProtection, { sessionPlugin: "@fastify/session" });
+    await dash.register(fastifyFormbody, { bodyLimit: formBodyLimit });
+    await dash.register(fastifyCsrfProtection, {
+      sessionPlugin: "@fastify/cookie",
+      cookieKey: csrfCookieName,
+      cookieOpts: { path: "/", httpOnly: true, sameSite: "lax", secure, signed: true },
+      getToken: csrfToken,
+    });
     await dash.register(fastifyRateLimit, {
       global: false,
       // In Redis, so the limit holds across every web process.
@@ -218,41 +304,64 @@ export function registerDashboard(
     dash.setErrorHandler(dashboardErrorHandler(deps.logger));
 
     const publicRoutes = new Set<string>();
+    /** The routes someone with a temporary password may use: the account page, and leaving. */
+    const passwordChangeRoutes = new Set<string>(["/keluar", "/bahasa", ...accountRoutes]);
 
     // Who is asking, in which language; runs after the session is loaded.
     dash.addHook("onRequest", async (request) => {
       const cookieLanguage = request.cookies[languageCookieName];
       const language = isLanguage(cookieLanguage) ? cookieLanguage : "id";
       let staff = null;
-      const staffId = request.session?.staffId;
-      if (staffId) {
-        staff = await findActiveStaff(deps.database.prisma, staffId);
-        if (!staff) {
-          // Deactivated or removed since signing in: that session ends now.
-          await request.session.regenerate();
-          request.session.flash = {
-            kind: "error",
-            ...text(
-              "Sesi Anda berakhir karena akun Anda tidak aktif lagi. Hubungi admin bila ini keliru.",
-              "Your session ended because your account is no longer active. Contact an admin if this is a mistake.",
-            ),
-          };
+      let mustChangePassword = false;
+      const session = request.session;
+      if (session?.staffId) {
+        const active = await findActiveStaff(deps.database.prisma, session.staffId);
+        // Deactivated or removed since signing in, signed in too long ago, or the password
+        // changed since: that session ends now, with a word why on the sign-in page.
+        const ended = active ? whySessionEnds(session, active.passwordChangedAt, Date.now()) : sessionEnded.inactive;
+        if (ended) {
+          await session.regenerate();
+          // regenerate() put a new session object on the request.
+          request.session.flash = { kind: "error", ...ended };
+        } else {
+          staff = active!.staff;
+          mustChangePassword = active!.mustChangePassword;
         }
       }
-      setRequestState(request, { site, language, staff });
+      setRequestState(request, { site, language, staff, mustChangePassword });
     });
 
-    // Signed-out visitors go to the sign-in page, and come back after it.
-    dash.addHook("preHandler", async (request, reply) => {
+    // Signed-out visitors go to the sign-in page, and come back after it; a temporary password
+    // is changed before anything else. Here, before any body is read: a signed-out upload is
+    // answered at once, not after receiving megabytes.
+    dash.addHook("onRequest", async (request, reply) => {
       const route = request.routeOptions.url;
       if (route !== undefined && publicRoutes.has(route)) return;
-      if (requestState(request).staff) return;
-      if (request.method === "GET" || request.method === "HEAD")
-        return reply.redirect(`/masuk?next=${encodeURIComponent(request.url)}`, 302);
-      return reply.redirect("/masuk", 303);
+      const { staff, mustChangePassword } = requestState(request);
+      const reading = request.method === "GET" || request.method === "HEAD";
+      if (!staff) {
+        if (reading) return reply.redirect(`/masuk?next=${encodeURIComponent(request.url)}`, 302);
+        // The body stays unread; closing the connection spares receiving the rest of it.
+        return reply.header("connection", "close").redirect("/masuk", 303);
+      }
+      if (mustChangePassword && !(route !== undefined && passwordChangeRoutes.has(route))) {
+        if (reading) return reply.redirect(accountPath, 302);
+        return reply.header("connection", "close").redirect(accountPath, 303);
+      }
     });
 
-    // Every form that changes something carries the session's CSRF token.
+    // A multipart form's token is in its action's query string: checked before the parser reads
+    // the file (below, every form is checked again once its body is read).
+    dash.addHook("onRequest", (request, reply, done) => {
+      if (request.method !== "POST" || !isMultipart(request)) return done();
+      reply.header("connection", "close");
+      dash.csrfProtection(request, reply, () => {
+        reply.removeHeader("connection");
+        done();
+      });
+    });
+
+    // Every form that changes something carries the form's CSRF token.
     dash.addHook("preHandler", (request, reply, done) => {
       if (request.method === "GET" || request.method === "HEAD" || request.method === "OPTIONS") return done();
       // bull-board's script cannot send the token: its routes check instead that the request
@@ -267,13 +376,14 @@ export function registerDashboard(
 
     registerAuthRoutes(dash, site, {
       sessionCookieName,
+      csrfCookieName,
       languageCookieName,
       secureCookies: secure,
       attemptsPerMinute: signInAttemptsPerMinute,
       publicRoutes,
     });
 
-    for (const page of pages) {
+    for (const page of [...pages, ...accountPages]) {
       dash.route({
         method: methodOf(page),
         url: page.path,

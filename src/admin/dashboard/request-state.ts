@@ -14,7 +14,13 @@ export type DashboardSite = {
   assets: { css: string; js: string };
 };
 
-export type RequestState = { site: DashboardSite; language: Language; staff: SignedInStaff | null };
+export type RequestState = {
+  site: DashboardSite;
+  language: Language;
+  staff: SignedInStaff | null;
+  /** Signed in with a temporary password: every page but the account page leads there. */
+  mustChangePassword?: boolean;
+};
 
 const states = new WeakMap<FastifyRequest, RequestState>();
 

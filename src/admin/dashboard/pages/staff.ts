@@ -5,8 +5,8 @@
  * and never stored or logged: the database keeps hashes only). Every change goes in the audit
  * log, without the secret.
  *
- * There is no self-service password change yet: the invited person signs in with the temporary
- * password, which the admin passes on by a safe way (in person, a phone call).
+ * The invited person signs in with the temporary password, which the admin passes on by a safe
+ * way (in person, a phone call), and must choose their own before anything else (pages/account.ts).
  */
 import crypto from "node:crypto";
 import { z } from "zod";
@@ -15,6 +15,7 @@ import {
   createApiToken,
   createLinkCode,
   createStaff,
+  hashPassword,
   linkCodeValidityMinutes,
   normalizeEmail,
   revokeApiToken,
@@ -133,10 +134,12 @@ function renderSecret(
     secret: string;
     member: { id: number; name: string; email: string };
     expiresAt?: Date;
+    /** A new temporary password for an existing account, not a new account's. */
+    reset?: boolean;
   },
 ) {
   const titles = {
-    password: ctx.t("Akun dibuat", "Account created"),
+    password: data.reset ? ctx.t("Kata sandi diatur ulang", "Password reset") : ctx.t("Akun dibuat", "Account created"),
     "link-code": ctx.t("Kode tautan chat", "Chat link code"),
     "api-token": ctx.t("Token API dibuat", "API token created"),
   };
@@ -178,7 +181,7 @@ export const inviteStaffPage = definePage({
         values: { name: form.data.name, email: form.data.email, role: form.data.role },
       });
     const password = temporaryPassword();
-    const member = await createStaff(prisma, { ...form.data, email, password });
+    const member = await createStaff(prisma, { ...form.data, email, password, temporary: true });
     await audit(prisma, staff.id, "staff.create", `staff:${member.id}`, { role: member.role, via: "dashboard" });
     return renderSecret(ctx, { kind: "password", secret: password, member });
   },
@@ -274,6 +277,32 @@ export const setActivePage = memberChangePage(
   },
 );
 
+/**
+ * A new temporary password for someone who forgot theirs: shown once, to be changed at their
+ * next sign-in; their sessions end (Staff.passwordChangedAt, see ../index.ts).
+ */
+export const resetPasswordPage = memberChangePage(
+  "kata-sandi",
+  text("Ganti kata sandi Anda sendiri di halaman Akun saya.", "Change your own password on the My account page."),
+  async (ctx, member, back) => {
+    const { deps, staff } = ctx;
+    if (!member.active)
+      return redirectWithFlash(
+        ctx.reply,
+        back,
+        text("Akun ini tidak aktif; aktifkan dulu.", "This account is not active; reactivate it first."),
+        "error",
+      );
+    const password = temporaryPassword();
+    await deps.database.prisma.staff.update({
+      where: { id: member.id },
+      data: { passwordHash: await hashPassword(password), mustChangePassword: true, passwordChangedAt: new Date() },
+    });
+    await audit(deps.database.prisma, staff.id, "staff.password_reset", `staff:${member.id}`);
+    return renderSecret(ctx, { kind: "password", secret: password, member, reset: true });
+  },
+);
+
 export const createLinkCodePage = definePage({
   method: "POST",
   path: `${listPath}/:id/kode-tautan`,
@@ -355,6 +384,7 @@ export const staffPages: DashboardPage[] = [
   staffMemberPage,
   changeRolePage,
   setActivePage,
+  resetPasswordPage,
   createLinkCodePage,
   createTokenPage,
   revokeTokenPage,
