@@ -16,7 +16,7 @@ import {
   type StaffRef,
 } from "../domain/broadcast-types.js";
 import { segmentFilterSchema, type SegmentPreview } from "../domain/segment-filter.js";
-import { verifyApiToken, type StaffSummary } from "../domain/staff.js";
+import { verifyApiToken, withAuditScope, type AuditScope, type StaffSummary } from "../domain/staff.js";
 import type { Logger } from "../logger.js";
 import {
   forbidden,
@@ -201,12 +201,26 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       api.get("/docs", async () => (docs ??= openApiDocument()));
 
       await api.register(async (secured) => {
+        // Every audit entry a request writes, down in the broadcast service too, names the token
+        // it came through. The scope starts here, in a callback hook (so the route runs within
+        // it), and learns the token in the next hook.
+        const scopes = new WeakMap<FastifyRequest, AuditScope>();
+        secured.addHook("onRequest", (request, _reply, done) => {
+          const scope: AuditScope = { detail: null };
+          scopes.set(request, scope);
+          withAuditScope(scope, done);
+        });
         secured.addHook("onRequest", async (request, reply) => {
           const match = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? "");
           if (!match) return unauthorized(reply, false);
           const verified = await verifyApiToken(database.prisma, match[1]!);
           if (!verified) return unauthorized(reply, true);
           staffOf.set(request, verified.staff);
+          scopes.get(request)!.detail = {
+            via: "api_token",
+            tokenId: verified.token.id,
+            tokenName: verified.token.name,
+          };
         });
 
         secured.post("/segments/preview", async (request) => {
