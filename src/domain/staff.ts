@@ -376,9 +376,9 @@ export async function revokeStaffAccess(
 
 /**
  * Keys whose values must never reach the audit log, in case a caller passes one by mistake; a
- * token's id and name are not secrets, and say which token an action came through.
+ * token's id and name are not secrets (they say which token an action came through), nor a count.
  */
-const secretKey = /passw(or)?d|token(?!id$|name$)|secret|linkcode/i;
+const secretKey = /passw(or)?d|token(hash)?$|secret|linkcode/i;
 
 /** What every audit entry written within a scope adds to its detail, e.g. `{ via: "api_token", tokenId, tokenName }`. */
 export type AuditScope = { detail: Record<string, unknown> | null };
