@@ -6,12 +6,19 @@
  * raised once as a security event); and the web chat links nothing at all.
  */
 import { Writable } from "node:stream";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createLinkCode, linkAttemptsPerHour, linkCodeMaxFailures } from "../../src/domain/staff.js";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { App } from "../../src/app.js";
+import { createLinkCode, createStaff, linkAttemptsPerHour, linkCodeMaxFailures } from "../../src/domain/staff.js";
 import { createLogger } from "../../src/logger.js";
+import { startTestApp, type TestApp } from "../support/app.js";
+import { launchBrowser, phoneViewport, signIn } from "../support/browser.js";
 import { providers } from "../support/databases.js";
+import { startFakeTelegram, type FakeTelegram } from "../support/fake-telegram.js";
 import { createHarness, registrationAnswers, type Harness } from "../support/harness.js";
 import { addStaff } from "../support/population.js";
+import { person } from "../support/telegram-person.js";
+import { waitFor } from "../support/wait-for.js";
 
 describe.each(providers)("staff link codes on %s", (provider) => {
   let h: Harness;
@@ -132,5 +139,110 @@ describe.each(providers)("staff link codes on %s", (provider) => {
       where: { identity: { platformUserId: "old-web-link" } },
     });
     expect(conversation?.flow).not.toBe("staff");
+  });
+});
+
+/**
+ * Linked chats on the dashboard, in Debian's Chromium against the whole application with Telegram
+ * on the fake Bot API server: a staff member sees their own linked chats (channel, a masked id,
+ * since when) on "Akses saya" and removes one; an admin removes anyone's on the staff page; a
+ * removed chat's staff commands stop at once.
+ */
+describe.each(providers)("linked chats on the dashboard on %s", (provider) => {
+  const password = "lada-putih-bangka-2026";
+  let fake: FakeTelegram;
+  let testApp: TestApp;
+  let app: App;
+  let browser: Browser;
+  let ids: { rina: number; siti: number };
+
+  beforeAll(async () => {
+    fake = await startFakeTelegram();
+    testApp = await startTestApp({ provider, env: { TELEGRAM_BOT_TOKEN: fake.token, TELEGRAM_API_ROOT: fake.url } });
+    app = testApp.app;
+    const db = app.database.prisma;
+    ids = {
+      rina: (await createStaff(db, { email: "rina@disperindag.example", name: "Rina", role: "staff", password })).id,
+      siti: (await createStaff(db, { email: "siti@disperindag.example", name: "Siti", role: "admin", password })).id,
+    };
+    browser = await launchBrowser();
+    await waitFor(() => app.bot.channelStatus().telegram?.state === "ready", 10_000, "telegram ready");
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await testApp?.stop();
+    await fake?.close();
+  });
+
+  /** A browser page signed in as `email`, answering the dashboard's confirmations with yes. */
+  const signedIn = async (email: string): Promise<Page> => {
+    const page = await (await browser.newContext({ viewport: phoneViewport })).newPage();
+    page.on("dialog", (dialog) => void dialog.accept());
+    await signIn(page, app.url, email, password);
+    return page;
+  };
+  const texts = (messages: { text?: string }[]) => messages.map((m) => m.text ?? "").join("\n");
+  const notStaff = "Kata yang bisa diketik kapan saja";
+
+  it("lists a staff member's own linked chats, removes them, and the removed chats' staff commands stop", async () => {
+    const rina = await signedIn("rina@disperindag.example");
+    const phone = person(fake, app, 700_123_456, "Rina");
+    const laptop = person(fake, app, 700_123_999, "Rina");
+    for (const chat of [phone, laptop]) {
+      await rina.goto(`${app.url}/dashboard/akses-saya`);
+      await Promise.all([rina.waitForEvent("load"), rina.click("form[action$='/kode-tautan'] button")]);
+      const code = await rina.locator("[data-secret=link-code]").innerText();
+      expect(texts(await chat.say(`/tautkan ${code}`))).toContain("terhubung dengan akun staf Rina");
+      expect(texts(await chat.say("/status"))).toContain("Belum ada siaran");
+    }
+
+    await rina.goto(`${app.url}/dashboard/akses-saya`);
+    const rows = rina.locator(".chat-table tbody tr");
+    expect(await rows.count()).toBe(2);
+    const first = await rows.first().innerText();
+    expect(first).toContain("Telegram");
+    expect(first).toContain("•••••3456");
+    expect(first).not.toContain("700123456");
+
+    // Rina removes her phone's chat.
+    const phoneRow = rina.locator(".chat-table tbody tr", { hasText: "3456" });
+    await Promise.all([rina.waitForEvent("load"), phoneRow.locator("button").click()]);
+    expect(await rina.locator(".flash").innerText()).toContain("Akun chat dilepas");
+    expect(await rows.count()).toBe(1);
+    expect(texts(await phone.say("/status"))).toContain(notStaff);
+    expect(texts(await laptop.say("/status"))).toContain("Belum ada siaran");
+
+    // Her own page removes only her own chats: another's id is not found.
+    const other = await app.database.prisma.staffIdentity.create({
+      data: { staffId: ids.siti, channel: "telegram", platformUserId: "700555111" },
+    });
+    const csrf = await rina.locator("input[name=_csrf]").first().inputValue();
+    const forged = await rina.request.post(`${app.url}/dashboard/akses-saya/chat/${other.id}/lepas`, {
+      form: { _csrf: csrf },
+      maxRedirects: 0,
+    });
+    expect(forged.status()).toBe(404);
+    expect(await app.database.prisma.staffIdentity.count({ where: { id: other.id } })).toBe(1);
+
+    // An admin sees Rina's remaining chat on her page and removes it.
+    const siti = await signedIn("siti@disperindag.example");
+    await siti.goto(`${app.url}/dashboard/staf/${ids.rina}`);
+    const adminRows = siti.locator(".chat-table tbody tr");
+    expect(await adminRows.count()).toBe(1);
+    expect(await adminRows.first().innerText()).toContain("•••••3999");
+    await Promise.all([siti.waitForEvent("load"), adminRows.first().locator("button").click()]);
+    expect(await siti.locator(".flash").innerText()).toContain("Akun chat dilepas");
+    expect(texts(await laptop.say("/status"))).toContain(notStaff);
+    expect(await app.database.prisma.staffIdentity.count({ where: { staffId: ids.rina } })).toBe(0);
+
+    const unlinked = await app.database.prisma.auditLog.findMany({
+      where: { action: "staff.chat_unlinked" },
+      orderBy: { id: "asc" },
+    });
+    expect(unlinked.map((e) => [e.staffId, (e.detail as { staffId: number }).staffId])).toEqual([
+      [ids.rina, ids.rina],
+      [ids.siti, ids.rina],
+    ]);
   });
 });
