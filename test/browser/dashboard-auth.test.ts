@@ -156,6 +156,7 @@ describe("the staff dashboard: signing in, security and the overview", () => {
       "Kanal",
       "Antrean",
       "Staf",
+      "Akses saya",
       "Log audit",
       "Coba bot",
     ]);
