@@ -108,10 +108,9 @@ describe.each(providers)("API tokens on %s", (provider) => {
 
   it("records the token behind every API action, shows it on the audit page, and refuses approving one's own broadcast", async () => {
     const db = app.database.prisma;
-    const ani = await signIn(app.url, "ani@disperindag.example");
-    const aniToken = await ani.ownToken("skrip ani");
+    const aniToken = (await createApiToken(db, ids.ani, "skrip ani")).token;
+    const sitiToken = (await createApiToken(db, ids.siti, "persetujuan siti")).token;
     const siti = await signIn(app.url, "siti@disperindag.example");
-    const sitiToken = await siti.ownToken("persetujuan siti");
     const created = await api(aniToken, "/broadcasts", {
       title: "Jadwal bimtek",
       textId: "Jadwal bimtek diundur sepekan.",
@@ -153,8 +152,7 @@ describe.each(providers)("API tokens on %s", (provider) => {
 
   it("revokes a deactivated account's tokens and unlinks its chats for good: reactivated, the old token gets 401", async () => {
     const db = app.database.prisma;
-    const budi = await signIn(app.url, "budi@disperindag.example");
-    const token = await budi.ownToken("laporan budi");
+    const { token } = await createApiToken(db, ids.budi, "laporan budi");
     await db.staffIdentity.create({ data: { staffId: ids.budi, channel: "telegram", platformUserId: "88001" } });
     expect((await api(token, "/broadcasts")).status).toBe(200);
 
