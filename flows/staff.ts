@@ -78,6 +78,12 @@ const notStaff = t(
   "This command is for staff whose account is linked.",
 );
 
+/** The answer to a staff command typed in the web chat, where linking and staff commands do not work. */
+export const staffCommandsElsewhere = t(
+  "Perintah staf, termasuk menautkan akun dengan kode, hanya dapat dipakai di Telegram atau WhatsApp, tidak di obrolan web ini. Silakan kirim perintahnya kepada bot di Telegram atau WhatsApp.",
+  "Staff commands, linking an account with a code included, work only on Telegram or WhatsApp, not in this web chat. Please send the command to the bot on Telegram or WhatsApp.",
+);
+
 /** Every staff node leaves at once for anyone the runtime did not mark as staff. */
 const staffOnly = (ctx: FlowContext): Route | null => (ctx.staff && ctx.services.staff ? null : { end: true });
 

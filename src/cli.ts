@@ -16,7 +16,9 @@
  *                   role is admin while there is no admin yet, staff after that
  *   staff-token --email E [--name N]
  *                   make an API token for the staff HTTP API (npm run staff:token); it is
- *                   shown once
+ *                   shown once. Like staff-link-code, it works for any staff member: on the
+ *                   dashboard only the owner makes their own, but whoever runs this at the
+ *                   server holds the database already; the audit log says "via": "cli"
  *   staff-link-code --email E
  *                   make a one-time code, valid 15 minutes, that links a Telegram or WhatsApp
  *                   account to the staff member (npm run staff:link-code)

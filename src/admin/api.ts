@@ -1,7 +1,9 @@
 /**
  * The staff HTTP API under /api: segment previews and broadcasts, for the dashboard and for
- * scripts. Every call but GET /api/docs needs `Authorization: Bearer <token>` (tokens come from
- * `npm run staff:token`); approving a broadcast needs an admin. Failures are RFC 9457 problem
+ * scripts. Every call but GET /api/docs needs `Authorization: Bearer <token>` (tokens are made
+ * by their owner on the dashboard's "Akses saya", or with `npm run staff:token` at the server;
+ * the API makes none, so a leaked token cannot make more). Every audit entry a call writes names
+ * its token. Approving a broadcast needs an admin. Failures are RFC 9457 problem
  * details (problem.ts). GET /api/docs describes it all as OpenAPI 3.1, built from the same zod
  * schemas that validate the requests.
  */
@@ -16,7 +18,7 @@ import {
   type StaffRef,
 } from "../domain/broadcast-types.js";
 import { segmentFilterSchema, type SegmentPreview } from "../domain/segment-filter.js";
-import { verifyApiToken, type StaffSummary } from "../domain/staff.js";
+import { verifyApiToken, withAuditScope, type AuditScope, type StaffSummary } from "../domain/staff.js";
 import type { Logger } from "../logger.js";
 import {
   forbidden,
@@ -163,7 +165,7 @@ function unauthorized(reply: FastifyReply, invalid: boolean): FastifyReply {
   reply.header("www-authenticate", invalid ? `${realm}, error="invalid_token"` : realm);
   const detail = invalid
     ? "The API token is unknown, revoked or expired, or its staff member is deactivated."
-    : "Send an API token in the Authorization header as Bearer <token>; npm run staff:token makes one.";
+    : "Send an API token in the Authorization header as Bearer <token>; make yours on the dashboard's Akses saya page.";
   return sendProblem(reply, httpProblem(401, detail).problem);
 }
 
@@ -201,12 +203,26 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
       api.get("/docs", async () => (docs ??= openApiDocument()));
 
       await api.register(async (secured) => {
+        // Every audit entry a request writes, down in the broadcast service too, names the token
+        // it came through. The scope starts here, in a callback hook (so the route runs within
+        // it), and learns the token in the next hook.
+        const scopes = new WeakMap<FastifyRequest, AuditScope>();
+        secured.addHook("onRequest", (request, _reply, done) => {
+          const scope: AuditScope = { detail: null };
+          scopes.set(request, scope);
+          withAuditScope(scope, done);
+        });
         secured.addHook("onRequest", async (request, reply) => {
           const match = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? "");
           if (!match) return unauthorized(reply, false);
           const verified = await verifyApiToken(database.prisma, match[1]!);
           if (!verified) return unauthorized(reply, true);
           staffOf.set(request, verified.staff);
+          scopes.get(request)!.detail = {
+            via: "api_token",
+            tokenId: verified.token.id,
+            tokenName: verified.token.name,
+          };
         });
 
         secured.post("/segments/preview", async (request) => {
@@ -340,7 +356,9 @@ function openApiDocument(): object {
       version: "1",
       description:
         "Segment previews and broadcasts for department staff. Every call but this document needs " +
-        "`Authorization: Bearer <token>`; `npm run staff:token -- --email <email>` makes a token. Errors are " +
+        "`Authorization: Bearer <token>`; its owner makes it on the dashboard's Akses saya page (or the operator " +
+        "with `npm run staff:token -- --email <email>`), and the audit log records which token each action came " +
+        "through. Errors are " +
         "RFC 9457 problem details (`application/problem+json`); invalid input lists every wrong field in " +
         "`errors`, and `detail` names the first. Times are ISO 8601 strings.",
     },
@@ -402,7 +420,7 @@ function openApiDocument(): object {
         bearerAuth: {
           type: "http",
           scheme: "bearer",
-          description: "An API token from npm run staff:token, such as sapa_3q2…",
+          description: "An API token from the dashboard's Akses saya page or npm run staff:token, such as sapa_3q2…",
         },
       },
       schemas: {

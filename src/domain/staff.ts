@@ -6,6 +6,7 @@
  * as their SHA-256. A token or code is returned once, to be shown once; nothing here writes
  * one to the audit log or to a log line.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import crypto from "node:crypto";
 import { promisify } from "node:util";
 import type { Db, Tx } from "../db/database.js";
@@ -141,7 +142,9 @@ const lastUsedResolutionMs = 60_000;
 
 /**
  * A new API token for a staff member. The token is in the result only: the database keeps its
- * SHA-256, so show it once and let the caller copy it.
+ * SHA-256, so show it once and let the caller copy it. A token acts as its staff member, so only
+ * they make one (the dashboard's "Akses saya"), or the operator at the server (CLI): an admin who
+ * could mint a colleague's token could draft as them and approve as themselves.
  */
 export async function createApiToken(
   prisma: Db,
@@ -163,18 +166,23 @@ export async function createApiToken(
 }
 
 /**
- * Who a bearer token belongs to, or null when it is unknown, revoked, expired, or its staff
- * member is deactivated.
+ * Who a bearer token belongs to, and which token it is (for the audit log), or null when it is
+ * unknown, revoked, expired, or its staff member is deactivated. A token of a deactivated account
+ * found here is revoked on the spot, so reactivating the account never brings it back.
  */
 export async function verifyApiToken(
   prisma: Db,
   token: string,
   now: Date = new Date(),
-): Promise<{ staff: StaffSummary } | null> {
+): Promise<{ staff: StaffSummary; token: { id: number; name: string } } | null> {
   // Anything not shaped like our tokens cannot match: no need to ask the database.
   if (!tokenPattern.test(token)) return null;
   const row = await prisma.apiToken.findUnique({ where: { tokenHash: sha256(token) }, include: { staff: true } });
-  if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now) || !row.staff.active) return null;
+  if (!row || row.revokedAt || (row.expiresAt && row.expiresAt <= now)) return null;
+  if (!row.staff.active) {
+    await prisma.apiToken.updateMany({ where: { id: row.id, revokedAt: null }, data: { revokedAt: now } });
+    return null;
+  }
   if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= lastUsedResolutionMs) {
     // Conditional, so concurrent requests with one token write it once.
     await prisma.apiToken.updateMany({
@@ -185,7 +193,7 @@ export async function verifyApiToken(
       data: { lastUsedAt: now },
     });
   }
-  return { staff: summary(row.staff) };
+  return { staff: summary(row.staff), token: { id: row.id, name: row.name } };
 }
 
 /** Revokes a token by id; true if it was active. */
@@ -201,6 +209,21 @@ export async function revokeApiToken(prisma: Db, tokenId: number, now: Date = ne
 
 export const linkCodeValidityMinutes = 15;
 const linkCodeDigits = 8;
+/**
+ * Link attempts a live code outlives. A wrong code names no code, so every attempt made while a
+ * code is live counts against it, whoever makes it and from whichever chat: at this many the code
+ * is void, and a guesser gets at most this many tries at each code however many chats they use.
+ */
+export const linkCodeMaxFailures = 5;
+/** Link attempts across every chat in one clock hour; past them linking pauses for everyone. */
+export const linkAttemptsPerHour = 20;
+
+/**
+ * The channels a chat account links from. Never the web chat: its chat ids are anyone's to make
+ * (a fresh one for every few guesses), and nothing there proves who is typing.
+ */
+export const staffChannels: readonly string[] = ["telegram", "whatsapp"];
+export const isStaffChannel = (channel: string) => staffChannels.includes(channel);
 
 /** "1234 5678", "1234-5678" and "12345678" are the same code; anything else is none. */
 function normalizeLinkCode(code: string): string | null {
@@ -210,7 +233,8 @@ function normalizeLinkCode(code: string): string | null {
 
 /**
  * A one-time code, valid for 15 minutes, that the staff member sends to the bot from the chat
- * account to link. Returned once; the database keeps its SHA-256.
+ * account to link. Returned once; the database keeps its SHA-256. Only the staff member's own
+ * account may ask for one (the dashboard's "Akses saya"), or the operator at the server (CLI).
  */
 export async function createLinkCode(
   prisma: Db,
@@ -221,7 +245,11 @@ export async function createLinkCode(
   if (!staff) throw new StaffError(`No staff member with id ${staffId}.`);
   if (!staff.active) throw new StaffError("This staff member is deactivated; a link code would not work.");
   // Codes that can no longer be used only take up code space (codeHash is unique), so they go.
-  await prisma.staffLinkCode.deleteMany({ where: { OR: [{ usedAt: { not: null } }, { expiresAt: { lte: now } }] } });
+  await prisma.staffLinkCode.deleteMany({
+    where: {
+      OR: [{ usedAt: { not: null } }, { expiresAt: { lte: now } }, { failedAttempts: { gt: linkCodeMaxFailures } }],
+    },
+  });
   const expiresAt = new Date(now.getTime() + linkCodeValidityMinutes * 60_000);
   // Eight digits are few enough for two live codes to meet now and then: draw again.
   for (let attempt = 0; ; attempt++) {
@@ -236,43 +264,142 @@ export async function createLinkCode(
 }
 
 /**
+ * How a link attempt went. "refused" is the same for a wrong, used, expired or void code and a
+ * deactivated staff member, so the sender learns nothing about which codes exist. "paused": the
+ * hour's attempts are used up (`justPaused` on the first attempt refused so, to raise the alarm once).
+ */
+export type LinkOutcome =
+  { kind: "linked"; staff: StaffSummary } | { kind: "refused" } | { kind: "paused"; until: Date; justPaused: boolean };
+
+const hourOf = (now: Date) => now.toISOString().slice(0, 13);
+
+/** Adds one to the hour's attempts and returns the new count; one statement, so concurrent attempts each get their own. */
+async function countLinkAttempt(prisma: Db, hour: string): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const row = await prisma.staffLinkAttemptWindow.upsert({
+        where: { hour },
+        create: { hour, attempts: 1 },
+        update: { attempts: { increment: 1 } },
+      });
+      if (row.attempts === 1) await prisma.staffLinkAttemptWindow.deleteMany({ where: { hour: { lt: hour } } });
+      return row.attempts;
+    } catch (err) {
+      // The first two attempts of an hour both inserted: the second now finds the row.
+      if (!isUniqueViolation(err) || attempt >= 2) throw err;
+    }
+  }
+}
+
+/**
  * Links the chat account that sent `code` to the code's staff member, once: the code is marked
  * used, and a chat account linked before to someone else now belongs to this staff member.
- * Null when the code is malformed, unknown, used, expired, or its staff member is deactivated.
+ *
+ * Every attempt is counted before the code is looked at (the hour's attempts, and one against
+ * every live code), each with an atomic increment, so a thousand guesses at once from a thousand
+ * chats cannot all pass a check made before any of them was counted. A successful attempt gives
+ * its counts back. Telegram and WhatsApp only: a web chat account is refused with a StaffError.
  */
-export async function consumeLinkCode(
+export async function linkChatAccount(
   prisma: Db,
   code: string,
   account: { channel: string; platformUserId: string },
   now: Date = new Date(),
-): Promise<StaffSummary | null> {
+): Promise<LinkOutcome> {
+  if (!isStaffChannel(account.channel))
+    throw new StaffError(`A ${account.channel} chat account cannot be linked: only Telegram or WhatsApp.`);
+  const hour = hourOf(now);
+  const attempts = await countLinkAttempt(prisma, hour);
+  if (attempts > linkAttemptsPerHour)
+    return {
+      kind: "paused",
+      until: new Date(Date.parse(`${hour}:00:00.000Z`) + 3_600_000),
+      justPaused: attempts === linkAttemptsPerHour + 1,
+    };
+  const live = await prisma.staffLinkCode.findMany({
+    where: { usedAt: null, expiresAt: { gt: now } },
+    select: { id: true },
+  });
+  const liveIds = live.map((c) => c.id);
+  if (liveIds.length)
+    await prisma.staffLinkCode.updateMany({
+      where: { id: { in: liveIds } },
+      data: { failedAttempts: { increment: 1 } },
+    });
   const digits = normalizeLinkCode(code);
-  if (!digits) return null;
-  const codeHash = sha256(digits);
+  const linked = digits
+    ? await prisma.$transaction(async (tx) => {
+        const row = await tx.staffLinkCode.findUnique({
+          where: { codeHash: sha256(digits) },
+          include: { staff: true },
+        });
+        if (!row || !row.staff.active) return null;
+        // Conditional, so two chats racing with one code cannot both win, and a code that has
+        // absorbed its attempts (this one included) stays void.
+        const { count } = await tx.staffLinkCode.updateMany({
+          where: { id: row.id, usedAt: null, expiresAt: { gt: now }, failedAttempts: { lte: linkCodeMaxFailures } },
+          data: { usedAt: now },
+        });
+        if (count === 0) return null;
+        const { channel, platformUserId } = account;
+        const identity = await tx.staffIdentity.upsert({
+          where: { channel_platformUserId: { channel, platformUserId } },
+          create: { staffId: row.staffId, channel, platformUserId },
+          update: { staffId: row.staffId, createdAt: now },
+        });
+        await audit(tx, row.staffId, "staff.chat_linked", `staffIdentity:${identity.id}`, { channel });
+        return { id: row.id, staff: summary(row.staff) };
+      })
+    : null;
+  if (!linked) return { kind: "refused" };
+  // Not a wrong code: the other live codes and the hour get this attempt back.
+  const others = liveIds.filter((id) => id !== linked.id);
+  if (others.length)
+    await prisma.staffLinkCode.updateMany({
+      where: { id: { in: others } },
+      data: { failedAttempts: { decrement: 1 } },
+    });
+  await prisma.staffLinkAttemptWindow.updateMany({ where: { hour }, data: { attempts: { decrement: 1 } } });
+  return { kind: "linked", staff: linked.staff };
+}
+
+/**
+ * What a deactivated account keeps that could work again if it were reactivated: its API tokens
+ * are revoked, its chat accounts unlinked and its unused link codes deleted. Returns the counts.
+ */
+export async function revokeStaffAccess(
+  prisma: Db,
+  staffId: number,
+  now: Date = new Date(),
+): Promise<{ revokedTokens: number; unlinkedChats: number }> {
   return prisma.$transaction(async (tx) => {
-    const row = await tx.staffLinkCode.findUnique({ where: { codeHash }, include: { staff: true } });
-    if (!row || row.usedAt || row.expiresAt <= now || !row.staff.active) return null;
-    // Conditional on still being unused, so two chats racing with one code cannot both win.
-    const { count } = await tx.staffLinkCode.updateMany({
-      where: { id: row.id, usedAt: null },
-      data: { usedAt: now },
-    });
-    if (count === 0) return null;
-    const { channel, platformUserId } = account;
-    const identity = await tx.staffIdentity.upsert({
-      where: { channel_platformUserId: { channel, platformUserId } },
-      create: { staffId: row.staffId, channel, platformUserId },
-      update: { staffId: row.staffId },
-    });
-    await audit(tx, row.staffId, "staff.chat_linked", `staffIdentity:${identity.id}`, { channel });
-    return summary(row.staff);
+    const tokens = await tx.apiToken.updateMany({ where: { staffId, revokedAt: null }, data: { revokedAt: now } });
+    const chats = await tx.staffIdentity.deleteMany({ where: { staffId } });
+    await tx.staffLinkCode.deleteMany({ where: { staffId, usedAt: null } });
+    return { revokedTokens: tokens.count, unlinkedChats: chats.count };
   });
 }
 
 // ---------------------------------------------------------------- audit log
 
-/** Keys whose values must never reach the audit log, in case a caller passes one by mistake. */
-const secretKey = /passw(or)?d|token|secret|linkcode/i;
+/**
+ * Keys whose values must never reach the audit log, in case a caller passes one by mistake; a
+ * token's id and name are not secrets (they say which token an action came through), nor a count.
+ */
+const secretKey = /passw(or)?d|token(hash)?$|secret|linkcode/i;
+
+/** What every audit entry written within a scope adds to its detail, e.g. `{ via: "api_token", tokenId, tokenName }`. */
+export type AuditScope = { detail: Record<string, unknown> | null };
+const auditScopes = new AsyncLocalStorage<AuditScope>();
+
+/**
+ * Runs `fn` in an audit scope: every audit entry written within it, however deep (the broadcast
+ * service, a transaction), gets `scope.detail`, read when the entry is written, so it may be
+ * filled in after the scope starts (the API learns the token after its request has begun).
+ */
+export function withAuditScope<T>(scope: AuditScope, fn: () => T): T {
+  return auditScopes.run(scope, fn);
+}
 
 /**
  * Records who (a staff member, or null for an operator at the command line) did what to what.
@@ -285,8 +412,11 @@ export async function audit(
   target?: string | null,
   detail?: Record<string, unknown> | null,
 ): Promise<void> {
-  const cleaned = detail
-    ? Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, secretKey.test(k) ? "[hidden]" : v]))
+  // The scope's keys last: a caller cannot hide which token it acted through.
+  const scoped = auditScopes.getStore()?.detail;
+  const merged = scoped ? { ...detail, ...scoped } : detail;
+  const cleaned = merged
+    ? Object.fromEntries(Object.entries(merged).map(([k, v]) => [k, secretKey.test(k) ? "[hidden]" : v]))
     : undefined;
   await prisma.auditLog.create({
     data: {

@@ -23,6 +23,8 @@ import type { Logger } from "../logger.js";
 import { parsePhone } from "../understanding/phone.js";
 import { texts } from "../../flows/texts.js";
 import { parseAttendanceChoice } from "../../flows/attendance.js";
+import { staffCommandsElsewhere } from "../../flows/staff.js";
+import { isStaffChannel } from "../domain/staff.js";
 import {
   applyEvents,
   isPlannedEvent,
@@ -318,14 +320,13 @@ export class InboundRuntime {
     const { database, logger } = this.options;
     let text: string;
     try {
-      text = await runStaffAction(database, this.options.staff!.broadcasts, action, {
-        channel: message.channel,
-        platformUserId: message.senderId,
-        identityId,
-        staff,
-        language,
-        now,
-      });
+      text = await runStaffAction(
+        database,
+        this.options.staff!.broadcasts,
+        action,
+        { channel: message.channel, platformUserId: message.senderId, identityId, staff, language, now },
+        logger,
+      );
     } catch (err) {
       logger.error({ err, action: action.kind }, "a staff action failed");
       text =
@@ -451,6 +452,14 @@ export class InboundRuntime {
     const { engine } = this.options;
     if (isTimeout && state) return engine.resume(state, { kind: "wait_timeout" }, ctx);
 
+    // Staff commands are for Telegram and WhatsApp: the web chat says so, tries no code, counts
+    // nothing, and keeps the participant where they were.
+    if (command && !isStaffChannel(message.channel)) {
+      const note: EngineEvent = { type: "message_created", message: { text: staffCommandsElsewhere[ctx.language] } };
+      if (!state) return { state: null, events: [note] };
+      const shown = await engine.show(state, ctx);
+      return { state: shown.state, events: [note, ...shown.events] };
+    }
     // Staff commands work from anywhere; anyone else gets the ordinary help, and it is noted.
     if (command?.kind === "link") return engine.startFlow("staff", ctx, "link", { code: command.code });
     if (command && ctx.staff) return engine.startFlow("staff", ctx, command.kind);

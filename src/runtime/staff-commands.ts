@@ -4,18 +4,25 @@
  * creating and sending a broadcast), answered with a notice.
  *
  * A command is the word with or without its slash ("/siaran", "siaran", "/siaran@sapa_bot"),
- * since WhatsApp has no commands; `/tautkan 1234 5678` links a chat account.
+ * since WhatsApp has no commands; `/tautkan 1234 5678` links a chat account. All of it works from
+ * Telegram and WhatsApp only (isStaffChannel): the web chat answers that they are done there.
  */
 import { DateTime } from "luxon";
 import type { Database } from "../db/database.js";
 import { prepareStatements, queryRows, sqlTime } from "../db/raw-sql.js";
 import type { BroadcastService, BroadcastView } from "../domain/broadcast-types.js";
 import { parseSegmentFilter } from "../domain/segments.js";
-import { consumeLinkCode } from "../domain/staff.js";
-
-const maxLinkFailuresPerHour = 5;
+import {
+  audit,
+  isStaffChannel,
+  linkAttemptsPerHour,
+  linkChatAccount,
+  linkCodeValidityMinutes,
+  withAuditScope,
+} from "../domain/staff.js";
 import { bold, plain } from "../engine/markup.js";
 import type { Language, StaffServices, StaffView } from "../engine/types.js";
+import type { Logger } from "../logger.js";
 
 export type StaffCommand = { kind: "link"; code: string } | { kind: "siaran" | "status" | "statistik" };
 
@@ -51,12 +58,16 @@ const sqlFor = {
   postgresql: prepareStatements(statements, "postgresql"),
 };
 
-/** The staff member this chat account is linked to, or null. */
+/**
+ * The staff member this chat account is linked to, or null. A web chat account is never staff,
+ * even with a row linked before linking left the web chat.
+ */
 export async function loadStaff(
   database: Database,
   channel: string,
   platformUserId: string,
 ): Promise<StaffView | null> {
+  if (!isStaffChannel(channel)) return null;
   const [row] = await queryRows<{ id: number; name: string; role: "admin" | "staff" }>(
     database,
     database.prisma,
@@ -198,51 +209,71 @@ export async function runStaffAction(
   broadcasts: BroadcastService,
   action: StaffAction,
   ctx: StaffActionContext,
+  logger: Logger,
 ): Promise<string> {
   const id = ctx.language === "id";
   if (action.kind === "link") {
-    // Eight digits can be guessed with enough tries: five wrong codes an hour per chat account.
-    const target = `identity:${ctx.identityId}`;
-    const failures = await database.prisma.auditLog.count({
-      where: { action: "staff.link_failed", target, createdAt: { gt: new Date(ctx.now.getTime() - 3_600_000) } },
-    });
-    if (failures >= maxLinkFailuresPerHour)
-      return id
-        ? "Terlalu banyak kode yang salah. Silakan coba lagi satu jam lagi dengan kode baru dari admin."
-        : "Too many wrong codes. Please try again in an hour with a new code from an admin.";
-    const staff = await consumeLinkCode(
+    const outcome = await linkChatAccount(
       database.prisma,
       action.code,
       { channel: ctx.channel, platformUserId: ctx.platformUserId },
       ctx.now,
     );
-    // Written at the turn's time, which the count above is measured in.
-    if (!staff)
-      await database.prisma.auditLog.create({
-        data: { action: "staff.link_failed", target, detail: { channel: ctx.channel }, createdAt: ctx.now },
-      });
-    if (!staff)
+    if (outcome.kind === "paused") {
+      if (outcome.justPaused) {
+        // Raised once an hour, at the first attempt refused; never with the code tried.
+        const detail = {
+          until: outcome.until.toISOString(),
+          channel: ctx.channel,
+          attemptsPerHour: linkAttemptsPerHour,
+        };
+        logger.warn(
+          { event: "staff_link_paused", ...detail },
+          "too many chat link attempts in an hour: linking chat accounts is paused for everyone",
+        );
+        await audit(database.prisma, null, "security.staff_link_paused", `identity:${ctx.identityId}`, detail);
+      }
       return id
-        ? "Kode tidak dikenal atau sudah kedaluwarsa. Minta kode baru kepada admin (berlaku 15 menit)."
-        : "That code is unknown or has expired. Ask an admin for a new one (valid for 15 minutes).";
+        ? "Penautan akun chat sedang dihentikan sementara karena terlalu banyak kode yang salah. Silakan coba lagi satu jam lagi dengan kode baru dari dasbor."
+        : "Linking chat accounts is paused for now because of too many wrong codes. Please try again in an hour with a new code from the dashboard.";
+    }
+    if (outcome.kind === "refused") {
+      // Written at the turn's time; at most linkAttemptsPerHour of these an hour, the limit above.
+      await database.prisma.auditLog.create({
+        data: {
+          action: "staff.link_failed",
+          target: `identity:${ctx.identityId}`,
+          detail: { channel: ctx.channel },
+          createdAt: ctx.now,
+        },
+      });
+      return id
+        ? `Kode tidak dikenal atau sudah kedaluwarsa. Buat kode baru di dasbor, menu Akses saya (berlaku ${linkCodeValidityMinutes} menit).`
+        : `That code is unknown or has expired. Make a new one on the dashboard, under My access (valid for ${linkCodeValidityMinutes} minutes).`;
+    }
+    const { staff } = outcome;
     return id
       ? `✅ Akun chat ini sekarang terhubung dengan akun staf ${staff.name}. Perintah: /siaran (kirim pengumuman), /status (perkembangan siaran), /statistik (pendaftaran).`
       : `✅ This chat account is now linked to the staff account of ${staff.name}. Commands: /siaran (send an announcement), /status (broadcast progress), /statistik (enrollments).`;
   }
   if (!ctx.staff) return id ? "Perintah ini khusus untuk staf." : "This command is for staff only.";
+  const staffId = ctx.staff.id;
   const title = shorten(action.textId.replace(/\s+/g, " ").trim(), 60);
-  const created = await broadcasts.create(ctx.staff.id, {
-    title,
-    textId: action.textId,
-    textEn: action.textEn,
-    filter: parseSegmentFilter(action.filter),
+  // The audit log says the broadcast came from a chat, and which.
+  const scheduled = await withAuditScope({ detail: { via: "chat", channel: ctx.channel } }, async () => {
+    const created = await broadcasts.create(staffId, {
+      title,
+      textId: action.textId,
+      textEn: action.textEn,
+      filter: parseSegmentFilter(action.filter),
+    });
+    return broadcasts.schedule(staffId, created.id, null);
   });
-  const scheduled = await broadcasts.schedule(ctx.staff.id, created.id, null);
   if (scheduled.status === "pending_approval")
     return id
-      ? `⏳ Siaran #${created.id} menunggu persetujuan admin lain karena penerimanya banyak. Ketik /status untuk melihat keadaannya.`
-      : `⏳ Broadcast #${created.id} is waiting for another admin's approval, as it goes to many people. Type /status to follow it.`;
+      ? `⏳ Siaran #${scheduled.id} menunggu persetujuan admin lain karena penerimanya banyak. Ketik /status untuk melihat keadaannya.`
+      : `⏳ Broadcast #${scheduled.id} is waiting for another admin's approval, as it goes to many people. Type /status to follow it.`;
   return id
-    ? `✅ Siaran #${created.id} mulai dikirim. Ketik /status untuk melihat perkembangannya.`
-    : `✅ Broadcast #${created.id} is on its way. Type /status to follow it.`;
+    ? `✅ Siaran #${scheduled.id} mulai dikirim. Ketik /status untuk melihat perkembangannya.`
+    : `✅ Broadcast #${scheduled.id} is on its way. Type /status to follow it.`;
 }

@@ -164,6 +164,7 @@ describe("the staff dashboard: signing in, security and the overview", () => {
       "Kanal",
       "Antrean",
       "Staf",
+      "Akses saya",
       "Log audit",
       "Coba bot",
     ]);

@@ -14,7 +14,7 @@ import { registerDashboard } from "../../src/admin/dashboard/index.js";
 import { channelPages } from "../../src/admin/dashboard/pages/channels.js";
 import { qrDataUrl } from "../../src/admin/dashboard/pages/channels-data.js";
 import type { ChannelStatus } from "../../src/channels/channel.js";
-import { consumeLinkCode, createStaff } from "../../src/domain/staff.js";
+import { createStaff, linkChatAccount } from "../../src/domain/staff.js";
 import { createLogger } from "../../src/logger.js";
 import { launchBrowser, phoneViewport, screenshot, signIn } from "../support/browser.js";
 import { startTestApp, type TestApp } from "../support/app.js";
@@ -210,33 +210,34 @@ describe("the dashboard's operations pages: channels, queues, staff and the audi
     expect(api.status()).toBe(403);
   });
 
-  it("creates a chat link code with the /tautkan instructions, and shows the linked account", async () => {
-    await page.goto(`${app.url}/dashboard/staf`);
-    await Promise.all([page.waitForEvent("load"), page.click(`tr[data-staff="${invited.email}"] a`)]);
-    expect(await page.locator("h1").innerText()).toBe(invited.name);
-    await Promise.all([page.waitForEvent("load"), page.click("form[action$='/kode-tautan'] button")]);
-    const code = await page.locator("[data-secret=link-code]").innerText();
+  it("lets a staff member make their own chat link code with the /tautkan instructions; admins see the linked account", async () => {
+    const them = theirs.pages()[0]!;
+    await them.goto(`${app.url}/dashboard/akses-saya`);
+    expect(await them.locator("h1").innerText()).toBe("Akses saya");
+    await Promise.all([them.waitForEvent("load"), them.click("form[action$='/kode-tautan'] button")]);
+    const code = await them.locator("[data-secret=link-code]").innerText();
     expect(code).toMatch(/^\d{8}$/);
     secrets.push(code);
-    const body = await page.locator("main").innerText();
+    const body = await them.locator("main").innerText();
     expect(body).toContain(`/tautkan ${code}`);
     expect(body).toContain(`TAUTKAN ${code}`);
     expect(body).toContain("berlaku 15 menit");
     expect(body).toContain("@sapa_ikm_test_bot");
 
-    const linked = await consumeLinkCode(app.database.prisma, code, { channel: "telegram", platformUserId: "7001" });
-    expect(linked?.email).toBe(invited.email);
+    const linked = await linkChatAccount(app.database.prisma, code, { channel: "telegram", platformUserId: "7001" });
+    expect(linked).toMatchObject({ kind: "linked", staff: { email: invited.email } });
     await page.goto(`${app.url}/dashboard/staf`);
     expect(await page.locator(`tr[data-staff="${invited.email}"]`).innerText()).toContain("Telegram");
     await screenshot(page, "staff");
   });
 
-  it("creates an API token that works on the API until it is revoked", async () => {
+  it("lets a staff member make their own API token, which works on the API until an admin revokes it", async () => {
     const member = await app.database.prisma.staff.findUniqueOrThrow({ where: { email: invited.email } });
-    await page.goto(`${app.url}/dashboard/staf/${member.id}`);
-    await page.fill("#field-name", "laporan mingguan");
-    await Promise.all([page.waitForEvent("load"), page.click("form[action$='/token'] button")]);
-    const token = await page.locator("[data-secret=api-token]").innerText();
+    const them = theirs.pages()[0]!;
+    await them.goto(`${app.url}/dashboard/akses-saya`);
+    await them.fill("#field-name", "laporan mingguan");
+    await Promise.all([them.waitForEvent("load"), them.click("form[action$='/token'] button")]);
+    const token = await them.locator("[data-secret=api-token]").innerText();
     expect(token).toMatch(/^sapa_[A-Za-z0-9_-]{43}$/);
     secrets.push(token);
     const call = () => fetch(`${app.url}/api/broadcasts`, { headers: { authorization: `Bearer ${token}` } });

@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../../src/db/database.js";
 import {
   audit,
-  consumeLinkCode,
   createApiToken,
   createLinkCode,
   createStaff,
   hashPassword,
+  linkChatAccount,
   revokeApiToken,
   StaffError,
   verifyApiToken,
@@ -71,6 +71,7 @@ describe.each(providers)("staff on %s", (provider) => {
     const now = new Date();
     expect(await verifyApiToken(db.prisma, token, now)).toEqual({
       staff: { id: adminId, name: "Siti", email: "siti@disperindag.example", role: "admin" },
+      token: { id, name: "dashboard" },
     });
     expect((await db.prisma.apiToken.findUniqueOrThrow({ where: { id } })).lastUsedAt).toEqual(now);
     // Used again within the minute: lastUsedAt stays.
@@ -105,22 +106,30 @@ describe.each(providers)("staff on %s", (provider) => {
 
     const account = { channel: "telegram", platformUserId: "555001" };
     const spaced = `${code.slice(0, 4)} ${code.slice(4)}`;
-    const staff = await consumeLinkCode(db.prisma, spaced, account, new Date(now.getTime() + 60_000));
-    expect(staff).toEqual({ id: adminId, name: "Siti", email: "siti@disperindag.example", role: "admin" });
+    const linked = await linkChatAccount(db.prisma, spaced, account, new Date(now.getTime() + 60_000));
+    expect(linked).toEqual({
+      kind: "linked",
+      staff: { id: adminId, name: "Siti", email: "siti@disperindag.example", role: "admin" },
+    });
     expect(await db.prisma.staffIdentity.findMany({ where: { staffId: adminId } })).toMatchObject([account]);
     // Once only.
-    expect(await consumeLinkCode(db.prisma, code, { channel: "whatsapp", platformUserId: "62811" }, now)).toBeNull();
+    expect(await linkChatAccount(db.prisma, code, { channel: "whatsapp", platformUserId: "62811" }, now)).toEqual({
+      kind: "refused",
+    });
 
     const dashed = await createLinkCode(db.prisma, adminId, now);
     const withDashes = `${dashed.code.slice(0, 4)}-${dashed.code.slice(4)}`;
-    expect(await consumeLinkCode(db.prisma, withDashes, account, now)).not.toBeNull();
+    expect(await linkChatAccount(db.prisma, withDashes, account, now)).toMatchObject({ kind: "linked" });
     // Linking the same chat again keeps one identity.
     expect(await db.prisma.staffIdentity.count({ where: { ...account } })).toBe(1);
 
     const late = await createLinkCode(db.prisma, adminId, now);
-    expect(await consumeLinkCode(db.prisma, late.code, account, new Date(now.getTime() + 15 * 60_000))).toBeNull();
-    expect(await consumeLinkCode(db.prisma, "1234567", account, now)).toBeNull();
-    expect(await consumeLinkCode(db.prisma, "abcdefgh", account, now)).toBeNull();
+    const refused = { kind: "refused" };
+    expect(await linkChatAccount(db.prisma, late.code, account, new Date(now.getTime() + 15 * 60_000))).toEqual(
+      refused,
+    );
+    expect(await linkChatAccount(db.prisma, "1234567", account, now)).toEqual(refused);
+    expect(await linkChatAccount(db.prisma, "abcdefgh", account, now)).toEqual(refused);
 
     const logs = await db.prisma.auditLog.findMany({ where: { action: "staff.chat_linked" } });
     expect(logs).toHaveLength(2);
@@ -128,7 +137,13 @@ describe.each(providers)("staff on %s", (provider) => {
   });
 
   it("writes audit rows, hiding anything that looks like a secret", async () => {
-    await audit(db.prisma, adminId, "broadcast.create", "broadcast:1", { title: "Libur", token: "sapa_x" });
+    await audit(db.prisma, adminId, "broadcast.create", "broadcast:1", {
+      title: "Libur",
+      token: "sapa_x",
+      tokenHash: "ab12",
+      tokenId: 3,
+      tokenName: "laporan",
+    });
     await audit(db.prisma, null, "staff.create", "staff:9");
     const rows = await db.prisma.auditLog.findMany({
       where: { action: { in: ["broadcast.create", "staff.create"] } },
@@ -139,7 +154,7 @@ describe.each(providers)("staff on %s", (provider) => {
         staffId: adminId,
         action: "broadcast.create",
         target: "broadcast:1",
-        detail: { title: "Libur", token: "[hidden]" },
+        detail: { title: "Libur", token: "[hidden]", tokenHash: "[hidden]", tokenId: 3, tokenName: "laporan" },
       },
       { staffId: null, action: "staff.create", target: "staff:9", detail: null },
     ]);
@@ -220,8 +235,8 @@ describe("staff commands", () => {
       expect(await verifyPassword(password, ani.passwordHash)).toBe(true);
       expect(await verifyApiToken(database.prisma, printed!)).toMatchObject({ staff: { id: ani.id, role: "admin" } });
       expect(
-        await consumeLinkCode(database.prisma, code!, { channel: "whatsapp", platformUserId: "6281" }),
-      ).toMatchObject({ id: ani.id });
+        await linkChatAccount(database.prisma, code!, { channel: "whatsapp", platformUserId: "6281" }),
+      ).toMatchObject({ kind: "linked", staff: { id: ani.id } });
       const logs = await database.prisma.auditLog.findMany();
       expect(logs.map((l) => l.action).sort()).toEqual(
         ["api_token.create", "staff.chat_linked", "staff.create", "staff.create", "staff.link_code"].sort(),

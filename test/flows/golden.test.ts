@@ -33,14 +33,18 @@ type Transcript = { name: string; language: Language; steps: Step[] };
 const goldenDir = fileURLToPath(new URL("./golden/", import.meta.url));
 const update = process.env.UPDATE_GOLDEN === "1";
 
-/** Sends each input to one chat on a fresh bot and records what happened at every step. */
+/**
+ * Sends each input to one chat on a fresh bot and records what happened at every step; in the web
+ * chat unless `channel` says otherwise (staff commands work on Telegram and WhatsApp only).
+ */
 async function record(
   name: string,
   language: Language,
   inputs: Input[],
   setup?: (h: Harness) => Promise<void>,
+  channel = "web",
 ): Promise<Transcript> {
-  const h = await createHarness("sqlite");
+  const h = await createHarness("sqlite", { channels: { [channel]: { buttons: true } } });
   const chatId = `golden-${name}`;
   try {
     await setup?.(h);
@@ -54,7 +58,7 @@ async function record(
         if (!id) throw new Error(`step ${input.from} offered no ${input.old}`);
         sent = { choice: id };
       } else sent = input;
-      const replies = await h.send(chatId, sent);
+      const replies = await h.send(chatId, sent, channel);
       offered.push(replies.some((r) => r.choices) ? await h.offeredIds(chatId) : []);
       const turns = (h.turns.get(chatId) ?? []).slice(before);
       expect(turns, `one engine turn for ${JSON.stringify(input)}`).toHaveLength(1);
@@ -262,15 +266,18 @@ describe("golden transcripts", () => {
             data: { email: "rina@disperindag.example.go.id", name: "Rina", role: "staff", passwordHash: "!" },
           });
           await h.db.prisma.staffIdentity.create({
-            data: { staffId: staff.id, channel: "web", platformUserId: "golden-staff-broadcast-id" },
+            data: { staffId: staff.id, channel: "telegram", platformUserId: "golden-staff-broadcast-id" },
           });
         },
+        "telegram",
       ),
     );
   });
 
   it("staff-command-refused-id: a participant who types a staff command gets the ordinary help", async () => {
-    await expectGolden(await record("staff-command-refused-id", "id", [...registerId, "/siaran", "status"]));
+    await expectGolden(
+      await record("staff-command-refused-id", "id", [...registerId, "/siaran", "status"], undefined, "telegram"),
+    );
   });
 
   it("everyday-id: a newcomer writes as people chat, asks out of turn, and is understood at every step", async () => {

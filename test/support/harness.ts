@@ -8,7 +8,7 @@ import { seedDatabase } from "../../src/domain/seed-database.js";
 import { createBroadcastService } from "../../src/domain/broadcasts.js";
 import { Engine, splitChoiceId } from "../../src/engine/engine.js";
 import type { TurnResult } from "../../src/engine/types.js";
-import { createLogger } from "../../src/logger.js";
+import { createLogger, type Logger } from "../../src/logger.js";
 import type { InboundMessage } from "../../src/runtime/inbound-message.js";
 import { InboundRuntime, type OutboxSink } from "../../src/runtime/inbound-runtime.js";
 import { flowSet } from "../../flows/index.js";
@@ -40,7 +40,13 @@ let counter = 0;
 
 export async function createHarness(
   provider: DatabaseProvider,
-  options: { seed?: boolean; now?: Date; channels?: Record<string, { buttons: boolean }> } = {},
+  options: {
+    seed?: boolean;
+    now?: Date;
+    channels?: Record<string, { buttons: boolean }>;
+    /** Where the runtime logs (silent unless given). */
+    logger?: Logger;
+  } = {},
 ): Promise<Harness> {
   const db = await openTestDatabase(provider);
   const clock = { now: options.now ?? frozenNow };
@@ -54,7 +60,7 @@ export async function createHarness(
     channels: options.channels ?? { web: { buttons: true }, whatsapp: { buttons: false }, console: { buttons: false } },
     conversationTtlHours: 24,
     defaultLanguage: "id",
-    logger: createLogger({ level: "silent" }),
+    logger: options.logger ?? createLogger({ level: "silent" }),
     now: () => clock.now,
     // Staff commands work; a broadcast is created and scheduled, with no queue behind it.
     staff: {

@@ -26,6 +26,15 @@ export function compactDetail(detail: unknown, max = 400): string {
   return json.length > max ? `${json.slice(0, max - 1)}…` : json;
 }
 
+/** The API token an action came through (detail `{ via: "api_token", tokenId, tokenName }`), or null. */
+export function viaToken(detail: unknown): { id: number; name: string } | null {
+  if (!detail || typeof detail !== "object") return null;
+  const d = detail as Record<string, unknown>;
+  return d.via === "api_token" && typeof d.tokenId === "number"
+    ? { id: d.tokenId, name: typeof d.tokenName === "string" ? d.tokenName : "" }
+    : null;
+}
+
 export const auditPage = definePage({
   path: "/dashboard/audit",
   nav: { id: "Log audit", en: "Audit log", order: 90 },
@@ -69,6 +78,7 @@ export const auditPage = definePage({
         at: r.createdAt,
         who: r.staff ? r.staff.name : null,
         whoEmail: r.staff?.email ?? null,
+        token: viaToken(r.detail),
         action: r.action,
         target: r.target,
         detail: compactDetail(r.detail),

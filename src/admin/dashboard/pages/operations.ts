@@ -3,6 +3,13 @@ import type { DashboardPage } from "../page.js";
 import { auditPages } from "./audit.js";
 import { channelPages } from "./channels.js";
 import { queuePages } from "./queues.js";
+import { staffAccessPages } from "./staff-access.js";
 import { staffPages } from "./staff.js";
 
-export const operationsPages: DashboardPage[] = [...channelPages, ...queuePages, ...staffPages, ...auditPages];
+export const operationsPages: DashboardPage[] = [
+  ...channelPages,
+  ...queuePages,
+  ...staffPages,
+  ...staffAccessPages,
+  ...auditPages,
+];

@@ -1,9 +1,12 @@
 /**
  * Staf (Staff, admins only): the accounts, inviting someone (an account with a temporary
- * password, shown once), changing a role, deactivating and reactivating (never one's own
- * account), chat link codes and API tokens (each shown once, on the page that answers the form,
- * and never stored or logged: the database keeps hashes only). Every change goes in the audit
- * log, without the secret.
+ * password, shown once), changing a role, deactivating (which revokes the account's API tokens
+ * and unlinks its chats for good) and reactivating (never one's own account), seeing and
+ * removing anyone's linked chats, and revoking anyone's API tokens. Chat link codes and API
+ * tokens are made by their owner only, on "Akses saya" (staff-access.ts): an admin who could
+ * make a colleague's token could draft a broadcast as them and approve it as themselves. Secrets
+ * are shown once, on the page that answers the form, and never stored or logged (the database
+ * keeps hashes only). Every change goes in the audit log, without the secret.
  *
  * The invited person signs in with the temporary password, which the admin passes on by a safe
  * way (in person, a phone call), and must choose their own before anything else (pages/account.ts).
@@ -19,6 +22,7 @@ import {
   linkCodeValidityMinutes,
   normalizeEmail,
   revokeApiToken,
+  revokeStaffAccess,
   type StaffRole,
 } from "../../../domain/staff.js";
 import { notFoundPage, renderError } from "../errors.js";
@@ -28,6 +32,8 @@ import { redirectWithFlash, render } from "../render.js";
 import { text } from "../text.js";
 
 const listPath = "/dashboard/staf";
+/** "Akses saya": every staff member's own chats, link codes and API tokens (staff-access.ts). */
+export const ownPath = "/dashboard/akses-saya";
 const memberPath = (id: number) => `${listPath}/${id}`;
 
 const roles = ["staff", "admin"] as const satisfies readonly StaffRole[];
@@ -57,9 +63,21 @@ const tokenSchema = z.object({
     .max(100),
 });
 const idParams = z.object({ id: z.coerce.number().int().positive() });
-const tokenParams = z.object({ id: z.coerce.number().int().positive(), tokenId: z.coerce.number().int().positive() });
+const dbId = z.coerce.number().int().positive().max(2_147_483_647);
+const tokenParams = z.object({ id: dbId, tokenId: dbId });
+const chatParams = z.object({ id: dbId, chatId: dbId });
 
 const channelNames: Record<string, string> = { telegram: "Telegram", whatsapp: "WhatsApp", web: "Web" };
+
+/**
+ * A chat account's platform id as the page shows it: the last four characters, enough to tell
+ * one's own accounts apart, without a whole phone number ("6281234567890@c.us": "••••••7890").
+ */
+export function maskPlatformId(platformUserId: string): string {
+  const bare = platformUserId.split("@")[0]!;
+  if (bare.length <= 4) return "•".repeat(bare.length);
+  return "•".repeat(Math.min(bare.length - 4, 6)) + bare.slice(-4);
+}
 
 async function loadStaffList(ctx: PageContext) {
   const rows = await ctx.deps.database.prisma.staff.findMany({
@@ -90,8 +108,13 @@ async function renderList(ctx: PageContext, extra: { errors?: FieldErrors; value
 async function loadMember(ctx: PageContext) {
   const params = idParams.safeParse(ctx.request.params);
   if (!params.success) return null;
+  return loadAccount(ctx, params.data.id);
+}
+
+/** A staff member with their linked chats and API tokens. */
+export function loadAccount(ctx: PageContext, id: number) {
   return ctx.deps.database.prisma.staff.findUnique({
-    where: { id: params.data.id },
+    where: { id },
     include: {
       identities: { orderBy: { createdAt: "asc" } },
       apiTokens: { orderBy: [{ revokedAt: "asc" }, { createdAt: "desc" }] },
@@ -101,16 +124,27 @@ async function loadMember(ctx: PageContext) {
 
 type Member = NonNullable<Awaited<ReturnType<typeof loadMember>>>;
 
-function renderMember(ctx: PageContext, member: Member, extra: Record<string, unknown> = {}) {
+/**
+ * An account's page: an admin's view of anyone (`own` false, forms under /dashboard/staf/:id), or
+ * one's own "Akses saya" (`own` true, forms under its path, without the role and status forms).
+ */
+export function renderMember(ctx: PageContext, member: Member, extra: Record<string, unknown> = {}, own = false) {
   const now = new Date();
   return render(
     ctx.reply,
     "staff-member",
     {
-      title: member.name,
+      title: own ? ctx.t("Akses saya", "My access") : member.name,
       member,
+      own,
+      base: own ? ownPath : memberPath(member.id),
       self: member.id === ctx.staff.id,
-      chats: member.identities.map((i) => ({ channel: channelNames[i.channel] ?? i.channel, since: i.createdAt })),
+      chats: member.identities.map((i) => ({
+        id: i.id,
+        channel: channelNames[i.channel] ?? i.channel,
+        account: maskPlatformId(i.platformUserId),
+        since: i.createdAt,
+      })),
       tokens: member.apiTokens.map((tk) => ({
         id: tk.id,
         name: tk.name,
@@ -127,7 +161,7 @@ function renderMember(ctx: PageContext, member: Member, extra: Record<string, un
 }
 
 /** The page that shows a secret once; it is not kept anywhere, so leaving the page loses it. */
-function renderSecret(
+export function renderSecret(
   ctx: PageContext,
   data: {
     kind: "password" | "link-code" | "api-token";
@@ -136,6 +170,8 @@ function renderSecret(
     expiresAt?: Date;
     /** A new temporary password for an existing account, not a new account's. */
     reset?: boolean;
+    /** Where "done" leads: the staff member's page (the default), or "Akses saya". */
+    back?: string;
   },
 ) {
   const titles = {
@@ -146,6 +182,7 @@ function renderSecret(
   return render(ctx.reply, "staff-secret", {
     title: titles[data.kind],
     ...data,
+    back: data.back ?? memberPath(data.member.id),
     validityMinutes: linkCodeValidityMinutes,
     telegramBot: botUsername(ctx),
   });
@@ -252,16 +289,19 @@ export const setActivePage = memberChangePage(
     const active = form.data.active === "true";
     if (active !== member.active) {
       // Reactivated, a locked account starts afresh; deactivated, its sessions end at their next
-      // request (index.ts re-reads the account) and its API tokens stop working (verifyApiToken).
+      // request (index.ts re-reads the account), and its API tokens are revoked and its chats
+      // unlinked for good: reactivating brings none of them back.
       await deps.database.prisma.staff.update({
         where: { id: member.id },
         data: active ? { active, failedLogins: 0, lockedUntil: null } : { active },
       });
+      const revoked = active ? undefined : await revokeStaffAccess(deps.database.prisma, member.id);
       await audit(
         deps.database.prisma,
         staff.id,
         active ? "staff.reactivate" : "staff.deactivate",
         `staff:${member.id}`,
+        revoked,
       );
     }
     return redirectWithFlash(
@@ -270,8 +310,8 @@ export const setActivePage = memberChangePage(
       active
         ? text(`Akun ${member.name} aktif kembali.`, `${member.name}'s account is active again.`)
         : text(
-            `Akun ${member.name} dinonaktifkan: tidak dapat masuk, dan token API-nya tidak berlaku.`,
-            `${member.name}'s account is deactivated: it cannot sign in, and its API tokens no longer work.`,
+            `Akun ${member.name} dinonaktifkan: tidak dapat masuk, token API-nya dicabut, dan akun chat-nya dilepas.`,
+            `${member.name}'s account is deactivated: it cannot sign in, its API tokens are revoked and its chats unlinked.`,
           ),
     );
   },
@@ -303,6 +343,12 @@ export const resetPasswordPage = memberChangePage(
   },
 );
 
+/** Said when an admin asks for a link code or an API token of someone else's account. */
+const ownerOnly = text(
+  "Kode tautan dan token API hanya dapat dibuat oleh pemilik akun sendiri, di halaman Akses saya.",
+  "Link codes and API tokens can be made only by the account's owner, on their My access page.",
+);
+
 export const createLinkCodePage = definePage({
   method: "POST",
   path: `${listPath}/:id/kode-tautan`,
@@ -311,6 +357,7 @@ export const createLinkCodePage = definePage({
     const { reply, deps, staff } = ctx;
     const member = await loadMember(ctx);
     if (!member) return renderError(reply, 404, notFoundPage);
+    if (member.id !== staff.id) return redirectWithFlash(reply, memberPath(member.id), ownerOnly, "error");
     if (!member.active)
       return redirectWithFlash(
         reply,
@@ -332,6 +379,7 @@ export const createTokenPage = definePage({
     const { reply, deps, staff, request } = ctx;
     const member = await loadMember(ctx);
     if (!member) return renderError(reply, 404, notFoundPage);
+    if (member.id !== staff.id) return redirectWithFlash(reply, memberPath(member.id), ownerOnly, "error");
     const form = parseForm(tokenSchema, request.body);
     if (!form.ok) return renderMember(ctx, member, { errors: form.errors, values: form.values });
     if (!member.active)
@@ -378,6 +426,41 @@ export const revokeTokenPage = definePage({
   },
 });
 
+/**
+ * Unlinks a chat account from a staff member (from `staffId` only: a row of someone else is not
+ * found), audited; its staff commands stop at its next message. True when there was one.
+ */
+export async function unlinkChat(ctx: PageContext, staffId: number, chatId: number): Promise<boolean> {
+  const prisma = ctx.deps.database.prisma;
+  const chat = await prisma.staffIdentity.findFirst({ where: { id: chatId, staffId } });
+  if (!chat) return false;
+  const { count } = await prisma.staffIdentity.deleteMany({ where: { id: chat.id, staffId } });
+  if (count)
+    await audit(prisma, ctx.staff.id, "staff.chat_unlinked", `staffIdentity:${chat.id}`, {
+      staffId,
+      channel: chat.channel,
+      via: "dashboard",
+    });
+  return true;
+}
+
+export const unlinkChatPage = definePage({
+  method: "POST",
+  path: `${listPath}/:id/chat/:chatId/lepas`,
+  role: "admin",
+  async handler(ctx) {
+    const params = chatParams.safeParse(ctx.request.params);
+    if (!params.success || !(await unlinkChat(ctx, params.data.id, params.data.chatId)))
+      return renderError(ctx.reply, 404, notFoundPage);
+    return redirectWithFlash(ctx.reply, memberPath(params.data.id), chatUnlinked);
+  },
+});
+
+export const chatUnlinked = text(
+  "Akun chat dilepas: perintah staf dari chat itu tidak berlaku lagi.",
+  "The chat account is unlinked: staff commands from that chat no longer work.",
+);
+
 export const staffPages: DashboardPage[] = [
   staffListPage,
   inviteStaffPage,
@@ -388,4 +471,5 @@ export const staffPages: DashboardPage[] = [
   createLinkCodePage,
   createTokenPage,
   revokeTokenPage,
+  unlinkChatPage,
 ];
