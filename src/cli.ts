@@ -277,7 +277,8 @@ const commands: Record<string, () => Promise<void>> = {
           `${r.erasedParticipants} participants and ${r.erasedIdentities} chat identities erased again; ` +
           `${r.addedToTable} list lines copied into the database, ${r.addedToFile} into the file.`,
       );
-      if (r.unreadable) console.error(`Warning: ${r.unreadable} lines of ${file.path} could not be read and were skipped.`);
+      if (r.unreadable)
+        console.error(`Warning: ${r.unreadable} lines of ${file.path} could not be read and were skipped.`);
       if (r.otherKey) {
         console.error(
           `Warning: ${r.otherKey} lines of ${file.path} were made with another installation secret and cannot be matched: ` +

@@ -63,7 +63,10 @@ export async function eraseParticipant(
     };
     const text = outcomes.promoted(summary, participant.language === "en" ? "en" : "id");
     const to = { channel: identity.channel, chatId: identity.chatId, identityId: identity.id };
-    const ids = await runPlan(writes.insertOutbound([outboundRow(to, { text }, "notice", priorities.notice)], now), run);
+    const ids = await runPlan(
+      writes.insertOutbound([outboundRow(to, { text }, "notice", priorities.notice)], now),
+      run,
+    );
     done.notices.push({ channel: to.channel, chatId: to.chatId, ids, priority: priorities.notice });
   }
   return done;

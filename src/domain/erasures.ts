@@ -194,5 +194,8 @@ export async function finishErasure(
   }
   const emptied = await checkpointAfterErasure(database).catch(() => false);
   if (!emptied)
-    logger.warn({}, "the SQLite WAL could not be emptied after an erasure (a reader was busy); normal use overwrites it");
+    logger.warn(
+      {},
+      "the SQLite WAL could not be emptied after an erasure (a reader was busy); normal use overwrites it",
+    );
 }

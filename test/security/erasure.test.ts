@@ -121,7 +121,8 @@ describe("secure_delete on SQLite", () => {
     expect(await participantsNamed(database, kartika.name)).toEqual([]);
     const bytes = fileBytes();
     // (includes, not toContain: a failure would print the whole file)
-    for (const s of [kartika.name, kartika.stored, secretText]) expect(bytes.includes(s), `${s} in the file`).toBe(false);
+    for (const s of [kartika.name, kartika.stored, secretText])
+      expect(bytes.includes(s), `${s} in the file`).toBe(false);
     // Someone else's data is untouched.
     expect(bytes.includes(joko.name)).toBe(true);
   });
@@ -188,9 +189,13 @@ describe.each(providers)("the erased-participants list and a restore (%s)", (pro
         await database.close();
         url = await createTestDatabaseUrl("postgresql", false);
         urls.push(url);
-        const restored = spawnSync("pg_restore", ["--no-owner", "--no-acl", "--exit-on-error", `--dbname=${url}`, dump], {
-          encoding: "utf8",
-        });
+        const restored = spawnSync(
+          "pg_restore",
+          ["--no-owner", "--no-acl", "--exit-on-error", `--dbname=${url}`, dump],
+          {
+            encoding: "utf8",
+          },
+        );
         expect(restored.status, restored.stderr).toBe(0);
         database = openDatabase(url);
       };
@@ -252,7 +257,12 @@ describe.each(providers)("the erased-participants list and a restore (%s)", (pro
   it("reports lines made with another installation's secret instead of matching them", async () => {
     const other = new ErasureFile(path.join(dir, "other.jsonl"));
     other.append([
-      { key: keyIdOf("another secret"), kind: "phone", hash: hashIdentifier("another secret", "+6281377001122"), erasedAt: t0 },
+      {
+        key: keyIdOf("another secret"),
+        kind: "phone",
+        hash: hashIdentifier("another secret", "+6281377001122"),
+        erasedAt: t0,
+      },
     ]);
     fs.appendFileSync(other.path, '{"torn line');
     const report = await reapplyErasures(database, other, hours(6));
@@ -321,14 +331,27 @@ describe("erasing a participant from the dashboard", () => {
     await createStaff(prisma, { ...admin, role: "admin" });
     await createStaff(prisma, { ...officer, role: "staff" });
     const p = await prisma.participant.create({
-      data: { name: kartika.name, phone: kartika.stored, businessName: "Lada Kartika", registeredAt: t0, consentAt: t0 },
+      data: {
+        name: kartika.name,
+        phone: kartika.stored,
+        businessName: "Lada Kartika",
+        registeredAt: t0,
+        consentAt: t0,
+      },
     });
     participantId = p.id;
     const identity = await prisma.channelIdentity.create({
       data: { channel: "telegram", platformUserId: "7001", chatId: "7001", participantId: p.id },
     });
     await prisma.message.create({
-      data: { direction: "inbound", channel: "telegram", chatId: "7001", identityId: identity.id, text: secretText, status: "received" },
+      data: {
+        direction: "inbound",
+        channel: "telegram",
+        chatId: "7001",
+        identityId: identity.id,
+        text: secretText,
+        status: "received",
+      },
     });
   });
 
@@ -382,8 +405,15 @@ describe("erasing a participant from the dashboard", () => {
     // Listed for restores, in the database and in ERASURE_LIST_FILE.
     const { secret } = await loadInstallation(prisma);
     const hashes = (await prisma.erasedIdentifier.findMany()).map((r) => r.hash).sort();
-    expect(hashes).toEqual([hashIdentifier(secret, "telegram:7001"), hashIdentifier(secret, `+${kartika.stored}`)].sort());
+    expect(hashes).toEqual(
+      [hashIdentifier(secret, "telegram:7001"), hashIdentifier(secret, `+${kartika.stored}`)].sort(),
+    );
     const file = new ErasureFile(path.join(dir, "erasures.jsonl"));
-    expect(file.read().entries.map((e) => e.hash).sort()).toEqual(hashes);
+    expect(
+      file
+        .read()
+        .entries.map((e) => e.hash)
+        .sort(),
+    ).toEqual(hashes);
   });
 });
