@@ -2,7 +2,7 @@
  * Re-applies the list of erased participants (erasures.ts) to a database: after a restore, at
  * start-up, and by `npm run db:reapply-erasures`.
  */
-import { checkpointAfterErasure, type Database } from "../db/database.js";
+import { checkpointAfterErasure, lockParticipant, type Database } from "../db/database.js";
 import { loadInstallation } from "../db/installation.js";
 import { deleteParticipantData } from "./delete-participant-data.js";
 import {
@@ -67,12 +67,7 @@ export async function reapplyErasures(
   for (const e of latest.values()) {
     const tableTime = inTable.get(e.hash);
     if (!tableTime || tableTime < e.erasedAt) {
-      await prisma.erasedIdentifier.upsert({
-        where: { hash: e.hash },
-        create: { hash: e.hash, kind: e.kind, erasedAt: e.erasedAt },
-        update: { kind: e.kind, erasedAt: e.erasedAt },
-      });
-      addedToTable++;
+      if (await saveEntry(database, e)) addedToTable++;
     }
     const fileTime = inFile.get(e.hash);
     if (file && (!fileTime || fileTime < e.erasedAt)) toFile.push(e);
@@ -117,17 +112,26 @@ export async function reapplyErasures(
 
   let erasedParticipants = 0;
   for (const id of participants) {
-    const done = await prisma.$transaction(
-      async (tx) => {
-        // Another process starting at the same time may have erased them already.
-        if (!(await tx.participant.findUnique({ where: { id }, select: { id: true } }))) return false;
-        // Already on the list: erasing again must not move the time of the first erasure later.
-        await deleteParticipantData(tx, database.provider, id, now, { list: false });
-        return true;
-      },
-      { timeout: 20_000, maxWait: 20_000 },
-    );
-    if (done) erasedParticipants++;
+    // Every process re-applies as it starts, so two may try the same participant at once: the one
+    // that waited finds them gone (or, on SQLite, is refused the write lock and tries again).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const done = await prisma.$transaction(
+          async (tx) => {
+            await lockParticipant(tx, database.provider, id);
+            if (!(await tx.participant.findUnique({ where: { id }, select: { id: true } }))) return false;
+            // Already on the list: erasing again must not move the time of the first erasure later.
+            await deleteParticipantData(tx, database.provider, id, now, { list: false });
+            return true;
+          },
+          { timeout: 20_000, maxWait: 20_000 },
+        );
+        if (done) erasedParticipants++;
+        break;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+      }
+    }
   }
   for (const id of lonelyIdentities) {
     await prisma.$transaction([
@@ -145,6 +149,25 @@ export async function reapplyErasures(
     erasedParticipants,
     erasedIdentities: lonelyIdentities.length,
   };
+}
+
+/** Puts a line of the file into the table, unless the table has it already with the same or a later time. */
+async function saveEntry(database: Database, e: ErasureEntry): Promise<boolean> {
+  const prisma = database.prisma;
+  const data = { kind: e.kind, erasedAt: e.erasedAt };
+  const moved = await prisma.erasedIdentifier.updateMany({
+    where: { hash: e.hash, erasedAt: { lt: e.erasedAt } },
+    data,
+  });
+  if (moved.count) return true;
+  try {
+    await prisma.erasedIdentifier.create({ data: { hash: e.hash, ...data } });
+    return true;
+  } catch (err) {
+    // Already there (another process, or a later time): nothing to do.
+    if ((err as { code?: unknown } | null)?.code !== "P2002") throw err;
+    return false;
+  }
 }
 
 type Logger = { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
