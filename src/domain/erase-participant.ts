@@ -1,10 +1,11 @@
 /**
- * A staff member erases a participant (the dashboard's "Hapus data peserta"): the same erasure as
- * the participant's own "hapus data saya" (delete-participant-data.ts), inside the caller's
- * transaction, plus what the chat turn does around it: whoever moves up from a waiting list gets
- * their reminders and the "a seat freed up" notice. The caller, after the commit, schedules the
- * reminders, enqueues the notices, removes the cancelled enrollments' jobs and finishes the
- * erasure (erasures.ts: finishErasure).
+ * A staff member erases a participant (the dashboard's "Hapus data peserta"), or a restore erases
+ * them again (reapply-erasures.ts): the same erasure as the participant's own "hapus data saya"
+ * (delete-participant-data.ts), inside the caller's transaction, plus what the chat turn does
+ * around it: whoever moves up from a waiting list gets their reminders and the "a seat freed up"
+ * notice. The caller, after the commit, schedules the reminders, enqueues the notices, removes
+ * the cancelled enrollments' jobs and finishes the erasure (erasures.ts: finishErasure); a
+ * re-application leaves that to the reconcile passes, which find the rows.
  */
 import type { Database, Tx } from "../db/database.js";
 import { runPlan } from "../db/plan.js";
@@ -28,13 +29,15 @@ export async function eraseParticipant(
   database: Database,
   participantId: number,
   now: Date,
+  /** As deleteParticipantData's: `list: false` when re-applying an erasure already listed. */
+  options: { list?: boolean } = {},
 ): Promise<ParticipantErased> {
   const run = inTransaction(database, tx);
   const cancelled = await tx.enrollment.findMany({
     where: { participantId, status: { in: ["enrolled", "waitlisted"] } },
     select: { id: true },
   });
-  const { promoted, erasures } = await deleteParticipantData(tx, database.provider, participantId, now);
+  const { promoted, erasures } = await deleteParticipantData(tx, database.provider, participantId, now, options);
   const done: ParticipantErased = {
     erasures,
     cancelledEnrollmentIds: cancelled.map((e) => e.id),

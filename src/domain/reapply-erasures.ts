@@ -4,7 +4,7 @@
  */
 import { checkpointAfterErasure, lockParticipant, type Database } from "../db/database.js";
 import { loadInstallation } from "../db/installation.js";
-import { deleteParticipantData } from "./delete-participant-data.js";
+import { eraseParticipant } from "./erase-participant.js";
 import {
   hashIdentifier,
   identityValue,
@@ -121,7 +121,9 @@ export async function reapplyErasures(
             await lockParticipant(tx, database.provider, id);
             if (!(await tx.participant.findUnique({ where: { id }, select: { id: true } }))) return false;
             // Already on the list: erasing again must not move the time of the first erasure later.
-            await deleteParticipantData(tx, database.provider, id, now, { list: false });
+            // Whoever moves up from a waiting list gets reminder rows and a notice in the outbox;
+            // the reconcile passes queue them once the bot runs.
+            await eraseParticipant(tx, database, id, now, { list: false });
             return true;
           },
           { timeout: 20_000, maxWait: 20_000 },

@@ -23,7 +23,10 @@ import { Engine } from "../../src/engine/engine.js";
 import { createLogger } from "../../src/logger.js";
 import { InboundRuntime } from "../../src/runtime/inbound-runtime.js";
 import { flowSet } from "../../flows/index.js";
-import { startTestApp, type TestApp } from "../support/app.js";
+import { startApp, type App } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { connectRedis, deletePrefix, redisUrl, testPrefix } from "../support/redis.js";
+import { freePort } from "../support/redis-server.js";
 import { createTestDatabaseUrl, providers, removeTestDatabase } from "../support/databases.js";
 import { registrationAnswers } from "../support/harness.js";
 
@@ -295,7 +298,9 @@ function keepCookies(jar: Jar, res: Response): void {
 const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
 
 describe("erasing a participant from the dashboard", () => {
-  let testApp: TestApp;
+  const prefix = testPrefix();
+  let app: App | null = null;
+  let dbUrl = "";
   let base = "";
   let dir = "";
   let participantId = 0;
@@ -333,11 +338,28 @@ describe("erasing a participant from the dashboard", () => {
     return { status: res.status, location: res.headers.get("location") };
   };
 
+  /** The whole application on the test's database, as a process starts. */
+  async function start(): Promise<App> {
+    const config = loadConfig({
+      DATABASE_URL: dbUrl,
+      REDIS_URL: redisUrl(),
+      QUEUE_PREFIX: prefix,
+      HOST: "127.0.0.1",
+      PORT: String(await freePort()),
+      ERASURE_LIST_FILE: path.join(dir, "erasures.jsonl"),
+    });
+    app = await startApp(config, createLogger({ level: "silent" }));
+    base = app.url;
+    return app;
+  }
+
   beforeAll(async () => {
     dir = tempDir();
-    testApp = await startTestApp({ env: { ERASURE_LIST_FILE: path.join(dir, "erasures.jsonl") } });
-    base = testApp.app.url;
-    const prisma = testApp.app.database.prisma;
+    dbUrl = await createTestDatabaseUrl("sqlite");
+    const seeding = openDatabase(dbUrl);
+    await seedDatabase(seeding.prisma);
+    await seeding.close();
+    const prisma = (await start()).database.prisma;
     await createStaff(prisma, { ...admin, role: "admin" });
     await createStaff(prisma, { ...officer, role: "staff" });
     const p = await prisma.participant.create({
@@ -366,7 +388,11 @@ describe("erasing a participant from the dashboard", () => {
   });
 
   afterAll(async () => {
-    await testApp?.stop();
+    await app?.stop();
+    const redis = connectRedis();
+    await deletePrefix(redis, prefix);
+    await redis.quit();
+    if (dbUrl) await removeTestDatabase(dbUrl);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -379,11 +405,11 @@ describe("erasing a participant from the dashboard", () => {
     expect((await get(jar, `/dashboard/peserta/${participantId}/hapus`)).status).toBe(403);
     const csrf = csrfOf(profile.html);
     expect((await post(jar, `/dashboard/peserta/${participantId}/hapus`, { _csrf: csrf })).status).toBe(403);
-    expect(await testApp.app.database.prisma.participant.count({ where: { id: participantId } })).toBe(1);
+    expect(await app!.database.prisma.participant.count({ where: { id: participantId } })).toBe(1);
   });
 
   it("asks an admin to confirm, naming who, then erases, audited by id only", async () => {
-    const prisma = testApp.app.database.prisma;
+    const prisma = app!.database.prisma;
     const jar = await signIn(admin);
     const profile = await get(jar, `/dashboard/peserta/${participantId}`);
     expect(profile.html).toContain(`href="/dashboard/peserta/${participantId}/hapus"`);
@@ -425,5 +451,25 @@ describe("erasing a participant from the dashboard", () => {
         .entries.map((e) => e.hash)
         .sort(),
     ).toEqual(hashes);
+  });
+
+  it("is applied again by every process as it starts, to data a restore brought back", async () => {
+    let prisma = app!.database.prisma;
+    // An older backup, restored by hand (without the restore script): her rows are back, the
+    // erasure is not in its table, and the list file beside it knows.
+    const back = await prisma.participant.create({
+      data: { name: kartika.name, phone: kartika.stored, registeredAt: t0, consentAt: t0, createdAt: t0 },
+    });
+    await prisma.channelIdentity.create({
+      data: { channel: "telegram", platformUserId: "7001", chatId: "7001", participantId: back.id, createdAt: t0 },
+    });
+    await prisma.erasedIdentifier.deleteMany();
+    await app!.stop();
+    app = null;
+
+    prisma = (await start()).database.prisma;
+    expect(await prisma.participant.count({ where: { name: kartika.name } })).toBe(0);
+    expect(await prisma.channelIdentity.count({ where: { platformUserId: "7001" } })).toBe(0);
+    expect(await prisma.erasedIdentifier.count()).toBe(2);
   });
 });
