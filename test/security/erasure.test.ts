@@ -473,3 +473,19 @@ describe("erasing a participant from the dashboard", () => {
     expect(await prisma.erasedIdentifier.count()).toBe(2);
   });
 });
+
+describe("ERASURE_LIST_FILE", () => {
+  it("defaults to erasures.jsonl beside the SQLite file, which a restore of the database does not replace", () => {
+    const config = loadConfig({ DATABASE_URL: "file:/srv/sapa/data/sapa.db" });
+    expect(config.erasures.listFile).toBe("/srv/sapa/data/erasures.jsonl");
+    expect(loadConfig({ DATABASE_URL: "postgresql://sapa@db:5432/sapa" }).erasures.listFile).toBe(
+      path.resolve("data/erasures.jsonl"),
+    );
+  });
+
+  it("refuses a folder, naming the variable", () => {
+    expect(() => loadConfig({ ERASURE_LIST_FILE: os.tmpdir() })).toThrow(
+      /ERASURE_LIST_FILE=.* is not valid; expected a file path/,
+    );
+  });
+});
