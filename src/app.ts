@@ -7,6 +7,8 @@ import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import type { Config } from "./config.js";
 import { assertMigrated, DatabaseNotMigratedError, openDatabase, tuneSqlite, type Database } from "./db/database.js";
+import { ErasureFile } from "./domain/erasures.js";
+import { logErasuresReapplied, reapplyErasures } from "./domain/reapply-erasures.js";
 import type { Logger } from "./logger.js";
 import { assertRedisReachable, checkRedisSettings, createRedis, RedisUnreachableError } from "./redis.js";
 import { buildServer } from "./admin/server.js";
@@ -99,6 +101,18 @@ export async function startApp(config: Config, logger: Logger, start: StartOptio
   await checkRedisSettings(redis, logger).catch((err: unknown) =>
     logger.warn({ err: { message: (err as Error).message } }, "could not check the Redis settings"),
   );
+  // A restored backup must not bring an erased person back, whether or not the restore script ran.
+  const erasureFile = new ErasureFile(config.erasures.listFile);
+  try {
+    logErasuresReapplied(logger, await reapplyErasures(database, erasureFile), erasureFile);
+  } catch (err) {
+    await database.close().catch(() => {});
+    redis.disconnect();
+    const reason = String((err as Error).message).split("\n")[0];
+    throw new StartupError(
+      `Cannot re-apply the list of erased participants (ERASURE_LIST_FILE=${erasureFile.path}): ${reason}`,
+    );
+  }
   const channels: Record<string, ChannelAdapter> = { web: createWebChatAdapter() };
   const pacing: Record<string, Pacing> = {};
   let telegram: TelegramAdapter | null = null;
@@ -152,6 +166,7 @@ export async function startApp(config: Config, logger: Logger, start: StartOptio
     // Telegram sends a backlog of webhooks several at a time, to any web process: a message waits
     // this long for an earlier one of its chat delivered a moment later, then they run in order.
     chatLock: { settleMs: config.telegram?.publicUrl ? 50 : 0 },
+    erasureFile,
   });
   const server = await buildServer({
     database,

@@ -3,6 +3,7 @@
  * and timeout queues and their workers. Used by the server, the console chat, tests and
  * benchmarks alike.
  */
+import type { ErasureFile } from "./domain/erasures.js";
 import type { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { ChannelAdapter, ChannelHooks, ChannelStatus } from "./channels/channel.js";
@@ -74,6 +75,8 @@ export type BotOptions = {
    * a message with a platform order waits for an earlier one delivered a moment later (webhooks).
    */
   chatLock?: boolean | { settleMs: number };
+  /** The copy of the erased-participants list outside the database (ERASURE_LIST_FILE). */
+  erasureFile?: ErasureFile;
   /**
    * Channels only one process may run at a time: WhatsApp Web (one session per number) and
    * Telegram long polling (Telegram answers 409 to a second poller). Such a channel starts only
@@ -215,6 +218,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
         }
       : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.erasureFile ? { erasureFile: options.erasureFile } : {}),
   });
   const workers: Worker[] = [];
   let timer: NodeJS.Timeout | undefined;

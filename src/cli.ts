@@ -22,6 +22,11 @@
  *   staff-link-code --email E
  *                   make a one-time code, valid 15 minutes, that links a Telegram or WhatsApp
  *                   account to the staff member (npm run staff:link-code)
+ *   reapply-erasures
+ *                   erase again everyone on the list of erased participants whom the database
+ *                   still holds (after a restore), merging the list's table and ERASURE_LIST_FILE
+ *                   (npm run db:reapply-erasures); exits 3 when lines of the file cannot be
+ *                   matched (made with another installation secret)
  */
 import os from "node:os";
 import readline from "node:readline";
@@ -32,6 +37,8 @@ import { ConfigError, loadConfig, loadDotEnv, type Config } from "./config.js";
 import { describeDatabaseUrl, type Database } from "./db/database.js";
 import { migrateDatabase, migrationStatus } from "./db/migrations.js";
 import { seedDatabase } from "./domain/seed-database.js";
+import { ErasureFile } from "./domain/erasures.js";
+import { reapplyErasures } from "./domain/reapply-erasures.js";
 import { connectServices, openCheckedDatabase, StartupError } from "./app.js";
 import { fastPacing } from "./jobs/pacing.js";
 import { createBot, type Bot } from "./bot.js";
@@ -257,6 +264,30 @@ const commands: Record<string, () => Promise<void>> = {
       console.log(
         `Link code for ${staff.email}: ${code}. Within ${linkCodeValidityMinutes} minutes, send /tautkan ${code} to the bot on Telegram, or TAUTKAN ${code} on WhatsApp, from the account to link.`,
       );
+    } finally {
+      await database.close();
+    }
+  },
+  async "reapply-erasures"() {
+    const config = loadConfig();
+    const database = await openCheckedDatabase(config);
+    try {
+      const file = new ErasureFile(config.erasures.listFile);
+      const r = await reapplyErasures(database, file);
+      console.log(
+        `Erasures re-applied to ${database.location}: ${r.listed} identifiers listed (${file.path}); ` +
+          `${r.erasedParticipants} participants and ${r.erasedIdentities} chat identities erased again; ` +
+          `${r.addedToTable} list lines copied into the database, ${r.addedToFile} into the file.`,
+      );
+      if (r.unreadable)
+        console.error(`Warning: ${r.unreadable} lines of ${file.path} could not be read and were skipped.`);
+      if (r.otherKey) {
+        console.error(
+          `Warning: ${r.otherKey} lines of ${file.path} were made with another installation secret and cannot be matched: ` +
+            "the database's Installation row is not the one those erasures were made with (see docs/operations.md, Restore).",
+        );
+        process.exitCode = 3;
+      }
     } finally {
       await database.close();
     }

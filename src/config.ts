@@ -152,6 +152,14 @@ const schema = z.object({
   OUTBOX_STUCK_SECONDS: integer(5, 86_400).default(300),
   DASHBOARD_SESSION_SECRET: z.string().trim().min(32, dashboardSecretExpected).optional(),
   TRUST_PROXY: trustProxy.optional(),
+  ERASURE_LIST_FILE: z
+    .string()
+    .trim()
+    .refine(
+      (v) => !(fs.existsSync(v) && !fs.statSync(v).isFile()),
+      "a file path such as data/erasures.jsonl (a file, not a folder); it is created at the first erasure",
+    )
+    .optional(),
 });
 
 export type Config = {
@@ -201,6 +209,12 @@ export type Config = {
   broadcastApprovalThreshold: number;
   /** How often the outbox and broadcast reconcile pass runs, and when a send that never finished is tried again. */
   reconcile: { everyMs: number; stuckMs: number };
+  /**
+   * The copy of the erased-participants list outside the database (src/domain/erasures.ts), kept
+   * where restoring the database does not replace it: by default erasures.jsonl beside the SQLite
+   * file, or data/erasures.jsonl with PostgreSQL.
+   */
+  erasures: { listFile: string };
   dashboard: {
     /** Signs the session cookies; null outside production when unset (a random one is used per start). */
     sessionSecret: string | null;
@@ -289,6 +303,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     broadcastApprovalThreshold: c.BROADCAST_APPROVAL_THRESHOLD,
     reconcile: { everyMs: c.RECONCILE_INTERVAL_SECONDS * 1000, stuckMs: c.OUTBOX_STUCK_SECONDS * 1000 },
+    erasures: {
+      listFile: path.resolve(
+        c.ERASURE_LIST_FILE ??
+          (c.DATABASE_URL.startsWith("file:")
+            ? path.join(path.dirname(sqliteFilePath(c.DATABASE_URL)), "erasures.jsonl")
+            : "data/erasures.jsonl"),
+      ),
+    },
     dashboard: { sessionSecret: c.DASHBOARD_SESSION_SECRET ?? null, secureCookies: httpsPublicUrl },
   };
 }

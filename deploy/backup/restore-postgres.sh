@@ -2,7 +2,9 @@
 # Restores a dump made by backup-postgres.sh into an EMPTY PostgreSQL database, then checks it
 # against the code: Prisma's `migrate status` must find every migration applied (a dump from an
 # older version gets the newer migrations from `npm run db:migrate`; on a dump of this version
-# that is a no-op).
+# that is a no-op). Last, `npm run db:reapply-erasures` erases again everyone erased after the
+# dump was taken (the list in ERASURE_LIST_FILE outlives the database), so a restore never brings
+# an erased participant back.
 #
 #   createdb -h db.example -U postgres -O sapa sapa_restore      # an empty database first
 #   deploy/backup/restore-postgres.sh /var/backups/sapa-ikm/sapa-ikm-20261201T020000Z.dump \
@@ -17,8 +19,16 @@
 #
 # Settings (environment): PSQL, PG_RESTORE (default psql, pg_restore; with Compose e.g.
 # PG_RESTORE="docker compose -f deploy/docker-compose.yml exec -T postgres pg_restore"), APP_DIR
-# (default: the repository this script is in), SKIP_MIGRATE_CHECK. See docs/operations.md.
+# (default: the repository this script is in), SKIP_MIGRATE_CHECK (it skips the erasures too: then
+# run `docker compose -f deploy/docker-compose.yml run --rm -e DATABASE_URL=<url> app npm run
+# db:reapply-erasures`; the app also re-applies them when it starts), ERASURE_LIST_FILE (default:
+# the line in ENV_FILE, then the app's own default, data/erasures.jsonl). See docs/operations.md.
 set -euo pipefail
+
+env_value() { # the value of NAME in an env file, quotes removed (the file is not run as a script)
+  [ -f "$2" ] || return 0
+  sed -n "s/^[[:space:]]*$1[[:space:]]*=[[:space:]]*//p" "$2" | tail -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'$/\1/"
+}
 
 if [ $# -ne 2 ]; then
   echo "usage: $0 DUMP_FILE postgresql://user:password@host:5432/EMPTY_DATABASE" >&2
@@ -63,4 +73,14 @@ else
 fi
 DATABASE_URL="$url" npm run --silent db:migrate
 DATABASE_URL="$url" npm run --silent db:status | grep -vE '^$|WARNING|- url|NOT be used|recommend you to remove'
-echo "restore-postgres: done; the database is at this code's migrations"
+echo "restore-postgres: the database is at this code's migrations"
+
+# Erasures made after the dump: the list outside the database knows them.
+list="${ERASURE_LIST_FILE:-$(env_value ERASURE_LIST_FILE "${ENV_FILE:-.env}")}"
+list="${list:-data/erasures.jsonl}"
+[ -f "$list" ] || echo "restore-postgres: WARNING: no list of erased participants at $list; if the bot keeps it elsewhere, set ERASURE_LIST_FILE and run npm run db:reapply-erasures" >&2
+if ! DATABASE_URL="$url" ERASURE_LIST_FILE="$list" npm run --silent db:reapply-erasures; then
+  echo "restore-postgres: re-applying the erasures did not finish cleanly (see above and docs/operations.md, Restore); do not start the bot on this database yet" >&2
+  exit 1
+fi
+echo "restore-postgres: done"

@@ -117,11 +117,26 @@ function directPool(url: string): pg.Pool {
   return pool;
 }
 
-/** Tunes a SQLite connection for a server: WAL lets readers run while one writer writes. */
+/**
+ * Tunes a SQLite connection for a server: WAL lets readers run while one writer writes.
+ * (secure_delete is set on every connection as it opens, in sqlite-direct.ts, the CLI's included.)
+ */
 export async function tuneSqlite(database: Database): Promise<void> {
   if (database.provider !== "sqlite") return;
   await database.prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");
   await database.prisma.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
+}
+
+/**
+ * After an erasure on SQLite: copies the WAL into the database file (where secure_delete has
+ * zeroed the erased rows' bytes) and truncates the WAL, whose older frames still hold the rows
+ * as they were. Best effort: while another connection reads, SQLite cannot truncate, and the
+ * frames are overwritten later by normal use instead. True when the WAL was emptied.
+ */
+export async function checkpointAfterErasure(database: Database): Promise<boolean> {
+  if (database.provider !== "sqlite") return true;
+  const [row] = await database.prisma.$queryRawUnsafe<{ busy: bigint | number }[]>("PRAGMA wal_checkpoint(TRUNCATE)");
+  return Number(row?.busy ?? 0) === 0;
 }
 
 /** Names of the project's migrations that the database has not applied. */

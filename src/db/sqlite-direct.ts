@@ -93,12 +93,20 @@ export class SqliteDirect {
   }
 }
 
+/** Zeroes deleted content on a SQLite connection; see CapturingSqliteAdapter.connect. */
+export const secureDeletePragma = "PRAGMA secure_delete = ON";
+
 /** The adapter factory Prisma is given, remembering the connection it opens. */
 export class CapturingSqliteAdapter extends PrismaBetterSQLite3 {
   direct: SqliteDirect | null = null;
 
   override async connect(): ReturnType<PrismaBetterSQLite3["connect"]> {
     const adapter = await super.connect();
+    // Before anything else runs on the connection: a deleted row's bytes are overwritten with
+    // zeros instead of staying readable in free space (and so in every later backup). Per
+    // connection, so every handle that writes gets it; an erasure (src/domain/erasures.ts)
+    // relies on it. The cost is a few more bytes written per delete.
+    await adapter.executeScript(secureDeletePragma);
     const client = (adapter as unknown as { client?: BetterSqlite3.Database }).client;
     if (client && typeof client.prepare === "function") this.direct = new SqliteDirect(client);
     return adapter;

@@ -1,20 +1,29 @@
 /**
  * Erases a participant's personal data: profile, chat identities, conversations and messages.
  * Their enrollments stay, anonymous, for the department's attendance figures; active ones are
- * cancelled first, so waitlisted people move up. Returns who was promoted, to be told.
+ * cancelled first, so waitlisted people move up. Returns who was promoted, to be told, and the
+ * lines the caller adds to the erasure file after the commit (erasures.ts: finishErasure).
+ *
+ * The erasure is listed (hashed identifiers, erasures.ts) in the same transaction, so a restored
+ * backup does not bring the person back. On SQLite, secure_delete (set on every connection) zeroes
+ * the deleted rows' bytes instead of leaving them in the file's free space.
  */
 import { lockParticipant, type DatabaseProvider, type Tx } from "../db/database.js";
 import { cancelEnrollment } from "./cancel-enrollment.js";
+import { listErasure, type ErasureEntry } from "./erasures.js";
 
 export async function deleteParticipantData(
   tx: Tx,
   provider: DatabaseProvider,
   participantId: number,
   now: Date,
-): Promise<{ promoted: { enrollmentId: number; participantId: number }[] }> {
+  /** `list: false` when re-applying an erasure already listed (its first time must stay). */
+  options: { list?: boolean } = {},
+): Promise<{ promoted: { enrollmentId: number; participantId: number }[]; erasures: ErasureEntry[] }> {
   const promoted: { enrollmentId: number; participantId: number }[] = [];
   // The participant before their sessions, in the order every enrollment change locks them.
   await lockParticipant(tx, provider, participantId);
+  const erasures = options.list === false ? [] : await listErasure(tx, provider, participantId, now);
   const active = await tx.enrollment.findMany({
     where: { participantId, status: { in: ["enrolled", "waitlisted"] } },
   });
@@ -35,5 +44,5 @@ export async function deleteParticipantData(
   await tx.channelIdentity.deleteMany({ where: { id: { in: identityIds } } });
   // Enrollments keep their row with participantId set to null (onDelete: SetNull).
   await tx.participant.delete({ where: { id: participantId } });
-  return { promoted };
+  return { promoted, erasures };
 }

@@ -7,6 +7,7 @@ import { changes, rows, runPlan, type Plan } from "../db/plan.js";
 import { forProvider, inTransaction, prepareStatements, sqlTime } from "../db/raw-sql.js";
 import { cancelEnrollment } from "../domain/cancel-enrollment.js";
 import { deleteParticipantData } from "../domain/delete-participant-data.js";
+import type { ErasureEntry } from "../domain/erasures.js";
 import { enrollPlan } from "../domain/enroll-participant.js";
 import { moveEnrollment } from "../domain/move-enrollment.js";
 import { createRemindersPlan, type ScheduledReminder } from "../domain/reminders.js";
@@ -49,6 +50,8 @@ export type Applied = {
   reminders: ScheduledReminder[];
   /** Staff work to do after commit (link a chat account, send a broadcast). */
   staffActions: StaffAction[];
+  /** A participant erased their data: the lines for the erasure file, written after commit. */
+  erasures: ErasureEntry[];
 };
 
 const summarySql = {
@@ -111,6 +114,7 @@ function startApplying(scope: TurnScope): ApplyState {
       cancelledEnrollmentIds: [],
       reminders: [],
       staffActions: [],
+      erasures: [],
     },
   };
 }
@@ -427,7 +431,8 @@ export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[
       case "data_deletion_requested": {
         const id = participantId();
         const enrollments = await tx.enrollment.findMany({ where: { participantId: id }, select: { id: true } });
-        const { promoted } = await deleteParticipantData(tx, scope.provider, id, scope.now);
+        const { promoted, erasures } = await deleteParticipantData(tx, scope.provider, id, scope.now);
+        applied.erasures.push(...erasures);
         applied.cancelledEnrollmentIds.push(...enrollments.map((e) => e.id));
         applied.identityDeleted = true;
         applied.participantId = null;

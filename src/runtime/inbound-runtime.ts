@@ -36,6 +36,7 @@ import {
 import { createFlowServices, ProgrammeCache } from "./flow-services.js";
 import { cleanText, toInput, type InboundMessage } from "./inbound-message.js";
 import type { ScheduledReminder } from "../domain/reminders.js";
+import { finishErasure, type ErasureFile } from "../domain/erasures.js";
 import { KeyedSerial, type KeyedLock } from "./keyed-serial.js";
 import { loadChat, type ChatRecord } from "./load-chat.js";
 import { outboundRow, TurnWrites } from "./turn-writes.js";
@@ -88,6 +89,8 @@ export type RuntimeOptions = {
    * one at a time and in the platform's order; without it, in arrival order within this process.
    */
   chatLock?: KeyedLock;
+  /** The copy of the erased-participants list outside the database (ERASURE_LIST_FILE). */
+  erasureFile?: ErasureFile;
 };
 
 export type HandleResult = { status: "processed"; outboxIds: number[] } | { status: "duplicate" };
@@ -297,6 +300,8 @@ export class InboundRuntime {
         .catch((err: unknown) => logger.warn({ err }, "scheduling reminders failed"));
     for (const action of committed.applied.staffActions)
       outboxIds.push(await this.finishStaffAction(action, message, committed.identityId, staff, language, now));
+    if (committed.applied.erasures.length)
+      await finishErasure(database, this.options.erasureFile ?? null, committed.applied.erasures, logger);
     if (committed.applied.cancelledEnrollmentIds.length && this.options.onEnrollmentsCancelled)
       await this.options
         .onEnrollmentsCancelled(committed.applied.cancelledEnrollmentIds)

@@ -41,7 +41,7 @@ const label = (labels: Record<string, Text>, value: string) => labels[value] ?? 
 
 export const participantProfilePage = definePage({
   path: "/dashboard/peserta/:id",
-  async handler({ request, reply, deps, t, language }) {
+  async handler({ request, reply, deps, staff, t, language }) {
     const id = (request.params as { id?: string }).id ?? "";
     if (!/^\d{1,9}$/.test(id)) return renderError(reply, 404, notFoundPage);
     const prisma = deps.database.prisma;
@@ -101,6 +101,8 @@ export const participantProfilePage = definePage({
       })),
       historyLength,
       historyFull: newestFirst.length === historyLength,
+      // Erasing is for admins (participants-erase.ts); staff are told whom to ask.
+      canErase: staff.role === "admin",
     });
   },
 });

@@ -1,6 +1,7 @@
 /**
  * Peserta (Participants): the list with search and filters, each participant's profile with
- * their conversation, and the CSV export and import. Any staff member may use them all.
+ * their conversation, and the CSV export and import. Any staff member may use them all, but
+ * erasing a participant (participants-erase.ts) is for admins.
  */
 import { regencies, sectorLabel, sectors } from "../../../../flows/catalog.js";
 import { formatPhone } from "../../../../flows/texts.js";
@@ -8,6 +9,7 @@ import { findSharedPhones } from "../../../domain/shared-phones.js";
 import { definePage, type DashboardPage } from "../page.js";
 import { render } from "../render.js";
 import { exportParticipantsPage } from "./participants-csv.js";
+import { participantEraseConfirmPage, participantErasePage } from "./participants-erase.js";
 import { importFormPage } from "./participants-import.js";
 import { participantProfilePage } from "./participants-profile.js";
 import {
@@ -103,4 +105,6 @@ export const participantPages: DashboardPage[] = [
   exportParticipantsPage,
   importFormPage,
   participantProfilePage,
+  participantEraseConfirmPage,
+  participantErasePage,
 ];
