@@ -65,7 +65,7 @@ describe.each(providers)("a send the database could not record (%s)", (provider)
         return { platformMessageId: `platform-${sent.length}` };
       },
     };
-    const queue = new OutboxQueue(redis, prefix);
+    const queue = new OutboxQueue(redis, prefix, "test");
     const workers = createOutboxWorkers({
       connection: redis,
       prefix,
