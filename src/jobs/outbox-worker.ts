@@ -44,6 +44,10 @@ export type OutboxWorkerOptions = {
   now?: () => Date;
 };
 
+/** The Redis key of the note that a row was sent while the database could not record it. */
+export const outboxSentKey = (prefix: string, namespace: string, id: number) =>
+  `${prefix}:outbox-sent:${namespace}:${id}`;
+
 /** A transient failure that keeps coming back ends as failed after this many attempts. */
 export const maxSendAttempts = 10;
 
@@ -220,8 +224,12 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
     return "sent";
   };
 
-  /** Redis's note that a row went out although the database could not say so yet. */
-  const sentKey = (id: number) => `${options.prefix}:outbox-sent:${id}`;
+  /**
+   * Redis's note that a row went out although the database could not say so yet. In this
+   * database's namespace: a note left by another database (or before a restore) about its row of
+   * the same id must not pass this one's row off as sent.
+   */
+  const sentKey = (id: number) => outboxSentKey(options.prefix, options.queue.namespace, id);
 
   /**
    * Records a row as sent. The message has gone, so a database that fails now (restarting, a

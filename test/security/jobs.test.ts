@@ -14,7 +14,7 @@ import { loadInstallation } from "../../src/db/installation.js";
 import type { OutgoingMessage } from "../../src/engine/types.js";
 import { loadJobNamespace } from "../../src/jobs/job-namespace.js";
 import { OutboxQueue, outboxQueueName } from "../../src/jobs/outbox-queue.js";
-import { createOutboxWorkers, reconcileOutbox } from "../../src/jobs/outbox-worker.js";
+import { createOutboxWorkers, outboxSentKey, reconcileOutbox } from "../../src/jobs/outbox-worker.js";
 import { reminderQueueName, ReminderScheduler } from "../../src/jobs/reminders.js";
 import { createLogger } from "../../src/logger.js";
 import { queueOutbound } from "../../src/runtime/outbound.js";
@@ -115,6 +115,37 @@ describe.each(providers)("job ids and the reconcile passes on a Redis with finis
       );
       expect(sent).toEqual([]);
       expect((await db.prisma.outboxItem.findUniqueOrThrow({ where: { id: id! } })).attempts).toBe(0);
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
+    }
+  });
+
+  it("sends a retried row although another database left a note that its row of the same id went", async () => {
+    const [id] = await queueOutbound(db, queue, [notice("7")]);
+    await completeAll(outboxQueueName(channel), prefix);
+    // Tried before here, and the other database's note says its row of this id was sent.
+    await db.prisma.outboxItem.update({ where: { id: id! }, data: { attempts: 1 } });
+    await redis.set(outboxSentKey(prefix, "other", id!), "platform-other", "EX", 600);
+    // And as a version without namespaces wrote it.
+    await redis.set(`${prefix}:outbox-sent:${id}`, "platform-older", "EX", 600);
+    const sent: string[] = [];
+    const adapter = {
+      name: channel,
+      buttons: true,
+      async send(_chatId: string, message: OutgoingMessage): Promise<SendResult> {
+        sent.push(message.text);
+        return { platformMessageId: `platform-${sent.length}` };
+      },
+    } as ChannelAdapter;
+    const workers = createOutboxWorkers({ connection: redis, prefix, database: db, channel: adapter, queue, logger });
+    try {
+      expect(await reconcileOutbox(db, queue, 0)).toBe(1);
+      await waitFor(
+        async () => (await db.prisma.outboxItem.findUniqueOrThrow({ where: { id: id! } })).status === "sent",
+        10_000,
+        "the row sent",
+      );
+      expect(sent).toEqual(["Pemberitahuan untuk 7"]);
     } finally {
       await Promise.all(workers.map((w) => w.close()));
     }
