@@ -120,7 +120,7 @@ async function run(): Promise<BenchResult> {
   const redis = createRedis(redisUrl);
   const { database, drop } = await freshDatabase(provider, "reminders");
   const metrics: Record<string, number> = {};
-  const scheduler = new ReminderScheduler(redis, prefix, database);
+  const scheduler = new ReminderScheduler(redis, prefix, database, "bench");
   try {
     // 1. Schedule: rows for 50,000 enrollments (two offsets each), then their delayed jobs.
     const farAway = new Date(Date.now() + 10 * 86_400_000);
@@ -173,6 +173,7 @@ async function run(): Promise<BenchResult> {
       connection: redis,
       prefix,
       database,
+      namespace: "bench",
       outbox: sink,
       logger: createLogger({ level: "warn" }),
     });

@@ -227,7 +227,7 @@ async function run(): Promise<BenchResult> {
     const at = (ms: number) => go + ms;
     const since = () => `${((Date.now() - go) / 1000).toFixed(1).padStart(6)} s`;
     const note = (line: string) => progress(`${since()}  ${line}`);
-    const scheduler = new ReminderScheduler(redis, prefix, database);
+    const scheduler = new ReminderScheduler(redis, prefix, database, "bench");
     cleanups.unshift(() => scheduler.close());
     const reminders = await setSessionTimes(
       database,

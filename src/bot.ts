@@ -24,6 +24,7 @@ import type { Database } from "./db/database.js";
 import { Engine } from "./engine/engine.js";
 import type { Language } from "./engine/types.js";
 import { ConversationTimeouts, createTimeoutWorker } from "./jobs/conversation-timeouts.js";
+import { loadJobNamespace } from "./jobs/job-namespace.js";
 import { OutboxQueue } from "./jobs/outbox-queue.js";
 import { createReminderWorker, ReminderScheduler } from "./jobs/reminders.js";
 import {
@@ -170,15 +171,23 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     if (enqueueConnection.status === "ready") resolve();
     else enqueueConnection.once("ready", () => resolve());
   });
-  const outbox = new OutboxQueue(enqueueConnection, prefix, queueError);
-  const timeouts = new ConversationTimeouts(redis, prefix);
-  const reminders = new ReminderScheduler(enqueueConnection, prefix, database, options.now);
+  // This database's part of every job id, before anything is enqueued (see job-namespace.ts).
+  const namespace = await loadJobNamespace({
+    database,
+    connection: redis,
+    prefix,
+    channels: Object.keys(options.channels),
+    logger,
+  });
+  const outbox = new OutboxQueue(enqueueConnection, prefix, namespace, queueError);
+  const timeouts = new ConversationTimeouts(redis, prefix, namespace);
+  const reminders = new ReminderScheduler(enqueueConnection, prefix, database, namespace, options.now);
   const timeZone = options.timeZone ?? "Asia/Jakarta";
   const schedule = options.schedule ?? { motivationCron: null, quietHours: null, weeklyCap: 2 };
   const motivationSettings = { weeklyCap: schedule.weeklyCap, defaultTimeZone: timeZone };
   const motivation = new MotivationScheduler(redis, prefix, schedule.motivationCron, timeZone);
   motivation.queue.on("error", (err: Error) => queueError(motivation.queue.name, err));
-  const broadcastQueue = new BroadcastQueue(enqueueConnection, prefix);
+  const broadcastQueue = new BroadcastQueue(enqueueConnection, prefix, namespace);
   broadcastQueue.queue.on("error", (err: Error) => queueError(broadcastQueue.queue.name, err));
   const broadcasts = createBroadcastService({
     database,
@@ -286,6 +295,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       connection: redis,
       prefix,
       database,
+      namespace,
       outbox,
       logger,
       quietHours: schedule.quietHours,

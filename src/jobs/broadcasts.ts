@@ -22,6 +22,7 @@ import {
 } from "../domain/broadcasts.js";
 import { parseSegmentFilter } from "../domain/segments.js";
 import type { Logger } from "../logger.js";
+import { namespaced } from "./job-ids.js";
 import type { OutboxQueue } from "./outbox-queue.js";
 
 export const broadcastQueueName = "broadcasts";
@@ -33,7 +34,12 @@ const checkEveryMs = 2000;
 export class BroadcastQueue implements BroadcastJobs {
   readonly queue: Queue<BroadcastJob>;
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(
+    connection: Redis,
+    prefix: string,
+    /** This database's part of every job id (job-namespace.ts). */
+    readonly namespace: string,
+  ) {
     this.queue = new Queue<BroadcastJob>(broadcastQueueName, { connection, prefix });
   }
 
@@ -44,9 +50,12 @@ export class BroadcastQueue implements BroadcastJobs {
       { broadcastId },
       {
         // A run at a set time has one id (adding it again is a no-op); runs now may overlap.
-        jobId: at
-          ? `bc-${broadcastId}-at-${at.getTime()}`
-          : `bc-${broadcastId}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+        jobId: namespaced(
+          at
+            ? `bc-${broadcastId}-at-${at.getTime()}`
+            : `bc-${broadcastId}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+          this.namespace,
+        ),
         delay,
         attempts: 10,
         backoff: { type: "exponential", delay: 1000 },
@@ -62,7 +71,12 @@ export class BroadcastQueue implements BroadcastJobs {
     await this.queue.add(
       "check",
       { broadcastId },
-      { jobId: `bc-check-${broadcastId}-${slot}`, delay: checkEveryMs, removeOnComplete: true, removeOnFail: 100 },
+      {
+        jobId: namespaced(`bc-check-${broadcastId}-${slot}`, this.namespace),
+        delay: checkEveryMs,
+        removeOnComplete: true,
+        removeOnFail: 100,
+      },
     );
   }
 

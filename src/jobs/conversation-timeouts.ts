@@ -6,6 +6,7 @@
 import { Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { InboundRuntime, TimeoutScheduler } from "../runtime/inbound-runtime.js";
+import { namespaced } from "./job-ids.js";
 
 export const timeoutQueueName = "conversation-timeouts";
 
@@ -14,7 +15,12 @@ type TimeoutJob = { identityId: number; version: number };
 export class ConversationTimeouts implements TimeoutScheduler {
   readonly queue: Queue<TimeoutJob>;
 
-  constructor(connection: Redis, prefix: string) {
+  constructor(
+    connection: Redis,
+    prefix: string,
+    /** This database's part of every job id (job-namespace.ts). */
+    readonly namespace: string,
+  ) {
     this.queue = new Queue<TimeoutJob>(timeoutQueueName, { connection, prefix });
   }
 
@@ -23,7 +29,7 @@ export class ConversationTimeouts implements TimeoutScheduler {
       "timeout",
       { identityId, version },
       {
-        jobId: `t${identityId}-${version}`,
+        jobId: this.jobId(identityId, version),
         delay: minutes * 60_000,
         attempts: 3,
         backoff: { type: "exponential", delay: 5000 },
@@ -31,6 +37,11 @@ export class ConversationTimeouts implements TimeoutScheduler {
         removeOnFail: { count: 1000 },
       },
     );
+  }
+
+  /** One per conversation version: a wait announced twice schedules one job. */
+  jobId(identityId: number, version: number): string {
+    return namespaced(`t${identityId}-${version}`, this.namespace);
   }
 
   close(): Promise<void> {

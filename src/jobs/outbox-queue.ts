@@ -8,6 +8,7 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { priorities, type OutboxBatch, type OutboxSink } from "../runtime/inbound-runtime.js";
+import { namespaced } from "./job-ids.js";
 
 export type OutboxLane = "reply" | "bulk";
 
@@ -25,6 +26,8 @@ export class OutboxQueue implements OutboxSink {
   constructor(
     private readonly connection: Redis,
     private readonly prefix: string,
+    /** This database's part of every job id (job-namespace.ts). */
+    readonly namespace: string,
     private readonly onError: (queue: string, err: Error) => void = () => {},
   ) {}
 
@@ -40,11 +43,17 @@ export class OutboxQueue implements OutboxSink {
     return queue;
   }
 
+  /** A job id of this database: `o<first row>` for a batch, `r<row>` from the reconcile pass. */
+  jobId(id: string): string {
+    return namespaced(id, this.namespace);
+  }
+
   /**
    * The job id derives from the first row, so enqueuing the same batch twice adds it once.
-   * The reconcile pass gives its own id, since an old job of the same row may still be kept.
+   * The reconcile pass gives its own id (`r<row>`), since an old job of the same row may still be kept.
    */
-  async enqueue(batch: OutboxBatch, jobId = `o${batch.ids[0]}`): Promise<void> {
+  async enqueue(batch: OutboxBatch, id = `o${batch.ids[0]}`): Promise<void> {
+    const jobId = this.jobId(id);
     if (!batch.ids.length) return;
     await this.queue(batch.channel, laneOf(batch.priority)).add("send", jobData(batch), jobOptions(batch, jobId));
   }
@@ -61,7 +70,9 @@ export class OutboxQueue implements OutboxSink {
     }
     await Promise.all(
       [...byQueue].map(([queue, list]) =>
-        queue.addBulk(list.map((b) => ({ name: "send", data: jobData(b), opts: jobOptions(b, `o${b.ids[0]}`) }))),
+        queue.addBulk(
+          list.map((b) => ({ name: "send", data: jobData(b), opts: jobOptions(b, this.jobId(`o${b.ids[0]}`)) })),
+        ),
       ),
     );
   }

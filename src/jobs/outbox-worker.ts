@@ -22,6 +22,7 @@ import { priorities } from "../runtime/inbound-runtime.js";
 import { KeyedSerial } from "../runtime/keyed-serial.js";
 import { deadWorkerRecovery } from "./dead-worker-recovery.js";
 import { fastPacing, type Pacing } from "./pacing.js";
+import { inNamespace } from "./job-ids.js";
 import { laneOf, outboxQueueName, type OutboxJob, type OutboxLane, type OutboxQueue } from "./outbox-queue.js";
 
 export type OutboxWorkerOptions = {
@@ -42,6 +43,10 @@ export type OutboxWorkerOptions = {
   onSent?: (channel: string, chatId: string) => void;
   now?: () => Date;
 };
+
+/** The Redis key of the note that a row was sent while the database could not record it. */
+export const outboxSentKey = (prefix: string, namespace: string, id: number) =>
+  `${prefix}:outbox-sent:${namespace}:${id}`;
 
 /** A transient failure that keeps coming back ends as failed after this many attempts. */
 export const maxSendAttempts = 10;
@@ -219,8 +224,12 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
     return "sent";
   };
 
-  /** Redis's note that a row went out although the database could not say so yet. */
-  const sentKey = (id: number) => `${options.prefix}:outbox-sent:${id}`;
+  /**
+   * Redis's note that a row went out although the database could not say so yet. In this
+   * database's namespace: a note left by another database (or before a restore) about its row of
+   * the same id must not pass this one's row off as sent.
+   */
+  const sentKey = (id: number) => outboxSentKey(options.prefix, options.queue.namespace, id);
 
   /**
    * Records a row as sent. The message has gone, so a database that fails now (restarting, a
@@ -389,9 +398,14 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
 
 /**
  * Re-enqueues rows the queue lost (Redis lost its data, an enqueue failed after the commit, a
- * job gave up after its retries): pending rows older than `olderThanMs` with no job waiting for
- * them, and rows stuck in "sending" for `stuckMs` (a process died mid-send). A row that is only
- * waiting its turn in a paced queue keeps its job and is left alone.
+ * job gave up after its retries, or a job id met a finished job of another database): pending
+ * rows older than `olderThanMs` with no live job of this database for them, and rows stuck in
+ * "sending" for `stuckMs` (a process died mid-send). A row that is only waiting its turn in a
+ * paced queue keeps its job and is left alone. A completed or failed job never counts for a
+ * pending row: a job marks its rows sent before it completes, so a row still pending after its
+ * job ended was not sent by it. The row read here as pending may be sent meanwhile by a job
+ * still running; the new job then finds nothing to claim (the claim takes pending rows only),
+ * so nothing goes twice.
  */
 export async function reconcileOutbox(
   database: Database,
@@ -429,16 +443,20 @@ export async function reconcileOutbox(
   });
   // The ids of each queue's jobs, read once: a row's job is o<id> (the first of its batch) or r<id>.
   const jobIds = new Map<string, Promise<{ live: Set<string>; finished: Set<string> }>>();
-  // The rows in each queue's live jobs, read only when a row has no job of its own id: the second
-  // and later rows of a turn's batch are in the job of the first (o<first id>), which may be
-  // waiting out its backoff while a channel is down. A job of their own would drain the first
-  // row as well, and its attempts would be counted by both jobs.
+  // The rows in each queue's live jobs of this database, read only when a row has no job of its
+  // own id: the second and later rows of a turn's batch are in the job of the first (o<first id>),
+  // which may be waiting out its backoff while a channel is down. A job of their own would drain
+  // the first row as well, and its attempts would be counted by both jobs. Jobs of another
+  // database name rows of that one, so they cover nothing here.
   const batched = new Map<string, Promise<Set<number>>>();
   const rowsInJobs = (channel: string, lane: OutboxLane, live: Set<string>) => {
     const q = queue.queue(channel, lane);
     let ids = batched.get(q.name);
     if (!ids) {
-      ids = queue.rowsOf(q, [...live]);
+      ids = queue.rowsOf(
+        q,
+        [...live].filter((id) => inNamespace(id, queue.namespace) !== null),
+      );
       batched.set(q.name, ids);
     }
     return ids;
@@ -469,13 +487,16 @@ export async function reconcileOutbox(
   for (const row of rows) {
     const lane = laneOf(row.priority);
     const { live, finished } = await idsOf(row.channel, lane);
-    if (live.has(`o${row.id}`) || live.has(`r${row.id}`)) continue;
+    const own = queue.jobId(`o${row.id}`);
+    const again = queue.jobId(`r${row.id}`);
+    if (live.has(own) || live.has(again)) continue;
     if ((await rowsInJobs(row.channel, lane, live)).has(row.id)) continue;
-    // A finished job of the same id would make the new one a no-op.
-    if (finished.has(`r${row.id}`))
+    // The row is pending and no live job has it, whatever finished jobs Redis keeps for it. A
+    // finished job of the id used here would make the new one a no-op, so it goes first.
+    if (finished.has(again))
       await queue
         .queue(row.channel, lane)
-        .remove(`r${row.id}`)
+        .remove(again)
         .catch(() => 0);
     await queue.enqueue(
       { channel: row.channel, chatId: row.chatId, ids: [row.id], priority: row.priority },

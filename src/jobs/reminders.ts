@@ -15,6 +15,7 @@ import { fireReminderPlan, type ScheduledReminder } from "../domain/reminders.js
 import type { Logger } from "../logger.js";
 import { reminderLateness } from "../metrics.js";
 import { deadWorkerRecovery } from "./dead-worker-recovery.js";
+import { namespaced } from "./job-ids.js";
 import { priorities, type OutboxSink } from "../runtime/inbound-runtime.js";
 import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
 
@@ -22,12 +23,15 @@ export const reminderQueueName = "reminders";
 
 type ReminderJob = { reminderId: number };
 
-/** The job id of a reminder: its enrollment and offset (BullMQ ids may not hold ":"). */
-export const reminderJobId = (r: { enrollmentId: number; offsetKey: string }) =>
-  `rem-${r.enrollmentId}-${r.offsetKey.replace(/[^A-Za-z0-9-]/g, "_")}`;
+/**
+ * The job id of a reminder: its enrollment and offset (BullMQ ids may not hold ":"), in this
+ * database's namespace (job-namespace.ts).
+ */
+export const reminderJobId = (r: { enrollmentId: number; offsetKey: string }, namespace: string) =>
+  namespaced(`rem-${r.enrollmentId}-${r.offsetKey.replace(/[^A-Za-z0-9-]/g, "_")}`, namespace);
 
-const jobOptions = (r: ScheduledReminder, now: Date) => ({
-  jobId: reminderJobId(r),
+const jobOptions = (r: ScheduledReminder, now: Date, namespace: string) => ({
+  jobId: reminderJobId(r, namespace),
   delay: Math.max(0, r.dueAt.getTime() - now.getTime()),
   attempts: 5,
   backoff: { type: "exponential" as const, delay: 2000 },
@@ -66,10 +70,17 @@ export class ReminderScheduler {
     connection: Redis,
     prefix: string,
     private readonly database: Database,
+    /** This database's part of every job id (job-namespace.ts). */
+    readonly namespace: string,
     private readonly now: () => Date = () => new Date(),
   ) {
     this.queue = new Queue<ReminderJob>(reminderQueueName, { connection, prefix });
     this.sql = forDatabase(database);
+  }
+
+  /** The id of a reminder's job. */
+  jobId(r: { enrollmentId: number; offsetKey: string }): string {
+    return reminderJobId(r, this.namespace);
   }
 
   /** Adds the jobs of reminders just created (a job that exists already is left as it is). */
@@ -79,10 +90,16 @@ export class ReminderScheduler {
     // A turn's two or three go as single adds (pipelined on the connection); addBulk wraps its
     // jobs in a MULTI, worth it for many.
     if (reminders.length <= 10)
-      await Promise.all(reminders.map((r) => this.queue.add("remind", { reminderId: r.id }, jobOptions(r, now))));
+      await Promise.all(
+        reminders.map((r) => this.queue.add("remind", { reminderId: r.id }, jobOptions(r, now, this.namespace))),
+      );
     else
       await this.queue.addBulk(
-        reminders.map((r) => ({ name: "remind", data: { reminderId: r.id }, opts: jobOptions(r, now) })),
+        reminders.map((r) => ({
+          name: "remind",
+          data: { reminderId: r.id },
+          opts: jobOptions(r, now, this.namespace),
+        })),
       );
   }
 
@@ -95,19 +112,23 @@ export class ReminderScheduler {
       this.sql.s.ofEnrollments,
       [this.sql.list(enrollmentIds)],
     );
-    await Promise.all(rows.map((r) => this.queue.remove(reminderJobId(r)).catch(() => 0)));
+    await Promise.all(rows.map((r) => this.queue.remove(this.jobId(r)).catch(() => 0)));
   }
 
   /**
-   * Re-adds the job of every pending reminder that has none (Redis lost its data) and removes
-   * waiting jobs whose reminder is not pending any more. Job ids are read first, then the rows:
-   * a reminder made in between is found pending without a job, and adding it again is a no-op.
+   * Re-adds the job of every pending reminder that has no live job of this database (Redis lost
+   * its data; a job of the same id ended without firing it) and removes waiting jobs whose
+   * reminder is not pending any more, or that another database (or an older version without
+   * namespaces) left. Job ids are read first, then the rows: a reminder made in between is found
+   * pending without a job, and adding it again is a no-op. A job that completed or failed never
+   * counts for a pending reminder; the worker claims the row (pending only) in the transaction
+   * that writes its message, so a new job for a reminder fired meanwhile sends nothing.
    */
   async reconcile(): Promise<{ added: number; removed: number }> {
     const live = new Set(
       await this.queue.getRanges(["delayed", "waiting", "prioritized", "active", "waiting-children"], 0, -1),
     );
-    const failed = new Set(await this.queue.getRanges(["failed"], 0, -1));
+    const finished = new Set(await this.queue.getRanges(["completed", "failed"], 0, -1));
     const expected = new Set<string>();
     let added = 0;
     for (let after = 0; ;) {
@@ -124,13 +145,13 @@ export class ReminderScheduler {
       after = pending[pending.length - 1]!.id;
       const lost: ScheduledReminder[] = [];
       for (const r of pending) {
-        const id = reminderJobId(r);
+        const id = this.jobId(r);
         expected.add(id);
         if (!live.has(id)) lost.push(r);
       }
-      // A failed job of the same id would make the new one a no-op.
+      // A finished job of the same id would make the new one a no-op.
       await Promise.all(
-        lost.filter((r) => failed.has(reminderJobId(r))).map((r) => this.queue.remove(reminderJobId(r))),
+        lost.filter((r) => finished.has(this.jobId(r))).map((r) => this.queue.remove(this.jobId(r)).catch(() => 0)),
       );
       await this.schedule(lost);
       added += lost.length;
@@ -157,6 +178,8 @@ export function createReminderWorker(options: {
   connection: Redis;
   prefix: string;
   database: Database;
+  /** This database's part of every job id (job-namespace.ts). */
+  namespace: string;
   outbox: OutboxSink;
   logger: Logger;
   quietHours?: QuietHours | null;
@@ -234,7 +257,7 @@ export function createReminderWorker(options: {
         reminderLateness.observe(Math.max(0, queuedAt - delivery.dueAt.getTime()) / 1000);
       // Their jobs have nothing left to do. One another worker has started already is left to
       // finish (it finds its reminder handled); removing it would fail anyway.
-      await Promise.all(result.handled.map((r) => queue.remove(reminderJobId(r)).catch(() => 0)));
+      await Promise.all(result.handled.map((r) => queue.remove(reminderJobId(r, options.namespace)).catch(() => 0)));
     },
     {
       connection: options.connection,

@@ -176,7 +176,9 @@ describe("/metrics", () => {
     await queueOutbound(db, bot.outbox, ["met-permanent", "met-blocked", "met-429", "met-5xx"].map(notice));
     // A row on its last allowed attempt: written with its job elsewhere, then enqueued here.
     const elsewhere = testPrefix();
-    const [lastTry] = await queueOutbound(db, new OutboxQueue(testBot.redis, elsewhere), [notice("met-gave-up")]);
+    const [lastTry] = await queueOutbound(db, new OutboxQueue(testBot.redis, elsewhere, "elsewhere"), [
+      notice("met-gave-up"),
+    ]);
     await deletePrefix(testBot.redis, elsewhere);
     await db.prisma.outboxItem.update({ where: { id: lastTry! }, data: { attempts: maxSendAttempts - 1 } });
     await bot.outbox.enqueue({ channel: "web", chatId: "met-gave-up", ids: [lastTry!], priority: priorities.notice });

@@ -151,6 +151,15 @@ describe("the dashboard's operations pages: channels, queues, staff and the audi
     expect(blocked).toEqual([]);
     await screenshot(page, "queues");
 
+    // Job ids carry the database's namespace (o<row>.<namespace>): the board opens a job by its id.
+    const jobId = app.bot.outbox.jobId("o999999");
+    await app.bot.outbox.enqueue({ channel: "web", chatId: "papan", ids: [999_999], priority: 1 });
+    const opened = await page.evaluate(async (id) => {
+      const res = await fetch(`api/queues/outbox-web/${encodeURIComponent(id)}`);
+      return { status: res.status, id: ((await res.json()) as { job?: { id?: string } }).job?.id };
+    }, jobId);
+    expect(opened).toEqual({ status: 200, id: jobId });
+
     // A change from the board's own page works and is audited; the same call from elsewhere is refused.
     const status = await page.evaluate(async () => {
       const res = await fetch("api/queues/reminders/retry/failed", { method: "PUT" });

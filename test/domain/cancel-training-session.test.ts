@@ -11,7 +11,6 @@ import { runAtomically } from "../../src/db/raw-sql.js";
 import { cancelTrainingSession } from "../../src/domain/cancel-training-session.js";
 import { createRemindersForManyPlan } from "../../src/domain/reminders.js";
 import type { OutgoingMessage } from "../../src/engine/types.js";
-import { reminderJobId } from "../../src/jobs/reminders.js";
 import { startTestBot, type TestBot } from "../support/bot.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
 import { waitFor } from "../support/wait-for.js";
@@ -109,7 +108,7 @@ describe.each(providers)("cancelling a training session on %s", (provider) => {
     const reminders = await runAtomically(db, () => createRemindersForManyPlan(provider, seated, new Date()));
     expect(reminders).toHaveLength(6);
     await bot.reminders.schedule(reminders);
-    expect(await bot.reminders.queue.getJob(reminderJobId(reminders[0]!))).toBeDefined();
+    expect(await bot.reminders.queue.getJob(bot.reminders.jobId(reminders[0]!))).toBeDefined();
 
     const outcome = await cancelTrainingSession(
       { database: db, reminders: bot.reminders, outbox: bot.outbox },
@@ -132,7 +131,7 @@ describe.each(providers)("cancelling a training session on %s", (provider) => {
     expect(seats.find((s) => s.id === eko.id)!.cancelledAt!.toISOString()).toBe("2026-01-01T00:00:00.000Z");
     const rows = await db.prisma.reminder.findMany({ where: { enrollmentId: { in: seated } } });
     expect(rows.map((r) => [r.status, r.reason])).toEqual(Array(6).fill(["cancelled", "session cancelled"]));
-    for (const r of reminders) expect(await bot.reminders.queue.getJob(reminderJobId(r))).toBeUndefined();
+    for (const r of reminders) expect(await bot.reminders.queue.getJob(bot.reminders.jobId(r))).toBeUndefined();
 
     const told = await waitFor(() => (channel.sent.length >= 3 ? channel.sent : null));
     const to = (chat: string) => told.filter((m) => m.chatId === `${provider}-${chat}`).map((m) => m.text);

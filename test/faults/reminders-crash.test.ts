@@ -44,6 +44,7 @@ import { Queue } from "bullmq";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DatabaseProvider } from "../../src/db/database.js";
+import { loadInstallation } from "../../src/db/installation.js";
 import { reminderQueueName, ReminderScheduler } from "../../src/jobs/reminders.js";
 import { providers } from "../support/databases.js";
 import { addParticipants } from "../support/population.js";
@@ -147,7 +148,9 @@ function scenario(provider: DatabaseProvider): Promise<Outcome> {
       s.defer(release);
       s.note(`reminder rows ${held[0]}-${held.at(-1)} locked by the test`);
     }
-    const scheduler = new ReminderScheduler(redis, prefix, database);
+    // The apps' job ids are in this database's namespace (src/jobs/job-namespace.ts).
+    const { installationId } = await loadInstallation(db);
+    const scheduler = new ReminderScheduler(redis, prefix, database, installationId);
     s.defer(() => scheduler.close());
     const { added } = await scheduler.reconcile();
     s.note(`${added} reminder jobs added, due in ${((+dueAt - Date.now()) / 1000).toFixed(1)} s`);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ChannelAdapter, SendResult } from "../../src/channels/channel.js";
 import type { OutgoingMessage } from "../../src/engine/types.js";
 import { OutboxQueue } from "../../src/jobs/outbox-queue.js";
-import { createOutboxWorkers, reconcileOutbox } from "../../src/jobs/outbox-worker.js";
+import { createOutboxWorkers, outboxSentKey, reconcileOutbox } from "../../src/jobs/outbox-worker.js";
 import { createLogger } from "../../src/logger.js";
 import { queueOutbound } from "../../src/runtime/outbound.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
@@ -65,7 +65,7 @@ describe.each(providers)("a send the database could not record (%s)", (provider)
         return { platformMessageId: `platform-${sent.length}` };
       },
     };
-    const queue = new OutboxQueue(redis, prefix);
+    const queue = new OutboxQueue(redis, prefix, "test");
     const workers = createOutboxWorkers({
       connection: redis,
       prefix,
@@ -81,7 +81,11 @@ describe.each(providers)("a send the database could not record (%s)", (provider)
       ]);
       const row = () => db.prisma.outboxItem.findUniqueOrThrow({ where: { id: id! }, include: { message: true } });
       // The worker gave up recording it: the row stays in "sending", noted in Redis.
-      await waitFor(async () => (await redis.exists(`${prefix}:outbox-sent:${id}`)) === 1, 10_000, "the note");
+      await waitFor(
+        async () => (await redis.exists(outboxSentKey(prefix, queue.namespace, id!))) === 1,
+        10_000,
+        "the note",
+      );
       const replies = queue.queue(channel.name);
       await waitFor(async () => (await replies.getActiveCount()) === 0, 10_000, "the job to give up");
       expect((await row()).status).toBe("sending");
@@ -93,7 +97,7 @@ describe.each(providers)("a send the database could not record (%s)", (provider)
       const after = await row();
       expect(after).toMatchObject({ attempts: 2, message: { status: "sent", platformMessageId: "platform-1" } });
       expect(sent).toEqual(["Pengingat"]);
-      expect(await redis.exists(`${prefix}:outbox-sent:${id}`)).toBe(0);
+      expect(await redis.exists(outboxSentKey(prefix, queue.namespace, id!))).toBe(0);
     } finally {
       await Promise.all(workers.map((w) => w.close()));
       await queue.close();

@@ -10,7 +10,7 @@ import { cancelEnrollment } from "../../src/domain/cancel-enrollment.js";
 import { seedDatabase } from "../../src/domain/seed-database.js";
 import { dueTime, upcomingReminders } from "../../src/domain/reminders.js";
 import type { OutgoingMessage } from "../../src/engine/types.js";
-import { reminderBatchSize, reminderJobId } from "../../src/jobs/reminders.js";
+import { reminderBatchSize } from "../../src/jobs/reminders.js";
 import { addRemindersDueAt } from "../faults/support/fixtures.js";
 import { addParticipants } from "../support/population.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
@@ -183,7 +183,7 @@ describe.each(providers)("reminders on %s", (provider) => {
     // Fired in a few transactions of up to 50 (each stamps its reminders with one time), not one each.
     expect(new Set(fired.map((r) => r.sentAt!.getTime())).size).toBeLessThanOrEqual(count / 10);
     // The jobs of the reminders a batch fired were removed; the others completed.
-    const jobs = await Promise.all(rows.map((r) => bot.reminders.queue.getJobState(reminderJobId(r))));
+    const jobs = await Promise.all(rows.map((r) => bot.reminders.queue.getJobState(bot.reminders.jobId(r))));
     expect(new Set(jobs)).toEqual(new Set(["unknown"]));
   });
 
@@ -230,12 +230,12 @@ describe.each(providers)("reminders on %s", (provider) => {
     const session = await sessionDueIn(3);
     const enrollment = await enroll("rem-b", session.id);
     const [reminder] = enrollment.reminders;
-    expect(await bot.reminders.queue.getJobState(reminderJobId(reminder!))).toBe("delayed");
+    expect(await bot.reminders.queue.getJobState(bot.reminders.jobId(reminder!))).toBe("delayed");
     await db.prisma.$transaction((tx) =>
       cancelEnrollment(tx, provider, enrollment.participantId!, enrollment.id, new Date()),
     );
     await bot.reminders.removeForEnrollments([enrollment.id]);
-    expect(await bot.reminders.queue.getJobState(reminderJobId(reminder!))).toBe("unknown");
+    expect(await bot.reminders.queue.getJobState(bot.reminders.jobId(reminder!))).toBe("unknown");
     await new Promise((r) => setTimeout(r, 4000));
     expect(channel.reminders("rem-b")).toHaveLength(0);
     expect((await db.prisma.reminder.findUniqueOrThrow({ where: { id: reminder!.id } })).status).toBe("cancelled");
@@ -247,7 +247,7 @@ describe.each(providers)("reminders on %s", (provider) => {
     const [reminder] = enrollment.reminders;
     // Redis loses everything of this installation (FLUSHALL, or a restart without persistence).
     await bot.reminders.queue.obliterate({ force: true });
-    expect(await bot.reminders.queue.getJobState(reminderJobId(reminder!))).toBe("unknown");
+    expect(await bot.reminders.queue.getJobState(bot.reminders.jobId(reminder!))).toBe("unknown");
     const first = await bot.reminders.reconcile();
     expect(first.added).toBeGreaterThanOrEqual(1);
     // A second pass finds the job there and adds nothing.
@@ -261,7 +261,7 @@ describe.each(providers)("reminders on %s", (provider) => {
     const session = await sessionDueIn(600);
     const enrollment = await enroll("rem-d", session.id);
     const [before] = enrollment.reminders;
-    const oldJob = await bot.reminders.queue.getJob(reminderJobId(before!));
+    const oldJob = await bot.reminders.queue.getJob(bot.reminders.jobId(before!));
     expect(oldJob!.timestamp + oldJob!.opts.delay!).toBeGreaterThan(Date.now() + 500_000);
     // Staff move it earlier: the two-hours-before reminder is now due in 3 seconds.
     const startsAt = new Date(Date.now() + 120 * 60_000 + 3000);
@@ -269,7 +269,7 @@ describe.each(providers)("reminders on %s", (provider) => {
     expect(outcome.kind).toBe("moved");
     const notice = await waitFor(() => channel.sent.find((m) => m.chatId === "rem-d" && m.text.startsWith("📅")));
     expect(notice.text).toMatch(/^📅 Jadwal berubah: \*Uji Pengingat\* sekarang .+ WIB di Aula Disperindag\./);
-    const newJob = await bot.reminders.queue.getJob(reminderJobId(before!));
+    const newJob = await bot.reminders.queue.getJob(bot.reminders.jobId(before!));
     expect(newJob!.timestamp + newJob!.opts.delay!).toBeLessThan(Date.now() + 10_000);
     const [sent] = await waitFor(() => (channel.reminders("rem-d").length ? channel.reminders("rem-d") : null), 15_000);
     const row = await db.prisma.reminder.findUniqueOrThrow({ where: { id: before!.id } });

@@ -194,7 +194,7 @@ describe.each(providers)("the inbound path on %s", (provider) => {
     });
     expect(identity.conversation).toMatchObject({ node: "summary" });
     const version = identity.conversation!.version;
-    const job = await bot.timeouts.queue.getJob(`t${identity.id}-${version}`);
+    const job = await bot.timeouts.queue.getJob(bot.timeouts.jobId(identity.id, version));
     expect(job?.opts.delay).toBe(60 * 60_000);
 
     // The same job, due now: the worker resumes the conversation with a timeout.
