@@ -22,6 +22,7 @@ import { FakeWhatsApp } from "../support/fake-whatsapp.js";
 import { connectRedis, deletePrefix, redisUrl, testPrefix } from "../support/redis.js";
 import { freePort } from "../support/redis-server.js";
 import { waitFor } from "../support/wait-for.js";
+import { DashboardClient } from "../support/dashboard-client.js";
 
 const admin = { email: "siti@disperindag.example", name: "Siti Aminah", password: "lada-putih-bangka-2026" };
 const redis = connectRedis();
@@ -49,33 +50,10 @@ async function start(role: "web" | "worker", fake: FakeWhatsApp): Promise<App> {
   return app;
 }
 
-function sessionCookie(res: Response): string | undefined {
-  return res.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0]!)
-    .find((c) => c.startsWith("sapa_session="));
-}
-
-/** The sign-in form's CSRF cookie (signed out, there is no session yet). */
-const csrfCookie = (res: Response) =>
-  res.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0]!)
-    .find((c) => c.startsWith("sapa_csrf="))!;
-
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
-
-async function signIn(baseUrl: string): Promise<string> {
-  const form = await fetch(`${baseUrl}/masuk`);
-  const cookie = csrfCookie(form);
-  const res = await fetch(`${baseUrl}/masuk`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ _csrf: csrfOf(await form.text()), email: admin.email, password: admin.password }),
-  });
-  expect(res.status).toBe(303);
-  return `${cookie}; ${sessionCookie(res)!}`;
+async function signIn(baseUrl: string): Promise<DashboardClient> {
+  const client = new DashboardClient(baseUrl);
+  expect((await client.signIn(admin.email, admin.password)).status).toBe(303);
+  return client;
 }
 
 /** The WhatsApp section of the Kanal page. */
@@ -90,9 +68,9 @@ describe("the Kanal page of a web process, with WhatsApp in a worker", () => {
   /** The web process has a WhatsApp adapter too, but must never start a client. */
   const webWhatsApp = new FakeWhatsApp();
   let web: App;
-  let cookie = "";
+  let client: DashboardClient;
   const page = async () => {
-    const res = await fetch(`${web.url}/dashboard/kanal`, { headers: { cookie } });
+    const res = await client.get("/dashboard/kanal");
     expect(res.status).toBe(200);
     return { res, html: await res.text() };
   };
@@ -104,7 +82,7 @@ describe("the Kanal page of a web process, with WhatsApp in a worker", () => {
     await createStaff(db.prisma, { ...admin, role: "admin" });
     await db.close();
     web = await start("web", webWhatsApp);
-    cookie = await signIn(web.url);
+    client = await signIn(web.url);
   });
 
   afterAll(async () => {
@@ -126,13 +104,7 @@ describe("the Kanal page of a web process, with WhatsApp in a worker", () => {
     expect(res.headers.get("refresh")).toBe("5");
     // No worker: nothing to log out, and a log-out tried anyway says so.
     expect(section).not.toContain("/dashboard/kanal/whatsapp/keluar");
-    const confirm = await (await fetch(`${web.url}/dashboard/kanal/whatsapp/keluar`, { headers: { cookie } })).text();
-    const refused = await fetch(`${web.url}/dashboard/kanal/whatsapp/keluar`, {
-      method: "POST",
-      redirect: "manual",
-      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ _csrf: csrfOf(confirm) }),
-    });
+    const refused = await client.submit("/dashboard/kanal/whatsapp/keluar", {}, "/dashboard/kanal/whatsapp/keluar");
     expect(refused.status).toBe(303);
     expect((await page()).html).toContain("WhatsApp tidak berjalan di proses mana pun saat ini");
 
@@ -193,14 +165,9 @@ describe("the Kanal page of a web process, with WhatsApp in a worker", () => {
     expect((await fetch(`${worker.url}/readyz`)).status).toBe(200);
 
     // Log-out from the web process: the worker's client logs out and a new one shows a new code.
-    const confirm = await (await fetch(`${web.url}/dashboard/kanal/whatsapp/keluar`, { headers: { cookie } })).text();
+    const _csrf = await client.token("/dashboard/kanal/whatsapp/keluar");
     const linked = workerWhatsApp.current;
-    const done = await fetch(`${web.url}/dashboard/kanal/whatsapp/keluar`, {
-      method: "POST",
-      redirect: "manual",
-      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ _csrf: csrfOf(confirm) }),
-    });
+    const done = await client.post("/dashboard/kanal/whatsapp/keluar", { _csrf });
     expect(done.status).toBe(303);
     expect(done.headers.get("location")).toBe("/dashboard/kanal");
     const flash = (await page()).html;

@@ -9,41 +9,22 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import { createApiToken, createStaff } from "../../src/domain/staff.js";
 import { startTestApp, type TestApp } from "../support/app.js";
+import { DashboardClient } from "../support/dashboard-client.js";
 import { providers } from "../support/databases.js";
 import { addParticipants } from "../support/population.js";
 
 const password = "lada-putih-bangka-2026";
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)![1]!;
-const sessionCookie = (res: Response) =>
-  res.headers
-    .getSetCookie()
-    .map((c) => c.split(";")[0]!)
-    .find((c) => c.startsWith("sapa_session="));
-
-/** A signed-in dashboard session over fetch: get a page, post a form with the page's CSRF token. */
+/** A signed-in dashboard session over fetch. */
 async function signIn(baseUrl: string, email: string) {
-  const form = await fetch(`${baseUrl}/masuk`);
-  let cookie = sessionCookie(form)!;
-  const res = await fetch(`${baseUrl}/masuk`, {
-    method: "POST",
-    redirect: "manual",
-    headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ _csrf: csrfOf(await form.text()), email, password }),
-  });
-  expect(res.status).toBe(303);
-  cookie = sessionCookie(res) ?? cookie;
+  const client = new DashboardClient(baseUrl);
+  expect((await client.signIn(email, password)).status).toBe(303);
   const get = async (path: string) => {
-    const page = await fetch(`${baseUrl}${path}`, { headers: { cookie } });
+    const page = await client.get(path);
     expect(page.status, path).toBe(200);
     return page.text();
   };
-  const post = async (path: string, fields: Record<string, string> = {}, from = "/dashboard") =>
-    fetch(`${baseUrl}${path}`, {
-      method: "POST",
-      redirect: "manual",
-      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ _csrf: csrfOf(await get(from)), ...fields }),
-    });
+  const post = (path: string, fields: Record<string, string> = {}, from = "/dashboard") =>
+    client.submit(path, fields, from);
   /** Makes an API token on one's own "Akses saya" page and returns it. */
   const ownToken = async (name: string) => {
     const res = await post("/dashboard/akses-saya/token", { name }, "/dashboard/akses-saya");

@@ -22,72 +22,11 @@ import { maxFailedLogins } from "../../src/admin/dashboard/sign-in.js";
 import { sessionMaxAgeMs } from "../../src/admin/dashboard/index.js";
 import { providers } from "../support/databases.js";
 import { startTestApp, type TestApp } from "../support/app.js";
+import { csrfOf, DashboardClient, freshAddress } from "../support/dashboard-client.js";
 
 const admin = { email: "siti@disperindag.example", name: "Siti Aminah", password: "lada-putih-bangka-2026" };
 const officer = { email: "rina@disperindag.example", name: "Rina Wulandari", password: "reparasi-ac-pangkal-2026" };
 const target = { email: "budi@disperindag.example", name: "Budi Santoso", password: "konveksi-belitung-2026" };
-
-let nextAddress = 10;
-/** A client address of its own (TEST-NET-3), so each test starts with fresh counts. */
-const freshAddress = () => `203.0.113.${nextAddress++}`;
-
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-
-/** A visitor with a cookie jar, coming from one address. */
-class Visitor {
-  readonly cookies = new Map<string, string>();
-  constructor(
-    private readonly base: string,
-    readonly address: string = freshAddress(),
-    readonly extraHeaders: Record<string, string> = {},
-  ) {}
-
-  get cookieHeader(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
-  }
-
-  headers(more: Record<string, string> = {}): Record<string, string> {
-    return { "x-forwarded-for": this.address, cookie: this.cookieHeader, ...this.extraHeaders, ...more };
-  }
-
-  keep(res: Response): Response {
-    for (const line of res.headers.getSetCookie()) {
-      const pair = line.split(";")[0]!;
-      const name = pair.slice(0, pair.indexOf("="));
-      const value = pair.slice(pair.indexOf("=") + 1);
-      if (!value || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return res;
-  }
-
-  async get(path: string): Promise<Response> {
-    return this.keep(await fetch(`${this.base}${path}`, { headers: this.headers(), redirect: "manual" }));
-  }
-
-  async post(path: string, form: Record<string, string>): Promise<Response> {
-    return this.keep(
-      await fetch(`${this.base}${path}`, {
-        method: "POST",
-        redirect: "manual",
-        headers: this.headers({ "content-type": "application/x-www-form-urlencoded" }),
-        body: new URLSearchParams(form),
-      }),
-    );
-  }
-
-  /** The CSRF token of the form at `path`. */
-  async token(path: string): Promise<string> {
-    const token = csrfOf(await (await this.get(path)).text());
-    if (!token) throw new Error(`no CSRF token on ${path}`);
-    return token;
-  }
-
-  async signIn(email: string, password: string): Promise<Response> {
-    const _csrf = await this.token("/masuk");
-    return this.post("/masuk", { _csrf, email, password });
-  }
-}
 
 /** The message of a sign-in page. */
 const noticeOf = (html: string) => /<div class="notice notice-error"[^>]*>([^<]*)</.exec(html)?.[1] ?? "";
@@ -172,7 +111,7 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
     });
 
     it("answers a signed-in upload without the form's CSRF token with 403 before the body is sent", async () => {
-      const visitor = new Visitor(app.url);
+      const visitor = new DashboardClient(app.url);
       expect((await visitor.signIn(admin.email, admin.password)).status).toBe(303);
       for (const query of ["", "?_csrf=palsu"]) {
         const answer = await uploadAnsweredEarly(
@@ -185,7 +124,7 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
     });
 
     it("gives a signed-in admin a bilingual 413 page for a file over the limit, not a 500", async () => {
-      const visitor = new Visitor(app.url);
+      const visitor = new DashboardClient(app.url);
       await visitor.signIn(admin.email, admin.password);
       const page = await (await visitor.get("/dashboard/peserta/impor")).text();
       const action = /<form method="post" action="([^"]+)" enctype="multipart\/form-data"/.exec(page)![1]!;
@@ -205,7 +144,7 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
     });
 
     it("answers an oversized form body with a 413 page", async () => {
-      const visitor = new Visitor(app.url);
+      const visitor = new DashboardClient(app.url);
       await visitor.signIn(admin.email, admin.password);
       const _csrf = await visitor.token("/dashboard");
       const res = await visitor.post("/keluar", { _csrf, padding: "x".repeat(200 * 1024) });
@@ -225,7 +164,7 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
       }
       expect((await sessionKeys()).length).toBe(before);
 
-      const visitor = new Visitor(app.url);
+      const visitor = new DashboardClient(app.url);
       const res = await visitor.signIn(officer.email, officer.password);
       expect(res.status).toBe(303);
       expect(res.headers.get("location")).toBe("/dashboard");
@@ -234,9 +173,9 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
     });
 
     it("refuses a sign-in POST without the CSRF cookie, without the token, or with another cookie's token", async () => {
-      const visitor = new Visitor(app.url);
+      const visitor = new DashboardClient(app.url);
       const _csrf = await visitor.token("/masuk");
-      const other = new Visitor(app.url);
+      const other = new DashboardClient(app.url);
       const otherToken = await other.token("/masuk");
       const attempts: { cookie: string; form: Record<string, string> }[] = [
         { cookie: "", form: { _csrf, ...officer } },
@@ -260,7 +199,7 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
 
   describe("sign-in backoff per email and address (item 8)", () => {
     it("pauses tries from the guessing address only, and the real user still signs in from theirs", async () => {
-      const attacker = new Visitor(app.url);
+      const attacker = new DashboardClient(app.url);
       const statuses: number[] = [];
       let paused: Response | undefined;
       for (let i = 1; i <= maxFailedLogins; i++) {
@@ -277,7 +216,7 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
       // Even the right password, from there.
       expect((await attacker.signIn(target.email, target.password)).status).toBe(423);
 
-      const owner = new Visitor(app.url);
+      const owner = new DashboardClient(app.url);
       const res = await owner.signIn(target.email, target.password);
       expect(res.status).toBe(303);
       expect((await owner.get("/dashboard")).status).toBe(200);
@@ -294,7 +233,7 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
 
     it("answers an email without an account exactly like one with an account", async () => {
       const run = async (email: string) => {
-        const visitor = new Visitor(app.url);
+        const visitor = new DashboardClient(app.url);
         const answers: { status: number; retryAfter: boolean; message: string }[] = [];
         for (let i = 1; i <= maxFailedLogins + 1; i++) {
           const res = await visitor.signIn(email, `tebakan-${i}-salah`);
@@ -314,13 +253,13 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
       expect(unknown).toEqual(known);
       expect(known.map((a) => a.status)).toEqual([401, 401, 401, 401, 423, 423]);
       // The admin is not locked out by any of it.
-      expect((await new Visitor(app.url).signIn(admin.email, admin.password)).status).toBe(303);
+      expect((await new DashboardClient(app.url).signIn(admin.email, admin.password)).status).toBe(303);
     });
   });
 
   describe("https behind a trusted proxy (item 8)", () => {
     it("marks cookies Secure and sends HSTS when X-Forwarded-Proto says https, and neither without it", async () => {
-      const overHttps = new Visitor(app.url, freshAddress(), { "x-forwarded-proto": "https" });
+      const overHttps = new DashboardClient(app.url, freshAddress(), { "x-forwarded-proto": "https" });
       const form = await overHttps.get("/masuk");
       expect(form.headers.get("strict-transport-security")).toMatch(/^max-age=\d+/);
       const csrfCookie = form.headers.getSetCookie().find((c) => c.startsWith("sapa_csrf="));
@@ -333,7 +272,7 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
       const language = await overHttps.get("/bahasa?ke=en&next=/dashboard");
       expect(language.headers.getSetCookie().find((c) => c.startsWith("sapa_bahasa="))).toMatch(/; Secure/i);
 
-      const overHttp = new Visitor(app.url);
+      const overHttp = new DashboardClient(app.url);
       const plain = await overHttp.get("/masuk");
       expect(plain.headers.get("strict-transport-security")).toBeNull();
       expect(plain.headers.getSetCookie().find((c) => c.startsWith("sapa_csrf="))).not.toMatch(/Secure/i);
@@ -344,7 +283,7 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
 
   describe("passwords (item 8)", () => {
     it("makes an invited member change the temporary password first, and ends their other sessions", async () => {
-      const adminVisitor = new Visitor(app.url);
+      const adminVisitor = new DashboardClient(app.url);
       await adminVisitor.signIn(admin.email, admin.password);
       const email = `agus.${provider}@disperindag.example`;
       const invited = await adminVisitor.post("/dashboard/staf", {
@@ -355,9 +294,9 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
       });
       const temporary = /data-secret="password">([^<]+)</.exec(await invited.text())![1]!;
 
-      const other = new Visitor(app.url);
+      const other = new DashboardClient(app.url);
       expect((await other.signIn(email, temporary)).headers.get("location")).toBe("/dashboard/akun");
-      const agus = new Visitor(app.url);
+      const agus = new DashboardClient(app.url);
       const first = await agus.signIn(email, temporary);
       expect(first.status).toBe(303);
       expect(first.headers.get("location")).toBe("/dashboard/akun");
@@ -415,8 +354,8 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
       expect(ended.headers.get("location")).toBe("/masuk?next=%2Fdashboard");
       expect(await (await other.get("/masuk")).text()).toContain("kata sandi akun ini baru saja diganti");
 
-      expect((await new Visitor(app.url).signIn(email, temporary)).status).toBe(401);
-      const again = await new Visitor(app.url).signIn(email, "kopi-lada-putih-2026");
+      expect((await new DashboardClient(app.url).signIn(email, temporary)).status).toBe(401);
+      const again = await new DashboardClient(app.url).signIn(email, "kopi-lada-putih-2026");
       expect(again.status).toBe(303);
       expect(again.headers.get("location")).toBe("/dashboard");
 
@@ -437,8 +376,8 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
       expect(html).toContain("Kata sandi diatur ulang");
       const second = /data-secret="password">([^<]+)</.exec(html)![1]!;
       expect((await agus.get("/dashboard")).headers.get("location")).toBe("/masuk?next=%2Fdashboard");
-      expect((await new Visitor(app.url).signIn(email, "kopi-lada-putih-2026")).status).toBe(401);
-      const afterReset = await new Visitor(app.url).signIn(email, second);
+      expect((await new DashboardClient(app.url).signIn(email, "kopi-lada-putih-2026")).status).toBe(401);
+      const afterReset = await new DashboardClient(app.url).signIn(email, second);
       expect(afterReset.headers.get("location")).toBe("/dashboard/akun");
       const resetLog = await app.database.prisma.auditLog.findMany({ where: { target: `staff:${staff.id}` } });
       expect(resetLog.map((r) => r.action)).toContain("staff.password_reset");
@@ -446,7 +385,7 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
     });
 
     it("ends a session after five wrong current passwords, so a borrowed session cannot guess the password", async () => {
-      const visitor = new Visitor(app.url);
+      const visitor = new DashboardClient(app.url);
       await visitor.signIn(officer.email, officer.password);
       const _csrf = await visitor.token("/dashboard/akun");
       const tryPassword = (i: number) =>
@@ -463,13 +402,13 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
       expect((await visitor.get("/dashboard")).status).toBe(302);
       expect(await (await visitor.get("/masuk")).text()).toContain("Sesi Anda diakhiri setelah 5 kali salah");
       // The password is unchanged.
-      expect((await new Visitor(app.url).signIn(officer.email, officer.password)).status).toBe(303);
+      expect((await new DashboardClient(app.url).signIn(officer.email, officer.password)).status).toBe(303);
     });
   });
 
   describe("absolute session lifetime (item 8)", () => {
     it("ends a session 12 hours after signing in, however recently it was used", async () => {
-      const visitor = new Visitor(app.url);
+      const visitor = new DashboardClient(app.url);
       await visitor.signIn(officer.email, officer.password);
       expect((await visitor.get("/dashboard")).status).toBe(200);
       // Twelve hours later (in Redis, where the session lives), still in use a moment ago.

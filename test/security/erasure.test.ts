@@ -29,6 +29,7 @@ import { connectRedis, deletePrefix, redisUrl, testPrefix } from "../support/red
 import { freePort } from "../support/redis-server.js";
 import { createTestDatabaseUrl, providers, removeTestDatabase } from "../support/databases.js";
 import { registrationAnswers } from "../support/harness.js";
+import { csrfOf, DashboardClient } from "../support/dashboard-client.js";
 
 const kartika = { name: "Kartika Sulistyowati", phone: "081298765432", stored: "6281298765432", chat: "w-kartika" };
 const joko = { name: "Joko Widagdo", phone: "081377001122", chat: "w-joko" };
@@ -286,17 +287,6 @@ describe.each(providers)("the erased-participants list and a restore (%s)", (pro
 
 // ---------------------------------------------------------------- the dashboard
 
-type Jar = Map<string, string>;
-const cookieHeader = (jar: Jar) => [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
-function keepCookies(jar: Jar, res: Response): void {
-  for (const c of res.headers.getSetCookie()) {
-    const [pair] = c.split(";");
-    const at = pair!.indexOf("=");
-    jar.set(pair!.slice(0, at), pair!.slice(at + 1));
-  }
-}
-const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
-
 describe("erasing a participant from the dashboard", () => {
   const prefix = testPrefix();
   let app: App | null = null;
@@ -307,34 +297,18 @@ describe("erasing a participant from the dashboard", () => {
   const admin = { email: "admin@disperindag.example", name: "Dewi Admin", password: "admin-lada-bangka-2026" };
   const officer = { email: "petugas@disperindag.example", name: "Rudi Petugas", password: "petugas-konveksi-2026" };
 
-  async function signIn(who: { email: string; password: string }): Promise<Jar> {
-    const jar: Jar = new Map();
-    const form = await fetch(`${base}/masuk`);
-    keepCookies(jar, form);
-    const res = await fetch(`${base}/masuk`, {
-      method: "POST",
-      redirect: "manual",
-      headers: { cookie: cookieHeader(jar), "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ _csrf: csrfOf(await form.text()), email: who.email, password: who.password }),
-    });
-    expect(res.status).toBe(303);
-    keepCookies(jar, res);
-    return jar;
+  async function signIn(who: { email: string; password: string }): Promise<DashboardClient> {
+    const client = new DashboardClient(base);
+    expect((await client.signIn(who.email, who.password)).status).toBe(303);
+    return client;
   }
 
-  const get = async (jar: Jar, p: string) => {
-    const res = await fetch(`${base}${p}`, { headers: { cookie: cookieHeader(jar) }, redirect: "manual" });
-    keepCookies(jar, res);
+  const get = async (client: DashboardClient, p: string) => {
+    const res = await client.get(p);
     return { status: res.status, html: await res.text() };
   };
-  const post = async (jar: Jar, p: string, form: Record<string, string>) => {
-    const res = await fetch(`${base}${p}`, {
-      method: "POST",
-      redirect: "manual",
-      headers: { cookie: cookieHeader(jar), "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams(form),
-    });
-    keepCookies(jar, res);
+  const post = async (client: DashboardClient, p: string, form: Record<string, string>) => {
+    const res = await client.post(p, form);
     return { status: res.status, location: res.headers.get("location") };
   };
 
@@ -403,7 +377,7 @@ describe("erasing a participant from the dashboard", () => {
     expect(profile.html).not.toContain(`/dashboard/peserta/${participantId}/hapus`);
     expect(profile.html).toContain("Hanya admin yang dapat menghapus data peserta.");
     expect((await get(jar, `/dashboard/peserta/${participantId}/hapus`)).status).toBe(403);
-    const csrf = csrfOf(profile.html);
+    const csrf = csrfOf(profile.html) ?? "";
     expect((await post(jar, `/dashboard/peserta/${participantId}/hapus`, { _csrf: csrf })).status).toBe(403);
     expect(await app!.database.prisma.participant.count({ where: { id: participantId } })).toBe(1);
   });
@@ -424,7 +398,7 @@ describe("erasing a participant from the dashboard", () => {
     expect((await post(jar, `/dashboard/peserta/${participantId}/hapus`, {})).status).toBe(403);
     expect(await prisma.participant.count({ where: { id: participantId } })).toBe(1);
 
-    const done = await post(jar, `/dashboard/peserta/${participantId}/hapus`, { _csrf: csrfOf(confirm.html) });
+    const done = await post(jar, `/dashboard/peserta/${participantId}/hapus`, { _csrf: csrfOf(confirm.html) ?? "" });
     expect(done).toEqual({ status: 303, location: "/dashboard/peserta" });
     expect(await prisma.participant.count({ where: { id: participantId } })).toBe(0);
     expect(await prisma.message.count({ where: { text: secretText } })).toBe(0);
