@@ -171,7 +171,7 @@ function unauthorized(reply: FastifyReply, invalid: boolean): FastifyReply {
 
 /** Mounts the API under /api in a context of its own, so its error handling stays there. */
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
-  const { database, broadcasts, logger } = deps;
+  const { database, broadcasts } = deps;
   // Who made each request, set by the auth hook; a WeakMap, so nothing outlives the request.
   const staffOf = new WeakMap<FastifyRequest, StaffSummary>();
   const caller = (request: FastifyRequest): StaffSummary => {
@@ -185,7 +185,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.register(
     async (api) => {
-      api.setErrorHandler(problemErrorHandler(logger));
+      // The same handlers as the server's own (server.ts), so the API answers alike when mounted alone.
+      api.setErrorHandler(problemErrorHandler());
       api.setNotFoundHandler((request, reply) =>
         sendProblem(reply, notFound(`There is no ${request.method} ${request.url.split("?")[0]}.`).problem),
       );

@@ -84,6 +84,17 @@ export function webhookSecretFor(token: string, given?: string): string {
   return given ?? crypto.createHash("sha256").update(`sapa-ikm-webhook:${token}`).digest("hex").slice(0, 48);
 }
 
+const sha256 = (value: string) => crypto.createHash("sha256").update(value, "utf8").digest();
+
+/**
+ * Whether the secret header of a webhook call is ours, in constant time. The digests are compared,
+ * not the strings: timingSafeEqual needs buffers of one length, and a header of another length in
+ * bytes (any non-ASCII character) made it throw, which answered 500; a digest's length leaks nothing.
+ */
+export function isWebhookSecret(given: string | string[] | undefined, secret: string): boolean {
+  return typeof given === "string" && crypto.timingSafeEqual(sha256(given), sha256(secret));
+}
+
 /** Turns a telegraf/network failure into what the outbox does with it. */
 export function toSendError(err: unknown): SendError {
   if (err instanceof TelegramError) {
@@ -407,12 +418,8 @@ export function createTelegramAdapter(options: TelegramOptions): TelegramAdapter
     },
     registerWebhook(app) {
       app.post(webhookPath, async (request, reply) => {
-        const given = request.headers["x-telegram-bot-api-secret-token"];
-        const ok =
-          typeof given === "string" &&
-          given.length === secret.length &&
-          crypto.timingSafeEqual(Buffer.from(given), Buffer.from(secret));
-        if (!ok) return reply.code(401).send({ error: "unauthorized" });
+        if (!isWebhookSecret(request.headers["x-telegram-bot-api-secret-token"], secret))
+          return reply.code(401).send({ error: "unauthorized" });
         const body = request.body as Update | undefined;
         if (!body || typeof body !== "object" || typeof body.update_id !== "number")
           return reply.code(400).send({ error: "not a Telegram update" });

@@ -215,7 +215,7 @@ export function registerDashboard(
       root: viewsDir,
       production: config.nodeEnv === "production",
     });
-    dash.setErrorHandler(dashboardErrorHandler(deps.logger));
+    dash.setErrorHandler(dashboardErrorHandler());
 
     const publicRoutes = new Set<string>();
 
