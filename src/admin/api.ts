@@ -91,6 +91,10 @@ const broadcastViewSchema = z.object({
   textId: z.string(),
   textEn: z.string().nullable(),
   filter: segmentFilterSchema,
+  invalidFilter: z
+    .literal(true)
+    .optional()
+    .describe("Present when the stored filter no longer parses: `filter` is then {}, and it cannot be scheduled."),
   status: z.enum(broadcastStatuses),
   scheduledAt: isoTime.nullable(),
   startedAt: isoTime.nullable(),
@@ -125,6 +129,7 @@ function broadcastJson(view: BroadcastView): BroadcastJson {
     textId: view.textId,
     textEn: view.textEn,
     filter: view.filter,
+    ...(view.invalidFilter ? { invalidFilter: true as const } : {}),
     status: view.status,
     scheduledAt: iso(view.scheduledAt),
     startedAt: iso(view.startedAt),

@@ -66,7 +66,13 @@ export type BroadcastView = {
   title: string;
   textId: string;
   textEn: string | null;
+  /** `{}` when the stored filter no longer parses: see `invalidFilter`. */
   filter: SegmentFilter;
+  /**
+   * Present when the stored filter no longer parses (saved before a rule was tightened, or
+   * written around the checks): it is shown as invalid and can be neither scheduled nor sent.
+   */
+  invalidFilter?: true;
   status: BroadcastStatus;
   scheduledAt: Date | null;
   startedAt: Date | null;

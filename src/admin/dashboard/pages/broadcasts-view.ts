@@ -83,6 +83,13 @@ export function progressFigures(view: Pick<BroadcastView, "status" | "progress">
   };
 }
 
+/** How a broadcast whose stored filter no longer parses shows its segment: it can be neither counted nor sent. */
+export function invalidFilterLabel(language: Language): string {
+  return language === "en"
+    ? "Invalid filter: this broadcast cannot be sent; make a new one"
+    : "Filter tidak valid: siaran ini tidak dapat dikirim; buat siaran baru";
+}
+
 /** What the service's refusal means for the person who clicked, in both languages. */
 export function refusalText(error: unknown, current: BroadcastStatus | null): Text | null {
   if (!(error instanceof BroadcastError)) return null;
