@@ -32,7 +32,7 @@ import {
   type TurnScope,
 } from "./apply-events.js";
 import { createFlowServices, ProgrammeCache } from "./flow-services.js";
-import { cleanText, toInput, type InboundMessage } from "./inbound-message.js";
+import { cleanInbound, cleanText, toInput, type InboundMessage } from "./inbound-message.js";
 import type { ScheduledReminder } from "../domain/reminders.js";
 import { KeyedSerial, type KeyedLock } from "./keyed-serial.js";
 import { loadChat, type ChatRecord } from "./load-chat.js";
@@ -128,7 +128,9 @@ export class InboundRuntime {
   }
 
   /** Handles one inbound message; resolves once its effects are committed and enqueued. */
-  handle(message: InboundMessage): Promise<HandleResult> {
+  handle(given: InboundMessage): Promise<HandleResult> {
+    // Every channel's text comes in here: what cannot be stored goes first.
+    const message = cleanInbound(given);
     const key = `${message.channel}:${message.senderId}`;
     return this.inTurn(key, () => this.withRetries(() => this.turn(message)), message.sequence).then((result) => {
       // Redelivered duplicates are not counted.
