@@ -20,6 +20,7 @@ import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { Telegraf, TelegramError, type Context } from "telegraf";
 import type { Update } from "telegraf/types";
+import { z } from "zod";
 import type { OutgoingMessage } from "../engine/types.js";
 import type { Logger } from "../logger.js";
 import type { InboundMessage } from "../runtime/inbound-message.js";
@@ -83,6 +84,34 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 export function webhookSecretFor(token: string, given?: string): string {
   return given ?? crypto.createHash("sha256").update(`sapa-ikm-webhook:${token}`).digest("hex").slice(0, 48);
 }
+
+const chatSchema = z.looseObject({ id: z.number().int(), type: z.string() });
+const userSchema = z.looseObject({ id: z.number().int(), is_bot: z.boolean().optional(), first_name: z.string() });
+/**
+ * The parts of an update toInbound reads, with their types: only Telegram can post (the secret),
+ * but a malformed body must get a 400, not a TypeError and a 500 that Telegram would retry.
+ */
+const telegramUpdateSchema = z.looseObject({
+  update_id: z.number().int().nonnegative(),
+  message: z
+    .looseObject({
+      message_id: z.number().int(),
+      date: z.number(),
+      chat: chatSchema,
+      from: userSchema.optional(),
+      text: z.string().optional(),
+      contact: z.looseObject({ phone_number: z.string(), user_id: z.number().int().optional() }).optional(),
+    })
+    .optional(),
+  callback_query: z
+    .looseObject({
+      id: z.string(),
+      from: userSchema,
+      data: z.string().optional(),
+      message: z.looseObject({ message_id: z.number().int(), chat: chatSchema }).optional(),
+    })
+    .optional(),
+});
 
 const sha256 = (value: string) => crypto.createHash("sha256").update(value, "utf8").digest();
 
@@ -420,9 +449,9 @@ export function createTelegramAdapter(options: TelegramOptions): TelegramAdapter
       app.post(webhookPath, async (request, reply) => {
         if (!isWebhookSecret(request.headers["x-telegram-bot-api-secret-token"], secret))
           return reply.code(401).send({ error: "unauthorized" });
-        const body = request.body as Update | undefined;
-        if (!body || typeof body !== "object" || typeof body.update_id !== "number")
+        if (!telegramUpdateSchema.safeParse(request.body).success)
           return reply.code(400).send({ error: "not a Telegram update" });
+        const body = request.body as Update;
         // Answered after the update is committed: a failure gets a 500 and Telegram sends it again.
         await telegraf.handleUpdate(body);
         return reply.code(200).send({ ok: true });
