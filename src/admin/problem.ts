@@ -101,6 +101,7 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, sourc
 const broadcastStatus: Record<BroadcastErrorCode, { status: number; title: string }> = {
   not_found: { status: 404, title: "No such broadcast" },
   invalid_state: { status: 409, title: "Not possible in the broadcast's current state" },
+  invalid_filter: { status: 409, title: "The broadcast's segment filter is no longer valid" },
   approval_required: { status: 409, title: "The broadcast needs approval first" },
   same_approver: { status: 403, title: "Another staff member must approve" },
   forbidden: { status: 403, title: "Not allowed" },

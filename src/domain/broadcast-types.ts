@@ -83,7 +83,14 @@ export type BroadcastView = {
   progress: BroadcastProgress;
 };
 
-export type BroadcastErrorCode = "not_found" | "invalid_state" | "approval_required" | "same_approver" | "forbidden";
+export type BroadcastErrorCode =
+  | "not_found"
+  | "invalid_state"
+  /** Its stored segment filter no longer parses: it can never be sent. */
+  | "invalid_filter"
+  | "approval_required"
+  | "same_approver"
+  | "forbidden";
 
 /** A refused broadcast action; `message` says why in plain words. */
 export class BroadcastError extends Error {

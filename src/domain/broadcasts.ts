@@ -327,7 +327,7 @@ export function createBroadcastService(options: {
       return parseSegmentFilter(b.filter);
     } catch {
       throw new BroadcastError(
-        "invalid_state",
+        "invalid_filter",
         `The segment filter of broadcast ${b.id} is no longer valid; make a new broadcast with a new filter.`,
       );
     }

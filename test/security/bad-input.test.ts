@@ -447,7 +447,7 @@ describe.each(providers)("bad input (%s)", (provider: DatabaseProvider) => {
     expect(res.json()).toMatchObject({ status: 400, errors: [{ field: "title" }] });
   });
 
-  it("reports a CSV row with NUL by its line number and imports nothing", async () => {
+  it("reports a CSV row with NUL by its line number and imports nothing, uploaded or pasted", async () => {
     const csv =
       "nama,nomor HP,kabupaten\nBudi Santoso,081234567890,Kota Pangkalpinang\nSari\u0000,081234567891,Kota Pangkalpinang\n";
     const before = await database.prisma.participant.count();
@@ -462,9 +462,21 @@ describe.each(providers)("bad input (%s)", (provider: DatabaseProvider) => {
           `--${boundary}--\r\n`,
       ),
     });
-    expect(res.statusCode).toBeLessThan(500);
-    expect(res.body).toContain("Baris 3");
-    expect(res.body).toContain("NUL");
+    const pasted = await send({
+      method: "POST",
+      url: "/dashboard/peserta/impor",
+      headers: { "content-type": `multipart/form-data; boundary=${boundary}` },
+      payload: Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="_csrf"\r\n\r\n${csrf}\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="teks"\r\n\r\n${csv}\r\n` +
+          `--${boundary}--\r\n`,
+      ),
+    });
+    for (const answer of [res, pasted]) {
+      expect(answer.statusCode).toBe(400);
+      expect(answer.body).toContain("Baris 3");
+      expect(answer.body).toContain("NUL");
+    }
     expect(await database.prisma.participant.count()).toBe(before);
   });
 
@@ -517,6 +529,16 @@ describe.each(providers)("bad input (%s)", (provider: DatabaseProvider) => {
       payload: "{}",
     });
     expect(schedule.statusCode).toBe(409);
+    expect(schedule.json()).toMatchObject({ title: "The broadcast's segment filter is no longer valid" });
+    const fromDashboard = await send({
+      method: "POST",
+      url: `/dashboard/siaran/${bad.id}/jadwalkan`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      payload: "when=now",
+    });
+    expect(fromDashboard.statusCode).toBeLessThan(500);
+    const after = await dashboardPage(`/dashboard/siaran/${bad.id}`);
+    expect(after.html).toContain("Filter segmen siaran ini tidak valid lagi");
     expect((await database.prisma.broadcast.findUniqueOrThrow({ where: { id: bad.id } })).status).toBe("draft");
     await database.prisma.broadcast.delete({ where: { id: bad.id } });
   });

@@ -101,6 +101,11 @@ export function refusalText(error: unknown, current: BroadcastStatus | null): Te
         "Siaran ini perlu disetujui oleh admin lain, bukan oleh pembuatnya sendiri.",
         "A broadcast needs the approval of someone other than its author.",
       );
+    case "invalid_filter":
+      return text(
+        "Filter segmen siaran ini tidak valid lagi, jadi siaran ini tidak dapat dikirim. Silakan buat siaran baru.",
+        "This broadcast's segment filter is no longer valid, so it cannot be sent. Please make a new broadcast.",
+      );
     case "invalid_state": {
       const now = current ? statusLabels[current] : null;
       return text(
