@@ -74,8 +74,36 @@ const quietHours = z
 const dashboardSecretExpected =
   "a random secret of at least 32 characters, such as the output of: openssl rand -base64 48";
 
-/** Values whose text must not appear in an error message (it would end up in a log). */
+/** Values whose text must not appear in an error message at all (it would end up in a log). */
 const secretVariables = new Set(["DASHBOARD_SESSION_SECRET"]);
+/**
+ * Values of which an error message shows the first 4 characters only, enough to tell which one
+ * was set: these names, and any variable added later whose name says it holds a secret.
+ */
+const tokenVariables = /TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE/i;
+
+/**
+ * Passwords inside URLs (`postgresql://user:pw@host`, `redis://:pw@host`, `?password=pw`) as
+ * `***`, in any text, parsable as a URL or not: a URL refused by the configuration is often the
+ * unparsable one.
+ */
+export function maskUrlPasswords(text: string): string {
+  return (
+    text
+      // Up to the last @: a password with an unescaped @ in it is a common mistake.
+      .replace(/(\/\/|^(?![a-z][a-z0-9+.-]*:\/\/))([^\s:/?#@]*):\S*@/gim, "$1$2:***@")
+      .replace(/([?&](?:password|pass|pwd)=)[^&\s#]*/gi, "$1***")
+  );
+}
+
+/** A configuration value as an error message may show it: secrets masked, URLs without their passwords. */
+export function maskConfigValue(variable: string, value: string): string {
+  const trimmed = value.trim();
+  if (secretVariables.has(variable)) return `[hidden, ${trimmed.length} characters]`;
+  if (tokenVariables.test(variable))
+    return trimmed.length >= 12 ? `${trimmed.slice(0, 4)}*** (${trimmed.length} characters)` : "***";
+  return maskUrlPasswords(value);
+}
 
 const trustProxy = z
   .string()
@@ -223,7 +251,10 @@ export type Config = {
   };
 };
 
-/** A configuration value that is wrong; `message` is the one line shown to the operator. */
+/**
+ * A configuration value that is wrong; `message` is the one line shown to the operator. `value`
+ * is as shown: already masked by maskConfigValue where it holds a secret.
+ */
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,
@@ -246,10 +277,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0]);
-    const value = secretVariables.has(variable)
-      ? `[hidden, ${raw[variable]?.trim().length ?? 0} characters]`
-      : raw[variable];
-    throw new ConfigError(variable, value, issue.message);
+    const given = raw[variable];
+    throw new ConfigError(variable, given === undefined ? undefined : maskConfigValue(variable, given), issue.message);
   }
   const c = parsed.data;
   // Outside production a random secret per start is fine (sessions just end at a restart); in

@@ -93,6 +93,10 @@ const broadcastViewSchema = z.object({
   textId: z.string(),
   textEn: z.string().nullable(),
   filter: segmentFilterSchema,
+  invalidFilter: z
+    .literal(true)
+    .optional()
+    .describe("Present when the stored filter no longer parses: `filter` is then {}, and it cannot be scheduled."),
   status: z.enum(broadcastStatuses),
   scheduledAt: isoTime.nullable(),
   startedAt: isoTime.nullable(),
@@ -127,6 +131,7 @@ function broadcastJson(view: BroadcastView): BroadcastJson {
     textId: view.textId,
     textEn: view.textEn,
     filter: view.filter,
+    ...(view.invalidFilter ? { invalidFilter: true as const } : {}),
     status: view.status,
     scheduledAt: iso(view.scheduledAt),
     startedAt: iso(view.startedAt),
@@ -173,7 +178,7 @@ function unauthorized(reply: FastifyReply, invalid: boolean): FastifyReply {
 
 /** Mounts the API under /api in a context of its own, so its error handling stays there. */
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
-  const { database, broadcasts, logger } = deps;
+  const { database, broadcasts } = deps;
   // Who made each request, set by the auth hook; a WeakMap, so nothing outlives the request.
   const staffOf = new WeakMap<FastifyRequest, StaffSummary>();
   const caller = (request: FastifyRequest): StaffSummary => {
@@ -187,7 +192,8 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
 
   app.register(
     async (api) => {
-      api.setErrorHandler(problemErrorHandler(logger));
+      // The same handlers as the server's own (server.ts), so the API answers alike when mounted alone.
+      api.setErrorHandler(problemErrorHandler());
       api.setNotFoundHandler((request, reply) =>
         sendProblem(reply, notFound(`There is no ${request.method} ${request.url.split("?")[0]}.`).problem),
       );

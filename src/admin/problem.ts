@@ -1,7 +1,10 @@
 /**
- * Errors of the staff API as RFC 9457 problem details (`application/problem+json`), so a
- * client reads every failure the same way: `type`, `title`, `status`, `detail`, and for
- * invalid input `errors`, one per field.
+ * Errors of every route but the dashboard's (the staff API, the web chat, the Telegram webhook,
+ * health) as RFC 9457 problem details (`application/problem+json`), so a client reads every
+ * failure the same way: `type`, `title`, `status`, `detail`, `requestId` (also in the
+ * `x-request-id` header; quote it when reporting a failure), and for invalid input `errors`, one
+ * per field. A 500 says only that something failed on our side: its cause is in the log, under
+ * the request id, never in the answer.
  *
  * Problem types are `tag:` URIs: they name a kind of problem and are not meant to be fetched
  * (RFC 9457, section 3.1.1). Plain HTTP failures use `about:blank` with the status phrase.
@@ -10,7 +13,6 @@ import http from "node:http";
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import { z, ZodError } from "zod";
 import { BroadcastError, type BroadcastErrorCode } from "../domain/broadcast-types.js";
-import type { Logger } from "../logger.js";
 
 export const problemContentType = "application/problem+json";
 
@@ -34,6 +36,10 @@ export const problemSchema = z.object({
   status: z.number().int().min(400).max(599).describe("The HTTP status code, repeated."),
   detail: z.string().describe("What went wrong this time, in words."),
   errors: z.array(fieldErrorSchema).optional().describe("For invalid input: every field that is wrong."),
+  requestId: z
+    .string()
+    .optional()
+    .describe("The id of this request, as in the x-request-id header: the log has it, so quote it."),
 });
 export type Problem = z.infer<typeof problemSchema>;
 
@@ -42,6 +48,11 @@ export class ProblemError extends Error {
   constructor(readonly problem: Problem) {
     super(problem.detail);
     this.name = "ProblemError";
+  }
+
+  /** As Fastify's errors have it, so any error handler answers with the problem's status. */
+  get statusCode(): number {
+    return this.problem.status;
   }
 }
 
@@ -90,6 +101,7 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, sourc
 const broadcastStatus: Record<BroadcastErrorCode, { status: number; title: string }> = {
   not_found: { status: 404, title: "No such broadcast" },
   invalid_state: { status: 409, title: "Not possible in the broadcast's current state" },
+  invalid_filter: { status: 409, title: "The broadcast's segment filter is no longer valid" },
   approval_required: { status: 409, title: "The broadcast needs approval first" },
   same_approver: { status: 403, title: "Another staff member must approve" },
   forbidden: { status: 403, title: "Not allowed" },
@@ -139,20 +151,26 @@ export function toProblem(error: unknown): { problem: Problem; internal: boolean
   };
 }
 
-/** Sends a problem with its content type. */
+/** Sends a problem with its content type and the request's id. */
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
-  return reply.code(problem.status).type(problemContentType).send(problem);
+  return reply
+    .code(problem.status)
+    .type(problemContentType)
+    .send({ ...problem, requestId: reply.request.id });
 }
 
-/** A Fastify error handler answering every error as a problem; unexpected ones are logged, never shown. */
-export function problemErrorHandler(logger: Logger) {
+/**
+ * A Fastify error handler answering every error as a problem; unexpected ones are logged once
+ * (request.log carries the request id), never shown.
+ */
+export function problemErrorHandler() {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const { problem, internal } = toProblem(error);
     if (internal)
-      logger.error(
+      request.log.error(
         // The route pattern, not the URL: a query string may hold anything.
         { err: error, method: request.method, route: request.routeOptions.url },
-        "API request failed",
+        "request failed",
       );
     return sendProblem(reply, problem);
   };

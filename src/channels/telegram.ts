@@ -20,6 +20,7 @@ import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { Telegraf, TelegramError, type Context } from "telegraf";
 import type { Update } from "telegraf/types";
+import { z } from "zod";
 import type { OutgoingMessage } from "../engine/types.js";
 import type { Logger } from "../logger.js";
 import type { InboundMessage } from "../runtime/inbound-message.js";
@@ -82,6 +83,45 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 /** The webhook secret: given, or derived from the token so every web instance agrees on it. */
 export function webhookSecretFor(token: string, given?: string): string {
   return given ?? crypto.createHash("sha256").update(`sapa-ikm-webhook:${token}`).digest("hex").slice(0, 48);
+}
+
+const chatSchema = z.looseObject({ id: z.number().int(), type: z.string() });
+const userSchema = z.looseObject({ id: z.number().int(), is_bot: z.boolean().optional(), first_name: z.string() });
+/**
+ * The parts of an update toInbound reads, with their types: only Telegram can post (the secret),
+ * but a malformed body must get a 400, not a TypeError and a 500 that Telegram would retry.
+ */
+const telegramUpdateSchema = z.looseObject({
+  update_id: z.number().int().nonnegative(),
+  message: z
+    .looseObject({
+      message_id: z.number().int(),
+      date: z.number(),
+      chat: chatSchema,
+      from: userSchema.optional(),
+      text: z.string().optional(),
+      contact: z.looseObject({ phone_number: z.string(), user_id: z.number().int().optional() }).optional(),
+    })
+    .optional(),
+  callback_query: z
+    .looseObject({
+      id: z.string(),
+      from: userSchema,
+      data: z.string().optional(),
+      message: z.looseObject({ message_id: z.number().int(), chat: chatSchema }).optional(),
+    })
+    .optional(),
+});
+
+const sha256 = (value: string) => crypto.createHash("sha256").update(value, "utf8").digest();
+
+/**
+ * Whether the secret header of a webhook call is ours, in constant time. The digests are compared,
+ * not the strings: timingSafeEqual needs buffers of one length, and a header of another length in
+ * bytes (any non-ASCII character) made it throw, which answered 500; a digest's length leaks nothing.
+ */
+export function isWebhookSecret(given: string | string[] | undefined, secret: string): boolean {
+  return typeof given === "string" && crypto.timingSafeEqual(sha256(given), sha256(secret));
 }
 
 /** Turns a telegraf/network failure into what the outbox does with it. */
@@ -407,15 +447,11 @@ export function createTelegramAdapter(options: TelegramOptions): TelegramAdapter
     },
     registerWebhook(app) {
       app.post(webhookPath, async (request, reply) => {
-        const given = request.headers["x-telegram-bot-api-secret-token"];
-        const ok =
-          typeof given === "string" &&
-          given.length === secret.length &&
-          crypto.timingSafeEqual(Buffer.from(given), Buffer.from(secret));
-        if (!ok) return reply.code(401).send({ error: "unauthorized" });
-        const body = request.body as Update | undefined;
-        if (!body || typeof body !== "object" || typeof body.update_id !== "number")
+        if (!isWebhookSecret(request.headers["x-telegram-bot-api-secret-token"], secret))
+          return reply.code(401).send({ error: "unauthorized" });
+        if (!telegramUpdateSchema.safeParse(request.body).success)
           return reply.code(400).send({ error: "not a Telegram update" });
+        const body = request.body as Update;
         // Answered after the update is committed: a failure gets a 500 and Telegram sends it again.
         await telegraf.handleUpdate(body);
         return reply.code(200).send({ ok: true });

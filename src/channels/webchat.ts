@@ -91,7 +91,8 @@ const postSchema = z.union([
   }),
 ]);
 const getSchema = z.object({
-  after: z.coerce.number().int().min(0).default(0),
+  // Message ids are 32-bit database integers: a larger one would make PostgreSQL refuse the query.
+  after: z.coerce.number().int().min(0).max(2_147_483_647).default(0),
   wait: z.coerce.number().min(0).max(30).default(0),
 });
 const pageSessionSchema = z.object({ new: z.boolean().optional() }).optional();

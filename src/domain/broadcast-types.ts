@@ -66,7 +66,13 @@ export type BroadcastView = {
   title: string;
   textId: string;
   textEn: string | null;
+  /** `{}` when the stored filter no longer parses: see `invalidFilter`. */
   filter: SegmentFilter;
+  /**
+   * Present when the stored filter no longer parses (saved before a rule was tightened, or
+   * written around the checks): it is shown as invalid and can be neither scheduled nor sent.
+   */
+  invalidFilter?: true;
   status: BroadcastStatus;
   scheduledAt: Date | null;
   startedAt: Date | null;
@@ -77,7 +83,14 @@ export type BroadcastView = {
   progress: BroadcastProgress;
 };
 
-export type BroadcastErrorCode = "not_found" | "invalid_state" | "approval_required" | "same_approver" | "forbidden";
+export type BroadcastErrorCode =
+  | "not_found"
+  | "invalid_state"
+  /** Its stored segment filter no longer parses: it can never be sent. */
+  | "invalid_filter"
+  | "approval_required"
+  | "same_approver"
+  | "forbidden";
 
 /** A refused broadcast action; `message` says why in plain words. */
 export class BroadcastError extends Error {

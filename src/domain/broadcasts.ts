@@ -321,21 +321,42 @@ export function createBroadcastService(options: {
   const db = database.prisma;
   const now = options.now ?? (() => new Date());
 
-  const view = async (b: BroadcastRow): Promise<BroadcastView> => ({
-    id: b.id,
-    title: b.title,
-    textId: b.textId,
-    textEn: b.textEn,
-    filter: parseSegmentFilter(b.filter),
-    status: b.status,
-    scheduledAt: b.scheduledAt,
-    startedAt: b.startedAt,
-    finishedAt: b.finishedAt,
-    createdAt: b.createdAt,
-    createdBy: b.createdBy,
-    approvedBy: b.approvedBy,
-    progress: await broadcastProgress(database, b.id),
-  });
+  /** The stored filter; one that no longer parses is refused, never read as "everyone". */
+  const storedFilter = (b: { id: number; filter: unknown }): SegmentFilter => {
+    try {
+      return parseSegmentFilter(b.filter);
+    } catch {
+      throw new BroadcastError(
+        "invalid_filter",
+        `The segment filter of broadcast ${b.id} is no longer valid; make a new broadcast with a new filter.`,
+      );
+    }
+  };
+
+  const view = async (b: BroadcastRow): Promise<BroadcastView> => {
+    // One bad row must not break the list for everyone: it is shown as invalid.
+    let filter: SegmentFilter | null;
+    try {
+      filter = parseSegmentFilter(b.filter);
+    } catch {
+      filter = null;
+    }
+    return {
+      id: b.id,
+      title: b.title,
+      textId: b.textId,
+      textEn: b.textEn,
+      ...(filter ? { filter } : { filter: {}, invalidFilter: true as const }),
+      status: b.status,
+      scheduledAt: b.scheduledAt,
+      startedAt: b.startedAt,
+      finishedAt: b.finishedAt,
+      createdAt: b.createdAt,
+      createdBy: b.createdBy,
+      approvedBy: b.approvedBy,
+      progress: await broadcastProgress(database, b.id),
+    };
+  };
 
   const load = async (id: number): Promise<BroadcastRow> => {
     const b = await db.broadcast.findUnique({ where: { id }, include });
@@ -382,7 +403,7 @@ export function createBroadcastService(options: {
     async schedule(staffId, id, at) {
       const b = await load(id);
       const when = at && at > now() ? at : null;
-      const preview = await previewSegment(database, parseSegmentFilter(b.filter), settings.timeZone);
+      const preview = await previewSegment(database, storedFilter(b), settings.timeZone);
       const needsApproval =
         settings.approvalThreshold > 0 && preview.recipients > settings.approvalThreshold && b.approvedById === null;
       await transition(
@@ -410,7 +431,7 @@ export function createBroadcastService(options: {
       if (b.createdById === staffId)
         throw new BroadcastError("same_approver", "A broadcast needs the approval of someone other than its author.");
       await transition(id, ["pending_approval"], { status: "scheduled", approvedById: staffId }, "approved");
-      const preview = await previewSegment(database, parseSegmentFilter(b.filter), settings.timeZone);
+      const preview = await previewSegment(database, storedFilter(b), settings.timeZone);
       await audit(db, staffId, "broadcast.approve", `broadcast:${id}`, { recipients: preview.recipients });
       await jobs.start(id, b.scheduledAt && b.scheduledAt > now() ? b.scheduledAt : null);
       return show(id);

@@ -338,6 +338,15 @@ export function checkParticipantCsv(input: string | Uint8Array, options: { now: 
     const reasons: LocalText[] = [];
     const problem = (p: LocalText | null) => p && reasons.push(p);
 
+    // PostgreSQL cannot store NUL in text; a file from another program sometimes carries one.
+    if (record.some((v) => v.includes("\0")))
+      problem(
+        say(
+          "baris ini berisi karakter tak terlihat (NUL) yang tidak dapat disimpan; hapus karakter itu atau simpan ulang berkasnya sebagai CSV UTF-8",
+          "this line contains an invisible character (NUL) that cannot be stored; remove it or save the file again as CSV UTF-8",
+        ),
+      );
+
     if (record.slice(header.length).some((v) => v.trim()))
       problem(
         say(

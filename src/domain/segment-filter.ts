@@ -8,8 +8,21 @@
  */
 import { z } from "zod";
 
-const ids = z.array(z.number().int().positive()).min(1).max(500);
-const words = z.array(z.string().trim().min(1).max(100)).min(1).max(100);
+/** Ids are database integers: within 32 bits, or PostgreSQL refuses the query (and the page with it). */
+export const maxDatabaseId = 2_147_483_647;
+const ids = z.array(z.number().int().positive().max(maxDatabaseId)).min(1).max(500);
+// NUL cannot be stored in PostgreSQL's JSON, and no sector or regency has one.
+const words = z
+  .array(
+    z
+      .string()
+      .trim()
+      .min(1)
+      .max(100)
+      .refine((w) => !w.includes("\0"), "Contains a NUL character (\\u0000)"),
+  )
+  .min(1)
+  .max(100);
 const day = z.iso.date();
 
 export const enrollmentStatuses = ["enrolled", "waitlisted", "attended", "absent"] as const;

@@ -36,10 +36,26 @@ export const maxInboundText = 4096;
 
 /**
  * Text as stored and handled: well-formed Unicode (a lone surrogate, which JSON can carry,
- * becomes U+FFFD instead of breaking the database write), at most maxInboundText characters.
+ * becomes U+FFFD instead of breaking the database write), without NUL characters (PostgreSQL
+ * refuses them in text), at most maxInboundText characters.
  */
 export function cleanText(text: string): string {
-  return text.toWellFormed().slice(0, maxInboundText);
+  return withoutNul(text.toWellFormed()).slice(0, maxInboundText);
+}
+
+const withoutNul = (text: string) => (text.includes("\0") ? text.replace(/\0/g, "") : text);
+
+/**
+ * The message as the runtime takes it, whichever channel it came from: every string without NUL
+ * characters and well-formed, since each may be stored (ids in the dedupe row, a choice in the
+ * message log, a name). Stripped rather than refused: the participant who pasted one still gets
+ * an answer. Text is cut later, by cleanText.
+ */
+export function cleanInbound(message: InboundMessage): InboundMessage {
+  const clean = { ...message } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(clean))
+    if (typeof value === "string") clean[key] = withoutNul(value.toWellFormed());
+  return clean as InboundMessage;
 }
 
 export function toInput(message: InboundMessage): Input {

@@ -34,7 +34,7 @@ import {
   type TurnScope,
 } from "./apply-events.js";
 import { createFlowServices, ProgrammeCache } from "./flow-services.js";
-import { cleanText, toInput, type InboundMessage } from "./inbound-message.js";
+import { cleanInbound, cleanText, toInput, type InboundMessage } from "./inbound-message.js";
 import type { ScheduledReminder } from "../domain/reminders.js";
 import { finishErasure, type ErasureFile } from "../domain/erasures.js";
 import { KeyedSerial, type KeyedLock } from "./keyed-serial.js";
@@ -133,7 +133,9 @@ export class InboundRuntime {
   }
 
   /** Handles one inbound message; resolves once its effects are committed and enqueued. */
-  handle(message: InboundMessage): Promise<HandleResult> {
+  handle(given: InboundMessage): Promise<HandleResult> {
+    // Every channel's text comes in here: what cannot be stored goes first.
+    const message = cleanInbound(given);
     const key = `${message.channel}:${message.senderId}`;
     return this.inTurn(key, () => this.withRetries(() => this.turn(message)), message.sequence).then((result) => {
       // Redelivered duplicates are not counted.

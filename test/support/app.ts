@@ -7,7 +7,7 @@ import type { DatabaseProvider } from "../../src/db/database.js";
 import { loadConfig } from "../../src/config.js";
 import { openDatabase } from "../../src/db/database.js";
 import { seedDatabase } from "../../src/domain/seed-database.js";
-import { createLogger } from "../../src/logger.js";
+import { createLogger, type Logger } from "../../src/logger.js";
 import { createTestDatabaseUrl, removeTestDatabase } from "./databases.js";
 import { connectRedis, deletePrefix, redisUrl, testPrefix } from "./redis.js";
 import { freePort } from "./redis-server.js";
@@ -18,6 +18,8 @@ export type TestAppOptions = {
   provider?: DatabaseProvider;
   /** More settings, as environment variables (TELEGRAM_BOT_TOKEN, ...). */
   env?: Record<string, string>;
+  /** Where the app logs (default: nowhere). */
+  logger?: Logger;
 };
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -34,7 +36,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     PORT: String(await freePort()),
     ...options.env,
   });
-  const app = await startApp(config, createLogger({ level: "silent" }));
+  const app = await startApp(config, options.logger ?? createLogger({ level: "silent" }));
   return {
     app,
     async stop() {

@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { StaffRole } from "../../domain/staff.js";
-import type { Logger } from "../../logger.js";
+import { NulCharacterError } from "../input-guard.js";
 import { render } from "./render.js";
 import { requestState } from "./request-state.js";
 import { pick, text, type Text } from "./text.js";
@@ -79,15 +79,33 @@ const tooManyAttemptsPage = (seconds: number): ErrorPage => {
   };
 };
 
-const serverErrorPage: ErrorPage = {
+const serverErrorPage = (requestId: string): ErrorPage => ({
   heading: text("Terjadi kesalahan", "Something went wrong"),
   paragraphs: [
     text(
       "Maaf, ada kesalahan di sisi kami. Kesalahan ini sudah dicatat; silakan coba lagi sebentar lagi.",
       "Sorry, something went wrong on our side. It has been logged; please try again in a moment.",
     ),
+    text(
+      `Jika masalahnya berulang, sampaikan kode ini kepada admin: ${requestId}`,
+      `If it happens again, give this code to an admin: ${requestId}`,
+    ),
   ],
-};
+});
+
+const nulCharacterPage = (field: string): ErrorPage => ({
+  heading: text("Isian tidak dapat disimpan", "The input cannot be stored"),
+  paragraphs: [
+    text(
+      `Isian "${field}" berisi karakter tak terlihat (NUL) yang tidak dapat disimpan. Biasanya terbawa saat menyalin teks dari program lain.`,
+      `The field "${field}" contains an invisible character (NUL) that cannot be stored. It usually comes along when text is copied from another program.`,
+    ),
+    text(
+      "Tidak ada yang diubah. Silakan kembali, ketik ulang isian itu, lalu kirim lagi.",
+      "Nothing was changed. Please go back, type that field again, and send it once more.",
+    ),
+  ],
+});
 
 const badRequestPage: ErrorPage = {
   heading: text("Permintaan tidak dapat diproses", "The request could not be processed"),
@@ -107,10 +125,14 @@ export class TooManyRequests extends Error {
   }
 }
 
-/** The dashboard's error handler: every error becomes a page; our own failures are logged. */
-export function dashboardErrorHandler(logger: Logger) {
+/**
+ * The dashboard's error handler: every error becomes a page; our own failures are logged once,
+ * with the request id (request.log carries it).
+ */
+export function dashboardErrorHandler() {
   return async (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     try {
+      if (error instanceof NulCharacterError) return await renderError(reply, 400, nulCharacterPage(error.field));
       if (error.code === "FST_CSRF_INVALID_TOKEN" || error.code === "FST_CSRF_MISSING_SECRET")
         return await renderError(reply, 403, csrfErrorPage);
       if (error instanceof TooManyRequests) {
@@ -120,15 +142,18 @@ export function dashboardErrorHandler(logger: Logger) {
       const status = error.statusCode;
       if (typeof status === "number" && status >= 400 && status < 500)
         return await renderError(reply, status, status === 404 ? notFoundPage : badRequestPage);
-      logger.error({ err: error, method: request.method, route: request.routeOptions.url }, "dashboard request failed");
-      return await renderError(reply, 500, serverErrorPage);
+      request.log.error(
+        { err: error, method: request.method, route: request.routeOptions.url },
+        "dashboard request failed",
+      );
+      return await renderError(reply, 500, serverErrorPage(request.id));
     } catch (renderFailure) {
       // The error page itself failed (a broken template, no request state): plain words will do.
-      logger.error({ err: renderFailure, cause: error.message }, "dashboard error page failed");
+      request.log.error({ err: renderFailure, cause: error.message }, "dashboard error page failed");
       return reply
         .code(typeof error.statusCode === "number" ? error.statusCode : 500)
         .type("text/plain; charset=utf-8")
-        .send("Maaf, terjadi kesalahan. / Sorry, something went wrong.");
+        .send(`Maaf, terjadi kesalahan. / Sorry, something went wrong. (${request.id})`);
     }
   };
 }

@@ -301,7 +301,7 @@ export function registerDashboard(
       root: viewsDir,
       production: config.nodeEnv === "production",
     });
-    dash.setErrorHandler(dashboardErrorHandler(deps.logger));
+    dash.setErrorHandler(dashboardErrorHandler());
 
     const publicRoutes = new Set<string>();
     /** The routes someone with a temporary password may use: the account page, and leaving. */

@@ -13,7 +13,7 @@ export const auditPageSize = 50;
 const querySchema = z.object({
   aksi: z.string().trim().max(100).catch(""),
   staf: z
-    .union([z.literal("sistem"), z.coerce.number().int().positive()])
+    .union([z.literal("sistem"), z.coerce.number().int().positive().max(2_147_483_647)])
     .optional()
     .catch(undefined),
   halaman: z.coerce.number().int().min(1).max(100_000).catch(1),

@@ -13,7 +13,14 @@ import { definePage, type PageContext } from "../page.js";
 import { redirectWithFlash, render } from "../render.js";
 import { text, type Text } from "../text.js";
 import { describeFilter, recipientSummary } from "./broadcasts-segment.js";
-import { broadcastId, composerScript, liveStatuses, progressFigures, refusalText } from "./broadcasts-view.js";
+import {
+  broadcastId,
+  composerScript,
+  invalidFilterLabel,
+  liveStatuses,
+  progressFigures,
+  refusalText,
+} from "./broadcasts-view.js";
 
 const detailPath = (id: number) => `/dashboard/siaran/${id}`;
 
@@ -48,7 +55,8 @@ async function renderDetail(
   const db = deps.database.prisma;
   // Before sending starts there is no ledger yet: say how many the segment reaches today.
   const forecast =
-    view.status === "draft" || view.status === "pending_approval" || view.status === "scheduled"
+    !view.invalidFilter &&
+    (view.status === "draft" || view.status === "pending_approval" || view.status === "scheduled")
       ? recipientSummary(await deps.bot.broadcasts.preview(view.filter), language)
       : null;
   const now = new Date();
@@ -62,7 +70,9 @@ async function renderDetail(
       b: view,
       figures: progressFigures(view, language),
       live: liveStatuses.includes(view.status),
-      segment: await describeFilter(db, view.filter, language, timeZone),
+      segment: view.invalidFilter
+        ? invalidFilterLabel(language)
+        : await describeFilter(db, view.filter, language, timeZone),
       forecast,
       actions: actionsFor(view, ctx),
       zone: zoneAbbreviation(timeZone),

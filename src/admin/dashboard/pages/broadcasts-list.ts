@@ -4,7 +4,7 @@ import { definePage } from "../page.js";
 import { render } from "../render.js";
 import { segmentNames } from "./broadcasts-segment.js";
 import { describeSegment } from "../../../domain/segments.js";
-import { progressFigures, statusLabels } from "./broadcasts-view.js";
+import { invalidFilterLabel, progressFigures, statusLabels } from "./broadcasts-view.js";
 
 /** How many the list shows: enough for a few months of announcements, and one page on a phone. */
 const listLimit = 50;
@@ -30,7 +30,7 @@ export const broadcastListPage = definePage({
       limit: listLimit,
       broadcasts: broadcasts.map((b) => ({
         ...b,
-        segment: describeSegment(b.filter, names, language),
+        segment: b.invalidFilter ? invalidFilterLabel(language) : describeSegment(b.filter, names, language),
         figures: progressFigures(b, language),
       })),
     });

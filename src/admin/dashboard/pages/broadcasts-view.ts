@@ -83,6 +83,13 @@ export function progressFigures(view: Pick<BroadcastView, "status" | "progress">
   };
 }
 
+/** How a broadcast whose stored filter no longer parses shows its segment: it can be neither counted nor sent. */
+export function invalidFilterLabel(language: Language): string {
+  return language === "en"
+    ? "Invalid filter: this broadcast cannot be sent; make a new one"
+    : "Filter tidak valid: siaran ini tidak dapat dikirim; buat siaran baru";
+}
+
 /** What the service's refusal means for the person who clicked, in both languages. */
 export function refusalText(error: unknown, current: BroadcastStatus | null): Text | null {
   if (!(error instanceof BroadcastError)) return null;
@@ -93,6 +100,11 @@ export function refusalText(error: unknown, current: BroadcastStatus | null): Te
       return text(
         "Siaran ini perlu disetujui oleh admin lain, bukan oleh pembuatnya sendiri.",
         "A broadcast needs the approval of someone other than its author.",
+      );
+    case "invalid_filter":
+      return text(
+        "Filter segmen siaran ini tidak valid lagi, jadi siaran ini tidak dapat dikirim. Silakan buat siaran baru.",
+        "This broadcast's segment filter is no longer valid, so it cannot be sent. Please make a new broadcast.",
       );
     case "invalid_state": {
       const now = current ? statusLabels[current] : null;

@@ -62,8 +62,9 @@ const tokenSchema = z.object({
     .min(1, bilingual("Beri nama agar token mudah dikenali nanti.", "Give it a name to recognise it later."))
     .max(100),
 });
-const idParams = z.object({ id: z.coerce.number().int().positive() });
+// Ids are 32-bit database integers: a larger one would make PostgreSQL refuse the query (a 500).
 const dbId = z.coerce.number().int().positive().max(2_147_483_647);
+const idParams = z.object({ id: dbId });
 const tokenParams = z.object({ id: dbId, tokenId: dbId });
 const chatParams = z.object({ id: dbId, chatId: dbId });
 
