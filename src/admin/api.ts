@@ -10,6 +10,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import type { Database } from "../db/database.js";
+import { maxDatabaseId } from "../db/ids.js";
 import {
   broadcastInputSchema,
   broadcastStatuses,
@@ -42,7 +43,7 @@ const idParamsSchema = z.object({
     .string()
     .regex(/^[1-9]\d*$/, "Expected a positive whole number")
     .transform(Number)
-    .pipe(z.number().int().max(2_147_483_647)),
+    .pipe(z.number().int().max(maxDatabaseId)),
 });
 
 const listLimitMax = 100;

@@ -23,6 +23,7 @@ import fastifyRateLimit from "@fastify/rate-limit";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Db } from "../db/database.js";
+import { maxDatabaseId } from "../db/ids.js";
 import { loadInstallation } from "../db/installation.js";
 import type { InboundRuntime } from "../runtime/inbound-runtime.js";
 import type { ChannelAdapter } from "./channel.js";
@@ -92,7 +93,7 @@ const postSchema = z.union([
 ]);
 const getSchema = z.object({
   // Message ids are 32-bit database integers: a larger one would make PostgreSQL refuse the query.
-  after: z.coerce.number().int().min(0).max(2_147_483_647).default(0),
+  after: z.coerce.number().int().min(0).max(maxDatabaseId).default(0),
   wait: z.coerce.number().min(0).max(30).default(0),
 });
 const pageSessionSchema = z.object({ new: z.boolean().optional() }).optional();

@@ -7,9 +7,9 @@
  * (src/domain/segments.ts counts them in the preview).
  */
 import { z } from "zod";
+import { maxDatabaseId } from "../db/ids.js";
 
-/** Ids are database integers: within 32 bits, or PostgreSQL refuses the query (and the page with it). */
-export const maxDatabaseId = 2_147_483_647;
+export { maxDatabaseId };
 const ids = z.array(z.number().int().positive().max(maxDatabaseId)).min(1).max(500);
 // NUL cannot be stored in PostgreSQL's JSON, and no sector or regency has one.
 const words = z

@@ -26,6 +26,7 @@ import { parseSegmentFilter } from "../../src/domain/segments.js";
 import { createApiToken, createStaff } from "../../src/domain/staff.js";
 import { webhookSecretFor } from "../../src/channels/telegram.js";
 import { startTestApp, type TestApp } from "../support/app.js";
+import { DashboardClient } from "../support/dashboard-client.js";
 import { providers } from "../support/databases.js";
 import { startFakeTelegram, type FakeTelegram } from "../support/fake-telegram.js";
 import { waitFor } from "../support/wait-for.js";
@@ -36,16 +37,12 @@ const samplesPerRoute = 12;
 const admin = { email: "siti@disperindag.example", name: "Siti Aminah", password: "lada-putih-bangka-2026" };
 const int32Max = 2 ** 31 - 1;
 
-/**
- * How a script gets a web chat to talk in. Today any chat id works and no credential is needed;
- * once `POST /api/webchat/sessions` gives `{"chatId", "token"}`, this is the one place to call it
- * and return `{ chatId, headers: { authorization: `Bearer ${token}` } }`.
- */
-async function webChatCredentials(
-  _app: TestApp,
-  n: number,
-): Promise<{ chatId: string; headers: Record<string, string> }> {
-  return { chatId: `sweep-${n}`, headers: {} };
+/** A web chat of its own, as a script gets one: `POST /api/webchat/sessions`, then its bearer token. */
+async function webChatCredentials(testApp: TestApp): Promise<{ chatId: string; headers: Record<string, string> }> {
+  const res = await testApp.app.server.inject({ method: "POST", url: "/api/webchat/sessions" });
+  expect(res.statusCode).toBe(201);
+  const { chatId, token } = res.json<{ chatId: string; token: string }>();
+  return { chatId, headers: { authorization: `Bearer ${token}` } };
 }
 
 // ---------------------------------------------------------------- what the app has
@@ -353,21 +350,11 @@ describe.each(providers)("bad input (%s)", (provider: DatabaseProvider) => {
     webhookSecret = webhookSecretFor(fake.token);
     const staff = await createStaff(database.prisma, { ...admin, role: "admin" });
     token = (await createApiToken(database.prisma, staff.id, "sweep")).token;
-    const server = testApp.app.server;
-    const form = await server.inject({ method: "GET", url: "/masuk" });
-    cookie = form.cookies.map((c) => `${c.name}=${c.value}`).join("; ");
-    const formCsrf = /name="_csrf" value="([^"]+)"/.exec(form.body)![1]!;
-    const signIn = await server.inject({
-      method: "POST",
-      url: "/masuk",
-      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
-      payload: new URLSearchParams({ _csrf: formCsrf, email: admin.email, password: admin.password }).toString(),
-    });
-    expect(signIn.statusCode).toBe(303);
-    if (signIn.cookies.length) cookie = signIn.cookies.map((c) => `${c.name}=${c.value}`).join("; ");
-    const overview = await dashboardPage("/dashboard");
-    expect(overview.status).toBe(200);
-    csrf = /name="_csrf" value="([^"]+)"/.exec(overview.html)![1]!;
+    // Signed in as a browser is: the session cookie, and the CSRF cookie with the token of a form.
+    const client = new DashboardClient(testApp.app.url);
+    expect((await client.signIn(admin.email, admin.password)).status).toBe(303);
+    csrf = await client.token("/dashboard");
+    cookie = client.cookieHeader;
   });
 
   afterAll(async () => {
@@ -383,12 +370,19 @@ describe.each(providers)("bad input (%s)", (provider: DatabaseProvider) => {
     const fields = knownFieldNames();
     const failures: string[] = [];
     let tried = 0;
+    // Half of the inputs to a chat's routes go to a real chat with its token, so they get past
+    // the credential check and reach the conversation; the other half meet that check.
+    const chat = await webChatCredentials(testApp);
     for (const [index, route] of routes.entries()) {
       const samples = [
         ...edgeRequests(route, fields),
         ...fc.sample(requestArbitrary(route, fields), { seed: seed + index, numRuns: samplesPerRoute }),
       ];
-      for (const sent of samples) {
+      for (const [n, sent] of samples.entries()) {
+        if (route.url.startsWith("/api/webchat/:chatId") && n % 2 === 0) {
+          sent.url = sent.url.replace(/^\/api\/webchat\/[^/?]*/, `/api/webchat/${chat.chatId}`);
+          Object.assign(sent.headers, chat.headers);
+        }
         // A web chat long poll waits up to 30 s for nothing: the sweep asks it not to wait.
         if (route.url.startsWith("/api/webchat/") && route.method === "GET")
           sent.url = sent.url.replace(/([?&])wait=[^&]*/g, "$1wait=0");
@@ -412,12 +406,12 @@ describe.each(providers)("bad input (%s)", (provider: DatabaseProvider) => {
   }, 120_000);
 
   it("strips NUL from a web chat message, and the participant still gets an answer", async () => {
-    const { chatId, headers } = await webChatCredentials(testApp, 1);
+    const { chatId, headers } = await webChatCredentials(testApp);
     const res = await send({
       method: "POST",
       url: `/api/webchat/${chatId}/messages`,
       headers: { ...headers, "content-type": "application/json" },
-      payload: JSON.stringify({ text: "ha\u0000lo", clientMessageId: "m\u00001" }),
+      payload: JSON.stringify({ text: "ha\u0000lo", clientMessageId: "m1" }),
     });
     expect(res.statusCode).toBe(202);
     const replies = await waitFor(async () => {

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStaff, createApiToken } from "../../src/domain/staff.js";
 import { createLogger } from "../../src/logger.js";
 import { startTestApp, type TestApp } from "../support/app.js";
+import { DashboardClient } from "../support/dashboard-client.js";
 import { startFakeTelegram, type FakeTelegram } from "../support/fake-telegram.js";
 
 /** Words of an internal failure that must never reach a client. */
@@ -79,9 +80,13 @@ describe("errors on the non-dashboard routes and the dashboard", () => {
   });
 
   it("on a web chat route", async () => {
-    const res = await fetch(`${url}/api/webchat/errors-test/messages`, {
+    const chat = (await (await fetch(`${url}/api/webchat/sessions`, { method: "POST" })).json()) as {
+      chatId: string;
+      token: string;
+    };
+    const res = await fetch(`${url}/api/webchat/${chat.chatId}/messages`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${chat.token}` },
       body: JSON.stringify({ text: "halo" }),
     });
     await expectHidden500(res);
@@ -106,17 +111,9 @@ describe("errors on the non-dashboard routes and the dashboard", () => {
   });
 
   it("on a dashboard page: logged once with the request id, which the page shows", async () => {
-    const form = await fetch(`${url}/masuk`);
-    let cookie = form.headers.getSetCookie()[0]!.split(";")[0]!;
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
-    const signIn = await fetch(`${url}/masuk`, {
-      method: "POST",
-      redirect: "manual",
-      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ _csrf: csrf, email: admin.email, password: admin.password }),
-    });
-    cookie = signIn.headers.getSetCookie()[0]?.split(";")[0] ?? cookie;
-    const res = await fetch(`${url}/dashboard/siaran`, { headers: { cookie } });
+    const client = new DashboardClient(url);
+    expect((await client.signIn(admin.email, admin.password)).status).toBe(303);
+    const res = await client.get("/dashboard/siaran");
     expect(res.status).toBe(500);
     expect(res.headers.get("content-type")).toMatch(/^text\/html/);
     const requestId = res.headers.get("x-request-id")!;
@@ -142,7 +139,7 @@ describe("errors on the non-dashboard routes and the dashboard", () => {
   it("answers Fastify's own refusals (bad JSON, too large, wrong type) as 4xx problems", async () => {
     const bearer = { authorization: `Bearer ${token}` };
     for (const [path, headers] of [
-      ["/api/webchat/errors-test/messages", {}],
+      ["/api/webchat/sessions", {}],
       ["/api/broadcasts", bearer],
       ["/api/segments/preview", bearer],
     ] as const) {

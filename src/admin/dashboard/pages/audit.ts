@@ -4,6 +4,7 @@
  * form, so a filtered page can be bookmarked or sent to a colleague.
  */
 import { z } from "zod";
+import { databaseId } from "../../../db/ids.js";
 import { definePage } from "../page.js";
 import { render } from "../render.js";
 
@@ -13,7 +14,7 @@ export const auditPageSize = 50;
 const querySchema = z.object({
   aksi: z.string().trim().max(100).catch(""),
   staf: z
-    .union([z.literal("sistem"), z.coerce.number().int().positive().max(2_147_483_647)])
+    .union([z.literal("sistem"), databaseId])
     .optional()
     .catch(undefined),
   halaman: z.coerce.number().int().min(1).max(100_000).catch(1),

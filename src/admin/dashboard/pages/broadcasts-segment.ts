@@ -8,6 +8,7 @@ import { channelLabel, participantChannels } from "../channel-names.js";
 import { DateTime } from "luxon";
 import { z } from "zod";
 import type { Db } from "../../../db/database.js";
+import { databaseId } from "../../../db/ids.js";
 import {
   enrollmentStatuses,
   rsvpValues,
@@ -37,7 +38,7 @@ export function many(body: FormBody, name: string): string[] {
 const ticked = <T extends z.ZodType>(item: T, max = 100) =>
   z.preprocess((v) => (v === undefined || v === "" ? [] : Array.isArray(v) ? v : [v]), z.array(item).max(max));
 
-const idItem = z.coerce.number().int().positive().max(2_147_483_647);
+const idItem = databaseId;
 const wordItem = z.string().trim().min(1).max(100);
 const localDay = z.union([
   z.literal(""),

@@ -4,6 +4,7 @@
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
+import { idParam } from "../../../db/ids.js";
 import {
   BroadcastError,
   type BroadcastProgress,
@@ -123,9 +124,4 @@ export function refusalText(error: unknown, current: BroadcastStatus | null): Te
 }
 
 /** A broadcast id from the address; null for anything that is not one (the page is then a 404). */
-export function broadcastId(params: unknown): number | null {
-  const raw = (params as { id?: unknown } | undefined)?.id;
-  if (typeof raw !== "string" || !/^[1-9]\d{0,9}$/.test(raw)) return null;
-  const id = Number(raw);
-  return id <= 2_147_483_647 ? id : null;
-}
+export const broadcastId = (params: unknown): number | null => idParam(params);

@@ -6,6 +6,7 @@
  * slug (a delivery does not record its language).
  */
 import { z } from "zod";
+import { idParam } from "../../../db/ids.js";
 import { motivationText } from "../../../../flows/outcomes.js";
 import { audit } from "../../../domain/staff.js";
 import { notFoundPage, renderError } from "../errors.js";
@@ -65,12 +66,7 @@ const messageText = z.preprocess(
 const createSchema = z.object({ slug: key, topic: key, language: z.enum(languages), text: messageText });
 const updateSchema = z.object({ topic: key, text: messageText });
 
-function messageId(params: unknown): number | null {
-  const raw = (params as { id?: unknown } | undefined)?.id;
-  if (typeof raw !== "string" || !/^[1-9]\d{0,9}$/.test(raw)) return null;
-  const id = Number(raw);
-  return id <= 2_147_483_647 ? id : null;
-}
+const messageId = (params: unknown) => idParam(params);
 
 // ---------------------------------------------------------------- the library
 

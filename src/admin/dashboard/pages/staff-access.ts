@@ -5,6 +5,7 @@
  * owner only; admins see and remove anyone's chats and revoke anyone's tokens on the staff pages.
  */
 import { z } from "zod";
+import { databaseId } from "../../../db/ids.js";
 import { audit, createApiToken, createLinkCode, revokeApiToken } from "../../../domain/staff.js";
 import { notFoundPage, renderError } from "../errors.js";
 import { bilingual, parseForm } from "../forms.js";
@@ -13,7 +14,7 @@ import { redirectWithFlash } from "../render.js";
 import { text } from "../text.js";
 import { chatUnlinked, loadAccount, ownPath, renderMember, renderSecret, unlinkChat } from "./staff.js";
 
-const dbId = z.coerce.number().int().positive().max(2_147_483_647);
+const dbId = databaseId;
 const tokenSchema = z.object({
   name: z
     .string()

@@ -13,6 +13,7 @@
  */
 import crypto from "node:crypto";
 import { z } from "zod";
+import { databaseId } from "../../../db/ids.js";
 import {
   audit,
   createApiToken,
@@ -63,7 +64,7 @@ const tokenSchema = z.object({
     .max(100),
 });
 // Ids are 32-bit database integers: a larger one would make PostgreSQL refuse the query (a 500).
-const dbId = z.coerce.number().int().positive().max(2_147_483_647);
+const dbId = databaseId;
 const idParams = z.object({ id: dbId });
 const tokenParams = z.object({ id: dbId, tokenId: dbId });
 const chatParams = z.object({ id: dbId, chatId: dbId });
