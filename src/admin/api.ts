@@ -398,7 +398,7 @@ function openApiDocument(): object {
           summary: "Schedule a draft broadcast",
           description:
             "Sends it at `at`, or now when `at` is absent or null. Over the approval threshold it waits " +
-            "for an admin other than its author to approve it (status pending_approval).",
+            "for an admin other than its author and its submitter to approve it (status pending_approval).",
           request: "ScheduleRequest",
           requestRequired: false,
           response: "BroadcastView",

@@ -428,8 +428,18 @@ export function createBroadcastService(options: {
           "invalid_state",
           `Broadcast ${id} is ${b.status.replace("_", " ")}; nothing to approve.`,
         );
-      if (b.createdById === staffId)
-        throw new BroadcastError("same_approver", "A broadcast needs the approval of someone other than its author.");
+      // Two people: neither its author nor whoever sent it for approval (an admin who schedules a
+      // colleague's draft would otherwise approve what they alone decided to send).
+      const submitted = await db.auditLog.findFirst({
+        where: { action: "broadcast.submit", target: `broadcast:${id}` },
+        orderBy: { id: "desc" },
+        select: { staffId: true },
+      });
+      if (b.createdById === staffId || submitted?.staffId === staffId)
+        throw new BroadcastError(
+          "same_approver",
+          "A broadcast needs the approval of someone other than its author and whoever submitted it.",
+        );
       await transition(id, ["pending_approval"], { status: "scheduled", approvedById: staffId }, "approved");
       const preview = await previewSegment(database, storedFilter(b), settings.timeZone);
       await audit(db, staffId, "broadcast.approve", `broadcast:${id}`, { recipients: preview.recipients });

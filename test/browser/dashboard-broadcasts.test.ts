@@ -285,7 +285,7 @@ describe("the dashboard: broadcasts and the motivation library", () => {
       expect(own.status()).toBe(303);
       await adminPage.goto(`${app.url}/dashboard/siaran/${draft.id}`);
       expect(await adminPage.locator(".flash").innerText()).toBe(
-        "A broadcast needs the approval of someone other than its author.",
+        "A broadcast needs the approval of someone other than its author and whoever submitted it.",
       );
       expect((await app.bot.broadcasts.get(draft.id))!.status).toBe("pending_approval");
     } finally {

@@ -131,6 +131,22 @@ describe.each(providers)("API tokens on %s", (provider) => {
     expect(audit).toContain(`lewat token API &quot;persetujuan siti&quot; (#${sitiRow.id})`);
   });
 
+  it("refuses the approval of the admin who submitted a colleague's draft", async () => {
+    const db = app.database.prisma;
+    const budiToken = (await createApiToken(db, ids.budi, "skrip budi")).token;
+    const aniToken = (await createApiToken(db, ids.ani, "kirim ani")).token;
+    const sitiToken = (await createApiToken(db, ids.siti, "setuju siti")).token;
+    const created = await api(budiToken, "/broadcasts", { title: "Pelatihan", textId: "Pelatihan AC.", filter: {} });
+    const { id } = (await created.json()) as { id: number };
+    // Ani (admin) sends Budi's draft for approval, and may not then approve it herself.
+    const submitted = await api(aniToken, `/broadcasts/${id}/schedule`, {});
+    expect(((await submitted.json()) as { status: string }).status).toBe("pending_approval");
+    const refused = await api(aniToken, `/broadcasts/${id}/approve`, {});
+    expect(refused.status).toBe(403);
+    expect((await db.broadcast.findUniqueOrThrow({ where: { id } })).status).toBe("pending_approval");
+    expect((await api(sitiToken, `/broadcasts/${id}/approve`, {})).status).toBe(200);
+  });
+
   it("revokes a deactivated account's tokens and unlinks its chats for good: reactivated, the old token gets 401", async () => {
     const db = app.database.prisma;
     const { token } = await createApiToken(db, ids.budi, "laporan budi");

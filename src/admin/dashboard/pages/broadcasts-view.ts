@@ -99,8 +99,8 @@ export function refusalText(error: unknown, current: BroadcastStatus | null): Te
       return text("Siaran ini tidak ditemukan.", "This broadcast was not found.");
     case "same_approver":
       return text(
-        "Siaran ini perlu disetujui oleh admin lain, bukan oleh pembuatnya sendiri.",
-        "A broadcast needs the approval of someone other than its author.",
+        "Siaran ini perlu disetujui oleh admin lain, bukan oleh pembuatnya atau yang mengajukannya.",
+        "A broadcast needs the approval of someone other than its author and whoever submitted it.",
       );
     case "invalid_filter":
       return text(
