@@ -413,7 +413,8 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
       expect((await visitor.get("/dashboard")).status).toBe(200);
       // Twelve hours later (in Redis, where the session lives), still in use a moment ago.
       const sessionId = decodeURIComponent(visitor.cookies.get("sapa_session")!).split(".")[0]!;
-      const key = `${app.config.redis.prefix}:dashboard:session:${sessionId}`;
+      const [key] = await app.redis.keys(`${app.config.redis.prefix}:dashboard:session:*:${sessionId}`);
+      if (!key) throw new Error("the session is not in Redis");
       const stored = JSON.parse((await app.redis.get(key))!) as { signedInAt: number };
       stored.signedInAt -= sessionMaxAgeMs;
       await app.redis.set(key, JSON.stringify(stored), "KEEPTTL");
@@ -426,5 +427,39 @@ describe.each(providers)("the dashboard's sign-in, sessions and uploads (%s)", (
       expect(told).toContain("Sesi Anda berakhir karena sudah 12 jam sejak Anda masuk.");
       expect((await visitor.get("/dashboard")).status).toBe(302);
     });
+  });
+});
+
+describe("a session cookie on a database that starts over (fresh database, same Redis and secret)", () => {
+  it("is not taken for whoever has that staff id in the new database", async () => {
+    const secret = "rahasia-sesi-dasbor-yang-cukup-panjang-2026";
+    const first = await startTestApp({ env: { DASHBOARD_SESSION_SECRET: secret } });
+    const env = { DASHBOARD_SESSION_SECRET: secret, QUEUE_PREFIX: first.app.config.redis.prefix };
+    try {
+      const adminId = (await createStaff(first.app.database.prisma, { ...admin, role: "admin" })).id;
+      const visitor = new DashboardClient(first.app.url);
+      expect((await visitor.signIn(admin.email, admin.password)).status).toBe(303);
+      expect((await visitor.get("/dashboard")).status).toBe(200);
+      await first.app.stop();
+      // Still in Redis: what is tested is that the new database does not take it.
+      // A newcomer deletes the database and starts again on the same Redis: someone else gets
+      // the first staff id there.
+      const second = await startTestApp({ env });
+      try {
+        const other = await createStaff(second.app.database.prisma, { ...officer, role: "admin" });
+        expect(other.id).toBe(adminId);
+        const stored = await second.app.redis.keys(`${env.QUEUE_PREFIX}:dashboard:session:*`);
+        expect(stored).toHaveLength(1);
+        const again = new DashboardClient(second.app.url);
+        for (const [name, value] of visitor.cookies) again.cookies.set(name, value);
+        const res = await again.get("/dashboard");
+        expect(res.status).toBe(302);
+        expect(res.headers.get("location")).toBe("/masuk?next=%2Fdashboard");
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await first.stop();
+    }
   });
 });

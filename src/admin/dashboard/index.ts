@@ -89,6 +89,7 @@ import fastifyRateLimit from "@fastify/rate-limit";
 import fastifySession, { type SessionStore } from "@fastify/session";
 import fastifyView from "@fastify/view";
 import { RedisStore } from "connect-redis";
+import { loadInstallation } from "../../db/installation.js";
 import { Eta } from "eta";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { registerAuthRoutes } from "./auth-routes.js";
@@ -187,6 +188,12 @@ function csrfToken(request: FastifyRequest): string | undefined {
   return candidates.find((c): c is string => typeof c === "string" && c !== "");
 }
 
+/** A short mark of this database (from its installation secret, which a restore keeps). */
+async function databaseMark(deps: DashboardDeps): Promise<string> {
+  const { secret } = await loadInstallation(deps.database.prisma);
+  return crypto.createHash("sha256").update(`dashboard-session:${secret}`).digest("hex").slice(0, 12);
+}
+
 /** Mounts the dashboard (and / , /masuk, /keluar, /bahasa) on `app`. `pages` is for tests. */
 export function registerDashboard(
   app: FastifyInstance,
@@ -271,7 +278,9 @@ export function registerDashboard(
       // get, set and destroy with callbacks, which it takes.
       store: new RedisStore({
         client: deps.redis,
-        prefix: `${config.redis.prefix}:dashboard:session:`,
+        // Sessions are this database's: a fresh or other database on the same Redis (a newcomer
+        // starting over) must not take an old cookie for whoever has that staff id there now.
+        prefix: `${config.redis.prefix}:dashboard:session:${await databaseMark(deps)}:`,
         // Never longer than what is left of the session's 12 hours.
         ttl: (session: { staffId?: number; signedInAt?: number }) =>
           session.staffId
