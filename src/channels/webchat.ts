@@ -24,6 +24,7 @@ import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Db } from "../db/database.js";
 import { maxDatabaseId } from "../db/ids.js";
+import { fromThisSite } from "../admin/same-site.js";
 import { loadInstallation } from "../db/installation.js";
 import type { InboundRuntime } from "../runtime/inbound-runtime.js";
 import type { ChannelAdapter } from "./channel.js";
@@ -351,16 +352,7 @@ async function chatKeys(deps: WebChatDeps): Promise<{ token: Buffer; cookie: str
  * sends, so a request made by another site's page or form must not count as the participant's.
  */
 function fromThisPage(request: FastifyRequest): boolean {
-  if (!/^application\/json\b/i.test(request.headers["content-type"] ?? "")) return false;
-  const site = request.headers["sec-fetch-site"];
-  if (typeof site === "string") return site === "same-origin";
-  const origin = request.headers.origin;
-  if (typeof origin !== "string") return false;
-  try {
-    return new URL(origin).host === request.host;
-  } catch {
-    return false;
-  }
+  return /^application\/json\b/i.test(request.headers["content-type"] ?? "") && fromThisSite(request);
 }
 
 /**

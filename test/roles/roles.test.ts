@@ -5,16 +5,12 @@
  * worker polls.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { receivingChannels, startApp, type App } from "../../src/app.js";
+import { receivingChannels, type App } from "../../src/app.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
-import { seedDatabase } from "../../src/domain/seed-database.js";
-import { openDatabase } from "../../src/db/database.js";
-import { createLogger } from "../../src/logger.js";
 import { outboxQueueName } from "../../src/jobs/outbox-queue.js";
-import { createTestDatabaseUrl, removeTestDatabase } from "../support/databases.js";
 import { startFakeTelegram, type FakeTelegram } from "../support/fake-telegram.js";
-import { connectRedis, deletePrefix, redisUrl, testPrefix } from "../support/redis.js";
 import { freePort } from "../support/redis-server.js";
+import { testInstallation } from "../support/app.js";
 import { waitFor } from "../support/wait-for.js";
 
 describe("APP_ROLE", () => {
@@ -48,44 +44,8 @@ describe("APP_ROLE", () => {
   });
 });
 
-/** Apps of several roles on one database and one Redis prefix, like processes of one installation. */
-function installation() {
-  const prefix = testPrefix();
-  const apps: App[] = [];
-  let dbUrl = "";
-  return {
-    prefix,
-    async prepare() {
-      dbUrl = await createTestDatabaseUrl("sqlite");
-      const db = openDatabase(dbUrl);
-      await seedDatabase(db.prisma);
-      await db.close();
-    },
-    async start(env: Record<string, string>): Promise<App> {
-      const config = loadConfig({
-        DATABASE_URL: dbUrl,
-        REDIS_URL: redisUrl(),
-        QUEUE_PREFIX: prefix,
-        HOST: "127.0.0.1",
-        PORT: String(await freePort()),
-        ...env,
-      });
-      const app = await startApp(config, createLogger({ level: "silent" }));
-      apps.push(app);
-      return app;
-    },
-    async stop() {
-      await Promise.all(apps.map((a) => a.stop()));
-      const redis = connectRedis();
-      await deletePrefix(redis, prefix);
-      await redis.quit();
-      if (dbUrl) await removeTestDatabase(dbUrl);
-    },
-  };
-}
-
 describe("a web and a worker process with a Telegram webhook", () => {
-  const site = installation();
+  const site = testInstallation();
   let fake: FakeTelegram;
   let web: App;
   let webPort: number;
@@ -143,7 +103,7 @@ describe("a web and a worker process with a Telegram webhook", () => {
 });
 
 describe("Telegram long polling with a web and two workers", () => {
-  const site = installation();
+  const site = testInstallation();
   let fake: FakeTelegram;
   beforeAll(async () => {
     fake = await startFakeTelegram();

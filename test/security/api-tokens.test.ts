@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
-import { createApiToken, createStaff } from "../../src/domain/staff.js";
+import { createApiToken, createStaff, revokeApiToken } from "../../src/domain/staff.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { DashboardClient } from "../support/dashboard-client.js";
 import { providers } from "../support/databases.js";
@@ -133,7 +133,8 @@ describe.each(providers)("API tokens on %s", (provider) => {
 
   it("refuses the approval of the admin who submitted a colleague's draft", async () => {
     const db = app.database.prisma;
-    const budiToken = (await createApiToken(db, ids.budi, "skrip budi")).token;
+    const budi = await createApiToken(db, ids.budi, "skrip budi");
+    const budiToken = budi.token;
     const aniToken = (await createApiToken(db, ids.ani, "kirim ani")).token;
     const sitiToken = (await createApiToken(db, ids.siti, "setuju siti")).token;
     const created = await api(budiToken, "/broadcasts", { title: "Pelatihan", textId: "Pelatihan AC.", filter: {} });
@@ -145,6 +146,8 @@ describe.each(providers)("API tokens on %s", (provider) => {
     expect(refused.status).toBe(403);
     expect((await db.broadcast.findUniqueOrThrow({ where: { id } })).status).toBe("pending_approval");
     expect((await api(sitiToken, `/broadcasts/${id}/approve`, {})).status).toBe(200);
+    // Budi's account is deactivated in the next test, which counts the tokens it revokes.
+    await revokeApiToken(db, budi.id);
   });
 
   it("revokes a deactivated account's tokens and unlinks its chats for good: reactivated, the old token gets 401", async () => {

@@ -5,55 +5,17 @@
  * page's Content-Security-Policy. The reproductions of the security probe, each refused now.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startApp, type App, type StartOptions } from "../../src/app.js";
+import { type App } from "../../src/app.js";
 import { ChatSignals } from "../../src/channels/chat-signals.js";
 import { webChatLimits, type WebChatLimits } from "../../src/channels/webchat.js";
-import { loadConfig } from "../../src/config.js";
-import { openDatabase, type DatabaseProvider } from "../../src/db/database.js";
-import { seedDatabase } from "../../src/domain/seed-database.js";
 import { createLogger } from "../../src/logger.js";
-import { createTestDatabaseUrl, providers, removeTestDatabase } from "../support/databases.js";
-import { connectRedis, deletePrefix, redisUrl, testPrefix } from "../support/redis.js";
-import { freePort } from "../support/redis-server.js";
+import { providers } from "../support/databases.js";
+import { connectRedis, testPrefix } from "../support/redis.js";
+import { testInstallation } from "../support/app.js";
 import { waitFor } from "../support/wait-for.js";
 
 type Chat = { chatId: string; token: string };
 type BotMessage = { id: number; text: string };
-
-/** Processes of one installation: one database, one Redis prefix. */
-function installation(provider: DatabaseProvider) {
-  const prefix = testPrefix();
-  const apps: App[] = [];
-  let dbUrl = "";
-  return {
-    async prepare() {
-      dbUrl = await createTestDatabaseUrl(provider);
-      const db = openDatabase(dbUrl);
-      await seedDatabase(db.prisma);
-      await db.close();
-    },
-    async start(env: Record<string, string> = {}, options: StartOptions = {}): Promise<App> {
-      const config = loadConfig({
-        DATABASE_URL: dbUrl,
-        REDIS_URL: redisUrl(),
-        QUEUE_PREFIX: prefix,
-        HOST: "127.0.0.1",
-        PORT: String(await freePort()),
-        ...env,
-      });
-      const app = await startApp(config, createLogger({ level: "silent" }), options);
-      apps.push(app);
-      return app;
-    },
-    async stop() {
-      await Promise.all(apps.map((a) => a.stop()));
-      const redis = connectRedis();
-      await deletePrefix(redis, prefix);
-      await redis.quit();
-      if (dbUrl) await removeTestDatabase(dbUrl);
-    },
-  };
-}
 
 async function newSession(app: App, headers: Record<string, string> = {}): Promise<Chat> {
   const res = await fetch(`${app.url}/api/webchat/sessions`, { method: "POST", headers });
@@ -85,7 +47,7 @@ const inbound = (app: App, chatId: string) =>
   app.database.prisma.message.count({ where: { channel: "web", chatId, direction: "inbound" } });
 
 describe.each(providers)("web chat identity on %s", (provider) => {
-  const site = installation(provider);
+  const site = testInstallation(provider);
   let web: App;
   let otherWeb: App;
 
@@ -160,7 +122,7 @@ describe.each(providers)("web chat identity on %s", (provider) => {
 });
 
 describe("the chat page's cookie and policy", () => {
-  const site = installation("sqlite");
+  const site = testInstallation("sqlite");
   let app: App;
   /** Headers a browser sends with the page's own fetch. */
   let fromPage: Record<string, string>;
@@ -256,7 +218,7 @@ describe("the chat page's cookie and policy", () => {
 });
 
 describe("flooding the web chat", () => {
-  const site = installation("sqlite");
+  const site = testInstallation("sqlite");
   let app: App;
   // The numbers as documented, in windows of an hour: a slow machine (the turns of the accepted
   // messages block SQLite) must not see a window end in the middle of a test.

@@ -2,7 +2,7 @@
  * The whole application (HTTP server, bot, outbox worker) on a seeded SQLite database and the
  * shared Redis under a key prefix of its own, for tests that talk to it over HTTP.
  */
-import { startApp, type App } from "../../src/app.js";
+import { startApp, type App, type StartOptions } from "../../src/app.js";
 import type { DatabaseProvider } from "../../src/db/database.js";
 import { loadConfig } from "../../src/config.js";
 import { openDatabase } from "../../src/db/database.js";
@@ -45,6 +45,45 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await deletePrefix(redis, prefix);
       await redis.quit();
       await removeTestDatabase(dbUrl);
+    },
+  };
+}
+
+/**
+ * Apps of several roles on one database and one Redis prefix, like the processes of one
+ * installation: `prepare()` makes and seeds the database, `start(env)` starts a process on it.
+ */
+export function testInstallation(provider: DatabaseProvider = "sqlite") {
+  const prefix = testPrefix();
+  const apps: App[] = [];
+  let dbUrl = "";
+  return {
+    prefix,
+    async prepare() {
+      dbUrl = await createTestDatabaseUrl(provider);
+      const db = openDatabase(dbUrl);
+      await seedDatabase(db.prisma);
+      await db.close();
+    },
+    async start(env: Record<string, string> = {}, options: StartOptions = {}): Promise<App> {
+      const config = loadConfig({
+        DATABASE_URL: dbUrl,
+        REDIS_URL: redisUrl(),
+        QUEUE_PREFIX: prefix,
+        HOST: "127.0.0.1",
+        PORT: String(await freePort()),
+        ...env,
+      });
+      const app = await startApp(config, createLogger({ level: "silent" }), options);
+      apps.push(app);
+      return app;
+    },
+    async stop() {
+      await Promise.all(apps.map((a) => a.stop()));
+      const redis = connectRedis();
+      await deletePrefix(redis, prefix);
+      await redis.quit();
+      if (dbUrl) await removeTestDatabase(dbUrl);
     },
   };
 }

@@ -30,13 +30,14 @@
 import { createBullBoard } from "@bull-board/api";
 import { BullMQAdapter } from "@bull-board/api/bullMQAdapter";
 import { FastifyAdapter } from "@bull-board/fastify";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 import { audit } from "../../../domain/staff.js";
 import type { DashboardDeps } from "../page.js";
 import { listQueues } from "../queue-list.js";
 import { redirectWithFlash } from "../render.js";
 import { requestState } from "../request-state.js";
 import { text, type Text } from "../text.js";
+import { fromThisSite } from "../../same-site.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -71,19 +72,6 @@ const boardContentSecurityPolicy = {
 };
 
 const isRead = (method: string) => method === "GET" || method === "HEAD" || method === "OPTIONS";
-
-/** True when the browser says the request comes from a page of this site. */
-function fromThisSite(request: FastifyRequest): boolean {
-  const site = request.headers["sec-fetch-site"];
-  if (typeof site === "string") return site === "same-origin";
-  const origin = request.headers.origin;
-  if (typeof origin !== "string") return false;
-  try {
-    return new URL(origin).host === request.host;
-  } catch {
-    return false;
-  }
-}
 
 /** "queue.retry", "queue.job_retry", "queue.clean", ... from a bull-board API route. */
 function actionOf(route: string): string {

@@ -8,20 +8,11 @@ import { z } from "zod";
 import { databaseId } from "../../../db/ids.js";
 import { audit, createApiToken, createLinkCode, revokeApiToken } from "../../../domain/staff.js";
 import { notFoundPage, renderError } from "../errors.js";
-import { bilingual, parseForm } from "../forms.js";
+import { parseForm } from "../forms.js";
 import { definePage, type DashboardPage, type PageContext } from "../page.js";
 import { redirectWithFlash } from "../render.js";
 import { text } from "../text.js";
-import { chatUnlinked, loadAccount, ownPath, renderMember, renderSecret, unlinkChat } from "./staff.js";
-
-const dbId = databaseId;
-const tokenSchema = z.object({
-  name: z
-    .string()
-    .trim()
-    .min(1, bilingual("Beri nama agar token mudah dikenali nanti.", "Give it a name to recognise it later."))
-    .max(100),
-});
+import { chatUnlinked, loadAccount, ownPath, renderMember, renderSecret, tokenSchema, unlinkChat } from "./staff.js";
 
 /** The signed-in staff member's own account; they exist, since the sign-in re-reads them on every request. */
 async function ownAccount(ctx: PageContext) {
@@ -70,7 +61,7 @@ export const ownRevokeTokenPage = definePage({
   method: "POST",
   path: `${ownPath}/token/:tokenId/cabut`,
   async handler(ctx) {
-    const params = z.object({ tokenId: dbId }).safeParse(ctx.request.params);
+    const params = z.object({ tokenId: databaseId }).safeParse(ctx.request.params);
     if (!params.success) return renderError(ctx.reply, 404, notFoundPage);
     const prisma = ctx.deps.database.prisma;
     const token = await prisma.apiToken.findFirst({ where: { id: params.data.tokenId, staffId: ctx.staff.id } });
@@ -95,7 +86,7 @@ export const ownUnlinkChatPage = definePage({
   method: "POST",
   path: `${ownPath}/chat/:chatId/lepas`,
   async handler(ctx) {
-    const params = z.object({ chatId: dbId }).safeParse(ctx.request.params);
+    const params = z.object({ chatId: databaseId }).safeParse(ctx.request.params);
     if (!params.success || !(await unlinkChat(ctx, ctx.staff.id, params.data.chatId)))
       return renderError(ctx.reply, 404, notFoundPage);
     return redirectWithFlash(ctx.reply, ownPath, chatUnlinked);

@@ -56,18 +56,16 @@ const inviteSchema = z.object({
 
 const roleSchema = z.object({ role: z.enum(roles) });
 const activeSchema = z.object({ active: z.enum(["true", "false"]) });
-const tokenSchema = z.object({
+export const tokenSchema = z.object({
   name: z
     .string()
     .trim()
     .min(1, bilingual("Beri nama agar token mudah dikenali nanti.", "Give it a name to recognise it later."))
     .max(100),
 });
-// Ids are 32-bit database integers: a larger one would make PostgreSQL refuse the query (a 500).
-const dbId = databaseId;
-const idParams = z.object({ id: dbId });
-const tokenParams = z.object({ id: dbId, tokenId: dbId });
-const chatParams = z.object({ id: dbId, chatId: dbId });
+const idParams = z.object({ id: databaseId });
+const tokenParams = z.object({ id: databaseId, tokenId: databaseId });
+const chatParams = z.object({ id: databaseId, chatId: databaseId });
 
 const channelNames: Record<string, string> = { telegram: "Telegram", whatsapp: "WhatsApp", web: "Web" };
 
