@@ -27,16 +27,31 @@ export type HealthDeps = MetricsDeps & {
 
 type Check = { status: "ok" } | { status: "error"; error: string };
 
-async function checkDatabase(database: Database, timeoutMs = 2000): Promise<Check> {
+/**
+ * These endpoints are open to anyone, so a database failure is named only as "no answer in time"
+ * or "refused the query": the driver's message (host, database and user names) goes to the log,
+ * once per change, through `report`.
+ */
+async function checkDatabase(
+  database: Database,
+  report: (message: string | null) => void,
+  timeoutMs = 2000,
+): Promise<Check> {
   let timer: NodeJS.Timeout | undefined;
+  let late = false;
   try {
     await Promise.race([
       database.prisma.$queryRawUnsafe("SELECT 1"),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("no answer in time")), timeoutMs))),
+      new Promise(
+        (_, reject) => (timer = setTimeout(() => ((late = true), reject(new Error("no answer in time"))), timeoutMs)),
+      ),
     ]);
+    report(null);
     return { status: "ok" };
   } catch (err) {
-    return { status: "error", error: (err as Error).message.split("\n")[0]! };
+    // Prisma's message starts with a blank line and ends with the driver's words: all of it, trimmed.
+    report((err as Error).message.trim());
+    return { status: "error", error: late ? "no answer in time" : "refused the query (see the log)" };
   } finally {
     clearTimeout(timer);
   }
@@ -74,8 +89,14 @@ const failingOf = (checks: Record<string, Check>) =>
 
 /** Registers /healthz, /readyz and /metrics. */
 export function registerHealth(app: FastifyInstance, deps: HealthDeps): void {
+  let lastDatabaseError: string | null = null;
+  const reportDatabase = (message: string | null) => {
+    if (message !== null && message !== lastDatabaseError)
+      app.log.warn({ err: { message } }, "health check: the database failed");
+    lastDatabaseError = message;
+  };
   const services = async () => {
-    const [database, redis] = await Promise.all([checkDatabase(deps.database), checkRedis(deps.redis)]);
+    const [database, redis] = await Promise.all([checkDatabase(deps.database, reportDatabase), checkRedis(deps.redis)]);
     return { database, redis };
   };
 

@@ -9,6 +9,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createStaff, createApiToken } from "../../src/domain/staff.js";
 import { createLogger } from "../../src/logger.js";
+import { buildServer } from "../../src/admin/server.js";
+import { openDatabase } from "../../src/db/database.js";
+import { databaseUrl } from "../support/postgres.js";
+import { connectRedis } from "../support/redis.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { DashboardClient } from "../support/dashboard-client.js";
 import { startFakeTelegram, type FakeTelegram } from "../support/fake-telegram.js";
@@ -170,5 +174,35 @@ describe("errors on the non-dashboard routes and the dashboard", () => {
       expect(res.statusCode).toBe(401);
     }
     expect(logLines.filter((l) => l.level >= 50 && /timingSafeEqual|byte length/i.test(JSON.stringify(l)))).toEqual([]);
+  });
+});
+
+describe("the open health endpoint when the database fails", () => {
+  it("names the failure without the driver's message, which goes to the log once", async () => {
+    const lines: { level: number; msg: string; err?: { message?: string } }[] = [];
+    const logger = createLogger({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    // A database that does not exist: PostgreSQL refuses with a message naming it.
+    const database = openDatabase(databaseUrl("sapa_health_missing_db"));
+    const redis = connectRedis();
+    await redis.ping();
+    const server = await buildServer({ database, redis, logger });
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await server.inject({ method: "GET", url: "/healthz" });
+        expect(res.statusCode).toBe(503);
+        expect(res.body).not.toContain("sapa_health_missing_db");
+        expect(res.json()).toMatchObject({
+          failing: ["database"],
+          checks: { database: { status: "error", error: "refused the query (see the log)" } },
+        });
+      }
+      const logged = lines.filter((l) => l.msg === "health check: the database failed");
+      expect(logged).toHaveLength(1);
+      expect(logged[0]!.err?.message).toContain("sapa_health_missing_db");
+    } finally {
+      await server.close();
+      await redis.quit();
+      await database.close();
+    }
   });
 });
