@@ -535,6 +535,11 @@ describe.each(providers)("bad input (%s)", (provider: DatabaseProvider) => {
     const after = await dashboardPage(`/dashboard/siaran/${bad.id}`);
     expect(after.html).toContain("Filter segmen siaran ini tidak valid lagi");
     expect((await database.prisma.broadcast.findUniqueOrThrow({ where: { id: bad.id } })).status).toBe("draft");
+    // "Salin" keeps the texts and says that the recipients must be chosen again.
+    const copy = await dashboardPage(`/dashboard/siaran/baru?dari=${bad.id}`);
+    expect(copy.status).toBe(200);
+    expect(copy.html).toContain("Halo");
+    expect(copy.html).toContain("Penerima siaran asal tidak dapat dibaca lagi");
     await database.prisma.broadcast.delete({ where: { id: bad.id } });
   });
 });

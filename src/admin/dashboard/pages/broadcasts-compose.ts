@@ -65,7 +65,7 @@ async function count(ctx: PageContext, filter: SegmentFilter): Promise<Counted> 
 async function renderComposer(
   ctx: PageContext,
   values: ComposerValues,
-  options: { errors?: FieldErrors; counted?: Counted; status?: number } = {},
+  options: { errors?: FieldErrors; counted?: Counted; status?: number; notice?: string } = {},
 ) {
   const { reply, deps, t, language } = ctx;
   const ticked = (group: string, value: string) => (values.ticked[group] ?? []).includes(value);
@@ -74,6 +74,7 @@ async function renderComposer(
     "broadcast-compose",
     {
       title: t("Siaran baru", "New broadcast"),
+      notice: options.notice ?? null,
       script: composerScript,
       choices: await loadSegmentChoices(deps.database.prisma, language, deps.config.defaultTimeZone),
       values: values.text,
@@ -98,7 +99,18 @@ export const composePage = definePage({
     const from = broadcastId({ id: (request.query as { dari?: unknown }).dari });
     const source = from ? await deps.bot.broadcasts.get(from) : null;
     const values = source ? valuesFromBroadcast(source) : emptyValues();
-    return renderComposer(ctx, values, { counted: await count(ctx, source?.filter ?? {}) });
+    // A copy of a broadcast whose stored filter no longer reads keeps its texts but not its
+    // recipients: left empty, the filter would mean everyone, so the page says to choose.
+    const notice = source?.invalidFilter
+      ? ctx.t(
+          "Penerima siaran asal tidak dapat dibaca lagi, jadi tidak ikut disalin. Pilih penerimanya di bawah sebelum menyimpan; tanpa pilihan, siaran ini untuk semua peserta.",
+          "The original broadcast's recipients can no longer be read, so they were not copied. Choose the recipients below before saving; with none chosen, it goes to every participant.",
+        )
+      : undefined;
+    return renderComposer(ctx, values, {
+      counted: await count(ctx, source?.filter ?? {}),
+      ...(notice ? { notice } : {}),
+    });
   },
 });
 
