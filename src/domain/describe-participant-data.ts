@@ -9,6 +9,27 @@ import type { Db, Tx } from "../db/database.js";
 import { sectorLabel } from "../../flows/catalog.js";
 import { formatPhone } from "../../flows/texts.js";
 
+/** What "see my data" shows, as read from the database (or from a test's in-memory records). */
+export type StoredParticipantData = {
+  name: string | null;
+  businessName: string | null;
+  sector: string | null;
+  regency: string | null;
+  phone: string | null;
+  nib: string | null;
+  language: string;
+  consentAt: Date | null;
+  consentVersion: string | null;
+  registeredAt: Date | null;
+  optedOut: boolean;
+  /** The channels of the participant's chat accounts. */
+  channels: string[];
+  /** Messages stored for those chat accounts, both ways. */
+  messages: number;
+  /** Oldest first. */
+  enrollments: { title: { id: string; en: string }; startsAt: Date; timeZone: string; status: string }[];
+};
+
 /** The participant's stored data as message markup, in their language. */
 export async function describeParticipantData(db: Db | Tx, participantId: number, language: Language): Promise<string> {
   const p = await db.participant.findUnique({
@@ -20,6 +41,25 @@ export async function describeParticipantData(db: Db | Tx, participantId: number
   });
   if (!p) return language === "id" ? "Tidak ada data yang tersimpan." : "Nothing is stored.";
   const messages = await db.message.count({ where: { identityId: { in: p.identities.map((i) => i.id) } } });
+  return formatParticipantData(
+    {
+      ...p,
+      optedOut: p.optedOutAt !== null,
+      channels: p.identities.map((i) => i.channel),
+      messages,
+      enrollments: p.enrollments.map((e) => ({
+        title: { id: e.trainingSession.programme.titleId, en: e.trainingSession.programme.titleEn },
+        startsAt: e.trainingSession.startsAt,
+        timeZone: e.trainingSession.programme.timeZone,
+        status: e.status,
+      })),
+    },
+    language,
+  );
+}
+
+/** The text of describeParticipantData, from the data read. */
+export function formatParticipantData(p: StoredParticipantData, language: Language): string {
   const tz = "Asia/Jakarta";
   const when = (d: Date | null) => (d ? formatDateTime(d, tz, language) : "-");
   const id = language === "id";
@@ -42,15 +82,15 @@ export async function describeParticipantData(db: Db | Tx, participantId: number
     `${id ? "Bahasa" : "Language"}: ${p.language === "en" ? "English" : "Bahasa Indonesia"}`,
     `${id ? "Persetujuan data" : "Consent"}: ${when(p.consentAt)} (${id ? "versi" : "version"} ${plain(p.consentVersion ?? "-")})`,
     `${id ? "Terdaftar sejak" : "Registered"}: ${when(p.registeredAt)}`,
-    `${id ? "Menerima pesan" : "Receives messages"}: ${p.optedOutAt ? (id ? "tidak (BERHENTI)" : "no (STOP)") : id ? "ya" : "yes"}`,
-    `${id ? "Akun chat" : "Chat accounts"}: ${p.identities.map((i) => i.channel).join(", ") || "-"}`,
-    `${id ? "Jumlah pesan tersimpan" : "Messages stored"}: ${messages}`,
+    `${id ? "Menerima pesan" : "Receives messages"}: ${p.optedOut ? (id ? "tidak (BERHENTI)" : "no (STOP)") : id ? "ya" : "yes"}`,
+    `${id ? "Akun chat" : "Chat accounts"}: ${p.channels.join(", ") || "-"}`,
+    `${id ? "Jumlah pesan tersimpan" : "Messages stored"}: ${p.messages}`,
     "",
     id ? "Pendaftaran pelatihan:" : "Training enrollments:",
     ...(p.enrollments.length
       ? p.enrollments.map(
           (e) =>
-            `- ${plain(id ? e.trainingSession.programme.titleId : e.trainingSession.programme.titleEn)}, ${formatDateTime(e.trainingSession.startsAt, e.trainingSession.programme.timeZone, language)}: ${status[e.status]![id ? 0 : 1]}`,
+            `- ${plain(e.title[language])}, ${formatDateTime(e.startsAt, e.timeZone, language)}: ${status[e.status]![id ? 0 : 1]}`,
         )
       : ["-"]),
   ];
