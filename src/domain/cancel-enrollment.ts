@@ -1,12 +1,12 @@
 /**
  * Cancels an enrollment. A seat it held goes to the first participant on the waiting list,
- * who is returned so the caller can tell them.
+ * who is returned for the caller to welcome (promote-from-waitlist.ts: welcomePromoted).
  */
 import { lockTrainingSession, type DatabaseProvider, type Tx } from "../db/database.js";
+import { promoteFromWaitlist, type Promotion } from "./promote-from-waitlist.js";
 
 export type CancelOutcome =
-  | { kind: "cancelled"; trainingSessionId: number; promoted: { enrollmentId: number; participantId: number } | null }
-  | { kind: "not_found" };
+  { kind: "cancelled"; trainingSessionId: number; promoted: Promotion | null } | { kind: "not_found" };
 
 export async function cancelEnrollment(
   tx: Tx,
@@ -34,24 +34,4 @@ export async function cancelEnrollment(
   const promoted =
     enrollment.status === "enrolled" ? await promoteFromWaitlist(tx, enrollment.trainingSessionId) : null;
   return { kind: "cancelled", trainingSessionId: enrollment.trainingSessionId, promoted };
-}
-
-/** Moves the first waitlisted participant into a free seat, if a seat is free. Caller holds the lock. */
-export async function promoteFromWaitlist(
-  tx: Tx,
-  trainingSessionId: number,
-): Promise<{ enrollmentId: number; participantId: number } | null> {
-  const session = await tx.trainingSession.findUnique({ where: { id: trainingSessionId } });
-  if (!session || session.status !== "scheduled") return null;
-  const taken = await tx.enrollment.count({
-    where: { trainingSessionId, status: { in: ["enrolled", "attended", "absent"] } },
-  });
-  if (taken >= session.capacity) return null;
-  const next = await tx.enrollment.findFirst({
-    where: { trainingSessionId, status: "waitlisted", participantId: { not: null } },
-    orderBy: { waitlistPosition: "asc" },
-  });
-  if (!next) return null;
-  await tx.enrollment.update({ where: { id: next.id }, data: { status: "enrolled", waitlistPosition: null } });
-  return { enrollmentId: next.id, participantId: next.participantId! };
 }

@@ -8,14 +8,12 @@
  * re-application leaves that to the reconcile passes, which find the rows.
  */
 import type { Database, Tx } from "../db/database.js";
-import { runPlan } from "../db/plan.js";
-import { inTransaction } from "../db/raw-sql.js";
-import { priorities, type OutboxBatch } from "../runtime/inbound-runtime.js";
-import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
-import { outcomes } from "../../flows/outcomes.js";
+import type { OutboxBatch } from "../runtime/inbound-runtime.js";
 import { deleteParticipantData } from "./delete-participant-data.js";
 import type { ErasureEntry } from "./erasures.js";
-import { createRemindersPlan, type ScheduledReminder } from "./reminders.js";
+import { welcomePromoted } from "./promote-from-waitlist.js";
+import type { ScheduledReminder } from "./reminders.js";
+import { writeNotices } from "./write-notices.js";
 
 export type ParticipantErased = {
   erasures: ErasureEntry[];
@@ -32,45 +30,16 @@ export async function eraseParticipant(
   /** As deleteParticipantData's: `list: false` when re-applying an erasure already listed. */
   options: { list?: boolean } = {},
 ): Promise<ParticipantErased> {
-  const run = inTransaction(database, tx);
   const cancelled = await tx.enrollment.findMany({
     where: { participantId, status: { in: ["enrolled", "waitlisted"] } },
     select: { id: true },
   });
   const { promoted, erasures } = await deleteParticipantData(tx, database.provider, participantId, now, options);
-  const done: ParticipantErased = {
+  const { reminders, notices } = await welcomePromoted(tx, database, promoted, now);
+  return {
     erasures,
     cancelledEnrollmentIds: cancelled.map((e) => e.id),
-    reminders: [],
-    notices: [],
+    reminders,
+    notices: await writeNotices(tx, database, notices, now),
   };
-  const writes = new TurnWrites(database.provider);
-  for (const p of promoted) {
-    done.reminders.push(...(await runPlan(createRemindersPlan(database.provider, p.enrollmentId, now), run)));
-    const enrollment = await tx.enrollment.findUnique({
-      where: { id: p.enrollmentId },
-      include: { trainingSession: { include: { programme: true } } },
-    });
-    const participant = await tx.participant.findUnique({
-      where: { id: p.participantId },
-      include: { identities: { where: { blockedAt: null }, orderBy: { lastInboundAt: "desc" }, take: 1 } },
-    });
-    const identity = participant?.identities[0];
-    if (!enrollment || !participant || !identity) continue;
-    const s = enrollment.trainingSession;
-    const summary = {
-      programmeTitle: { id: s.programme.titleId, en: s.programme.titleEn },
-      startsAt: s.startsAt,
-      timeZone: s.programme.timeZone,
-      venue: s.venue,
-    };
-    const text = outcomes.promoted(summary, participant.language === "en" ? "en" : "id");
-    const to = { channel: identity.channel, chatId: identity.chatId, identityId: identity.id };
-    const ids = await runPlan(
-      writes.insertOutbound([outboundRow(to, { text }, "notice", priorities.notice)], now),
-      run,
-    );
-    done.notices.push({ channel: to.channel, chatId: to.chatId, ids, priority: priorities.notice });
-  }
-  return done;
 }

@@ -14,6 +14,7 @@ import { runPlan } from "../db/plan.js";
 import { inTransaction } from "../db/raw-sql.js";
 import { cancelEnrollment } from "./cancel-enrollment.js";
 import { enrollPlan, heldInProgrammePlan, seatLimit, waitlistRankPlan } from "./enroll-participant.js";
+import { welcomePromoted, type Notice, type Promotion } from "./promote-from-waitlist.js";
 import { createRemindersPlan, type ScheduledReminder } from "./reminders.js";
 
 export type MoveOutcome =
@@ -23,10 +24,12 @@ export type MoveOutcome =
       fromTrainingSessionId: number;
       /** The place in the new session: a seat, or the waiting list when it is full. */
       to: { kind: "enrolled"; enrollmentId: number } | { kind: "waitlisted"; enrollmentId: number; position: number };
-      /** Who got the seat given up, to be told. */
-      promoted: { enrollmentId: number; participantId: number } | null;
+      /** Who got the seat given up. */
+      promoted: Promotion | null;
       /** Reminders created (the new seat's, the promoted one's), to schedule after commit. */
       reminders: ScheduledReminder[];
+      /** The promoted one's "a seat freed up" notice, to send after commit. */
+      notices: Notice[];
     }
   /** The enrollment to move is not this participant's, or not active any more. Nothing changed. */
   | { kind: "not_found" }
@@ -95,13 +98,13 @@ export async function moveEnrollment(
   const reminders: ScheduledReminder[] = [];
   if (enrolled.kind === "enrolled")
     reminders.push(...(await runPlan(createRemindersPlan(provider, enrolled.enrollmentId, now), run)));
-  if (cancelled.promoted)
-    reminders.push(...(await runPlan(createRemindersPlan(provider, cancelled.promoted.enrollmentId, now), run)));
+  const welcome = await welcomePromoted(tx, database, cancelled.promoted ? [cancelled.promoted] : [], now);
   return {
     kind: "moved",
     fromTrainingSessionId: old.trainingSessionId,
     to: enrolled,
     promoted: cancelled.promoted,
-    reminders,
+    reminders: [...reminders, ...welcome.reminders],
+    notices: welcome.notices,
   };
 }

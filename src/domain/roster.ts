@@ -5,14 +5,11 @@
  */
 import { stringify } from "csv-stringify/sync";
 import { lockTrainingSession, type Database, type Db, type Tx } from "../db/database.js";
-import { runPlan } from "../db/plan.js";
-import { inTransaction } from "../db/raw-sql.js";
-import { priorities, type OutboxBatch } from "../runtime/inbound-runtime.js";
-import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
+import type { OutboxBatch } from "../runtime/inbound-runtime.js";
 import { sectorLabel } from "../../flows/catalog.js";
-import { outcomes } from "../../flows/outcomes.js";
-import { promoteFromWaitlist } from "./cancel-enrollment.js";
-import { createRemindersPlan, type ScheduledReminder } from "./reminders.js";
+import { promoteFromWaitlist, welcomePromoted, type Promotion } from "./promote-from-waitlist.js";
+import type { ScheduledReminder } from "./reminders.js";
+import { writeNotices } from "./write-notices.js";
 
 /** A seat or a waiting-list place, with the participant's details (null once they deleted their data). */
 export type RosterEntry = {
@@ -198,39 +195,18 @@ export async function fillFreeSeats(
   now: Date,
 ): Promise<SeatsFilled> {
   await lockTrainingSession(tx, database.provider, trainingSessionId);
-  const run = inTransaction(database, tx);
-  const writes = new TurnWrites(database.provider);
-  const filled: SeatsFilled = { enrollmentIds: [], reminders: [], notices: [] };
-  const session = await tx.trainingSession.findUnique({
-    where: { id: trainingSessionId },
-    include: { programme: { select: { titleId: true, titleEn: true, timeZone: true } } },
-  });
-  if (!session) return filled;
-  const summary = {
-    programmeTitle: { id: session.programme.titleId, en: session.programme.titleEn },
-    startsAt: session.startsAt,
-    timeZone: session.programme.timeZone,
-    venue: session.venue,
-  };
+  const promotions: Promotion[] = [];
   for (;;) {
     const promoted = await promoteFromWaitlist(tx, trainingSessionId);
-    if (!promoted) return filled;
-    filled.enrollmentIds.push(promoted.enrollmentId);
-    filled.reminders.push(...(await runPlan(createRemindersPlan(database.provider, promoted.enrollmentId, now), run)));
-    const participant = await tx.participant.findUnique({
-      where: { id: promoted.participantId },
-      include: { identities: { where: { blockedAt: null }, orderBy: { lastInboundAt: "desc" }, take: 1 } },
-    });
-    const identity = participant?.identities[0];
-    if (!participant || !identity) continue;
-    const text = outcomes.promoted(summary, participant.language === "en" ? "en" : "id");
-    const to = { channel: identity.channel, chatId: identity.chatId, identityId: identity.id };
-    const ids = await runPlan(
-      writes.insertOutbound([outboundRow(to, { text }, "notice", priorities.notice)], now),
-      run,
-    );
-    filled.notices.push({ channel: to.channel, chatId: to.chatId, ids, priority: priorities.notice });
+    if (!promoted) break;
+    promotions.push(promoted);
   }
+  const { reminders, notices } = await welcomePromoted(tx, database, promotions, now);
+  return {
+    enrollmentIds: promotions.map((p) => p.enrollmentId),
+    reminders,
+    notices: await writeNotices(tx, database, notices, now),
+  };
 }
 
 const statusLabels: Record<RosterEntry["status"], string> = {

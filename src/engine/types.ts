@@ -66,7 +66,6 @@ export type ProfileField = keyof Profile;
  */
 export type EngineEvent =
   | { type: "message_created"; message: OutgoingMessage }
-  | { type: "consent_given"; version: string }
   | { type: "consent_refused" }
   | { type: "participant_registered"; profile: Profile; language: Language; consentVersion: string; consentAt: string }
   | { type: "profile_updated"; field: ProfileField; value: string | null }

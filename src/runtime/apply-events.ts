@@ -1,15 +1,19 @@
 /**
  * Applies the engine's events inside the turn's transaction (DESIGN.md section 2, step 5):
- * profile and enrollment changes, and the outgoing messages they cause, in event order.
+ * profile and enrollment changes, and the outgoing messages they cause, in event order. Each
+ * kind of event has one handler in `eventHandlers`; the domain rules are verbs in src/domain.
  */
 import type { Database, DatabaseProvider, Tx } from "../db/database.js";
 import { changes, rows, runPlan, type Plan } from "../db/plan.js";
 import { forProvider, inTransaction, prepareStatements, sqlTime } from "../db/raw-sql.js";
+import { answerAttendance } from "../domain/answer-attendance.js";
 import { cancelEnrollment } from "../domain/cancel-enrollment.js";
 import { deleteParticipantData } from "../domain/delete-participant-data.js";
 import type { ErasureEntry } from "../domain/erasures.js";
 import { enrollPlan } from "../domain/enroll-participant.js";
 import { moveEnrollment } from "../domain/move-enrollment.js";
+import { optInParticipant, optOutParticipant } from "../domain/opt-out-participant.js";
+import { welcomePromoted, type Promotion, type Welcome } from "../domain/promote-from-waitlist.js";
 import { createRemindersPlan, type ScheduledReminder } from "../domain/reminders.js";
 import { audit } from "../domain/staff.js";
 import type { EngineEvent, Language, OutgoingMessage, ProfileField } from "../engine/types.js";
@@ -72,31 +76,6 @@ function* sessionSummaryPlan(provider: DatabaseProvider, trainingSessionId: numb
 
 function sessionSummary(tx: Tx, database: Database, trainingSessionId: number): Promise<SessionSummary | null> {
   return runPlan(sessionSummaryPlan(database.provider, trainingSessionId), inTransaction(database, tx));
-}
-
-/** Tells a participant promoted from the waiting list, on the chat they used last. */
-async function promotionNotice(
-  tx: Tx,
-  database: Database,
-  promoted: { enrollmentId: number; participantId: number },
-): Promise<Outgoing | null> {
-  const enrollment = await tx.enrollment.findUnique({ where: { id: promoted.enrollmentId } });
-  const participant = await tx.participant.findUnique({
-    where: { id: promoted.participantId },
-    include: { identities: { where: { blockedAt: null }, orderBy: { lastInboundAt: "desc" }, take: 1 } },
-  });
-  const identity = participant?.identities[0];
-  if (!enrollment || !participant || !identity) return null;
-  const summary = await sessionSummary(tx, database, enrollment.trainingSessionId);
-  if (!summary) return null;
-  const language = participant.language === "en" ? "en" : "id";
-  return {
-    identityId: identity.id,
-    channel: identity.channel,
-    chatId: identity.chatId,
-    kind: "notice",
-    message: { text: outcomes.promoted(summary, language) },
-  };
 }
 
 /** What applying a turn's events builds up, shared by the planned and the Prisma events. */
@@ -163,62 +142,77 @@ function planStatements() {
   } as Record<string, string>;
 }
 
-/** Events applied as plain statements (db/plan.ts): the ones every registration and enrollment makes. */
-export function isPlannedEvent(event: EngineEvent): boolean {
-  switch (event.type) {
-    case "message_created":
-    case "consent_given":
-    case "wait_timeout_scheduled":
-    case "conversation_ended":
-    case "language_changed":
-    case "profile_updated":
-    case "motivation_opted_out":
-    case "motivation_opted_in":
-    case "participant_registered":
-    case "enrollment_requested":
-      return true;
-    default:
-      return false;
-  }
+/** The participant the event is about: registered before this turn or earlier in it. */
+function participantOf(st: ApplyState): number {
+  if (st.applied.participantId === null) throw new Error("event needs a registered participant");
+  return st.applied.participantId;
 }
 
-function* planEvent(st: ApplyState, event: EngineEvent): Plan<void> {
-  const { scope, applied } = st;
-  const p = scope.provider;
-  const sql = planSql[p];
-  const at = sqlTime(scope.now, p);
-  const participantId = () => {
-    if (applied.participantId === null) throw new Error("event needs a registered participant");
-    return applied.participantId;
-  };
-  switch (event.type) {
-    case "message_created":
-      say(st, event.message);
-      return;
-    case "consent_given":
-    case "conversation_ended":
-      return;
-    case "wait_timeout_scheduled":
-      applied.timeoutMinutes = event.minutes;
-      return;
-    case "language_changed":
-      st.language = event.language;
-      if (applied.participantId !== null) yield* changes(sql.setLanguage!, [event.language, at, applied.participantId]);
-      return;
-    case "profile_updated":
-      yield* changes(sql[`profile_${event.field}`]!, [event.value, at, participantId()]);
-      return;
-    case "motivation_opted_out":
-    case "motivation_opted_in":
-      yield* changes(sql.setMotivationOptOut!, [
-        event.type === "motivation_opted_out" ? at : null,
-        at,
-        participantId(),
-      ]);
-      return;
-    case "participant_registered": {
+const reply = (st: ApplyState, text: string) => say(st, { text });
+
+/** The promoted get their notice with this turn's replies, and their reminders scheduled after the commit. */
+function addWelcome(st: ApplyState, welcome: Welcome): void {
+  st.applied.reminders.push(...welcome.reminders);
+  for (const n of welcome.notices)
+    st.applied.outgoing.push({
+      identityId: n.identityId,
+      channel: n.channel,
+      chatId: n.chatId,
+      kind: "notice",
+      message: { text: n.text },
+    });
+}
+
+async function welcome(st: ApplyState, tx: Tx, promotions: Promotion[]): Promise<void> {
+  addWelcome(st, await welcomePromoted(tx, st.scope.database, promotions, st.scope.now));
+}
+
+/**
+ * How one kind of event is applied: `record` only notes it in what the turn applied; `plan`
+ * writes plain statements (db/plan.ts); `apply` needs the turn's Prisma transaction. A turn with
+ * no `apply` event (every registration and enrollment) runs as one plan, without Prisma.
+ */
+type Handler<E extends EngineEvent> =
+  | { record: (st: ApplyState, event: E) => void }
+  | { plan: (st: ApplyState, event: E) => Plan<void> }
+  | { apply: (st: ApplyState, event: E, tx: Tx) => Promise<void> };
+
+/** One handler for each kind of engine event: a kind without one does not compile. */
+export type EventHandlers = { [K in EngineEvent["type"]]: Handler<Extract<EngineEvent, { type: K }>> };
+
+export const eventHandlers: EventHandlers = {
+  message_created: { record: (st, e) => say(st, e.message) },
+  wait_timeout_scheduled: {
+    record: (st, e) => {
+      st.applied.timeoutMinutes = e.minutes;
+    },
+  },
+  conversation_ended: { record: () => {} },
+
+  language_changed: {
+    *plan(st, e) {
+      st.language = e.language;
+      const { provider, now } = st.scope;
+      if (st.applied.participantId !== null)
+        yield* changes(planSql[provider].setLanguage!, [e.language, sqlTime(now, provider), st.applied.participantId]);
+    },
+  },
+  profile_updated: {
+    *plan(st, e) {
+      const { provider, now } = st.scope;
+      yield* changes(planSql[provider][`profile_${e.field}`]!, [e.value, sqlTime(now, provider), participantOf(st)]);
+    },
+  },
+  motivation_opted_out: { plan: (st) => setMotivationOptOut(st, true) },
+  motivation_opted_in: { plan: (st) => setMotivationOptOut(st, false) },
+
+  participant_registered: {
+    *plan(st, e) {
       // A typed phone number is not verified, so it never links to another participant's record.
-      const f = event.profile;
+      const { provider: p, now, identityId } = st.scope;
+      const sql = planSql[p];
+      const at = sqlTime(now, p);
+      const f = e.profile;
       const [row] = yield* rows<{ id: number }>(sql.insertParticipant!, [
         f.name,
         f.businessName,
@@ -226,35 +220,55 @@ function* planEvent(st: ApplyState, event: EngineEvent): Plan<void> {
         f.regency,
         f.phone,
         f.nib,
-        event.language,
-        sqlTime(new Date(event.consentAt), p),
-        event.consentVersion,
+        e.language,
+        sqlTime(new Date(e.consentAt), p),
+        e.consentVersion,
         at,
         at,
         at,
       ]);
-      yield* changes(sql.linkIdentity!, [row!.id, at, scope.identityId]);
-      applied.participantId = row!.id;
-      st.language = event.language;
-      return;
-    }
-    case "enrollment_requested": {
-      const outcome = yield* enrollPlan(p, participantId(), event.trainingSessionId, scope.now);
+      yield* changes(sql.linkIdentity!, [row!.id, at, identityId]);
+      st.applied.participantId = row!.id;
+      st.language = e.language;
+    },
+  },
+  consent_refused: {
+    apply: async (st, _e, tx) => {
+      // Keep the refusal only: forget what was typed before it.
+      const { identityId, now } = st.scope;
+      await tx.channelIdentity.update({
+        where: { id: identityId },
+        data: { consentRefusedAt: now, displayName: null },
+      });
+      await tx.message.updateMany({ where: { identityId }, data: { text: null } });
+    },
+  },
+  opted_out: {
+    apply: async (st, _e, tx) => {
+      st.applied.cancelledEnrollmentIds.push(...(await optOutParticipant(tx, participantOf(st), st.scope.now)));
+    },
+  },
+  opted_in: { apply: (st, _e, tx) => optInParticipant(tx, participantOf(st)) },
+
+  enrollment_requested: {
+    *plan(st, e) {
+      const { provider: p, now } = st.scope;
+      const outcome = yield* enrollPlan(p, participantOf(st), e.trainingSessionId, now);
       if (outcome.kind === "enrolled")
-        applied.reminders.push(...(yield* createRemindersPlan(p, outcome.enrollmentId, scope.now)));
+        st.applied.reminders.push(...(yield* createRemindersPlan(p, outcome.enrollmentId, now)));
       const language = st.language;
       if (outcome.kind === "programme_taken") {
         const held = yield* sessionSummaryPlan(p, outcome.trainingSessionId);
-        const [row] = yield* rows<{ status: string }>(sql.enrollmentStatus!, [outcome.enrollmentId]);
-        say(st, {
-          text: held
-            ? outcomes.programmeTaken(held, row?.status === "waitlisted", language)
-            : outcomes.unavailable(language),
-        });
+        const [row] = yield* rows<{ status: string }>(planSql[p].enrollmentStatus!, [outcome.enrollmentId]);
+        reply(
+          st,
+          held ? outcomes.programmeTaken(held, row?.status === "waitlisted", language) : outcomes.unavailable(language),
+        );
         return;
       }
-      const summary = yield* sessionSummaryPlan(p, event.trainingSessionId);
-      const text =
+      const summary = yield* sessionSummaryPlan(p, e.trainingSessionId);
+      reply(
+        st,
         outcome.kind === "enrolled" && summary
           ? outcomes.enrolled(summary, language)
           : outcome.kind === "waitlisted" && summary
@@ -263,13 +277,135 @@ function* planEvent(st: ApplyState, event: EngineEvent): Plan<void> {
               ? outcome.status === "enrolled"
                 ? outcomes.alreadyEnrolled(language)
                 : outcomes.alreadyWaitlisted(outcome.position, language)
-              : outcomes.unavailable(language);
-      say(st, { text });
-      return;
-    }
-    default:
-      throw new Error(`${event.type} is not applied as a plan`);
-  }
+              : outcomes.unavailable(language),
+      );
+    },
+  },
+  enrollment_cancel_requested: {
+    apply: async (st, e, tx) => {
+      const { scope, language } = st;
+      const outcome = await cancelEnrollment(tx, scope.provider, participantOf(st), e.enrollmentId, scope.now);
+      if (outcome.kind === "not_found") return reply(st, outcomes.cancelNotFound(language));
+      st.applied.cancelledEnrollmentIds.push(e.enrollmentId);
+      const summary = await sessionSummary(tx, scope.database, outcome.trainingSessionId);
+      if (summary) reply(st, outcomes.cancelled(summary, language));
+      await welcome(st, tx, outcome.promoted ? [outcome.promoted] : []);
+    },
+  },
+  enrollment_move_requested: {
+    apply: async (st, e, tx) => {
+      const { scope, language } = st;
+      const { database, now } = scope;
+      const outcome = await moveEnrollment(tx, database, participantOf(st), e.enrollmentId, e.trainingSessionId, now);
+      if (outcome.kind === "not_found") return reply(st, outcomes.moveNotFound(language));
+      if (outcome.kind === "unavailable") return reply(st, outcomes.moveUnavailable(language));
+      if (outcome.kind === "already")
+        return reply(
+          st,
+          outcome.status === "enrolled"
+            ? outcomes.alreadyEnrolled(language)
+            : outcomes.alreadyWaitlisted(outcome.position, language),
+        );
+      if (outcome.kind === "programme_taken") {
+        const held = await sessionSummary(tx, database, outcome.trainingSessionId);
+        const enrollment = await tx.enrollment.findUnique({ where: { id: outcome.enrollmentId } });
+        return reply(
+          st,
+          held
+            ? outcomes.programmeTaken(held, enrollment?.status === "waitlisted", language)
+            : outcomes.unavailable(language),
+        );
+      }
+      st.applied.cancelledEnrollmentIds.push(e.enrollmentId);
+      const from = await sessionSummary(tx, database, outcome.fromTrainingSessionId);
+      const to = await sessionSummary(tx, database, e.trainingSessionId);
+      if (from && to)
+        reply(
+          st,
+          outcome.to.kind === "enrolled"
+            ? outcomes.moved(from, to, language)
+            : outcomes.movedToWaitlist(from, to, outcome.to.position, language),
+        );
+      addWelcome(st, { reminders: outcome.reminders, notices: outcome.notices });
+    },
+  },
+  attendance_answered: {
+    apply: async (st, e, tx) => {
+      const { scope, language } = st;
+      const outcome = await answerAttendance(
+        tx,
+        scope.database,
+        participantOf(st),
+        e.enrollmentId,
+        e.answer,
+        scope.now,
+      );
+      if (outcome.kind === "not_active") return reply(st, outcomes.attendanceNotActive(language));
+      const summary = await sessionSummary(tx, scope.database, outcome.trainingSessionId);
+      if (outcome.kind === "confirmed") {
+        if (summary) reply(st, outcomes.attendanceConfirmed(summary, language));
+        return;
+      }
+      st.applied.cancelledEnrollmentIds.push(outcome.enrollmentId);
+      if (summary) reply(st, outcomes.attendanceDeclined(summary, language));
+      addWelcome(st, outcome.welcome);
+    },
+  },
+  data_deletion_requested: {
+    apply: async (st, _e, tx) => {
+      const { applied, scope } = st;
+      const id = participantOf(st);
+      const enrollments = await tx.enrollment.findMany({ where: { participantId: id }, select: { id: true } });
+      const { promoted, erasures } = await deleteParticipantData(tx, scope.provider, id, scope.now);
+      applied.erasures.push(...erasures);
+      applied.cancelledEnrollmentIds.push(...enrollments.map((e) => e.id));
+      applied.identityDeleted = true;
+      applied.participantId = null;
+      await welcome(st, tx, promoted);
+    },
+  },
+
+  staff_command_refused: {
+    apply: async (st, e, tx) => {
+      // Someone not linked as staff tried a staff command: they got the ordinary help.
+      await audit(tx, null, "staff.command_refused", `identity:${st.scope.identityId}`, {
+        command: e.command,
+        channel: st.scope.channel,
+      });
+    },
+  },
+  // Staff work is done after the commit (staff-commands.ts: runStaffAction).
+  staff_link_requested: {
+    record: (st, e) => {
+      st.applied.staffActions.push({ kind: "link", code: e.code });
+    },
+  },
+  broadcast_requested: {
+    record: (st, e) => {
+      st.applied.staffActions.push({ kind: "broadcast", textId: e.textId, textEn: e.textEn, filter: e.filter });
+    },
+  },
+};
+
+function* setMotivationOptOut(st: ApplyState, optedOut: boolean): Plan<void> {
+  const { provider, now } = st.scope;
+  const at = sqlTime(now, provider);
+  yield* changes(planSql[provider].setMotivationOptOut!, [optedOut ? at : null, at, participantOf(st)]);
+}
+
+/** The handler of an event's kind: the record's type ties them, which TypeScript cannot follow through a lookup. */
+const handlerOf = <E extends EngineEvent>(event: E) => eventHandlers[event.type] as unknown as Handler<E>;
+
+/** Events applied without the turn's Prisma transaction: the ones every registration and enrollment makes. */
+export function isPlannedEvent(event: EngineEvent): boolean {
+  return !("apply" in handlerOf(event));
+}
+
+function* planEvent(st: ApplyState, event: EngineEvent): Plan<void> {
+  const handler = handlerOf(event);
+  if ("record" in handler) handler.record(st, event);
+  else if ("plan" in handler) yield* handler.plan(st, event);
+  else throw new Error(`${event.type} is not applied as a plan`);
 }
 
 /** Applies events that are all isPlannedEvent, as one plan (no Prisma transaction needed). */
@@ -281,171 +417,11 @@ export function* planEvents(scope: TurnScope, events: EngineEvent[]): Plan<Appli
 
 export async function applyEvents(tx: Tx, scope: TurnScope, events: EngineEvent[]): Promise<Applied> {
   const st = startApplying(scope);
-  const { applied } = st;
-  const reply = (text: string) => say(st, { text });
-  const participantId = () => {
-    if (applied.participantId === null) throw new Error("event needs a registered participant");
-    return applied.participantId;
-  };
   const run = inTransaction(scope.database, tx);
-
   for (const event of events) {
-    const language = st.language;
-    if (isPlannedEvent(event)) {
-      await runPlan(planEvent(st, event), run);
-      continue;
-    }
-    switch (event.type) {
-      case "consent_refused":
-        // Keep the refusal only: forget what was typed before it.
-        await tx.channelIdentity.update({
-          where: { id: scope.identityId },
-          data: { consentRefusedAt: scope.now, displayName: null },
-        });
-        await tx.message.updateMany({ where: { identityId: scope.identityId }, data: { text: null } });
-        break;
-      case "opted_out": {
-        await tx.participant.update({ where: { id: participantId() }, data: { optedOutAt: scope.now } });
-        const enrollments = await tx.enrollment.findMany({
-          where: { participantId: participantId() },
-          select: { id: true },
-        });
-        await tx.reminder.updateMany({
-          where: { enrollmentId: { in: enrollments.map((e) => e.id) }, status: "pending" },
-          data: { status: "cancelled", reason: "participant opted out" },
-        });
-        applied.cancelledEnrollmentIds.push(...enrollments.map((e) => e.id));
-        break;
-      }
-      case "opted_in":
-        await tx.participant.update({ where: { id: participantId() }, data: { optedOutAt: null } });
-        break;
-      case "enrollment_cancel_requested": {
-        const outcome = await cancelEnrollment(tx, scope.provider, participantId(), event.enrollmentId, scope.now);
-        if (outcome.kind === "not_found") {
-          reply(outcomes.cancelNotFound(language));
-          break;
-        }
-        applied.cancelledEnrollmentIds.push(event.enrollmentId);
-        const summary = await sessionSummary(tx, scope.database, outcome.trainingSessionId);
-        if (summary) reply(outcomes.cancelled(summary, language));
-        if (outcome.promoted) {
-          const notice = await promotionNotice(tx, scope.database, outcome.promoted);
-          if (notice) applied.outgoing.push(notice);
-          applied.reminders.push(
-            ...(await runPlan(createRemindersPlan(scope.provider, outcome.promoted.enrollmentId, scope.now), run)),
-          );
-        }
-        break;
-      }
-      case "enrollment_move_requested": {
-        const outcome = await moveEnrollment(
-          tx,
-          scope.database,
-          participantId(),
-          event.enrollmentId,
-          event.trainingSessionId,
-          scope.now,
-        );
-        if (outcome.kind === "not_found") reply(outcomes.moveNotFound(language));
-        else if (outcome.kind === "unavailable") reply(outcomes.moveUnavailable(language));
-        else if (outcome.kind === "already")
-          reply(
-            outcome.status === "enrolled"
-              ? outcomes.alreadyEnrolled(language)
-              : outcomes.alreadyWaitlisted(outcome.position, language),
-          );
-        else if (outcome.kind === "programme_taken") {
-          const held = await sessionSummary(tx, scope.database, outcome.trainingSessionId);
-          const enrollment = await tx.enrollment.findUnique({ where: { id: outcome.enrollmentId } });
-          reply(
-            held
-              ? outcomes.programmeTaken(held, enrollment?.status === "waitlisted", language)
-              : outcomes.unavailable(language),
-          );
-        } else {
-          applied.cancelledEnrollmentIds.push(event.enrollmentId);
-          applied.reminders.push(...outcome.reminders);
-          const from = await sessionSummary(tx, scope.database, outcome.fromTrainingSessionId);
-          const to = await sessionSummary(tx, scope.database, event.trainingSessionId);
-          if (from && to)
-            reply(
-              outcome.to.kind === "enrolled"
-                ? outcomes.moved(from, to, language)
-                : outcomes.movedToWaitlist(from, to, outcome.to.position, language),
-            );
-          if (outcome.promoted) {
-            const notice = await promotionNotice(tx, scope.database, outcome.promoted);
-            if (notice) applied.outgoing.push(notice);
-          }
-        }
-        break;
-      }
-      case "attendance_answered": {
-        const id = participantId();
-        const enrollment = Number.isInteger(event.enrollmentId)
-          ? await tx.enrollment.findFirst({ where: { id: event.enrollmentId, participantId: id } })
-          : null;
-        if (!enrollment || enrollment.status !== "enrolled") {
-          reply(outcomes.attendanceNotActive(language));
-          break;
-        }
-        const summary = await sessionSummary(tx, scope.database, enrollment.trainingSessionId);
-        if (event.answer === "confirmed") {
-          await tx.enrollment.update({ where: { id: enrollment.id }, data: { rsvp: "confirmed", rsvpAt: scope.now } });
-          if (summary) reply(outcomes.attendanceConfirmed(summary, language));
-          break;
-        }
-        // A decline frees the seat for the first on the waiting list.
-        const outcome = await cancelEnrollment(tx, scope.provider, id, enrollment.id, scope.now);
-        await tx.enrollment.update({ where: { id: enrollment.id }, data: { rsvp: "declined", rsvpAt: scope.now } });
-        applied.cancelledEnrollmentIds.push(enrollment.id);
-        if (summary) reply(outcomes.attendanceDeclined(summary, language));
-        if (outcome.kind === "cancelled" && outcome.promoted) {
-          const notice = await promotionNotice(tx, scope.database, outcome.promoted);
-          if (notice) applied.outgoing.push(notice);
-          applied.reminders.push(
-            ...(await runPlan(createRemindersPlan(scope.provider, outcome.promoted.enrollmentId, scope.now), run)),
-          );
-        }
-        break;
-      }
-      case "staff_command_refused":
-        // Someone not linked as staff tried a staff command: they got the ordinary help.
-        await audit(tx, null, "staff.command_refused", `identity:${scope.identityId}`, {
-          command: event.command,
-          channel: scope.channel,
-        });
-        break;
-      case "staff_link_requested":
-        applied.staffActions.push({ kind: "link", code: event.code });
-        break;
-      case "broadcast_requested":
-        applied.staffActions.push({
-          kind: "broadcast",
-          textId: event.textId,
-          textEn: event.textEn,
-          filter: event.filter,
-        });
-        break;
-      case "data_deletion_requested": {
-        const id = participantId();
-        const enrollments = await tx.enrollment.findMany({ where: { participantId: id }, select: { id: true } });
-        const { promoted, erasures } = await deleteParticipantData(tx, scope.provider, id, scope.now);
-        applied.erasures.push(...erasures);
-        applied.cancelledEnrollmentIds.push(...enrollments.map((e) => e.id));
-        applied.identityDeleted = true;
-        applied.participantId = null;
-        for (const p of promoted) {
-          const notice = await promotionNotice(tx, scope.database, p);
-          if (notice) applied.outgoing.push(notice);
-          applied.reminders.push(
-            ...(await runPlan(createRemindersPlan(scope.provider, p.enrollmentId, scope.now), run)),
-          );
-        }
-        break;
-      }
-    }
+    const handler = handlerOf(event);
+    if ("apply" in handler) await handler.apply(st, event, tx);
+    else await runPlan(planEvent(st, event), run);
   }
-  return applied;
+  return st.applied;
 }
