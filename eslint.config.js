@@ -3,7 +3,7 @@ import globals from "globals";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "src/db/generated/", "data/", "bench/results/", "coverage/"] },
+  { ignores: ["node_modules/", "src/db/generated/", "data/", "bench/results/", "coverage/", "dist/", "dist.new/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
