@@ -74,7 +74,7 @@ export const layers = [
 ];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "src/db/generated/", "data/", "bench/results/", "coverage/"] },
+  { ignores: ["node_modules/", "src/db/generated/", "data/", "bench/results/", "coverage/", "dist/", "dist.new/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

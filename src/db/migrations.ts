@@ -9,7 +9,18 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { sqliteFilePath } from "../config.js";
 
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+/**
+ * The project's folder (prisma/, node_modules/, scripts/): the nearest folder above this module
+ * with a package.json, so that it is the same from src/db (tsx) and from dist/src/db (the build).
+ */
+export const projectRoot = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findProjectRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "package.json"))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
 
 const folder = (provider: "sqlite" | "postgresql") => (provider === "sqlite" ? "sqlite" : "postgres");
 
