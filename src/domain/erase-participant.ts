@@ -10,8 +10,8 @@
 import type { Database, Tx } from "../db/database.js";
 import { runPlan } from "../db/plan.js";
 import { inTransaction } from "../db/raw-sql.js";
-import { priorities, type OutboxBatch } from "../runtime/inbound-runtime.js";
-import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
+import { OutboxWrites } from "../outbox/outbox-writes.js";
+import { outboundRow, priorities, type OutboxBatch } from "../outbox/types.js";
 import { outcomes } from "../../flows/outcomes.js";
 import { deleteParticipantData } from "./delete-participant-data.js";
 import type { ErasureEntry } from "./erasures.js";
@@ -44,7 +44,7 @@ export async function eraseParticipant(
     reminders: [],
     notices: [],
   };
-  const writes = new TurnWrites(database.provider);
+  const writes = new OutboxWrites(database.provider);
   for (const p of promoted) {
     done.reminders.push(...(await runPlan(createRemindersPlan(database.provider, p.enrollmentId, now), run)));
     const enrollment = await tx.enrollment.findUnique({

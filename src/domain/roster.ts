@@ -7,8 +7,8 @@ import { stringify } from "csv-stringify/sync";
 import { lockTrainingSession, type Database, type Db, type Tx } from "../db/database.js";
 import { runPlan } from "../db/plan.js";
 import { inTransaction } from "../db/raw-sql.js";
-import { priorities, type OutboxBatch } from "../runtime/inbound-runtime.js";
-import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
+import { OutboxWrites } from "../outbox/outbox-writes.js";
+import { outboundRow, priorities, type OutboxBatch } from "../outbox/types.js";
 import { sectorLabel } from "../../flows/catalog.js";
 import { outcomes } from "../../flows/outcomes.js";
 import { promoteFromWaitlist } from "./cancel-enrollment.js";
@@ -199,7 +199,7 @@ export async function fillFreeSeats(
 ): Promise<SeatsFilled> {
   await lockTrainingSession(tx, database.provider, trainingSessionId);
   const run = inTransaction(database, tx);
-  const writes = new TurnWrites(database.provider);
+  const writes = new OutboxWrites(database.provider);
   const filled: SeatsFilled = { enrollmentIds: [], reminders: [], notices: [] };
   const session = await tx.trainingSession.findUnique({
     where: { id: trainingSessionId },

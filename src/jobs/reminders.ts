@@ -16,8 +16,8 @@ import type { Logger } from "../logger.js";
 import { reminderLateness } from "../metrics.js";
 import { deadWorkerRecovery } from "./dead-worker-recovery.js";
 import { namespaced } from "./job-ids.js";
-import { priorities, type OutboxSink } from "../runtime/inbound-runtime.js";
-import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
+import { OutboxWrites } from "../outbox/outbox-writes.js";
+import { outboundRow, priorities, type OutboxSink } from "../outbox/types.js";
 
 export const reminderQueueName = "reminders";
 
@@ -187,7 +187,7 @@ export function createReminderWorker(options: {
 }): Worker<ReminderJob> {
   const { database, logger } = options;
   const now = options.now ?? (() => new Date());
-  const writes = new TurnWrites(database.provider);
+  const writes = new OutboxWrites(database.provider);
   const { s } = forDatabase(database);
   // To remove the jobs of reminders a batch fired (on the worker's connection).
   const queue = new Queue<ReminderJob>(reminderQueueName, { connection: options.connection, prefix: options.prefix });

@@ -39,7 +39,9 @@ import type { ScheduledReminder } from "../domain/reminders.js";
 import { finishErasure, type ErasureFile } from "../domain/erasures.js";
 import { KeyedSerial, type KeyedLock } from "./keyed-serial.js";
 import { loadChat, type ChatRecord } from "./load-chat.js";
-import { outboundRow, TurnWrites } from "./turn-writes.js";
+import { TurnWrites } from "./turn-writes.js";
+import { OutboxWrites } from "../outbox/outbox-writes.js";
+import { outboundRow, priorities, priorityOf, type OutboxBatch, type OutboxSink } from "../outbox/types.js";
 import { recordInbound } from "../metrics.js";
 import type { BroadcastService } from "../domain/broadcast-types.js";
 import {
@@ -50,17 +52,6 @@ import {
   type StaffAction,
   type StaffCommand,
 } from "./staff-commands.js";
-
-/** Where outbox rows go once committed; the BullMQ queue in production. */
-export type OutboxBatch = {
-  channel: string;
-  chatId: string;
-  ids: number[];
-  priority: number;
-  /** The recipient's time zone, when the batch waits out quiet hours there. */
-  timeZone?: string | null;
-};
-export type OutboxSink = { enqueue(batch: OutboxBatch): Promise<void> };
 
 /** Schedules a wait timeout: resume the conversation at `version` after `minutes`. */
 export type TimeoutScheduler = { schedule(identityId: number, version: number, minutes: number): Promise<void> };
@@ -95,13 +86,6 @@ export type RuntimeOptions = {
 
 export type HandleResult = { status: "processed"; outboxIds: number[] } | { status: "duplicate" };
 
-/**
- * Priorities of outbox jobs: lower is sooner. Replies go ahead of notices; from `bulk` on, rows
- * take the paced lane, where reminders go ahead of motivation and broadcasts (`background`), so
- * a long broadcast on a slow channel does not make a reminder late.
- */
-export const priorities = { reply: 1, notice: 5, bulk: 10, background: 20 } as const;
-
 class DuplicateMessage extends Error {}
 class VersionConflict extends Error {}
 
@@ -121,11 +105,13 @@ export class InboundRuntime {
   private readonly serial = new KeyedSerial();
   private readonly programmes = new ProgrammeCache();
   private readonly writes: TurnWrites;
+  private readonly outboxWrites: OutboxWrites;
   private readonly now: () => Date;
 
   constructor(private readonly options: RuntimeOptions) {
     this.now = options.now ?? (() => new Date());
     this.writes = new TurnWrites(options.database.provider);
+    this.outboxWrites = new OutboxWrites(options.database.provider);
   }
 
   private get db(): Db {
@@ -342,7 +328,7 @@ export class InboundRuntime {
           : "Sorry, your request could not be processed. Please try again in a moment.";
     }
     const [id] = await runAtomically(database, () =>
-      this.writes.insertOutbound(
+      this.outboxWrites.insertOutbound(
         [
           outboundRow(
             { channel: message.channel, chatId: message.chatId, identityId },
@@ -432,15 +418,14 @@ export class InboundRuntime {
 
   /** Writes the replies and their outbox rows; one batch per chat, so each chat's replies stay in order. */
   private *writeOutbox(outgoing: Outgoing[], now: Date): Plan<OutboxBatch[]> {
-    const priorityOf = (o: Outgoing) => priorities[o.kind === "reply" ? "reply" : "notice"];
-    const ids = yield* this.writes.insertOutbound(
-      outgoing.map((o) => outboundRow(o, o.message, o.kind, priorityOf(o))),
+    const ids = yield* this.outboxWrites.insertOutbound(
+      outgoing.map((o) => outboundRow(o, o.message, o.kind)),
       now,
     );
     const batches = new Map<string, OutboxBatch>();
     for (const [i, o] of outgoing.entries()) {
       const key = `${o.channel}:${o.chatId}`;
-      const batch = batches.get(key) ?? { channel: o.channel, chatId: o.chatId, ids: [], priority: priorityOf(o) };
+      const batch = batches.get(key) ?? { channel: o.channel, chatId: o.chatId, ids: [], priority: priorityOf(o.kind) };
       batch.ids.push(ids[i]!);
       batches.set(key, batch);
     }
