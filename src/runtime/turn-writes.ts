@@ -115,6 +115,23 @@ export class TurnWrites {
   }
 }
 
+/** How stale lastInboundAt may get before a turn writes it again (saves a write per message). */
+const touchEveryMs = 5 * 60_000;
+
+/** Whether the identity's row already says what this message would write (its chat, unblocked, seen lately). */
+export function identityFresh(
+  identity: { chatId: string; blockedAt: Date | null; lastInboundAt: Date | null },
+  message: { chatId: string },
+  now: Date,
+): boolean {
+  return (
+    identity.chatId === message.chatId &&
+    identity.blockedAt === null &&
+    identity.lastInboundAt !== null &&
+    now.getTime() - identity.lastInboundAt.getTime() < touchEveryMs
+  );
+}
+
 const statements = {
   insertIdentity: `INSERT INTO "ChannelIdentity" (channel, "platformUserId", "chatId", "displayName", "lastInboundAt", "createdAt", "updatedAt")
     VALUES ($1, $2, $3, $4, $5::timestamp(3), $6::timestamp(3), $7::timestamp(3))
