@@ -26,7 +26,7 @@ import { fileURLToPath } from "node:url";
 import { createBot } from "../src/bot.js";
 import { createTelegramAdapter } from "../src/channels/telegram.js";
 import type { DatabaseProvider } from "../src/db/database.js";
-import { telegramPacing } from "../src/jobs/pacing.js";
+import { telegramPacing } from "../src/outbox/pacing.js";
 import { createLogger } from "../src/logger.js";
 import { createRedis } from "../src/redis.js";
 import type { BroadcastStats, RepliedMessage, SayMessage, StatsRequest } from "./broadcast/fake-telegram-process.js";

@@ -22,10 +22,10 @@ import { createBot } from "../src/bot.js";
 import { createTelegramAdapter } from "../src/channels/telegram.js";
 import type { Database, DatabaseProvider } from "../src/db/database.js";
 import { prepareStatements, sqlTime } from "../src/db/raw-sql.js";
-import { telegramPacing } from "../src/jobs/pacing.js";
+import { telegramPacing } from "../src/outbox/pacing.js";
 import { createLogger } from "../src/logger.js";
 import { createRedis } from "../src/redis.js";
-import { queueOutbound } from "../src/runtime/outbound.js";
+import { queueOutbound } from "../src/outbox/queue-outbound.js";
 import type { BenchResult, Benchmark } from "./run.js";
 import { deleteKeys, freshDatabase, positiveInt, round } from "./support.js";
 

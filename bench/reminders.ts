@@ -20,7 +20,7 @@ import { createRemindersForManyPlan } from "../src/domain/reminders.js";
 import { createReminderWorker, ReminderScheduler } from "../src/jobs/reminders.js";
 import { createLogger } from "../src/logger.js";
 import { createRedis } from "../src/redis.js";
-import type { OutboxBatch } from "../src/runtime/inbound-runtime.js";
+import type { OutboxBatch } from "../src/outbox/types.js";
 import type { BenchResult, Benchmark } from "./run.js";
 import { deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
 

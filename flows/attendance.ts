@@ -3,8 +3,18 @@
  * conversation here (so a typed "1" or "2" is understood); its buttons work from anywhere, and
  * afterwards the participant is back where they were. Declining frees the seat.
  */
-import type { Choice, Flow, FlowContext, Route } from "../src/engine/types.js";
+import type {
+  Choice,
+  ConversationState,
+  Flow,
+  FlowContext,
+  Language,
+  OutgoingMessage,
+  Route,
+  Vars,
+} from "../src/engine/types.js";
 import { bold } from "../src/engine/markup.js";
+import { reminderText, type ReminderPlace, type SessionSummary } from "./outcomes.js";
 import { t } from "./texts.js";
 
 /** The reminder's two answers; the buttons carry the enrollment (`hadir-12`), typed answers match these. */
@@ -29,6 +39,28 @@ export function parseAttendanceChoice(choiceId: string): { answer: "hadir" | "ti
   const match = /^(hadir|tidak)-(\d{1,10})$/.exec(choiceId);
   return match ? { answer: match[1] as "hadir" | "tidak", enrollmentId: Number(match[2]) } : null;
 }
+
+/** The reminder that asks "will you come?": when and where, with the two answers as buttons. */
+export function reminderQuestion(
+  enrollmentId: number,
+  session: SessionSummary,
+  place: ReminderPlace,
+  l: Language,
+): OutgoingMessage {
+  return {
+    text: reminderText(session, place, l),
+    choices: attendanceChoices(enrollmentId).map((c) => ({ id: c.id, label: c.label[l] })),
+  };
+}
+
+/**
+ * The variables of the conversation a reminder leaves waiting at `answer`, so a typed "1" or "2"
+ * is understood: someone in the middle of something (`current`) goes back there after answering.
+ */
+export const waitForAnswer =
+  (enrollmentId: number) =>
+  (current: ConversationState | null): Vars =>
+    current ? { ...current.vars, enrollmentId, returnFlow: current.flow, returnNode: current.node } : { enrollmentId };
 
 const back = (ctx: FlowContext): Route =>
   typeof ctx.vars.returnFlow === "string" && typeof ctx.vars.returnNode === "string"

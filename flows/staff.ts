@@ -78,6 +78,25 @@ const notStaff = t(
   "This command is for staff whose account is linked.",
 );
 
+export type StaffCommand = { kind: "link"; code: string } | { kind: "siaran" | "status" | "statistik" };
+
+/**
+ * The staff command a message is, or null. A command is the word with or without its slash
+ * ("/siaran", "siaran", "/siaran@sapa_bot"), since WhatsApp has no commands; `/tautkan 1234 5678`
+ * links a chat account.
+ */
+export function parseStaffCommand(text: string | undefined): StaffCommand | null {
+  if (!text) return null;
+  const m = text
+    .trim()
+    .toLowerCase()
+    .match(/^\/?(siaran|status|statistik|tautkan)(?:@\w+)?(?:\s+([\d\s-]{4,20}))?$/);
+  if (!m) return null;
+  if (m[1] === "tautkan") return m[2] ? { kind: "link", code: m[2] } : null;
+  if (m[2]) return null;
+  return { kind: m[1] as "siaran" | "status" | "statistik" };
+}
+
 /** The answer to a staff command typed in the web chat, where linking and staff commands do not work. */
 export const staffCommandsElsewhere = t(
   "Perintah staf, termasuk menautkan akun dengan kode, hanya dapat dipakai di Telegram atau WhatsApp, tidak di obrolan web ini. Silakan kirim perintahnya kepada bot di Telegram atau WhatsApp.",

@@ -20,7 +20,7 @@ import type { ChannelAdapter } from "./channels/channel.js";
 import { createTelegramAdapter, type TelegramAdapter } from "./channels/telegram.js";
 import { createWebChatAdapter, registerWebChat, type WebChatLimits } from "./channels/webchat.js";
 import { createWhatsAppAdapter, createWhatsAppClient, type WhatsAppClientLike } from "./channels/whatsapp.js";
-import { telegramPacing, whatsappPacing, type Pacing } from "./jobs/pacing.js";
+import { telegramPacing, whatsappPacing, type Pacing } from "./outbox/pacing.js";
 
 export class StartupError extends Error {
   override name = "StartupError";

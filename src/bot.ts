@@ -25,7 +25,7 @@ import { Engine } from "./engine/engine.js";
 import type { Language } from "./engine/types.js";
 import { ConversationTimeouts, createTimeoutWorker } from "./jobs/conversation-timeouts.js";
 import { loadJobNamespace } from "./jobs/job-namespace.js";
-import { OutboxQueue } from "./jobs/outbox-queue.js";
+import { OutboxQueue } from "./outbox/queue.js";
 import { createReminderWorker, ReminderScheduler } from "./jobs/reminders.js";
 import {
   createMotivationWorker,
@@ -39,8 +39,9 @@ import { createBroadcastService } from "./domain/broadcasts.js";
 import type { BroadcastService } from "./domain/broadcast-types.js";
 import { moveTrainingSessionPlan, type MoveOutcome } from "./domain/move-training-session.js";
 import { runAtomically } from "./db/raw-sql.js";
-import { createOutboxWorkers, reconcileOutbox } from "./jobs/outbox-worker.js";
-import type { Pacing } from "./jobs/pacing.js";
+import { reconcileOutbox } from "./outbox/reconcile.js";
+import { createOutboxWorkers } from "./outbox/worker.js";
+import type { Pacing } from "./outbox/pacing.js";
 import type { Logger } from "./logger.js";
 import { InboundRuntime } from "./runtime/inbound-runtime.js";
 import { RedisKeyedLock } from "./runtime/keyed-serial.js";

@@ -40,7 +40,7 @@ import { seedDatabase } from "./domain/seed-database.js";
 import { ErasureFile } from "./domain/erasures.js";
 import { reapplyErasures } from "./domain/reapply-erasures.js";
 import { connectServices, openCheckedDatabase, StartupError } from "./app.js";
-import { fastPacing } from "./jobs/pacing.js";
+import { fastPacing } from "./outbox/pacing.js";
 import { createBot, type Bot } from "./bot.js";
 import { createConsoleAdapter, runConsoleChat } from "./channels/console.js";
 import { createLogger } from "./logger.js";

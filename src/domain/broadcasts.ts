@@ -13,8 +13,8 @@
 import type { Database, DatabaseProvider } from "../db/database.js";
 import { changes, rows, type Plan } from "../db/plan.js";
 import { forProvider, queryRows, runAtomically, sqlTime } from "../db/raw-sql.js";
-import { priorities, type OutboxBatch } from "../runtime/inbound-runtime.js";
-import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
+import { OutboxWrites } from "../outbox/outbox-writes.js";
+import { outboundRow, priorities, type OutboxBatch } from "../outbox/types.js";
 import {
   BroadcastError,
   emptyProgress,
@@ -45,7 +45,7 @@ export type BroadcastSettings = {
 /** Ledger rows per fan-out transaction. */
 export const fanOutChunk = 500;
 
-const writesFor = { sqlite: new TurnWrites("sqlite"), postgresql: new TurnWrites("postgresql") };
+const writesFor = { sqlite: new OutboxWrites("sqlite"), postgresql: new OutboxWrites("postgresql") };
 
 function statements(provider: DatabaseProvider) {
   const sql = (s: string) => forProvider(s, provider);

@@ -11,7 +11,7 @@ import { prepareStatements, runAtomically, sqlTime } from "../db/raw-sql.js";
 import { formatDateTime } from "../engine/format.js";
 import { bold, plain } from "../engine/markup.js";
 import type { Language } from "../engine/types.js";
-import type { OutboxBatch } from "../runtime/inbound-runtime.js";
+import type { OutboxBatch } from "../outbox/types.js";
 import { sessionNoticesPlan } from "./recipients.js";
 
 /** What a participant is told when the session they were enrolled in (or waiting for) is cancelled. */

@@ -8,7 +8,7 @@
  * re-application leaves that to the reconcile passes, which find the rows.
  */
 import type { Database, Tx } from "../db/database.js";
-import type { OutboxBatch } from "../runtime/inbound-runtime.js";
+import type { OutboxBatch } from "../outbox/types.js";
 import { deleteParticipantData } from "./delete-participant-data.js";
 import type { ErasureEntry } from "./erasures.js";
 import { welcomePromoted } from "./promote-from-waitlist.js";

@@ -13,8 +13,8 @@ import { rows, type Plan } from "../db/plan.js";
 import { forProvider, sqlTime } from "../db/raw-sql.js";
 import type { Language } from "../engine/types.js";
 import { motivationText } from "../../flows/outcomes.js";
-import { priorities, type OutboxBatch } from "../runtime/inbound-runtime.js";
-import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
+import { OutboxWrites } from "../outbox/outbox-writes.js";
+import { outboundRow, priorities, type OutboxBatch } from "../outbox/types.js";
 import { lastChatJoin, participantTimeZone } from "./recipients.js";
 
 export type MotivationSettings = {
@@ -90,7 +90,7 @@ function statements(provider: DatabaseProvider) {
 }
 
 const sqlFor = { sqlite: statements("sqlite"), postgresql: statements("postgresql") };
-const writesFor = { sqlite: new TurnWrites("sqlite"), postgresql: new TurnWrites("postgresql") };
+const writesFor = { sqlite: new OutboxWrites("sqlite"), postgresql: new OutboxWrites("postgresql") };
 
 /** The active library, by language. */
 export function* libraryPlan(provider: DatabaseProvider): Plan<Map<string, LibraryEntry[]>> {

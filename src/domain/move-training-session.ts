@@ -7,7 +7,7 @@
 import type { DatabaseProvider } from "../db/database.js";
 import { changes, rows, type Plan } from "../db/plan.js";
 import { prepareStatements, sqlTime } from "../db/raw-sql.js";
-import type { OutboxBatch } from "../runtime/inbound-runtime.js";
+import type { OutboxBatch } from "../outbox/types.js";
 import { sessionMovedText } from "../../flows/outcomes.js";
 import { sessionNoticesPlan } from "./recipients.js";
 import { createRemindersForManyPlan, type ScheduledReminder } from "./reminders.js";

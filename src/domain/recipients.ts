@@ -5,8 +5,8 @@
 import type { DatabaseProvider } from "../db/database.js";
 import { rows, type Plan } from "../db/plan.js";
 import { forProvider } from "../db/raw-sql.js";
-import { priorities, type OutboxBatch } from "../runtime/inbound-runtime.js";
-import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
+import { OutboxWrites } from "../outbox/outbox-writes.js";
+import { outboundRow, priorities, type OutboxBatch } from "../outbox/types.js";
 
 /**
  * Joins `i`, the participant's chat to write to: the one they used last that has not blocked the
@@ -40,7 +40,7 @@ const audienceSql = `SELECT e.id AS "enrollmentId", e.status, pa.id AS "particip
   WHERE e."trainingSessionId" = $1 AND e.status IN ('enrolled', 'waitlisted') AND pa."optedOutAt" IS NULL
   ORDER BY e.id`;
 const audienceFor = { sqlite: forProvider(audienceSql, "sqlite"), postgresql: forProvider(audienceSql, "postgresql") };
-const writesFor = { sqlite: new TurnWrites("sqlite"), postgresql: new TurnWrites("postgresql") };
+const writesFor = { sqlite: new OutboxWrites("sqlite"), postgresql: new OutboxWrites("postgresql") };
 
 /**
  * Tells everyone enrolled in or waiting for a session something (it moved, it was cancelled):

@@ -10,10 +10,7 @@ import { z } from "zod";
 import type { DatabaseProvider } from "../db/database.js";
 import { changes, rows, type Plan } from "../db/plan.js";
 import { forProvider, prepareStatements, sqlTime } from "../db/raw-sql.js";
-import type { Language, OutgoingMessage } from "../engine/types.js";
-import { reminderText } from "../../flows/outcomes.js";
-import { attendanceChoices } from "../../flows/attendance.js";
-import { TurnWrites } from "../runtime/turn-writes.js";
+import type { Language } from "../engine/types.js";
 import { quietUntil, type QuietHours } from "./quiet-hours.js";
 
 const minutesBefore = z
@@ -88,7 +85,6 @@ const statements = {
   identity: `SELECT id, channel, "chatId" FROM "ChannelIdentity"
     WHERE "participantId" = $1 AND "blockedAt" IS NULL
     ORDER BY COALESCE("lastInboundAt", "createdAt") DESC, id DESC LIMIT 1`,
-  conversation: `SELECT id, version, flow, node, variables, "expiresAt" FROM "Conversation" WHERE "identityId" = $1`,
   claim: `UPDATE "Reminder" SET status = 'sent', "sentAt" = $1::timestamp(3), "updatedAt" = $2::timestamp(3)
     WHERE id = $3 AND status = 'pending'`,
   skip: `UPDATE "Reminder" SET status = 'skipped', reason = $1, "updatedAt" = $2::timestamp(3)
@@ -99,8 +95,6 @@ const prepared = {
   sqlite: prepareStatements(statements, "sqlite"),
   postgresql: prepareStatements(statements, "postgresql"),
 };
-
-const turnWrites = { sqlite: new TurnWrites("sqlite"), postgresql: new TurnWrites("postgresql") };
 
 /**
  * Creates (or renews: a re-enrollment gets its reminders back, due anew) the reminder rows of
@@ -184,19 +178,25 @@ type DueRow = {
   optedOutAt: Date | null;
 };
 
+/** A reminder claimed: who gets it, on which chat, and what it is about (the job words and sends it). */
 export type ReminderDelivery = {
   reminderId: number;
   /** When it was due (for the lateness metric). */
   dueAt: Date;
+  enrollmentId: number;
   identityId: number;
   channel: string;
   chatId: string;
-  message: OutgoingMessage;
+  language: Language;
+  session: { programmeTitle: { id: string; en: string }; startsAt: Date; timeZone: string; venue: string };
+  /** Where to go, and which reminder it is (the nudge asks again for an answer). */
+  place: { address: string; mapUrl: string | null; kind: ReminderOffset["kind"] };
 };
 
 /**
- * At fire time: claims the reminder and says what to send, or marks it skipped with the reason.
- * Null when there is nothing to send (already handled, or not eligible any more); `held` when it
+ * At fire time: claims the reminder and says whom to remind of what, or marks it skipped with the
+ * reason; the job that fires it words the question and leaves the conversation waiting for the
+ * answer, in the same transaction (src/jobs/reminders.ts). Null when there is nothing to send (already handled, or not eligible any more); `held` when it
  * is quiet hours where the session is and the reminder can wait for their end and still come at
  * least half an hour before the session (a 06:00 reminder of an 08:00 session goes at 07:00; one
  * of a 07:15 session goes at 06:00).
@@ -235,53 +235,20 @@ export function* fireReminderPlan(
   const quietEnd = quietUntil(now, r.timeZone, quiet);
   if (quietEnd && quietEnd.getTime() <= r.startsAt.getTime() - quietLeadMs) return { held: quietEnd };
   if ((yield* changes(sql.claim, [at, at, reminderId])) !== 1) return null;
-  const language: Language = r.language === "en" ? "en" : "id";
-  // The conversation now waits for the answer, so a typed "1" or "2" is understood; someone in
-  // the middle of something goes back there after answering (the buttons answer from anywhere).
-  const writes = turnWrites[provider];
-  const [conversation] = yield* rows<{
-    id: number;
-    version: number;
-    flow: string;
-    node: string;
-    variables: Record<string, unknown>;
-    expiresAt: Date;
-  }>(sql.conversation, [identity.id], { dates: ["expiresAt"], json: ["variables"] });
-  const active = conversation && conversation.expiresAt > now && conversation.flow !== "attendance";
-  const waiting = {
-    flow: "attendance",
-    node: "answer",
-    variables: active
-      ? {
-          ...conversation.variables,
-          enrollmentId: r.enrollmentId,
-          returnFlow: conversation.flow,
-          returnNode: conversation.node,
-        }
-      : { enrollmentId: r.enrollmentId },
-    expiresAt: new Date(Math.min(r.startsAt.getTime(), now.getTime() + 24 * 3_600_000)),
-  };
-  // A turn that changed the conversation meanwhile wins (the buttons still answer).
-  if (!conversation) yield* writes.insertConversation(identity.id, waiting, now);
-  else yield* writes.updateConversation(conversation.id, conversation.version, waiting, now);
   return {
     reminderId,
     dueAt: r.dueAt,
+    enrollmentId: r.enrollmentId,
     identityId: identity.id,
     channel: identity.channel,
     chatId: identity.chatId,
-    message: {
-      text: reminderText(
-        {
-          programmeTitle: { id: r.titleId, en: r.titleEn },
-          startsAt: r.startsAt,
-          timeZone: r.timeZone,
-          venue: r.venue,
-        },
-        { address: r.address, mapUrl: r.mapUrl, kind: offset.kind },
-        language,
-      ),
-      choices: attendanceChoices(r.enrollmentId).map((c) => ({ id: c.id, label: c.label[language] })),
+    language: r.language === "en" ? "en" : "id",
+    session: {
+      programmeTitle: { id: r.titleId, en: r.titleEn },
+      startsAt: r.startsAt,
+      timeZone: r.timeZone,
+      venue: r.venue,
     },
+    place: { address: r.address, mapUrl: r.mapUrl, kind: offset.kind },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { stringify } from "csv-stringify/sync";
 import { lockTrainingSession, type Database, type Db, type Tx } from "../db/database.js";
-import type { OutboxBatch } from "../runtime/inbound-runtime.js";
+import type { OutboxBatch } from "../outbox/types.js";
 import { sectorLabel } from "../../flows/catalog.js";
 import { promoteFromWaitlist, welcomePromoted, type Promotion } from "./promote-from-waitlist.js";
 import type { ScheduledReminder } from "./reminders.js";

@@ -23,7 +23,7 @@ import {
 import { parseSegmentFilter } from "../domain/segments.js";
 import type { Logger } from "../logger.js";
 import { namespaced } from "./job-ids.js";
-import type { OutboxQueue } from "./outbox-queue.js";
+import type { OutboxQueue } from "../outbox/queue.js";
 
 export const broadcastQueueName = "broadcasts";
 

@@ -26,7 +26,7 @@ import type { Database } from "../db/database.js";
 import { loadInstallation } from "../db/installation.js";
 import type { Logger } from "../logger.js";
 import { inNamespace } from "./job-ids.js";
-import { outboxQueueName } from "./outbox-queue.js";
+import { outboxQueueName } from "../outbox/queue.js";
 import { reminderQueueName } from "./reminders.js";
 
 const states: JobType[] = ["completed", "failed", "active", "waiting", "waiting-children", "delayed", "prioritized"];

@@ -16,7 +16,7 @@ import {
   type RoundTally,
 } from "../domain/motivation.js";
 import type { Logger } from "../logger.js";
-import type { OutboxQueue } from "./outbox-queue.js";
+import type { OutboxQueue } from "../outbox/queue.js";
 
 export const motivationQueueName = "motivation";
 const schedulerId = "motivation-round";

@@ -1,9 +1,9 @@
 /**
  * Reminders on BullMQ: a delayed job per Reminder row, with an id made of the enrollment and the
- * offset, so scheduling twice adds one job. The worker claims the row and writes the message to
- * the outbox in one transaction (src/domain/reminders.ts), so a retried or duplicated job sends
- * nothing twice. The reconcile pass re-adds jobs Redis lost and removes jobs whose reminder is
- * no longer pending.
+ * offset, so scheduling twice adds one job. The worker claims the row (src/domain/reminders.ts)
+ * and starts the attendance question (src/runtime/start-flow.ts) in one transaction, so a retried
+ * or duplicated job sends nothing twice. The reconcile pass re-adds jobs Redis lost and removes
+ * jobs whose reminder is no longer pending.
  */
 import { DelayedError, Queue, Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -11,13 +11,14 @@ import type { Database } from "../db/database.js";
 import { rows } from "../db/plan.js";
 import { prepareStatements, queryRows, runAtomically, sqlTime } from "../db/raw-sql.js";
 import type { QuietHours } from "../domain/quiet-hours.js";
-import { fireReminderPlan, type ScheduledReminder } from "../domain/reminders.js";
+import { fireReminderPlan, type ReminderDelivery, type ScheduledReminder } from "../domain/reminders.js";
 import type { Logger } from "../logger.js";
 import { reminderLateness } from "../metrics.js";
 import { deadWorkerRecovery } from "./dead-worker-recovery.js";
 import { namespaced } from "./job-ids.js";
-import { priorities, type OutboxSink } from "../runtime/inbound-runtime.js";
-import { outboundRow, TurnWrites } from "../runtime/turn-writes.js";
+import type { OutboxSink } from "../outbox/types.js";
+import { FlowStarts, type FlowStart } from "../runtime/start-flow.js";
+import { reminderQuestion, waitForAnswer } from "../../flows/attendance.js";
 
 export const reminderQueueName = "reminders";
 
@@ -167,11 +168,26 @@ export class ReminderScheduler {
 }
 
 /**
- * Fires reminders: claims the row, writes the message to the outbox, enqueues it. A job fires
- * its own reminder and, in the same transaction, up to reminderBatchSize - 1 others already due
- * (oldest first), then removes those others' jobs: when a few hundred fall due together (every
- * participant of a session), they cost one commit and one round of enqueues per fifty instead
- * of one each, so they keep up with the pace they fall due at even while a broadcast is sending.
+ * What a reminder starts: the attendance question, asked by the reminder itself; the conversation
+ * waits for the answer until the session starts, at most a day.
+ */
+const attendanceStart = (d: ReminderDelivery, now: Date): FlowStart => ({
+  to: d,
+  flow: "attendance",
+  node: "answer",
+  vars: waitForAnswer(d.enrollmentId),
+  expiresAt: new Date(Math.min(d.session.startsAt.getTime(), now.getTime() + 24 * 3_600_000)),
+  messages: [reminderQuestion(d.enrollmentId, d.session, d.place, d.language)],
+  kind: "reminder",
+});
+
+/**
+ * Fires reminders: claims the row, starts the attendance question (the conversation and the
+ * message in the outbox, src/runtime/start-flow.ts), enqueues it. A job fires its own reminder
+ * and, in the same transaction, up to reminderBatchSize - 1 others already due (oldest first),
+ * then removes those others' jobs: when a few hundred fall due together (every participant of a
+ * session), they cost one commit and one round of enqueues per fifty instead of one each, so they
+ * keep up with the pace they fall due at even while a broadcast is sending.
  * A job whose reminder a batch fired meanwhile finds it claimed and sends nothing.
  */
 export function createReminderWorker(options: {
@@ -187,7 +203,7 @@ export function createReminderWorker(options: {
 }): Worker<ReminderJob> {
   const { database, logger } = options;
   const now = options.now ?? (() => new Date());
-  const writes = new TurnWrites(database.provider);
+  const starts = new FlowStarts(database.provider);
   const { s } = forDatabase(database);
   // To remove the jobs of reminders a batch fired (on the worker's connection).
   const queue = new Queue<ReminderJob>(reminderQueueName, { connection: options.connection, prefix: options.prefix });
@@ -196,11 +212,8 @@ export function createReminderWorker(options: {
   const fire = function* (reminderId: number, at: Date) {
     const delivery = yield* fireReminderPlan(database.provider, reminderId, at, options.quietHours ?? null);
     if (!delivery || "held" in delivery) return delivery;
-    const ids = yield* writes.insertOutbound(
-      [outboundRow(delivery, delivery.message, "reminder", priorities.bulk)],
-      at,
-    );
-    return { delivery, ids };
+    const batch = yield* starts.startFlow(attendanceStart(delivery, at), at);
+    return { delivery, batch };
   };
   const worker = new Worker<ReminderJob>(
     reminderQueueName,
@@ -245,10 +258,8 @@ export function createReminderWorker(options: {
       }
       // If Redis fails here the rows stay pending and the outbox reconcile pass sends them.
       await Promise.all(
-        result.fired.map(({ delivery, ids }) =>
-          options.outbox
-            .enqueue({ channel: delivery.channel, chatId: delivery.chatId, ids, priority: priorities.bulk })
-            .catch((err: unknown) => logger.warn({ err }, "enqueueing a reminder failed")),
+        result.fired.map(({ batch }) =>
+          options.outbox.enqueue(batch).catch((err: unknown) => logger.warn({ err }, "enqueueing a reminder failed")),
         ),
       );
       // Queued (or, if the enqueue failed, in the outbox for the reconcile pass): as late as they will be here.

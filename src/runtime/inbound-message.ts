@@ -3,6 +3,7 @@
  */
 import { splitChoiceId } from "../engine/engine.js";
 import type { Input } from "../engine/types.js";
+import { parsePhone } from "../understanding/phone.js";
 
 export type InboundMessage = {
   channel: string;
@@ -66,4 +67,19 @@ export function toInput(message: InboundMessage): Input {
   if (message.contactPhone !== undefined) return { kind: "contact", phone: message.contactPhone };
   if (message.media !== undefined) return { kind: "media", media: message.media };
   return { kind: "text", text: cleanText(message.text ?? "") };
+}
+
+/** The name the platform shows for the sender (Telegram first name, WhatsApp push name), tidied. */
+export function displayNameOf(message: InboundMessage): string | null {
+  const name = message.displayName ? cleanText(message.displayName).trim().slice(0, 100) : "";
+  return name || null;
+}
+
+/**
+ * The number WhatsApp gives with a message, as registration stores it; null when it is not one a
+ * person carries (a business account on a landline): then registration asks for a number.
+ */
+export function senderPhone(phone: string | undefined): string | null {
+  const reading = phone ? parsePhone(phone) : null;
+  return reading?.ok ? reading.phone : null;
 }

@@ -1,17 +1,16 @@
 /**
  * The inbound path (DESIGN.md section 2, steps 2 to 6): drop redelivered messages, handle the
- * messages of one chat in order, run the engine, then write everything the turn changed in one
- * transaction (conversation state with optimistic concurrency, domain changes, outbox rows)
- * and enqueue the outbox.
+ * messages of one chat in order, load the chat, let the flows route the message and the engine
+ * run (flows/route-message.ts), then write everything the turn changed in one transaction
+ * (conversation state with optimistic concurrency, domain changes, outbox rows) and enqueue the
+ * outbox.
  */
 import type { Database, Db } from "../db/database.js";
 import { runPlan, type Plan } from "../db/plan.js";
 import { inTransaction, runAtomically } from "../db/raw-sql.js";
-import { splitChoiceId, type Engine } from "../engine/engine.js";
-import { tokenize } from "../understanding/index.js";
+import type { Engine } from "../engine/engine.js";
 import type {
   ConversationState,
-  EngineEvent,
   FlowContext,
   Language,
   ParticipantView,
@@ -20,10 +19,8 @@ import type {
   Vars,
 } from "../engine/types.js";
 import type { Logger } from "../logger.js";
-import { parsePhone } from "../understanding/phone.js";
-import { texts } from "../../flows/texts.js";
-import { parseAttendanceChoice } from "../../flows/attendance.js";
-import { staffCommandsElsewhere } from "../../flows/staff.js";
+import { routeMessage } from "../../flows/route-message.js";
+import { parseStaffCommand } from "../../flows/staff.js";
 import { isStaffChannel } from "../domain/staff.js";
 import {
   applyEvents,
@@ -34,33 +31,24 @@ import {
   type TurnScope,
 } from "./apply-events.js";
 import { createFlowServices, ProgrammeCache } from "./flow-services.js";
-import { cleanInbound, cleanText, toInput, type InboundMessage } from "./inbound-message.js";
+import {
+  cleanInbound,
+  cleanText,
+  displayNameOf,
+  senderPhone,
+  toInput,
+  type InboundMessage,
+} from "./inbound-message.js";
 import type { ScheduledReminder } from "../domain/reminders.js";
 import { finishErasure, type ErasureFile } from "../domain/erasures.js";
 import { KeyedSerial, type KeyedLock } from "./keyed-serial.js";
 import { loadChat, type ChatRecord } from "./load-chat.js";
-import { outboundRow, TurnWrites } from "./turn-writes.js";
+import { identityFresh, TurnWrites } from "./turn-writes.js";
+import { OutboxWrites } from "../outbox/outbox-writes.js";
+import { outboundRow, priorities, priorityOf, type OutboxBatch, type OutboxSink } from "../outbox/types.js";
 import { recordInbound } from "../metrics.js";
 import type { BroadcastService } from "../domain/broadcast-types.js";
-import {
-  createStaffServices,
-  loadStaff,
-  parseStaffCommand,
-  runStaffAction,
-  type StaffAction,
-  type StaffCommand,
-} from "./staff-commands.js";
-
-/** Where outbox rows go once committed; the BullMQ queue in production. */
-export type OutboxBatch = {
-  channel: string;
-  chatId: string;
-  ids: number[];
-  priority: number;
-  /** The recipient's time zone, when the batch waits out quiet hours there. */
-  timeZone?: string | null;
-};
-export type OutboxSink = { enqueue(batch: OutboxBatch): Promise<void> };
+import { createStaffServices, loadStaff, runStaffAction, type StaffAction } from "./staff-commands.js";
 
 /** Schedules a wait timeout: resume the conversation at `version` after `minutes`. */
 export type TimeoutScheduler = { schedule(identityId: number, version: number, minutes: number): Promise<void> };
@@ -95,37 +83,22 @@ export type RuntimeOptions = {
 
 export type HandleResult = { status: "processed"; outboxIds: number[] } | { status: "duplicate" };
 
-/**
- * Priorities of outbox jobs: lower is sooner. Replies go ahead of notices; from `bulk` on, rows
- * take the paced lane, where reminders go ahead of motivation and broadcasts (`background`), so
- * a long broadcast on a slow channel does not make a reminder late.
- */
-export const priorities = { reply: 1, notice: 5, bulk: 10, background: 20 } as const;
-
 class DuplicateMessage extends Error {}
 class VersionConflict extends Error {}
 
 const maxConflictRetries = 8;
 
-/** "daftar-lada" from a Telegram link, or "DAFTAR LADA" typed: the words after daftar. */
-export function deepLinkQuery(message: InboundMessage): string | null {
-  const source = message.deepLink ?? message.text;
-  // Most messages do not start with "daftar": no need to read them as words.
-  if (!source || !/^\W*daftar/i.test(source)) return null;
-  const words = tokenize(source.replace(/-/g, " "));
-  if (words[0] !== "daftar" || words.length < 2 || words.length > 5) return null;
-  return words.slice(1).join(" ");
-}
-
 export class InboundRuntime {
   private readonly serial = new KeyedSerial();
   private readonly programmes = new ProgrammeCache();
   private readonly writes: TurnWrites;
+  private readonly outboxWrites: OutboxWrites;
   private readonly now: () => Date;
 
   constructor(private readonly options: RuntimeOptions) {
     this.now = options.now ?? (() => new Date());
     this.writes = new TurnWrites(options.database.provider);
+    this.outboxWrites = new OutboxWrites(options.database.provider);
   }
 
   private get db(): Db {
@@ -253,7 +226,19 @@ export class InboundRuntime {
       services,
     };
 
-    const result = await this.runEngine(message, state, ctx, expired, timeoutVersion !== undefined, command);
+    // Commands, links and reminder buttons first, else the open question (flows/route-message.ts).
+    const result = await routeMessage(
+      this.options.engine,
+      { ...message, input: toInput(message) },
+      {
+        state,
+        expired,
+        isTimeout: timeoutVersion !== undefined,
+        command,
+        staffChannel: isStaffChannel(message.channel),
+      },
+      ctx,
+    );
     this.options.observe?.(message, result);
 
     // 5. One transaction: the dedupe row, the identity, domain changes, state, outbox.
@@ -342,7 +327,7 @@ export class InboundRuntime {
           : "Sorry, your request could not be processed. Please try again in a moment.";
     }
     const [id] = await runAtomically(database, () =>
-      this.writes.insertOutbound(
+      this.outboxWrites.insertOutbound(
         [
           outboundRow(
             { channel: message.channel, chatId: message.chatId, identityId },
@@ -432,117 +417,19 @@ export class InboundRuntime {
 
   /** Writes the replies and their outbox rows; one batch per chat, so each chat's replies stay in order. */
   private *writeOutbox(outgoing: Outgoing[], now: Date): Plan<OutboxBatch[]> {
-    const priorityOf = (o: Outgoing) => priorities[o.kind === "reply" ? "reply" : "notice"];
-    const ids = yield* this.writes.insertOutbound(
-      outgoing.map((o) => outboundRow(o, o.message, o.kind, priorityOf(o))),
+    const ids = yield* this.outboxWrites.insertOutbound(
+      outgoing.map((o) => outboundRow(o, o.message, o.kind)),
       now,
     );
     const batches = new Map<string, OutboxBatch>();
     for (const [i, o] of outgoing.entries()) {
       const key = `${o.channel}:${o.chatId}`;
-      const batch = batches.get(key) ?? { channel: o.channel, chatId: o.chatId, ids: [], priority: priorityOf(o) };
+      const batch = batches.get(key) ?? { channel: o.channel, chatId: o.chatId, ids: [], priority: priorityOf(o.kind) };
       batch.ids.push(ids[i]!);
       batches.set(key, batch);
     }
     return [...batches.values()];
   }
-
-  /** Chooses how the engine takes this message: a link, a fresh start, or resuming the flow. */
-  private async runEngine(
-    message: InboundMessage,
-    state: ConversationState | null,
-    ctx: FlowContext,
-    expired: boolean,
-    isTimeout: boolean,
-    command: StaffCommand | null,
-  ): Promise<TurnResult> {
-    const { engine } = this.options;
-    if (isTimeout && state) return engine.resume(state, { kind: "wait_timeout" }, ctx);
-
-    // Staff commands are for Telegram and WhatsApp: the web chat says so, tries no code, counts
-    // nothing, and keeps the participant where they were.
-    if (command && !isStaffChannel(message.channel)) {
-      const note: EngineEvent = { type: "message_created", message: { text: staffCommandsElsewhere[ctx.language] } };
-      if (!state) return { state: null, events: [note] };
-      const shown = await engine.show(state, ctx);
-      return { state: shown.state, events: [note, ...shown.events] };
-    }
-    // Staff commands work from anywhere; anyone else gets the ordinary help, and it is noted.
-    if (command?.kind === "link") return engine.startFlow("staff", ctx, "link", { code: command.code });
-    if (command && ctx.staff) return engine.startFlow("staff", ctx, command.kind);
-    if (command) {
-      const help = await engine.handleIntent({ name: "help" }, state, ctx);
-      return { ...help, events: [...help.events, { type: "staff_command_refused", command: command.kind }] };
-    }
-
-    // A link, or typed words that name a programme ("DAFTAR LADA"; not "daftar pelatihan").
-    const link = deepLinkQuery(message);
-    if (link !== null && (message.deepLink || (await ctx.services.findProgrammes(link)).length > 0)) {
-      // Midway through registration: keep the answers, remember the programme for afterwards.
-      if (!ctx.participant && state?.flow === "registration")
-        return engine.show({ ...state, vars: { ...state.vars, linkQuery: link } }, ctx);
-      const carry: Vars = { linkQuery: link, ...(ctx.vars.language ? { language: ctx.vars.language } : {}) };
-      return ctx.participant
-        ? engine.startFlow("enrollment", ctx, "from_link", carry)
-        : engine.startFlow("registration", ctx, undefined, carry);
-    }
-    // A reminder's button answers for its enrollment from wherever the participant is.
-    const pressed =
-      message.choiceId !== undefined ? parseAttendanceChoice(splitChoiceId(message.choiceId).choiceId) : null;
-    if (pressed && ctx.participant) {
-      const elsewhere = state && state.flow !== "attendance";
-      const vars: Vars = {
-        ...(state?.vars ?? {}),
-        enrollmentId: pressed.enrollmentId,
-        ...(elsewhere ? { returnFlow: state.flow, returnNode: state.node } : { returnFlow: null, returnNode: null }),
-      };
-      return engine.resume(
-        { flow: "attendance", node: "answer", vars },
-        { kind: "choice", choiceId: pressed.answer },
-        ctx,
-      );
-    }
-    const input = toInput(message);
-    if (state) return engine.resume(state, input, ctx);
-
-    const preface: EngineEvent[] = expired
-      ? [{ type: "message_created", message: { text: texts.expired[ctx.language] } }]
-      : [];
-    const started = await engine.begin(input, ctx, ctx.vars.language ? { language: ctx.vars.language } : {});
-    return { state: started.state, events: [...preface, ...started.events] };
-  }
-}
-
-/** The name the platform shows for the sender (Telegram first name, WhatsApp push name), tidied. */
-function displayNameOf(message: InboundMessage): string | null {
-  const name = message.displayName ? cleanText(message.displayName).trim().slice(0, 100) : "";
-  return name || null;
-}
-
-/**
- * The number WhatsApp gives with a message, as registration stores it; null when it is not one a
- * person carries (a business account on a landline): then registration asks for a number.
- */
-function senderPhone(phone: string | undefined): string | null {
-  const reading = phone ? parsePhone(phone) : null;
-  return reading?.ok ? reading.phone : null;
-}
-
-/** How stale lastInboundAt may get before a turn writes it again (saves a write per message). */
-const touchEveryMs = 5 * 60_000;
-
-/** Whether the identity's row already says what this message would write (its chat, unblocked, seen lately). */
-function identityFresh(
-  identity: { chatId: string; blockedAt: Date | null; lastInboundAt: Date | null },
-  message: InboundMessage,
-  now: Date,
-): boolean {
-  return (
-    identity.chatId === message.chatId &&
-    identity.blockedAt === null &&
-    identity.lastInboundAt !== null &&
-    now.getTime() - identity.lastInboundAt.getTime() < touchEveryMs
-  );
 }
 
 type TurnFacts = {

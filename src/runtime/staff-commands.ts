@@ -1,11 +1,9 @@
 /**
- * Staff commands in chat (flows/staff.ts): recognising them, knowing who is linked staff, the
- * reads they make, and what runs after the turn commits (linking a chat account with a code,
- * creating and sending a broadcast), answered with a notice.
- *
- * A command is the word with or without its slash ("/siaran", "siaran", "/siaran@sapa_bot"),
- * since WhatsApp has no commands; `/tautkan 1234 5678` links a chat account. All of it works from
- * Telegram and WhatsApp only (isStaffChannel): the web chat answers that they are done there.
+ * Staff commands in chat (flows/staff.ts, recognised by parseStaffCommand there): knowing who is
+ * linked staff, the reads they make, and what runs after the turn commits (linking a chat
+ * account with a code, creating and sending a broadcast), answered with a notice. All of it
+ * works from Telegram and WhatsApp only (isStaffChannel): the web chat answers that they are
+ * done there (flows/route-message.ts).
  */
 import { DateTime } from "luxon";
 import type { Database } from "../db/database.js";
@@ -23,21 +21,6 @@ import {
 import { bold, plain } from "../engine/markup.js";
 import type { Language, StaffServices, StaffView } from "../engine/types.js";
 import type { Logger } from "../logger.js";
-
-export type StaffCommand = { kind: "link"; code: string } | { kind: "siaran" | "status" | "statistik" };
-
-/** The staff command a message is, or null. */
-export function parseStaffCommand(text: string | undefined): StaffCommand | null {
-  if (!text) return null;
-  const m = text
-    .trim()
-    .toLowerCase()
-    .match(/^\/?(siaran|status|statistik|tautkan)(?:@\w+)?(?:\s+([\d\s-]{4,20}))?$/);
-  if (!m) return null;
-  if (m[1] === "tautkan") return m[2] ? { kind: "link", code: m[2] } : null;
-  if (m[2]) return null;
-  return { kind: m[1] as "siaran" | "status" | "statistik" };
-}
 
 const statements = {
   staff: `SELECT s.id, s.name, s.role FROM "StaffIdentity" si JOIN "Staff" s ON s.id = si."staffId"

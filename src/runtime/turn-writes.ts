@@ -1,6 +1,7 @@
 /**
- * The writes every turn makes (the inbound row, the conversation, the replies and their outbox
- * rows), as raw SQL inside the turn's transaction. They run on every message, and a Prisma
+ * The writes every turn makes for the chat (the sender's identity, the inbound row, the
+ * conversation), as raw SQL inside the turn's transaction; its replies go to the outbox through
+ * src/outbox/outbox-writes.ts in the same transaction. They run on every message, and a Prisma
  * model call costs several times a raw statement (query planning in the client), so the hot
  * path is raw while the rarer domain changes (enrollment, registration) stay on Prisma models.
  *
@@ -8,9 +9,8 @@
  * run prepared, straight on the transaction's connection (src/db/sqlite-direct.ts).
  */
 import type { DatabaseProvider } from "../db/database.js";
-import type { OutgoingMessage } from "../engine/types.js";
 import { changes, rows, type Plan } from "../db/plan.js";
-import { forProvider, prepareStatements, sqlBool, sqlJson, sqlTime } from "../db/raw-sql.js";
+import { prepareStatements, sqlJson, sqlTime } from "../db/raw-sql.js";
 
 export class TurnWrites {
   private readonly sql: Record<keyof typeof statements, string>;
@@ -113,95 +113,24 @@ export class TurnWrites {
   *deleteConversation(id: number, version: number): Plan<boolean> {
     return (yield* changes(this.sql.deleteConversation, [id, version])) === 1;
   }
-
-  /**
-   * Stores the turn's replies and their outbox rows, two statements for any number of replies;
-   * returns the outbox ids in the order given. Ids of one multi-row insert grow in row order,
-   * so sorting them gives each row its id (RETURNING itself promises no order).
-   */
-  *insertOutbound(replies: OutboundRow[], now: Date): Plan<number[]> {
-    return (yield* this.insertOutboundRows(replies, now)).outboxIds;
-  }
-
-  /** As insertOutbound, with the ids of the Message rows too (in the order given). */
-  *insertOutboundRows(replies: OutboundRow[], now: Date): Plan<{ outboxIds: number[]; messageIds: number[] }> {
-    if (!replies.length) return { outboxIds: [], messageIds: [] };
-    const p = this.provider;
-    const at = sqlTime(now, p);
-    const messageValues: unknown[] = [];
-    const messageRows = replies.map((o) => {
-      const n = messageValues.length;
-      messageValues.push(
-        o.channel,
-        o.chatId,
-        o.identityId,
-        o.text,
-        sqlJson(o.choices),
-        sqlBool(o.requestPhone, p),
-        at,
-        at,
-      );
-      return `('outbound', $${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}::jsonb, $${n + 6}, 'queued', $${n + 7}::timestamp(3), $${n + 8}::timestamp(3))`;
-    });
-    const messages = yield* rows<{ id: number }>(
-      forProvider(
-        `INSERT INTO "Message" (direction, channel, "chatId", "identityId", text, choices, "requestPhone", status, "createdAt", "updatedAt")
-         VALUES ${messageRows.join(", ")} RETURNING id`,
-        p,
-      ),
-      messageValues,
-    );
-    const messageIds = messages.map((m) => m.id).sort((a, b) => a - b);
-    const outboxValues: unknown[] = [];
-    const outboxRows = replies.map((o, i) => {
-      const n = outboxValues.length;
-      outboxValues.push(messageIds[i], o.channel, o.chatId, o.kind, o.priority, o.timeZone ?? null, at, at, at);
-      return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}, 'pending', 0, $${n + 7}::timestamp(3), $${n + 8}::timestamp(3), $${n + 9}::timestamp(3))`;
-    });
-    const items = yield* rows<{ id: number }>(
-      forProvider(
-        `INSERT INTO "OutboxItem" ("messageId", channel, "chatId", kind, priority, "timeZone", status, attempts, "availableAt", "createdAt", "updatedAt")
-         VALUES ${outboxRows.join(", ")} RETURNING id`,
-        p,
-      ),
-      outboxValues,
-    );
-    return { outboxIds: items.map((i) => i.id).sort((a, b) => a - b), messageIds };
-  }
 }
 
-/** The row of a message to one chat: what is sent, to whom, its kind and priority. */
-export function outboundRow(
-  to: { channel: string; chatId: string; identityId: number | null },
-  message: OutgoingMessage,
-  kind: string,
-  priority: number,
-): OutboundRow {
-  return {
-    channel: to.channel,
-    chatId: to.chatId,
-    identityId: to.identityId,
-    text: message.text,
-    choices: message.choices ?? null,
-    requestPhone: message.requestPhone ?? false,
-    kind,
-    priority,
-  };
-}
+/** How stale lastInboundAt may get before a turn writes it again (saves a write per message). */
+const touchEveryMs = 5 * 60_000;
 
-/** A reply as the turn writes it. */
-export type OutboundRow = {
-  channel: string;
-  chatId: string;
-  identityId: number | null;
-  text: string;
-  choices: unknown;
-  requestPhone: boolean;
-  kind: string;
-  priority: number;
-  /** The recipient's local time zone: the row waits out quiet hours there (motivation, broadcasts). */
-  timeZone?: string | null;
-};
+/** Whether the identity's row already says what this message would write (its chat, unblocked, seen lately). */
+export function identityFresh(
+  identity: { chatId: string; blockedAt: Date | null; lastInboundAt: Date | null },
+  message: { chatId: string },
+  now: Date,
+): boolean {
+  return (
+    identity.chatId === message.chatId &&
+    identity.blockedAt === null &&
+    identity.lastInboundAt !== null &&
+    now.getTime() - identity.lastInboundAt.getTime() < touchEveryMs
+  );
+}
 
 const statements = {
   insertIdentity: `INSERT INTO "ChannelIdentity" (channel, "platformUserId", "chatId", "displayName", "lastInboundAt", "createdAt", "updatedAt")

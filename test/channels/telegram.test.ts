@@ -5,7 +5,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import { webhookSecretFor } from "../../src/channels/telegram.js";
-import { queueOutbound } from "../../src/runtime/outbound.js";
+import { queueOutbound } from "../../src/outbox/queue-outbound.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { providers } from "../support/databases.js";
 import { startFakeTelegram, type FakeTelegram, type SentMessage, type TgUser } from "../support/fake-telegram.js";

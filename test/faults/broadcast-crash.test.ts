@@ -13,7 +13,7 @@
 import { Queue } from "bullmq";
 import { afterAll, describe, expect, it } from "vitest";
 import type { DatabaseProvider } from "../../src/db/database.js";
-import { outboxQueueName } from "../../src/jobs/outbox-queue.js";
+import { outboxQueueName } from "../../src/outbox/queue.js";
 import { providers } from "../support/databases.js";
 import { addParticipants } from "../support/population.js";
 import { freePort } from "../support/redis-server.js";

@@ -7,7 +7,7 @@
  * exactly once, and the broadcast ends done.
  *
  * Exactly once, not "at most the sends in flight twice": a send that Telegram took while the
- * database could not record it is noted in Redis (src/jobs/outbox-worker.ts, recordSent), and
+ * database could not record it is noted in Redis (src/outbox/worker.ts, recordSent), and
  * when the row comes back (a retried job, or the reconcile pass after OUTBOX_STUCK_SECONDS) the
  * note says it went, so it is recorded instead of sent again.
  *

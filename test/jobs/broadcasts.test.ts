@@ -10,7 +10,7 @@ import type { ChannelAdapter, SendResult } from "../../src/channels/channel.js";
 import { BroadcastError } from "../../src/domain/broadcast-types.js";
 import { createBroadcastService } from "../../src/domain/broadcasts.js";
 import type { OutgoingMessage } from "../../src/engine/types.js";
-import type { Pacing } from "../../src/jobs/pacing.js";
+import type { Pacing } from "../../src/outbox/pacing.js";
 import { startTestApp, type TestApp } from "../support/app.js";
 import { startTestBot, type TestBot } from "../support/bot.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";

@@ -9,7 +9,7 @@ import type { ChannelAdapter, SendResult } from "../../src/channels/channel.js";
 import { pickMessage } from "../../src/domain/motivation.js";
 import { parseQuietHours, quietUntil } from "../../src/domain/quiet-hours.js";
 import type { OutgoingMessage } from "../../src/engine/types.js";
-import { queueOutbound } from "../../src/runtime/outbound.js";
+import { queueOutbound } from "../../src/outbox/queue-outbound.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
 import { registrationAnswers } from "../support/harness.js";
 import { startTestBot, type TestBot } from "../support/bot.js";

@@ -11,7 +11,7 @@ import type { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase, type Database, type DatabaseProvider } from "../../src/db/database.js";
 import { createApiToken } from "../../src/domain/staff.js";
-import { outboxQueueName } from "../../src/jobs/outbox-queue.js";
+import { outboxQueueName } from "../../src/outbox/queue.js";
 import { createTestDatabaseUrl, providers, removeTestDatabase } from "../support/databases.js";
 import { startFakeTelegram } from "../support/fake-telegram.js";
 import { addParticipants, addStaff } from "../support/population.js";

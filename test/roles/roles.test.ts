@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { receivingChannels, type App } from "../../src/app.js";
 import { ConfigError, loadConfig } from "../../src/config.js";
-import { outboxQueueName } from "../../src/jobs/outbox-queue.js";
+import { outboxQueueName } from "../../src/outbox/queue.js";
 import { startFakeTelegram, type FakeTelegram } from "../support/fake-telegram.js";
 import { freePort } from "../support/redis-server.js";
 import { testInstallation } from "../support/app.js";

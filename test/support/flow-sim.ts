@@ -11,10 +11,9 @@
  * deletion, with the waiting list), and staff previews.
  */
 import { flowSet } from "../../flows/index.js";
-import { parseAttendanceChoice } from "../../flows/attendance.js";
 import { outcomes, type SessionSummary } from "../../flows/outcomes.js";
-import { staffCommandsElsewhere } from "../../flows/staff.js";
-import { texts } from "../../flows/texts.js";
+import { routeMessage } from "../../flows/route-message.js";
+import { parseStaffCommand } from "../../flows/staff.js";
 import { programmes as programmeSeeds } from "../../prisma/seed/programmes.js";
 import { formatParticipantData } from "../../src/domain/describe-participant-data.js";
 import { upcomingWorkday } from "../../src/domain/seed-database.js";
@@ -34,11 +33,8 @@ import type {
   StaffServices,
   StaffView,
   TurnResult,
-  Vars,
 } from "../../src/engine/types.js";
 import { cleanInbound, toInput, type InboundMessage } from "../../src/runtime/inbound-message.js";
-import { deepLinkQuery } from "../../src/runtime/inbound-runtime.js";
-import { parseStaffCommand, type StaffCommand } from "../../src/runtime/staff-commands.js";
 import { findProgrammes } from "../../src/understanding/index.js";
 import { DateTime } from "luxon";
 
@@ -290,7 +286,12 @@ export class FlowSim {
   async handle(given: InboundMessage): Promise<SimTurn> {
     const message = cleanInbound(given);
     const { existing, state, ctx, expired, command } = this.prepare(message);
-    const result = await routeMessage(this.engine, message, state, ctx, expired, command);
+    const result = await routeMessage(
+      this.engine,
+      { ...message, input: toInput(message) },
+      { state, expired, isTimeout: false, command, staffChannel: isStaffChannel(message.channel) },
+      ctx,
+    );
     const list = this.turns.get(message.chatId) ?? [];
     list.push(result);
     this.turns.set(message.chatId, list);
@@ -651,7 +652,6 @@ export class FlowSim {
         case "message_created":
           replies.push(event.message);
           break;
-        case "consent_given":
         case "conversation_ended":
         case "wait_timeout_scheduled":
         case "staff_command_refused":
@@ -858,62 +858,4 @@ const bySchedule = (a: SimSession, b: SimSession) => a.startsAt.getTime() - b.st
 
 export function asReply(m: OutgoingMessage): Reply {
   return { text: m.text, ...(m.choices ? { choices: m.choices.map((c) => c.label) } : {}) };
-}
-
-/**
- * How a message becomes an engine call: a staff command, a link, a reminder's button, a fresh
- * start or resuming the flow. A copy of InboundRuntime.runEngine (src/runtime/inbound-runtime.ts);
- * when that routing moves into flows/, call it from there instead.
- */
-async function routeMessage(
-  engine: Engine,
-  message: InboundMessage,
-  state: ConversationState | null,
-  ctx: FlowContext,
-  expired: boolean,
-  command: StaffCommand | null,
-): Promise<TurnResult> {
-  if (command && !isStaffChannel(message.channel)) {
-    const note: EngineEvent = { type: "message_created", message: { text: staffCommandsElsewhere[ctx.language] } };
-    if (!state) return { state: null, events: [note] };
-    const shown = await engine.show(state, ctx);
-    return { state: shown.state, events: [note, ...shown.events] };
-  }
-  if (command?.kind === "link") return engine.startFlow("staff", ctx, "link", { code: command.code });
-  if (command && ctx.staff) return engine.startFlow("staff", ctx, command.kind);
-  if (command) {
-    const help = await engine.handleIntent({ name: "help" }, state, ctx);
-    return { ...help, events: [...help.events, { type: "staff_command_refused", command: command.kind }] };
-  }
-  const link = deepLinkQuery(message);
-  if (link !== null && (message.deepLink || (await ctx.services.findProgrammes(link)).length > 0)) {
-    if (!ctx.participant && state?.flow === "registration")
-      return engine.show({ ...state, vars: { ...state.vars, linkQuery: link } }, ctx);
-    const carry: Vars = { linkQuery: link, ...(ctx.vars.language ? { language: ctx.vars.language } : {}) };
-    return ctx.participant
-      ? engine.startFlow("enrollment", ctx, "from_link", carry)
-      : engine.startFlow("registration", ctx, undefined, carry);
-  }
-  const pressed =
-    message.choiceId !== undefined ? parseAttendanceChoice(splitChoiceId(message.choiceId).choiceId) : null;
-  if (pressed && ctx.participant) {
-    const elsewhere = state && state.flow !== "attendance";
-    const vars: Vars = {
-      ...(state?.vars ?? {}),
-      enrollmentId: pressed.enrollmentId,
-      ...(elsewhere ? { returnFlow: state.flow, returnNode: state.node } : { returnFlow: null, returnNode: null }),
-    };
-    return engine.resume(
-      { flow: "attendance", node: "answer", vars },
-      { kind: "choice", choiceId: pressed.answer },
-      ctx,
-    );
-  }
-  const input = toInput(message);
-  if (state) return engine.resume(state, input, ctx);
-  const preface: EngineEvent[] = expired
-    ? [{ type: "message_created", message: { text: texts.expired[ctx.language] } }]
-    : [];
-  const started = await engine.begin(input, ctx, ctx.vars.language ? { language: ctx.vars.language } : {});
-  return { state: started.state, events: [...preface, ...started.events] };
 }

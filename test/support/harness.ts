@@ -10,7 +10,8 @@ import { Engine, splitChoiceId } from "../../src/engine/engine.js";
 import type { TurnResult } from "../../src/engine/types.js";
 import { createLogger, type Logger } from "../../src/logger.js";
 import type { InboundMessage } from "../../src/runtime/inbound-message.js";
-import { InboundRuntime, type OutboxSink } from "../../src/runtime/inbound-runtime.js";
+import type { OutboxSink } from "../../src/outbox/types.js";
+import { InboundRuntime } from "../../src/runtime/inbound-runtime.js";
 import { flowSet } from "../../flows/index.js";
 import { openTestDatabase, type TestDatabase } from "./databases.js";
 

@@ -4,7 +4,7 @@
  * seconds counts as unknown, so a slow Redis never keeps a page from showing the rest.
  */
 import type { Queue } from "bullmq";
-import type { OutboxLane } from "../../jobs/outbox-queue.js";
+import type { OutboxLane } from "../../outbox/types.js";
 import { channelLabel, configuredChannels } from "./channel-names.js";
 import type { DashboardDeps } from "./page.js";
 import { text, type Text } from "./text.js";

@@ -6,7 +6,7 @@
  */
 import type { Db } from "../../../src/db/database.js";
 import { createApiToken } from "../../../src/domain/staff.js";
-import { telegramPacing, type Pacing } from "../../../src/jobs/pacing.js";
+import { telegramPacing, type Pacing } from "../../../src/outbox/pacing.js";
 import type { FakeTelegram, SentMessage } from "../../support/fake-telegram.js";
 import { addStaff } from "../../support/population.js";
 

@@ -7,16 +7,11 @@
  */
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { priorities, type OutboxBatch, type OutboxSink } from "../runtime/inbound-runtime.js";
-import { namespaced } from "./job-ids.js";
-
-export type OutboxLane = "reply" | "bulk";
+import { namespaced } from "../jobs/job-ids.js";
+import { laneOf, type OutboxBatch, type OutboxLane, type OutboxSink } from "./types.js";
 
 export const outboxQueueName = (channel: string, lane: OutboxLane = "reply") =>
   lane === "bulk" ? `outbox-${channel}-bulk` : `outbox-${channel}`;
-
-/** Rows at bulk priority go to the paced queue. */
-export const laneOf = (priority: number): OutboxLane => (priority >= priorities.bulk ? "bulk" : "reply");
 
 export type OutboxJob = { outboxIds: number[]; chatId?: string; timeZone?: string };
 

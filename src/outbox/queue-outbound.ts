@@ -1,16 +1,16 @@
 /**
- * Messages the bot starts (reminders, motivation, broadcasts, notices), as opposed to replies:
- * written as outbound rows with their outbox rows in one transaction, then enqueued on the
- * channel's lane (bulk is paced, notices go at once). Used by the schedulers and benchmarks.
+ * Messages the bot starts, written on their own: each chunk with its outbox rows in one
+ * transaction, then enqueued on the channel's lane (bulk is paced, notices go at once). Tests and
+ * benchmarks fill the outbox with it as the schedulers would. The schedulers themselves write
+ * their messages in the transaction of the change that causes them (a reminder claimed, a
+ * broadcast's ledger, a domain notice) with OutboxWrites, and enqueue the batches after it.
  */
 import type { Database } from "../db/database.js";
 import { runAtomically } from "../db/raw-sql.js";
 import type { OutgoingMessage } from "../engine/types.js";
-import type { OutboxQueue } from "../jobs/outbox-queue.js";
-import { priorities, type OutboxBatch } from "./inbound-runtime.js";
-import { outboundRow, TurnWrites } from "./turn-writes.js";
-
-export type OutboundKind = "notice" | "reminder" | "motivation" | "broadcast";
+import { OutboxWrites } from "./outbox-writes.js";
+import type { OutboxQueue } from "./queue.js";
+import { outboundRow, priorityOf, type OutboundKind, type OutboxBatch } from "./types.js";
 
 export type OutboundItem = {
   channel: string;
@@ -22,10 +22,6 @@ export type OutboundItem = {
   timeZone?: string | null;
 };
 
-/** Notices go at once, reminders on the paced lane, motivation and broadcasts after them. */
-export const priorityOf = (kind: OutboundKind) =>
-  kind === "notice" ? priorities.notice : kind === "reminder" ? priorities.bulk : priorities.background;
-
 /** Rows per transaction: keeps each insert well under SQLite's limit on bound values. */
 const chunkSize = 500;
 
@@ -36,7 +32,7 @@ export async function queueOutbound(
   items: OutboundItem[],
   now = new Date(),
 ): Promise<number[]> {
-  const writes = new TurnWrites(database.provider);
+  const writes = new OutboxWrites(database.provider);
   const ids: number[] = [];
   for (let i = 0; i < items.length; i += chunkSize) {
     const chunk = items.slice(i, i + chunkSize);

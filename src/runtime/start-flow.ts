@@ -1,0 +1,72 @@
+/**
+ * Flows a job starts for a participant (DESIGN.md section 2, "Flows started by time"): the
+ * conversation is put at a flow's question and the messages that ask it are written to the
+ * outbox, in the job's transaction, so a job that claims its row (a reminder) does all of it or
+ * none. The conversation is written over the version read here only, as a turn writes it: a turn
+ * that changed the conversation meanwhile wins, and the messages still go (their buttons answer
+ * from anywhere). The job enqueues the returned batch once the transaction commits.
+ */
+import type { DatabaseProvider } from "../db/database.js";
+import { rows, type Plan } from "../db/plan.js";
+import { prepareStatements } from "../db/raw-sql.js";
+import type { ConversationState, OutgoingMessage, Vars } from "../engine/types.js";
+import { OutboxWrites } from "../outbox/outbox-writes.js";
+import { outboundRow, priorityOf, type OutboxBatch, type OutboxKind } from "../outbox/types.js";
+import { TurnWrites } from "./turn-writes.js";
+
+export type FlowStart = {
+  to: { identityId: number; channel: string; chatId: string };
+  /** The flow and the question (node) the conversation waits at. */
+  flow: string;
+  node: string;
+  /**
+   * The conversation's variables, from the one the participant is in: null when there is none,
+   * it has expired, or it is in this flow already (a second reminder replaces the first).
+   */
+  vars: (current: ConversationState | null) => Vars;
+  expiresAt: Date;
+  /** What asks the question (the flow's own words for this start). */
+  messages: OutgoingMessage[];
+  kind: OutboxKind;
+};
+
+const statements = {
+  conversation: `SELECT id, version, flow, node, variables, "expiresAt" FROM "Conversation" WHERE "identityId" = $1`,
+};
+
+export class FlowStarts {
+  private readonly sql: Record<keyof typeof statements, string>;
+  private readonly turnWrites: TurnWrites;
+  private readonly outboxWrites: OutboxWrites;
+
+  constructor(provider: DatabaseProvider) {
+    this.sql = prepareStatements(statements, provider);
+    this.turnWrites = new TurnWrites(provider);
+    this.outboxWrites = new OutboxWrites(provider);
+  }
+
+  /** Puts the conversation at the flow's question and writes its messages; the batch to enqueue after the commit. */
+  *startFlow(start: FlowStart, now: Date): Plan<OutboxBatch> {
+    const [conversation] = yield* rows<{
+      id: number;
+      version: number;
+      flow: string;
+      node: string;
+      variables: Vars;
+      expiresAt: Date;
+    }>(this.sql.conversation, [start.to.identityId], { dates: ["expiresAt"], json: ["variables"] });
+    const current =
+      conversation && conversation.expiresAt > now && conversation.flow !== start.flow
+        ? { flow: conversation.flow, node: conversation.node, vars: conversation.variables }
+        : null;
+    const waiting = { flow: start.flow, node: start.node, variables: start.vars(current), expiresAt: start.expiresAt };
+    // A turn that changed the conversation meanwhile wins (false here): the messages still go.
+    if (!conversation) yield* this.turnWrites.insertConversation(start.to.identityId, waiting, now);
+    else yield* this.turnWrites.updateConversation(conversation.id, conversation.version, waiting, now);
+    const ids = yield* this.outboxWrites.insertOutbound(
+      start.messages.map((m) => outboundRow(start.to, m, start.kind)),
+      now,
+    );
+    return { channel: start.to.channel, chatId: start.to.chatId, ids, priority: priorityOf(start.kind) };
+  }
+}
