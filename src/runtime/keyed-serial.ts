@@ -1,6 +1,7 @@
 import crypto from "node:crypto";
 import type { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
+import { within } from "../time-limits.js";
 
 /**
  * Runs tasks one at a time per key, in the order they were given, while different keys run
@@ -238,15 +239,6 @@ export class RedisKeyedLock implements KeyedLock {
   }
 
   private timed<T>(promise: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`Redis did not answer in ${this.commandTimeoutMs} ms`)),
-          this.commandTimeoutMs,
-        );
-      }),
-    ]).finally(() => clearTimeout(timer));
+    return within(promise, this.commandTimeoutMs, `Redis did not answer in ${this.commandTimeoutMs} ms`);
   }
 }
