@@ -210,7 +210,7 @@ async function run(): Promise<BenchResult> {
       OUTBOX_STUCK_SECONDS: "5",
     });
     const start = async (name: string, role: string) => {
-      const child = spawnApp(name, await env(role));
+      const child = spawnApp(await env(role), name);
       children.push(child);
       memory.watch(name, child.pid);
       return child;
@@ -218,7 +218,7 @@ async function run(): Promise<BenchResult> {
     cleanups.unshift(() => Promise.all(children.map((c) => c.stop(20_000))));
     const web = await start("web", "web");
     const workers = [await start("worker1", "worker"), await start("worker2", "worker")];
-    await Promise.all([web, ...workers].map((c) => c.ready()));
+    await Promise.all([web, ...workers].map((c) => c.ready(60_000)));
     const holderKey = `${prefix}:telegram:holder`;
     const holderPid = async () => Number(((await redis.get(holderKey)) ?? "").split(":")[0]) || null;
     for (const by = Date.now() + 20_000; !(await holderPid());) {
@@ -341,7 +341,7 @@ async function run(): Promise<BenchResult> {
     })();
     await sleep(3000);
     const restarted = await start(`${victim.name}_restarted`, "worker");
-    await restarted.ready();
+    await restarted.ready(60_000);
     workers.splice(workers.indexOf(victim), 1, restarted);
     note(`${restarted.name} (pid ${restarted.pid}) is up`);
     phase = "after the kill";
