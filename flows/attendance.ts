@@ -5,6 +5,7 @@
  */
 import type { Choice, Flow, FlowContext, Route } from "../src/engine/types.js";
 import { bold } from "../src/engine/markup.js";
+import { routeBack } from "./detour.js";
 import { t } from "./texts.js";
 
 /** The reminder's two answers; the buttons carry the enrollment (`hadir-12`), typed answers match these. */
@@ -30,15 +31,7 @@ export function parseAttendanceChoice(choiceId: string): { answer: "hadir" | "ti
   return match ? { answer: match[1] as "hadir" | "tidak", enrollmentId: Number(match[2]) } : null;
 }
 
-const back = (ctx: FlowContext): Route =>
-  typeof ctx.vars.returnFlow === "string" && typeof ctx.vars.returnNode === "string"
-    ? {
-        flow: ctx.vars.returnFlow,
-        node: ctx.vars.returnNode,
-        keepVars: true,
-        set: { returnFlow: null, returnNode: null },
-      }
-    : { end: true };
+const back = (ctx: FlowContext): Route => routeBack(ctx.vars, { end: true });
 
 export const attendance: Flow = {
   name: "attendance",
