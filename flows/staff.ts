@@ -13,7 +13,8 @@ import { t } from "./texts.js";
 
 const textMax = 4096;
 
-const validateText = (text: string) => {
+/** A broadcast announcement a staff member writes in the chat: not empty, at most `textMax` characters. */
+const validateAnnouncement = (text: string) => {
   const value = text.trim();
   if (!value)
     return { error: t("Teksnya masih kosong. Silakan tulis pengumumannya.", "The text is empty. Please write it.") };
@@ -113,7 +114,7 @@ export const staff: Flow = {
             )
           : notStaff,
       wait: {
-        validate: validateText,
+        validate: validateAnnouncement,
         freeform: true,
         route: (value, ctx) => staffOnly(ctx) ?? { goto: "english", set: { textId: value } },
       },
@@ -136,7 +137,7 @@ export const staff: Flow = {
     english_text: {
       say: () => t("Silakan tulis teksnya dalam bahasa Inggris.", "Please write the English text."),
       wait: {
-        validate: validateText,
+        validate: validateAnnouncement,
         freeform: true,
         route: (value, ctx) => staffOnly(ctx) ?? { goto: "target", set: { textEn: value } },
       },
