@@ -43,7 +43,7 @@ import { createOutboxWorkers, reconcileOutbox } from "./jobs/outbox-worker.js";
 import type { Pacing } from "./jobs/pacing.js";
 import type { Logger } from "./logger.js";
 import { InboundRuntime } from "./runtime/inbound-runtime.js";
-import { RedisKeyedLock } from "./runtime/keyed-serial.js";
+import { RedisKeyedLock } from "./runtime/redis-keyed-lock.js";
 import { RedisLease } from "./redis.js";
 import { flowSet } from "../flows/index.js";
 
