@@ -20,16 +20,15 @@
  * messages each, spread over the time the broadcast should take. SQLite by default;
  * BENCH_BROADCAST_DATABASE=postgresql runs it on PostgreSQL (BENCH_POSTGRES_URL).
  */
-import { fork, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { createBot } from "../src/bot.js";
 import { createTelegramAdapter } from "../src/channels/telegram.js";
 import type { DatabaseProvider } from "../src/db/database.js";
 import { telegramPacing } from "../src/outbox/pacing.js";
 import { createLogger } from "../src/logger.js";
 import { createRedis } from "../src/redis.js";
-import type { BroadcastStats, RepliedMessage, SayMessage, StatsRequest } from "./broadcast/fake-telegram-process.js";
+import type { BroadcastStats, StatsRequest } from "./broadcast/fake-telegram-process.js";
+import { forkFakeBotApi, type FakeBotApi } from "./fake-bot-api/parent.js";
 import { addParticipants } from "../test/support/population.js";
 import type { BenchResult, Benchmark } from "./run.js";
 import { deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
@@ -54,84 +53,21 @@ const progress = (line: string) => console.error(`[broadcast] ${line}`);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Starts the fake Bot API in a child process; resolves with its address and a way to talk to it. */
-async function startFake(ratePerSecond: number) {
-  const script = fileURLToPath(new URL("./broadcast/fake-telegram-process.ts", import.meta.url));
-  const child: ChildProcess = fork(script, [String(ratePerSecond)], {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const next = <T>(type: string) =>
-    new Promise<T>((resolve, reject) => {
-      // Both listeners go once answered: stats are asked for every few seconds.
-      const onMessage = (m: { type: string }) => {
-        if (m.type !== type) return;
-        child.off("message", onMessage);
-        child.off("exit", onExit);
-        resolve(m as T);
-      };
-      const onExit = (code: number | null) => {
-        child.off("message", onMessage);
-        reject(new Error(`the fake Bot API exited with ${code}`));
-      };
-      child.on("message", onMessage);
-      child.once("exit", onExit);
-    });
-  const ready = await next<{ url: string; token: string }>("ready");
-  // A writer waits for the reply to its message before writing the next one.
-  const waitingReply = new Map<number, () => void>();
-  child.on("message", (m: { type: string }) => {
-    if (m.type !== "replied") return;
-    const chatId = (m as RepliedMessage).chatId;
-    waitingReply.get(chatId)?.();
-    waitingReply.delete(chatId);
-  });
-  return {
-    url: ready.url,
-    token: ready.token,
-    /** Queues `text` from the chat's user and resolves once the bot answered (false after `timeoutMs`). */
-    say: (chatId: number, text: string, timeoutMs: number) =>
-      new Promise<boolean>((resolve) => {
-        const timer = setTimeout(() => {
-          waitingReply.delete(chatId);
-          resolve(false);
-        }, timeoutMs);
-        waitingReply.set(chatId, () => {
-          clearTimeout(timer);
-          resolve(true);
-        });
-        child.send({ type: "say", chatId, text } satisfies SayMessage);
-      }),
-    stats: (fromChat: number, toChat: number) => {
-      const answer = next<BroadcastStats>("stats");
-      child.send({ type: "stats", fromChat, toChat } satisfies StatsRequest);
-      return answer;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.send({ type: "close" });
-      }),
-  };
-}
+const startFake = (ratePerSecond: number) =>
+  forkFakeBotApi(new URL("./broadcast/fake-telegram-process.ts", import.meta.url), ratePerSecond, "broadcast");
 
 /**
  * One writer: `writerMessages` messages, the k-th at a random moment of the k-th slice of
  * `spanMs` from `t0`, but never before the bot has answered the previous one (a person reads the
  * answer before typing again). Resolves with how many messages got no answer within 30 s.
  */
-async function writer(
-  fake: Awaited<ReturnType<typeof startFake>>,
-  chatId: number,
-  t0: number,
-  spanMs: number,
-): Promise<number> {
+async function writer(fake: FakeBotApi, chatId: number, t0: number, spanMs: number): Promise<number> {
   let unanswered = 0;
   const slice = spanMs / writerMessages;
   for (let k = 0; k < writerMessages; k++) {
     const at = t0 + slice * (k + Math.random());
     await sleep(Math.max(0, at - Date.now()));
-    if (!(await fake.say(chatId, writerTexts[k % writerTexts.length]!, 30_000))) unanswered++;
+    if (!(await fake.userWrites(chatId, writerTexts[k % writerTexts.length]!, 30_000))) unanswered++;
   }
   return unanswered;
 }
@@ -141,7 +77,7 @@ async function run(): Promise<BenchResult> {
   const redis = createRedis(redisUrl);
   const { database, drop } = await freshDatabase(provider, "broadcast");
   const metrics: Record<string, number> = {};
-  let fake: Awaited<ReturnType<typeof startFake>> | undefined;
+  let fake: FakeBotApi | undefined;
   let bot: Awaited<ReturnType<typeof createBot>> | undefined;
   try {
     progress(`${recipients} recipients and ${writers} writers: inserting`);
@@ -208,7 +144,11 @@ async function run(): Promise<BenchResult> {
       await sleep(500);
       status = (await bot.broadcasts.get(draft.id))?.status ?? "missing";
       if (Date.now() - lastLine > 2000) {
-        const s = await fake.stats(recipientChat, writerChat);
+        const s = await fake.ask<BroadcastStats>({
+          type: "stats",
+          fromChat: recipientChat,
+          toChat: writerChat,
+        } satisfies StatsRequest);
         progress(
           `${s.delivered}/${recipients} delivered, ${s.replyLatencies.length} replies, ${s.http429} answered 429`,
         );
@@ -218,7 +158,11 @@ async function run(): Promise<BenchResult> {
     const unanswered = (await writing).reduce((a, n) => a + n, 0);
     // A moment more, so a late duplicate would be seen.
     await sleep(500);
-    const stats = await fake.stats(recipientChat, writerChat);
+    const stats = await fake.ask<BroadcastStats>({
+      type: "stats",
+      fromChat: recipientChat,
+      toChat: writerChat,
+    } satisfies StatsRequest);
     const view = await bot.broadcasts.get(draft.id);
 
     const expected = new Set(Array.from({ length: recipients }, (_, i) => recipientChat + i));

@@ -14,9 +14,7 @@
  * sample of BENCH_BULK_SAMPLE (default 300) at 30 a second. SQLite by default; BENCH_BULK_DATABASE
  * =postgresql runs it on PostgreSQL (BENCH_POSTGRES_URL).
  */
-import { fork, type ChildProcess } from "node:child_process";
 import crypto from "node:crypto";
-import { fileURLToPath } from "node:url";
 import type { Redis } from "ioredis";
 import { createBot } from "../src/bot.js";
 import { createTelegramAdapter } from "../src/channels/telegram.js";
@@ -26,6 +24,8 @@ import { telegramPacing } from "../src/outbox/pacing.js";
 import { createLogger } from "../src/logger.js";
 import { createRedis } from "../src/redis.js";
 import { queueOutbound } from "../src/outbox/queue-outbound.js";
+import type { BulkStats } from "./bulk/fake-telegram-process.js";
+import { forkFakeBotApi } from "./fake-bot-api/parent.js";
 import type { BenchResult, Benchmark } from "./run.js";
 import { deleteKeys, freshDatabase, positiveInt, round } from "./support.js";
 
@@ -37,50 +37,9 @@ const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 const progress = (line: string) => console.error(`[bulk] ${line}`);
 
-type FakeStats = {
-  delivered: number;
-  chats: number;
-  duplicates: number;
-  chatIds: number[];
-  first: number;
-  last: number;
-  sends: number;
-  http429: number;
-};
-
 /** Starts the fake Bot API in a child process; resolves with its address and a way to ask it things. */
-async function startFake(ratePerSecond: number) {
-  const script = fileURLToPath(new URL("./bulk/fake-telegram-process.ts", import.meta.url));
-  const child: ChildProcess = fork(script, [String(ratePerSecond)], {
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const next = <T>(type: string) =>
-    new Promise<T>((resolve, reject) => {
-      const onMessage = (m: { type: string }) => {
-        if (m.type !== type) return;
-        child.off("message", onMessage);
-        resolve(m as T);
-      };
-      child.on("message", onMessage);
-      child.once("exit", (code) => reject(new Error(`the fake Bot API exited with ${code}`)));
-    });
-  const ready = await next<{ url: string; token: string }>("ready");
-  return {
-    url: ready.url,
-    token: ready.token,
-    stats: () => {
-      const answer = next<FakeStats>("stats");
-      child.send({ type: "stats" });
-      return answer;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        child.once("exit", () => resolve());
-        child.send({ type: "close" });
-      }),
-  };
-}
+const startFake = (ratePerSecond: number) =>
+  forkFakeBotApi(new URL("./bulk/fake-telegram-process.ts", import.meta.url), ratePerSecond, "bulk");
 
 /** Identities for `count` Telegram chats, inserted in bulk: the recipients. */
 async function createRecipients(database: Database, count: number, firstChat: number): Promise<number[]> {
@@ -157,11 +116,11 @@ async function sendRound(
       })),
     );
     const deadline = Date.now() + Math.max(60_000, (count / rate) * 3000);
-    let stats = await fake.stats();
+    let stats = await fake.ask<BulkStats>({ type: "stats" });
     let lastLine = 0;
     while (stats.delivered < count && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
-      stats = await fake.stats();
+      stats = await fake.ask<BulkStats>({ type: "stats" });
       if (Date.now() - lastLine > 2000) {
         progress(`${stats.delivered}/${count} delivered, ${stats.http429} answered 429`);
         lastLine = Date.now();
@@ -169,7 +128,7 @@ async function sendRound(
     }
     // A moment more, so a late duplicate would be seen.
     await new Promise((r) => setTimeout(r, 500));
-    stats = await fake.stats();
+    stats = await fake.ask<BulkStats>({ type: "stats" });
     const wallS = (performance.now() - started) / 1000;
     const expected = new Set(recipients.map((_, i) => firstChat + i));
     const reached = stats.chatIds.filter((c) => expected.has(c)).length;

@@ -52,7 +52,8 @@ import { ReminderScheduler } from "../src/jobs/reminders.js";
 import { createRedis } from "../src/redis.js";
 import { api } from "../test/faults/support/fixtures.js";
 import type { BenchResult, Benchmark } from "./run.js";
-import { startFake, type Fake } from "./soak/fake.js";
+import { forkFakeBotApi, type FakeBotApi } from "./fake-bot-api/parent.js";
+import type { SoakDump, SoakStats } from "./soak/fake-telegram-process.js";
 import { addEnrolledParticipants, createProgramme, setSessionTimes } from "./soak/population.js";
 import { freePort, MemorySampler, runCli, spawnApp, type AppProcess } from "./soak/processes.js";
 import { broadcastTexts, sendKinds } from "./soak/texts.js";
@@ -182,7 +183,11 @@ async function run(): Promise<BenchResult> {
     });
     const { token } = await createApiToken(db, staff.id, "soak benchmark");
 
-    const fake: Fake = await startFake(ceiling);
+    const fake: FakeBotApi = await forkFakeBotApi(
+      new URL("./soak/fake-telegram-process.ts", import.meta.url),
+      ceiling,
+      "soak",
+    );
     cleanups.unshift(() => fake.close());
     memory.watch("fake_telegram", fake.pid);
     const env = async (role: string): Promise<Record<string, string>> => ({
@@ -205,7 +210,7 @@ async function run(): Promise<BenchResult> {
       OUTBOX_STUCK_SECONDS: "5",
     });
     const start = async (name: string, role: string) => {
-      const child = spawnApp(name, await env(role));
+      const child = spawnApp(await env(role), name);
       children.push(child);
       memory.watch(name, child.pid);
       return child;
@@ -213,7 +218,7 @@ async function run(): Promise<BenchResult> {
     cleanups.unshift(() => Promise.all(children.map((c) => c.stop(20_000))));
     const web = await start("web", "web");
     const workers = [await start("worker1", "worker"), await start("worker2", "worker")];
-    await Promise.all([web, ...workers].map((c) => c.ready()));
+    await Promise.all([web, ...workers].map((c) => c.ready(60_000)));
     const holderKey = `${prefix}:telegram:holder`;
     const holderPid = async () => Number(((await redis.get(holderKey)) ?? "").split(":")[0]) || null;
     for (const by = Date.now() + 20_000; !(await holderPid());) {
@@ -248,7 +253,7 @@ async function run(): Promise<BenchResult> {
       Array.from({ length: registering }, async (_, j) => {
         await sleepUntil(go + (j * timeline.regWindowMs) / registering);
         for (const text of registration(j, (j % sessionCount) + 1)) {
-          if (!(await fake.say(registrantChat + j, text, 60_000))) unansweredRegistration++;
+          if (!(await fake.userWrites(registrantChat + j, text, 60_000))) unansweredRegistration++;
           await sleep(300 + Math.random() * 700);
         }
       }),
@@ -261,7 +266,7 @@ async function run(): Promise<BenchResult> {
         const slice = writerSpanMs / writerMessages;
         for (let k = 0; k < writerMessages; k++) {
           await sleepUntil(go + slice * (k + Math.random()));
-          if (!(await fake.say(directChat + w, k % 2 ? "bantuan" : "menu", 90_000))) unansweredWriters++;
+          if (!(await fake.userWrites(directChat + w, k % 2 ? "bantuan" : "menu", 90_000))) unansweredWriters++;
         }
       }),
     );
@@ -270,7 +275,7 @@ async function run(): Promise<BenchResult> {
     const report = async (force = false) => {
       if (!force && Date.now() - lastLine < 5000) return;
       lastLine = Date.now();
-      const s = await fake.stats();
+      const s = await fake.ask<SoakStats>({ type: "stats" });
       note(
         `${phase}: ${sendKinds.map((k) => `${k} ${s.byKind[k]}`).join(", ")}; ${s.http429} answered 429` +
           `; rss ${Object.entries(memory.peaks())
@@ -336,7 +341,7 @@ async function run(): Promise<BenchResult> {
     })();
     await sleep(3000);
     const restarted = await start(`${victim.name}_restarted`, "worker");
-    await restarted.ready();
+    await restarted.ready(60_000);
     workers.splice(workers.indexOf(victim), 1, restarted);
     note(`${restarted.name} (pid ${restarted.pid}) is up`);
     phase = "after the kill";
@@ -350,7 +355,7 @@ async function run(): Promise<BenchResult> {
         break;
       }
       if (Date.now() < at(timeline.wave2Ms + (sessionCount - 1) * timeline.spacingMs)) continue;
-      const s = await fake.stats();
+      const s = await fake.ask<SoakStats>({ type: "stats" });
       const arrived =
         s.byKind.reminder >= expectedBulk.reminder &&
         s.byKind.motivation >= participants &&
@@ -371,8 +376,8 @@ async function run(): Promise<BenchResult> {
     metrics.duration_s = round((end - go) / 1000);
 
     // ---- what arrived against what was expected ------------------------------------------------------------------
-    const dump = await fake.dump();
-    const stats = await fake.stats();
+    const dump = await fake.ask<SoakDump>({ type: "dump" });
+    const stats = await fake.ask<SoakStats>({ type: "stats" });
     const enrollments = await db.enrollment.findMany({
       where: { status: "enrolled" },
       select: {

@@ -15,6 +15,7 @@ import type {
 } from "../src/engine/types.js";
 import { bold } from "../src/engine/markup.js";
 import { reminderText, type ReminderPlace, type SessionSummary } from "./outcomes.js";
+import { rememberPlace, routeBack } from "./detour.js";
 import { t } from "./texts.js";
 
 /** The reminder's two answers; the buttons carry the enrollment (`hadir-12`), typed answers match these. */
@@ -60,17 +61,9 @@ export function reminderQuestion(
 export const waitForAnswer =
   (enrollmentId: number) =>
   (current: ConversationState | null): Vars =>
-    current ? { ...current.vars, enrollmentId, returnFlow: current.flow, returnNode: current.node } : { enrollmentId };
+    current ? { ...current.vars, enrollmentId, ...rememberPlace(current) } : { enrollmentId };
 
-const back = (ctx: FlowContext): Route =>
-  typeof ctx.vars.returnFlow === "string" && typeof ctx.vars.returnNode === "string"
-    ? {
-        flow: ctx.vars.returnFlow,
-        node: ctx.vars.returnNode,
-        keepVars: true,
-        set: { returnFlow: null, returnNode: null },
-      }
-    : { end: true };
+const back = (ctx: FlowContext): Route => routeBack(ctx.vars, { end: true });
 
 export const attendance: Flow = {
   name: "attendance",

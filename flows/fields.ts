@@ -13,7 +13,14 @@ import {
   type FreeTextKind,
 } from "../src/understanding/index.js";
 import { otherSector, regencies, sectorLabel, sectors } from "./catalog.js";
-import { t, validateBusinessName, validateNib, validatePersonName, validatePhone, validateText } from "./texts.js";
+import {
+  t,
+  validateBusinessName,
+  validateNib,
+  validatePersonName,
+  validatePhone,
+  validatePlainAnswer,
+} from "./texts.js";
 
 export type FieldQuestion = {
   ask: (ctx: FlowContext) => LocalText;
@@ -101,12 +108,12 @@ export const questions = {
     ask: () => t("Apa bidang usaha Anda?", "What is your business sector?"),
     choices: sectorChoices,
     // A sector of its own typed here ("kuliner, bikin kerupuk") is taken as written.
-    validate: validateText(3, 60, t("bidang usaha Anda", "your sector")),
+    validate: validatePlainAnswer(3, 60, t("bidang usaha Anda", "your sector")),
     expects: "text",
   },
   sectorOther: {
     ask: () => t("Silakan tulis bidang usaha Anda.", "Please write your business sector."),
-    validate: validateText(3, 60, t("bidang usaha Anda", "your sector")),
+    validate: validatePlainAnswer(3, 60, t("bidang usaha Anda", "your sector")),
   },
   regency: {
     ask: () => t("Di kabupaten/kota mana usaha Anda berada?", "In which regency or city is your business?"),
@@ -114,7 +121,7 @@ export const questions = {
   },
   regencyOther: {
     ask: () => t("Silakan tulis kabupaten/kota dan provinsi Anda.", "Please write your regency or city and province."),
-    validate: validateText(3, 80, t("kabupaten/kota Anda", "your regency or city")),
+    validate: validatePlainAnswer(3, 80, t("kabupaten/kota Anda", "your regency or city")),
   },
   phone: {
     ask: (ctx: FlowContext) =>

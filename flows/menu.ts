@@ -3,6 +3,7 @@
  */
 import type { Flow, FlowContext, LocalText } from "../src/engine/types.js";
 import { plain } from "../src/engine/markup.js";
+import { forgetPlace, routeBack } from "./detour.js";
 import { t } from "./texts.js";
 
 /** Said once registration is saved. */
@@ -91,14 +92,10 @@ export const language: Flow = {
         ],
         route: (value, ctx) => {
           const lang = value === "en" ? "en" : "id";
-          const back =
-            typeof ctx.vars.returnFlow === "string" && typeof ctx.vars.returnNode === "string"
-              ? { flow: ctx.vars.returnFlow, node: ctx.vars.returnNode }
-              : { flow: ctx.participant ? "menu" : "registration" };
+          const home = ctx.participant ? "menu" : "registration";
+          const set = { language: lang };
           return {
-            ...back,
-            keepVars: true,
-            set: { language: lang, returnFlow: null, returnNode: null },
+            ...routeBack(ctx.vars, { flow: home, keepVars: true, set: { ...set, ...forgetPlace } }, set),
             emit: [{ type: "language_changed", language: lang }],
           };
         },

@@ -12,6 +12,7 @@ import { plain } from "../src/engine/markup.js";
 import { help } from "./menu.js";
 import { enrollmentsOverview, programmesNamed, programmesOverview, type Focus } from "./programmes-info.js";
 import { findProgrammes } from "../src/understanding/index.js";
+import { rememberPlace, routeBack } from "./detour.js";
 import { t } from "./texts.js";
 
 /** Back to the step the participant was at, asking its question again. */
@@ -107,11 +108,7 @@ async function cancelStep(state: ConversationState | null, ctx: FlowContext): Pr
     return outcome({ flow: "menu" }, texts.nothingToCancel);
   }
   if (flow === "attendance") {
-    const returnTo =
-      typeof state.vars.returnFlow === "string" && typeof state.vars.returnNode === "string"
-        ? ({ flow: state.vars.returnFlow, node: state.vars.returnNode, keepVars: true } as Route)
-        : ({ flow: "menu" } as Route);
-    return outcome(returnTo, texts.attendanceNotRecorded);
+    return outcome(routeBack(state.vars, { flow: "menu" }), texts.attendanceNotRecorded);
   }
   // Each flow says itself what was not done, in the node its own "no" leads to.
   if (flow === "enrollment") return outcome({ flow: "enrollment", node: "not_enrolled", keepVars: true });
@@ -159,7 +156,7 @@ function language(intent: Intent, state: ConversationState | null, ctx: FlowCont
   return outcome({
     flow: "language",
     keepVars: true,
-    set: state ? { returnFlow: state.flow, returnNode: state.node } : {},
+    set: rememberPlace(state),
   });
 }
 

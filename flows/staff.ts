@@ -13,7 +13,8 @@ import { t } from "./texts.js";
 
 const textMax = 4096;
 
-const validateText = (text: string) => {
+/** A broadcast announcement a staff member writes in the chat: not empty, at most `textMax` characters. */
+const validateAnnouncement = (text: string) => {
   const value = text.trim();
   if (!value)
     return { error: t("Teksnya masih kosong. Silakan tulis pengumumannya.", "The text is empty. Please write it.") };
@@ -132,7 +133,7 @@ export const staff: Flow = {
             )
           : notStaff,
       wait: {
-        validate: validateText,
+        validate: validateAnnouncement,
         freeform: true,
         route: (value, ctx) => staffOnly(ctx) ?? { goto: "english", set: { textId: value } },
       },
@@ -155,7 +156,7 @@ export const staff: Flow = {
     english_text: {
       say: () => t("Silakan tulis teksnya dalam bahasa Inggris.", "Please write the English text."),
       wait: {
-        validate: validateText,
+        validate: validateAnnouncement,
         freeform: true,
         route: (value, ctx) => staffOnly(ctx) ?? { goto: "target", set: { textEn: value } },
       },

@@ -18,8 +18,6 @@ export const t = (id: string, en: string): LocalText => ({ id, en });
 /** The version of the consent text; stored with each participant's consent. */
 export const consentVersion = "2026-11";
 
-export const yes = (id = "Ya", en = "Yes"): Choice => ({ id: "yes", label: t(id, en) });
-export const no = (id = "Tidak", en = "No"): Choice => ({ id: "no", label: t(id, en) });
 export const backToMenu: Choice = {
   id: "menu",
   label: t("Kembali ke menu", "Back to menu"),
@@ -65,8 +63,8 @@ export const texts = {
   ),
 };
 
-/** Free text: trimmed, single spaces, within a length, with at least one letter. */
-export function validateText(min: number, max: number, what: LocalText) {
+/** A short answer in plain words (a sector, a regency): trimmed, single spaces, within a length, with at least one letter. */
+export function validatePlainAnswer(min: number, max: number, what: LocalText) {
   return (text: string): Validation => {
     const value = text.replace(/\s+/g, " ").trim();
     if (/[<>{}[\]`]|https?:/i.test(value))
@@ -92,15 +90,6 @@ export function validateText(min: number, max: number, what: LocalText) {
       };
     return { value };
   };
-}
-
-/**
- * A mobile number in any common form, as stored: 6281234567890 (or a number from abroad, typed
- * with its country code, 60123456789); null when it is not one (src/understanding/phone.ts).
- */
-export function normalizePhone(text: string): string | null {
-  const reading = parsePhone(text);
-  return reading.ok ? reading.phone : null;
 }
 
 /** 6281234567890 -> "0812-3456-7890", as people write their numbers; from abroad "+60 12 345 6789". */

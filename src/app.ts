@@ -21,6 +21,7 @@ import { createTelegramAdapter, type TelegramAdapter } from "./channels/telegram
 import { createWebChatAdapter, registerWebChat, type WebChatLimits } from "./channels/webchat.js";
 import { createWhatsAppAdapter, createWhatsAppClient, type WhatsAppClientLike } from "./channels/whatsapp.js";
 import { telegramPacing, whatsappPacing, type Pacing } from "./outbox/pacing.js";
+import { settlesWithin } from "./time-limits.js";
 
 export class StartupError extends Error {
   override name = "StartupError";
@@ -230,11 +231,7 @@ export async function startApp(config: Config, logger: Logger, start: StartOptio
 /** Closes the HTTP server: no new connections; those still open after `graceMs` are cut. */
 async function closeServer(server: FastifyInstance, graceMs: number): Promise<void> {
   const closing = server.close().catch(() => {});
-  const inTime = await Promise.race([
-    closing.then(() => true),
-    new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs).unref()),
-  ]);
-  if (inTime) return;
+  if (await settlesWithin(closing, graceMs)) return;
   server.server.closeAllConnections();
-  await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+  await settlesWithin(closing, 1_000);
 }

@@ -44,7 +44,7 @@ import { createOutboxWorkers } from "./outbox/worker.js";
 import type { Pacing } from "./outbox/pacing.js";
 import type { Logger } from "./logger.js";
 import { InboundRuntime } from "./runtime/inbound-runtime.js";
-import { RedisKeyedLock } from "./runtime/keyed-serial.js";
+import { RedisKeyedLock } from "./runtime/redis-keyed-lock.js";
 import { RedisLease } from "./redis.js";
 import { flowSet } from "../flows/index.js";
 

@@ -7,6 +7,7 @@
  */
 import type { Queue } from "bullmq";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { valueWithin } from "./time-limits.js";
 
 export const registry = new Registry();
 
@@ -68,18 +69,11 @@ const queueSources = new Set<() => CountedQueue[]>();
 /** A queue that does not answer within this long is left out of the scrape (never holds it up). */
 const queueCountTimeoutMs = 2000;
 
-async function countsWithin(queue: CountedQueue): Promise<Record<string, number> | null> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      queue.getJobCounts("waiting", "prioritized", "waiting-children", "active", "delayed", "failed"),
-      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), queueCountTimeoutMs))),
-    ]);
-  } catch {
-    return null;
-  } finally {
-    clearTimeout(timer);
-  }
+function countsWithin(queue: CountedQueue): Promise<Record<string, number> | null> {
+  return valueWithin(
+    queue.getJobCounts("waiting", "prioritized", "waiting-children", "active", "delayed", "failed"),
+    queueCountTimeoutMs,
+  );
 }
 
 export const queueJobs = new Gauge({

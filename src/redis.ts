@@ -4,6 +4,7 @@
 import crypto from "node:crypto";
 import { Redis } from "ioredis";
 import type { Logger } from "./logger.js";
+import { within } from "./time-limits.js";
 
 /** Redis could not be reached at start-up; `message` is the one line shown to the operator. */
 export class RedisUnreachableError extends Error {
@@ -60,17 +61,11 @@ export async function assertRedisReachable(url: string, timeoutMs = 3000): Promi
 /** Pings within `timeoutMs`; resolves to an error description, or null when Redis answered. */
 export async function pingRedis(redis: Redis, timeoutMs = 1000): Promise<string | null> {
   if (redis.status !== "ready") return `not connected (${redis.status})`;
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      redis.ping(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("no answer in time")), timeoutMs))),
-    ]);
+    await within(redis.ping(), timeoutMs, "no answer in time");
     return null;
   } catch (err) {
     return (err as Error).message;
-  } finally {
-    clearTimeout(timer);
   }
 }
 

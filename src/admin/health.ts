@@ -12,6 +12,7 @@ import type { Database } from "../db/database.js";
 import { pingRedis } from "../redis.js";
 import type { ChannelStatus } from "../channels/channel.js";
 import { registerMetrics, type MetricsDeps } from "./metrics.js";
+import { TimeLimitError, within } from "../time-limits.js";
 
 export type HealthDeps = MetricsDeps & {
   database: Database;
@@ -37,23 +38,15 @@ async function checkDatabase(
   report: (message: string | null) => void,
   timeoutMs = 2000,
 ): Promise<Check> {
-  let timer: NodeJS.Timeout | undefined;
-  let late = false;
   try {
-    await Promise.race([
-      database.prisma.$queryRawUnsafe("SELECT 1"),
-      new Promise(
-        (_, reject) => (timer = setTimeout(() => ((late = true), reject(new Error("no answer in time"))), timeoutMs)),
-      ),
-    ]);
+    await within(database.prisma.$queryRawUnsafe("SELECT 1"), timeoutMs, "no answer in time");
     report(null);
     return { status: "ok" };
   } catch (err) {
     // Prisma's message starts with a blank line and ends with the driver's words: all of it, trimmed.
     report((err as Error).message.trim());
+    const late = err instanceof TimeLimitError;
     return { status: "error", error: late ? "no answer in time" : "refused the query (see the log)" };
-  } finally {
-    clearTimeout(timer);
   }
 }
 

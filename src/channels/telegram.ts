@@ -26,6 +26,7 @@ import type { Logger } from "../logger.js";
 import type { InboundMessage } from "../runtime/inbound-message.js";
 import { SendError, type ChannelAdapter, type ChannelHooks, type ChannelStatus } from "./channel.js";
 import { renderForTelegram, telegramTextLimit } from "./render.js";
+import { within } from "../time-limits.js";
 
 export type TelegramOptions = {
   token: string;
@@ -70,15 +71,6 @@ function isStampedQuestion(choices: { id: string }[] | undefined): boolean {
 
 /** Forgets the chat's open question if it is this message (its button was pressed). */
 const forgetIfPressed = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
-
-/** Resolves with `promise`, or rejects after `ms` (the command itself may still run later). */
-function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms))),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** The webhook secret: given, or derived from the token so every web instance agrees on it. */
 export function webhookSecretFor(token: string, given?: string): string {

@@ -21,6 +21,7 @@ import {
   type DeliveryStatus,
 } from "./channel.js";
 import { renderForWhatsApp } from "./render.js";
+import { within } from "../time-limits.js";
 
 /** The slice of a whatsapp-web.js Message the adapter reads. */
 export type WhatsAppMessageLike = {
@@ -247,11 +248,11 @@ export function createWhatsAppAdapter(options: WhatsAppOptions): WhatsAppAdapter
     c.removeAllListeners();
     if (logout) {
       // After a logout on the phone LocalAuth has already deleted the session; this makes sure.
-      await settle(c.logout(), 15_000).catch((err: unknown) =>
+      await within(c.logout(), 15_000).catch((err: unknown) =>
         logger.debug({ err: { message: errorText(err) } }, "WhatsApp logout failed"),
       );
     }
-    await settle(c.destroy(), 15_000).catch((err: unknown) =>
+    await within(c.destroy(), 15_000).catch((err: unknown) =>
       logger.debug({ err: { message: errorText(err) } }, "closing the WhatsApp client failed"),
     );
   }
@@ -437,17 +438,4 @@ export function createWhatsAppAdapter(options: WhatsAppOptions): WhatsAppAdapter
       },
     },
   };
-}
-
-/** Waits for `promise`, but no longer than `ms` (a stuck browser must not hang a reconnect). */
-async function settle(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      promise,
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -4,11 +4,26 @@
  * (even raw) costs about ten times the statement itself.
  *
  * It is the same connection, so a statement issued inside `prisma.$transaction` belongs to that
- * transaction. The adapter keeps its connection in a public `client` field
- * (@prisma/adapter-better-sqlite3 6.19); without it, callers fall back to Prisma's raw queries.
+ * transaction. The connection is taken from the adapter in one place, adapterConnection; when
+ * it is not there, callers fall back to Prisma's raw queries. When to use this at all:
+ * src/db/README.md.
  */
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import type BetterSqlite3 from "better-sqlite3";
+
+type SqlDriverAdapter = Awaited<ReturnType<PrismaBetterSQLite3["connect"]>>;
+
+/**
+ * The better-sqlite3 connection inside a connected Prisma SQLite adapter, or null when it is not
+ * where we look. The adapter keeps it in a `client` field that @prisma/adapter-better-sqlite3
+ * (6.19) does not document, so this is the only code that may read it;
+ * test/db/adapter-connection.test.ts fails when an upgrade moves it or stops sharing it with
+ * Prisma's transactions.
+ */
+export function adapterConnection(adapter: SqlDriverAdapter): BetterSqlite3.Database | null {
+  const client = (adapter as unknown as { client?: BetterSqlite3.Database }).client;
+  return client && typeof client.prepare === "function" ? client : null;
+}
 
 export class SqliteDirect {
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
@@ -107,8 +122,8 @@ export class CapturingSqliteAdapter extends PrismaBetterSQLite3 {
     // connection, so every handle that writes gets it; an erasure (src/domain/erasures.ts)
     // relies on it. The cost is a few more bytes written per delete.
     await adapter.executeScript(secureDeletePragma);
-    const client = (adapter as unknown as { client?: BetterSqlite3.Database }).client;
-    if (client && typeof client.prepare === "function") this.direct = new SqliteDirect(client);
+    const client = adapterConnection(adapter);
+    if (client) this.direct = new SqliteDirect(client);
     return adapter;
   }
 }

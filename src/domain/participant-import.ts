@@ -106,7 +106,7 @@ export type ImportCheck = { participants: ImportedParticipant[]; problems: Impor
 
 export type ImportResult = { ok: true; imported: number } | { ok: false; problems: ImportProblem[]; rows: number };
 
-const say = (id: string, en: string): LocalText => ({ id, en });
+const bilingual = (id: string, en: string): LocalText => ({ id, en });
 
 /** "Baris 4: nomor HP 08123 terlalu pendek." in the reader's language. */
 export function describeProblem(problem: ImportProblem, language: "id" | "en"): string {
@@ -144,23 +144,23 @@ function phoneProblem(raw: string, reading: PhoneReading): LocalText | null {
   const shown = quote(raw);
   switch (reading.problem) {
     case "empty":
-      return say("nomor HP wajib diisi", "the phone number is required");
+      return bilingual("nomor HP wajib diisi", "the phone number is required");
     case "characters":
-      return say(
+      return bilingual(
         `nomor HP ${shown} berisi huruf atau tanda selain angka (tulis seperti 081234567890)`,
         `the phone number ${shown} has letters or signs other than digits (write it like 081234567890)`,
       );
     case "too_short":
-      return say(`nomor HP ${shown} terlalu pendek`, `the phone number ${shown} is too short`);
+      return bilingual(`nomor HP ${shown} terlalu pendek`, `the phone number ${shown} is too short`);
     case "too_long":
-      return say(`nomor HP ${shown} terlalu panjang`, `the phone number ${shown} is too long`);
+      return bilingual(`nomor HP ${shown} terlalu panjang`, `the phone number ${shown} is too long`);
     case "landline":
-      return say(
+      return bilingual(
         `nomor ${shown} adalah telepon rumah/kantor; isi nomor HP/WhatsApp, bukan telepon rumah`,
         `the number ${shown} is a landline; give a mobile (WhatsApp) number, not a landline`,
       );
     case "invalid":
-      return say(
+      return bilingual(
         `nomor HP ${shown} tidak valid (nomor Indonesia diawali 08 atau +62 8; nomor luar negeri ditulis dengan + dan kode negara)`,
         `the phone number ${shown} is not valid (Indonesian numbers start with 08 or +62 8; numbers from abroad with + and the country code)`,
       );
@@ -170,12 +170,12 @@ function phoneProblem(raw: string, reading: PhoneReading): LocalText | null {
 /** Free text as registration takes it: within a length and with at least one letter. */
 function textProblem(value: string, min: number, max: number, what: LocalText): LocalText | null {
   if (value.length < min || !/\p{L}/u.test(value))
-    return say(
+    return bilingual(
       `${what.id} ${quote(value)} terlalu pendek (minimal ${min} huruf)`,
       `${what.en} ${quote(value)} is too short (at least ${min} letters)`,
     );
   if (value.length > max)
-    return say(
+    return bilingual(
       `${what.id} terlalu panjang (paling banyak ${max} karakter)`,
       `${what.en} is too long (at most ${max} characters)`,
     );
@@ -236,7 +236,7 @@ function decode(input: string | Uint8Array): string | null {
 const fileProblem = (id: string, en: string): ImportCheck => ({
   participants: [],
   rows: 0,
-  problems: [{ line: null, reasons: [say(id, en)] }],
+  problems: [{ line: null, reasons: [bilingual(id, en)] }],
 });
 
 /**
@@ -278,7 +278,7 @@ export function checkParticipantCsv(input: string | Uint8Array, options: { now: 
         {
           line,
           reasons: [
-            say(
+            bilingual(
               "berkas tidak dapat dibaca sebagai CSV (ada tanda kutip yang tidak ditutup?)",
               "the file cannot be read as CSV (a quotation mark that is not closed?)",
             ),
@@ -300,22 +300,22 @@ export function checkParticipantCsv(input: string | Uint8Array, options: { now: 
   header.forEach((name, index) => {
     if (!(name in headerFields)) {
       headerReasons.push(
-        say(`kolom ${quote(name)} tidak dikenal`, `the column ${quote(name)} is not one the import knows`),
+        bilingual(`kolom ${quote(name)} tidak dikenal`, `the column ${quote(name)} is not one the import knows`),
       );
       return;
     }
     const field = headerFields[name];
     if (!field) return;
     if (columnOf.has(field))
-      headerReasons.push(say(`kolom ${quote(name)} ada dua kali`, `the column ${quote(name)} appears twice`));
+      headerReasons.push(bilingual(`kolom ${quote(name)} ada dua kali`, `the column ${quote(name)} appears twice`));
     else columnOf.set(field, index);
   });
   for (const { field, label } of requiredFields)
     if (!columnOf.has(field))
-      headerReasons.push(say(`kolom ${label.id} wajib ada`, `the column ${label.en} is required`));
+      headerReasons.push(bilingual(`kolom ${label.id} wajib ada`, `the column ${label.en} is required`));
   if (headerReasons.length) {
     headerReasons.push(
-      say(
+      bilingual(
         `baris pertama harus berisi nama kolom, seperti pada hasil ekspor: ${participantCsvColumns.join(", ")}`,
         `the first line must hold the column names, as in the export: ${participantCsvColumns.join(", ")}`,
       ),
@@ -341,7 +341,7 @@ export function checkParticipantCsv(input: string | Uint8Array, options: { now: 
     // PostgreSQL cannot store NUL in text; a file from another program sometimes carries one.
     if (record.some((v) => v.includes("\0")))
       problem(
-        say(
+        bilingual(
           "baris ini berisi karakter tak terlihat (NUL) yang tidak dapat disimpan; hapus karakter itu atau simpan ulang berkasnya sebagai CSV UTF-8",
           "this line contains an invisible character (NUL) that cannot be stored; remove it or save the file again as CSV UTF-8",
         ),
@@ -349,22 +349,27 @@ export function checkParticipantCsv(input: string | Uint8Array, options: { now: 
 
     if (record.slice(header.length).some((v) => v.trim()))
       problem(
-        say(
+        bilingual(
           `baris ini berisi ${record.length} kolom, lebih banyak dari judulnya (${header.length})`,
           `this line has ${record.length} columns, more than the header (${header.length})`,
         ),
       );
 
     const name = cell("name");
-    problem(name ? textProblem(name, 2, 80, say("nama", "the name")) : say("nama wajib diisi", "the name is required"));
+    problem(
+      name
+        ? textProblem(name, 2, 80, bilingual("nama", "the name"))
+        : bilingual("nama wajib diisi", "the name is required"),
+    );
 
     const businessName = cell("businessName") || null;
-    if (businessName) problem(textProblem(businessName, 2, 100, say("nama usaha", "the business name")));
+    if (businessName) problem(textProblem(businessName, 2, 100, bilingual("nama usaha", "the business name")));
 
     // A sector of the catalog is stored by its id; any other, as typed, like "Lainnya" in the chat.
     const sectorText = cell("sector");
     const sector = sectorText ? (catalogSector(sectorText) ?? sectorText) : null;
-    if (sectorText && !catalogSector(sectorText)) problem(textProblem(sectorText, 3, 60, say("sektor", "the sector")));
+    if (sectorText && !catalogSector(sectorText))
+      problem(textProblem(sectorText, 3, 60, bilingual("sektor", "the sector")));
 
     const regencyText = cell("regency");
     const regency = catalogRegency(regencyText) ?? regencyText;
@@ -372,8 +377,8 @@ export function checkParticipantCsv(input: string | Uint8Array, options: { now: 
       regencyText
         ? catalogRegency(regencyText)
           ? null
-          : textProblem(regencyText, 3, 80, say("kabupaten/kota", "the regency/city"))
-        : say("kabupaten/kota wajib diisi", "the regency/city is required"),
+          : textProblem(regencyText, 3, 80, bilingual("kabupaten/kota", "the regency/city"))
+        : bilingual("kabupaten/kota wajib diisi", "the regency/city is required"),
     );
 
     const phoneText = cell("phone");
@@ -384,7 +389,7 @@ export function checkParticipantCsv(input: string | Uint8Array, options: { now: 
       const earlier = firstLineOfPhone.get(phone);
       if (earlier !== undefined)
         problem(
-          say(
+          bilingual(
             `nomor HP ${formatPhone(phone)} sudah ada di baris ${earlier}`,
             `the phone number ${formatPhone(phone)} is already on line ${earlier}`,
           ),
@@ -396,7 +401,7 @@ export function checkParticipantCsv(input: string | Uint8Array, options: { now: 
     const nib = nibText ? nibText.replace(/[\s.-]/g, "") : null;
     if (nib !== null && !/^\d{13}$/.test(nib))
       problem(
-        say(
+        bilingual(
           `NIB ${quote(nibText)} harus 13 angka (kosongkan bila belum ada)`,
           `the NIB ${quote(nibText)} must be 13 digits (leave it empty if there is none)`,
         ),
@@ -406,14 +411,17 @@ export function checkParticipantCsv(input: string | Uint8Array, options: { now: 
     const language = languageOf(languageText);
     if (!language)
       problem(
-        say(`bahasa ${quote(languageText)} harus id atau en`, `the language ${quote(languageText)} must be id or en`),
+        bilingual(
+          `bahasa ${quote(languageText)} harus id atau en`,
+          `the language ${quote(languageText)} must be id or en`,
+        ),
       );
 
     const optedOutText = cell("optedOut");
     const optedOutAt = optedOutOf(optedOutText, options.now, options.timeZone);
     if (optedOutAt === undefined)
       problem(
-        say(
+        bilingual(
           `berhenti berlangganan ${quote(optedOutText)} harus kosong, "ya", atau tanggal seperti 2026-11-20 09:15`,
           `opted out ${quote(optedOutText)} must be empty, "ya" (yes) or a date like 2026-11-20 09:15`,
         ),
@@ -488,7 +496,7 @@ function insertStatement(count: number, provider: DatabaseProvider): string {
 const alreadyRegistered = (p: ImportedParticipant, id: number): ImportProblem => ({
   line: p.line,
   reasons: [
-    say(
+    bilingual(
       `nomor HP ${formatPhone(p.phone)} sudah terdaftar (peserta #${id}); data yang ada tidak diubah`,
       `the phone number ${formatPhone(p.phone)} is already registered (participant #${id}); existing data is not changed`,
     ),

@@ -22,11 +22,6 @@ export function parseQuietHours(value: string): QuietHours | null | undefined {
   return start === end ? undefined : { start, end };
 }
 
-export const formatQuietHours = (q: QuietHours) => {
-  const hhmm = (m: number) => `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`;
-  return `${hhmm(q.start)}-${hhmm(q.end)}`;
-};
-
 /**
  * When quiet hours end, if `at` falls inside them in `timeZone`; null when `at` is outside
  * (or there are no quiet hours).

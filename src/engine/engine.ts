@@ -116,7 +116,7 @@ export class Engine {
     const events: EngineEvent[] = [];
     const c = { ...ctx, vars: state?.vars ?? ctx.vars };
     const outcome = await this.set.onIntent(intent, state, c);
-    this.say(outcome.say, c, events);
+    this.createMessages(outcome.say, c, events);
     if (state) return { state: await this.follow(outcome.route, state, c, events), events };
     const next = this.apply(outcome.route, { ...this.homeOf(c), vars: c.vars }, events);
     return { state: next && (await this.enter(next, absorb(outcome.route, c), events, { entering: true })), events };
@@ -158,7 +158,7 @@ export class Engine {
     }
     // Anything that does not answer the question gets a short note and the question again.
     const refuse = async (note: LocalText): Promise<TurnResult> => {
-      this.say(note, c, events);
+      this.createMessages(note, c, events);
       return { state: await this.enter(clearNarrow(state), c, events, { repeat: true }), events };
     };
     if (input.kind === "media") return refuse(this.set.texts.mediaNotSupported);
@@ -296,7 +296,7 @@ export class Engine {
         state = { ...state, vars: { ...state.vars, [questionVar]: this.nextCounter(state.vars, ctx) } };
       const c: FlowContext = { ...ctx, vars: state.vars };
       const said = await node.say?.(c);
-      const index = this.say(
+      const index = this.createMessages(
         repeat && node.wait && Array.isArray(said) ? said.filter(Boolean).slice(-1) : said,
         c,
         events,
@@ -344,7 +344,7 @@ export class Engine {
   }
 
   /** Turns what a node says into message events; returns the index of the last one. */
-  private say(said: Say | Say[] | undefined, ctx: FlowContext, events: EngineEvent[]): number | null {
+  private createMessages(said: Say | Say[] | undefined, ctx: FlowContext, events: EngineEvent[]): number | null {
     const list = (Array.isArray(said) ? said : [said]).filter((s): s is Exclude<Say, null> => Boolean(s));
     for (const s of list) {
       const message: OutgoingMessage = "text" in s ? s : { text: s[ctx.language] };

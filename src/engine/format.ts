@@ -1,5 +1,7 @@
 /**
- * Dates and times as participants read them: "Kamis, 3 September 2026 pukul 09.00 WIB".
+ * Dates and times in a session's time zone, written as people there read them: "Kamis,
+ * 3 September 2026 pukul 09.00 WIB". The flows use them in participants' messages, the dashboard
+ * and domain (a cancelled session's notice, a participant's data) in what staff read.
  */
 import { DateTime } from "luxon";
 import type { Language } from "./types.js";
@@ -11,7 +13,7 @@ const zoneNames: Record<string, string> = {
   "Asia/Jayapura": "WIT",
 };
 
-/** WIB, WITA or WIT for Indonesian zones; the offset (UTC+7) elsewhere. */
+/** WIB, WITA or WIT for Indonesian zones; the offset ("UTC+08:00") elsewhere. */
 export function zoneAbbreviation(timeZone: string): string {
   return zoneNames[timeZone] ?? DateTime.now().setZone(timeZone).toFormat("'UTC'ZZ");
 }

@@ -12,7 +12,7 @@
  *   the conversation ends where it ends for someone who waited for each reply. Each turn takes
  *   a ticket in Redis scored by Telegram's update_id and runs when its ticket is first; a
  *   message waits 50 ms after taking its ticket (webhook mode), so one typed earlier but
- *   delivered a moment later goes first (src/runtime/keyed-serial.ts, RedisKeyedLock).
+ *   delivered a moment later goes first (src/runtime/redis-keyed-lock.ts).
  *
  * PostgreSQL, not SQLite: the README's several-process layout is on PostgreSQL, and the SQLite
  * set-up (src/db/database.ts: WAL, a 10 s busy timeout, group commit in deferred transactions)

@@ -13,7 +13,7 @@ import { createBot, type Bot } from "../../src/bot.js";
 import { seedDatabase } from "../../src/domain/seed-database.js";
 import { createLogger } from "../../src/logger.js";
 import { createRedis, tryLock, unlock } from "../../src/redis.js";
-import { RedisKeyedLock } from "../../src/runtime/keyed-serial.js";
+import { RedisKeyedLock } from "../../src/runtime/redis-keyed-lock.js";
 import { openTestDatabase, type TestDatabase } from "../support/databases.js";
 import { connectRedis, deletePrefix, testPrefix } from "../support/redis.js";
 import { startPrivateRedis } from "../support/redis-server.js";

@@ -8,6 +8,7 @@ import type { OutboxLane } from "../../outbox/types.js";
 import { channelLabel, configuredChannels } from "./channel-names.js";
 import type { DashboardDeps } from "./page.js";
 import { text, type Text } from "./text.js";
+import { valueWithin } from "../../time-limits.js";
 
 export type BotQueue = { label: Text; queue: Queue };
 
@@ -45,20 +46,9 @@ export function listQueues(deps: DashboardDeps): BotQueue[] {
   ];
 }
 
-async function withinTime<T>(promise: Promise<T>, ms: number): Promise<T | null> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)))]);
-  } catch {
-    return null;
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** A queue's counts, or null when Redis does not answer within 2 seconds. */
 export async function countJobs(queue: Queue): Promise<QueueCounts | null> {
-  const answer = await withinTime(
+  const answer = await valueWithin(
     Promise.all([
       queue.getJobCounts("waiting", "prioritized", "waiting-children", "active", "delayed", "failed", "completed"),
       queue.isPaused(),

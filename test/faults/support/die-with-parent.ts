@@ -1,7 +1,7 @@
 /**
- * Preloaded (`--import`) into the application processes the fault tests start: ends the process
- * once the test process that started it is gone, so a test run that crashed leaves no bot behind
- * polling Telegram and working queues.
+ * Preloaded (`--import`) into the processes the fault tests and the soak benchmark start
+ * (app-process.ts): ends the process once the one that started it is gone, so a run that crashed
+ * or was interrupted leaves no bot behind polling Telegram and working queues.
  */
 const parent = process.ppid;
 setInterval(() => {

@@ -41,7 +41,7 @@ export function appEnv(options: {
   };
 }
 
-/** The pacing of the application's Telegram outbox at TELEGRAM_BULK_PER_SECOND=`perSecond` (src/jobs/pacing.ts). */
+/** The pacing of the application's Telegram outbox at TELEGRAM_BULK_PER_SECOND=`perSecond` (src/outbox/pacing.ts). */
 export function telegramPacingAt(perSecond: number): Pacing {
   return telegramPacing({
     token: "",

@@ -32,24 +32,26 @@ export const regencyOptions: Option[] = regencies.map((r) => ({ value: r, label:
 
 const isRegency = (value: string) => (regencies as readonly string[]).includes(value);
 
-const slug = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .min(3)
-  .max(60)
-  .regex(
-    /^[a-z0-9]+(-[a-z0-9]+)*$/,
-    bilingual(
-      "Gunakan huruf kecil, angka dan tanda hubung saja, misalnya lada-bangka-tengah.",
-      "Use lowercase letters, digits and hyphens only, e.g. lada-bangka-tengah.",
-    ),
-  );
+/** A name for links and deep links (a programme's slug, a session's code), like `example`. */
+const slugOf = (example: string) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .min(3)
+    .max(60)
+    .regex(
+      /^[a-z0-9]+(-[a-z0-9]+)*$/,
+      bilingual(
+        `Gunakan huruf kecil, angka dan tanda hubung saja, misalnya ${example}.`,
+        `Use lowercase letters, digits and hyphens only, e.g. ${example}.`,
+      ),
+    );
 
 const chooseRegency = bilingual("Pilih kabupaten/kota dari daftar.", "Choose a regency or city from the list.");
 
 export const programmeSchema = z.object({
-  slug,
+  slug: slugOf("lada-bangka-tengah"),
   sector: z
     .string()
     .trim()
@@ -91,19 +93,7 @@ const localDateTime = z
   );
 
 const sessionDetails = {
-  code: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .min(3)
-    .max(60)
-    .regex(
-      /^[a-z0-9]+(-[a-z0-9]+)*$/,
-      bilingual(
-        "Gunakan huruf kecil, angka dan tanda hubung saja, misalnya lada-bangka-tengah-3.",
-        "Use lowercase letters, digits and hyphens only, e.g. lada-bangka-tengah-3.",
-      ),
-    ),
+  code: slugOf("lada-bangka-tengah-3"),
   venue: z.string().trim().min(3).max(200),
   address: z.string().trim().min(3).max(300),
   regency: z.string().trim().min(1).refine(isRegency, chooseRegency),

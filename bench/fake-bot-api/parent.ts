@@ -1,26 +1,32 @@
 /**
- * The benchmark's side of the fake Bot API process (fake-telegram-process.ts): start it, let
- * simulated users write and wait for the answers, ask for counts and, at the end, for every
- * bulk send and answer it saw.
+ * The benchmark's side of a fake Bot API server running in a child process of its own (each
+ * benchmark's fake-telegram-process.ts, built on ./child.ts): fork it, wait for its address, ask
+ * it things, let a simulated user write and wait for the bot's answer, close it.
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { FakeRequest, RepliedMessage, SoakDump, SoakStats } from "./fake-telegram-process.js";
+import type { RepliedMessage, UserTextMessage } from "./child.js";
 
-export type Fake = Awaited<ReturnType<typeof startFake>>;
+export type FakeBotApi = Awaited<ReturnType<typeof forkFakeBotApi>>;
 
-export async function startFake(ratePerSecond: number) {
-  const script = fileURLToPath(new URL("./fake-telegram-process.ts", import.meta.url));
-  const child: ChildProcess = fork(script, [String(ratePerSecond)], {
+/** A message to the child: its type and whatever the question needs. */
+type Request = { type: string } & Record<string, unknown>;
+
+/** Forks `script` with the rate ceiling as its argument; resolves once it reports its address. */
+export async function forkFakeBotApi(script: URL, ratePerSecond: number, label: string) {
+  const child: ChildProcess = fork(fileURLToPath(script), [String(ratePerSecond)], {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   // After close (or a crash) a late user's message goes nowhere.
-  const send = (request: FakeRequest) => {
+  const send = (request: Request) => {
     if (child.connected) child.send(request);
   };
+  /** The child's next message of `type`; rejects if the child exits first. */
   const next = <T>(type: string) =>
     new Promise<T>((resolve, reject) => {
+      // Both listeners go once answered: stats are asked for every few seconds, and a listener
+      // left behind per question would pile up on the child (MaxListenersExceededWarning).
       const onMessage = (m: { type: string }) => {
         if (m.type !== type) return;
         child.off("message", onMessage);
@@ -35,7 +41,7 @@ export async function startFake(ratePerSecond: number) {
       child.once("exit", onExit);
     });
   // A send racing the child's exit must not take the benchmark down (its users just get no answer).
-  child.on("error", (err) => console.error(`[soak] fake Bot API: ${err.message}`));
+  child.on("error", (err) => console.error(`[${label}] fake Bot API: ${err.message}`));
   const ready = await next<{ url: string; token: string }>("ready");
   // A user waits for the answer to a message before writing the next one.
   const waitingReply = new Map<number, () => void>();
@@ -49,8 +55,14 @@ export async function startFake(ratePerSecond: number) {
     pid: child.pid!,
     url: ready.url,
     token: ready.token,
+    /** Sends `request` and resolves with the child's answer of the same type. */
+    ask: <T>(request: Request) => {
+      const answer = next<T>(request.type);
+      send(request);
+      return answer;
+    },
     /** Queues `text` from the chat's user; resolves once the bot answered (false after `timeoutMs`). */
-    say: (chatId: number, text: string, timeoutMs: number) =>
+    userWrites: (chatId: number, text: string, timeoutMs: number) =>
       new Promise<boolean>((resolve) => {
         const timer = setTimeout(() => {
           waitingReply.delete(chatId);
@@ -60,18 +72,8 @@ export async function startFake(ratePerSecond: number) {
           clearTimeout(timer);
           resolve(true);
         });
-        send({ type: "say", chatId, text });
+        send({ type: "user-text", chatId, text } satisfies UserTextMessage);
       }),
-    stats: () => {
-      const answer = next<SoakStats>("stats");
-      send({ type: "stats" });
-      return answer;
-    },
-    dump: () => {
-      const answer = next<SoakDump>("dump");
-      send({ type: "dump" });
-      return answer;
-    },
     close: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
