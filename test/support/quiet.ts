@@ -48,19 +48,31 @@ export async function outboxSettled(database: Database, channels?: string[]): Pr
 }
 
 /**
- * Waits until the bot is quiet on `channels`: its outbox lanes have no job waiting, running or
- * delayed (a retry), its other queues no job waiting or running (their delayed jobs are due
- * later: a reminder, a conversation's timeout), and no outbox row of those channels is pending or
- * being sent. It must hold on two checks in a row, so a job that was just being handed on between
- * queues is not missed.
+ * Waits until the bot is quiet on `channels`: no outbox row of those channels is pending or being
+ * sent, the bot's other queues have no job waiting or running (their delayed jobs are due later:
+ * a reminder, a conversation's timeout), and the channels' outbox lanes have no job waiting,
+ * running or delayed (a retry). With `outboxJobs: "idle"`, jobs may still wait in the lanes as
+ * long as none runs: a job sends only rows that are pending, so with none pending the jobs left
+ * send nothing (for a slow lane whose rows a pause or cancel deleted, which would take seconds to
+ * drain). It must hold on two checks in a row, so a job handed on between queues is not missed.
  */
 export async function waitForQuiet(
   bot: Bot,
-  options: { database: Database; channels: string[]; timeoutMs?: number; what?: string },
+  options: {
+    database: Database;
+    channels: string[];
+    outboxJobs?: "drained" | "idle";
+    timeoutMs?: number;
+    what?: string;
+  },
 ): Promise<void> {
   const { outbox, other } = botQueues(bot, options.channels);
+  const lanesQuiet = async () =>
+    options.outboxJobs === "idle"
+      ? (await Promise.all(outbox.map((q) => q.getJobCounts("active")))).every((c) => !c.active)
+      : queuesIdle([], outbox);
   const quiet = async () =>
-    (await outboxSettled(options.database, options.channels)) && (await queuesIdle(other, outbox));
+    (await outboxSettled(options.database, options.channels)) && (await queuesIdle(other)) && (await lanesQuiet());
   let inARow = 0;
   await waitFor(
     async () => {
