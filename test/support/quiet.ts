@@ -4,17 +4,13 @@
  * waiting or running, and no outbox row is pending or being sent. Once that holds, a send could
  * only come from a new job, so a count taken then is the final one.
  */
+import type { Queue } from "bullmq";
 import type { Bot } from "../../src/bot.js";
 import type { Database } from "../../src/db/database.js";
 import { waitFor } from "./wait-for.js";
 
 /** A BullMQ queue, as far as counting its jobs goes. */
-export type CountedQueue = {
-  name: string;
-  getJobCounts(...types: ("wait" | "active" | "prioritized" | "delayed" | "paused" | "waiting-children")[]): Promise<{
-    [state: string]: number;
-  }>;
-};
+export type CountedQueue = Pick<Queue, "name" | "getJobCounts">;
 
 /**
  * The queues of a bot whose jobs send something: the outbox lanes of `channels`, the broadcast
@@ -31,7 +27,7 @@ export const botQueues = (bot: Bot, channels: string[]) => ({
  */
 export async function queuesIdle(queues: CountedQueue[], delayedToo: CountedQueue[] = []): Promise<boolean> {
   const busy = async (q: CountedQueue, delayed: boolean) => {
-    const states = ["wait", "active", "prioritized", "paused", "waiting-children"] as const;
+    const states = ["wait", "active", "prioritized", "waiting-children"] as const;
     const counts = await q.getJobCounts(...states, ...(delayed ? (["delayed"] as const) : []));
     return Object.values(counts).some((n) => n > 0);
   };
