@@ -192,7 +192,15 @@ describe("RedisKeyedLock", () => {
 
     // Without a platform order (the web chat, a timeout): arrival order.
     ran.length = 0;
-    await Promise.all([1, 2, 3, 4].map((n) => sleep(n * 3).then(() => locks[n % 2]!.run("web:5", turn(n)))));
+    // Each arrives in a later millisecond than the one before (two arrivals in one millisecond at
+    // two processes have no order between them).
+    const arrivals: Promise<void>[] = [];
+    for (const n of [1, 2, 3, 4]) {
+      const at = Date.now();
+      arrivals.push(locks[n % 2]!.run("web:5", turn(n)));
+      while (Date.now() <= at) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(arrivals);
     expect(ran).toEqual([1, 2, 3, 4]);
     await waitFor(async () => (await redis.keys(`${prefix}:order:*`)).length === 0, 2_000, "the tickets removed");
     a.disconnect();
