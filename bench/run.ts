@@ -10,6 +10,7 @@ import { bulk } from "./bulk.js";
 import { inbound } from "./inbound.js";
 import { reminders } from "./reminders.js";
 import { soak } from "./soak.js";
+import { timing } from "./timing.js";
 import { understanding } from "./understanding.js";
 
 export type BenchResult = {
@@ -23,7 +24,7 @@ export type BenchResult = {
 export type BenchOutcome = BenchResult & { details?: () => void };
 export type Benchmark = { name: string; description: string; run(): Promise<BenchOutcome> };
 
-const benchmarks: Benchmark[] = [inbound, bulk, reminders, broadcast, soak, understanding];
+const benchmarks: Benchmark[] = [inbound, bulk, reminders, broadcast, soak, understanding, timing];
 
 const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "results");
 

@@ -47,15 +47,21 @@ describe.each(providers)("runAtomically on %s", (provider) => {
   it("waits for a Prisma transaction that is open, instead of joining it", async () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inside = new Promise<void>((r) => (entered = r));
     const open = db.prisma.$transaction(async (tx) => {
       await tx.participant.create({ data: { name: "Dalam transaksi" } });
+      entered();
       await held;
       throw new Error("rolled back");
     });
-    await new Promise((r) => setTimeout(r, 50));
+    // The transaction is open and has written.
+    await inside;
     const written = runAtomically(db, function* () {
       return yield* changes(sql(`UPDATE "Participant" SET nib = $1 WHERE name = $2`), ["123", "Peserta 0"]);
     });
+    // Real time: the plan gets a moment to run into the open transaction before it ends (were it
+    // to join it instead, its update would be rolled back with it, which the checks below see).
     await new Promise((r) => setTimeout(r, 50));
     release();
     await expect(open).rejects.toThrow("rolled back");

@@ -11,6 +11,7 @@ import { runAtomically } from "../../src/db/raw-sql.js";
 import { cancelTrainingSession } from "../../src/domain/cancel-training-session.js";
 import { createRemindersForManyPlan } from "../../src/domain/reminders.js";
 import type { OutgoingMessage } from "../../src/engine/types.js";
+import { waitForQuiet } from "../support/quiet.js";
 import { startTestBot, type TestBot } from "../support/bot.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
 import { waitFor } from "../support/wait-for.js";
@@ -168,7 +169,7 @@ describe.each(providers)("cancelling a training session on %s", (provider) => {
     await waitFor(() => channel.sent.some((m) => m.chatId === `${provider}-fajar`));
     expect(await cancelTrainingSession(deps, session.id)).toEqual({ kind: "already_cancelled" });
     expect(await cancelTrainingSession(deps, 999_999)).toEqual({ kind: "not_found" });
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForQuiet(bot, { database: db, channels: ["web"] });
     expect(channel.sent.filter((m) => m.chatId === `${provider}-fajar`)).toHaveLength(1);
   });
 });

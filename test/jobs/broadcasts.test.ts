@@ -16,6 +16,7 @@ import { startTestBot, type TestBot } from "../support/bot.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
 import { startFakeTelegram, type FakeTelegram } from "../support/fake-telegram.js";
 import { addParticipants, addStaff } from "../support/population.js";
+import { waitForQuiet } from "../support/quiet.js";
 import { waitFor } from "../support/wait-for.js";
 
 /** Counts texts per chat; each send takes `delayMs`. */
@@ -25,6 +26,7 @@ class SlowChannel implements ChannelAdapter {
   readonly sent: { chatId: string; text: string }[] = [];
   constructor(private readonly delayMs: number) {}
   async send(chatId: string, message: OutgoingMessage): Promise<SendResult> {
+    // Real time: a slow platform, so a pause or cancel lands while the broadcast is under way.
     await new Promise((r) => setTimeout(r, this.delayMs));
     this.sent.push({ chatId, text: message.text });
     return {};
@@ -174,12 +176,11 @@ describe.each(providers)("pausing, resuming and cancelling on %s", (provider) =>
     await waitFor(() => channel.countTo(chats).size >= 20, 20_000, "first sends");
     const paused = await bot.broadcasts.pause(staffId, b.id);
     expect(paused.status).toBe("paused");
-    // What was in flight may still finish; after that, nothing.
-    await new Promise((r) => setTimeout(r, 500));
+    // What was in flight may still finish; after that, nothing: no row left to send and no job
+    // running (the jobs of the withdrawn rows may still wait in the slow lane: they find nothing).
+    await waitForQuiet(bot, { database: db, channels: ["web"], outboxJobs: "idle" });
     const atPause = channel.countTo(chats).size;
     expect(atPause).toBeLessThan(200);
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(channel.countTo(chats).size).toBe(atPause);
     const view = (await bot.broadcasts.get(b.id))!;
     expect(view.progress.pending).toBe(200 - atPause);
     expect(view.progress.sent).toBe(atPause);
@@ -203,10 +204,8 @@ describe.each(providers)("pausing, resuming and cancelling on %s", (provider) =>
     await waitFor(() => channel.countTo(chats).size >= 10, 20_000, "first sends");
     const cancelled = await bot.broadcasts.cancel(staffId, b.id);
     expect(cancelled.status).toBe("cancelled");
-    await new Promise((r) => setTimeout(r, 500));
+    await waitForQuiet(bot, { database: db, channels: ["web"], outboxJobs: "idle" });
     const atCancel = channel.countTo(chats).size;
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(channel.countTo(chats).size).toBe(atCancel);
     expect(atCancel).toBeLessThan(200);
     const view = (await bot.broadcasts.get(b.id))!;
     expect(view.progress).toMatchObject({ sent: atCancel, skipped: 200 - atCancel, pending: 0, queued: 0 });
@@ -224,7 +223,10 @@ describe.each(providers)("pausing, resuming and cancelling on %s", (provider) =>
     const at = new Date(Date.now() + 1500);
     const scheduled = await bot.broadcasts.schedule(staffId, b.id, at);
     expect(scheduled).toMatchObject({ status: "scheduled", scheduledAt: at });
-    await new Promise((r) => setTimeout(r, 700));
+    // Not before: its run waits in the queue, delayed until then.
+    const delayed = await bot.broadcastQueue.queue.getDelayed();
+    const run = delayed.find((j) => j.name === "run" && j.data.broadcastId === b.id);
+    expect(Math.abs(run!.timestamp + run!.delay - at.getTime())).toBeLessThan(50);
     expect(channel.countTo(chats).size).toBe(0);
     await waitFor(() => channel.countTo(chats).size === 3, 10_000, "sent at its time");
     expect(Date.now()).toBeGreaterThanOrEqual(at.getTime());

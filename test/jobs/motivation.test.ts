@@ -12,6 +12,7 @@ import type { OutgoingMessage } from "../../src/engine/types.js";
 import { queueOutbound } from "../../src/outbox/queue-outbound.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
 import { registrationAnswers } from "../support/harness.js";
+import { waitForQuiet } from "../support/quiet.js";
 import { startTestBot, type TestBot } from "../support/bot.js";
 import { waitFor } from "../support/wait-for.js";
 
@@ -225,7 +226,7 @@ describe.each(providers)("motivation on %s", (provider) => {
     await bot.motivation.queue.add("round", {}, { timestamp: clock.getTime() });
     await waitFor(async () => (await bot.motivation.queue.getCompletedCount()) > 0);
     await waitFor(() => channel.motivation("mot-cici").length === 1);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitForQuiet(bot, { database: db, channels: ["web"] });
     expect(channel.motivation("mot-cici")).toHaveLength(1);
     expect(await db.prisma.motivationDelivery.count({ where: { participantId: cici } })).toBe(1);
   });

@@ -15,6 +15,7 @@ import { addRemindersDueAt } from "../faults/support/fixtures.js";
 import { addParticipants } from "../support/population.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
 import { registrationAnswers } from "../support/harness.js";
+import { waitForQuiet } from "../support/quiet.js";
 import { waitFor } from "../support/wait-for.js";
 import { startTestBot, type TestBot } from "../support/bot.js";
 
@@ -160,7 +161,7 @@ describe.each(providers)("reminders on %s", (provider) => {
     await say("rem-a", { choiceId: `s${session.id}` });
     await say("rem-a", { choiceId: "yes" });
     await bot.reminders.queue.add("remind", { reminderId: enrollment.reminders[0]!.id }, { jobId: "duplicate-1" });
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitForQuiet(bot, { database: db, channels: ["web"] });
     expect(channel.reminders("rem-a")).toHaveLength(1);
     const reminder = await db.prisma.reminder.findUniqueOrThrow({ where: { id: enrollment.reminders[0]!.id } });
     expect(reminder.status).toBe("sent");
@@ -176,7 +177,7 @@ describe.each(providers)("reminders on %s", (provider) => {
     await bot.reminders.schedule(rows);
     const chats = Array.from({ length: count }, (_, i) => String(firstChatId + i));
     await waitFor(() => chats.every((c) => channel.reminders(c).length > 0), 30_000, "every reminder sent");
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitForQuiet(bot, { database: db, channels: ["web"] });
     expect(chats.filter((c) => channel.reminders(c).length !== 1)).toEqual([]);
     const fired = await db.prisma.reminder.findMany({ where: { id: { in: ids } } });
     expect(new Set(fired.map((r) => r.status))).toEqual(new Set(["sent"]));
@@ -221,7 +222,7 @@ describe.each(providers)("reminders on %s", (provider) => {
     }
     // Mended: its own job's next attempt sends it, once; nobody got anything twice.
     await waitFor(() => channel.reminders(String(firstChatId)).length > 0, 30_000, "the mended one sent");
-    await new Promise((r) => setTimeout(r, 500));
+    await waitForQuiet(bot, { database: db, channels: ["web"] });
     const chats = Array.from({ length: count }, (_, i) => String(firstChatId + i));
     expect(chats.filter((c) => channel.reminders(c).length !== 1)).toEqual([]);
   });
@@ -236,7 +237,9 @@ describe.each(providers)("reminders on %s", (provider) => {
     );
     await bot.reminders.removeForEnrollments([enrollment.id]);
     expect(await bot.reminders.queue.getJobState(bot.reminders.jobId(reminder!))).toBe("unknown");
-    await new Promise((r) => setTimeout(r, 4000));
+    // Real time: its due time passes (a few seconds away), and then the bot has nothing to do.
+    await waitFor(() => Date.now() > reminder!.dueAt.getTime(), 10_000, "the due time");
+    await waitForQuiet(bot, { database: db, channels: ["web"] });
     expect(channel.reminders("rem-b")).toHaveLength(0);
     expect((await db.prisma.reminder.findUniqueOrThrow({ where: { id: reminder!.id } })).status).toBe("cancelled");
   });
@@ -253,7 +256,7 @@ describe.each(providers)("reminders on %s", (provider) => {
     // A second pass finds the job there and adds nothing.
     expect((await bot.reminders.reconcile()).added).toBe(0);
     await waitFor(() => channel.reminders("rem-c").length > 0, 15_000);
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitForQuiet(bot, { database: db, channels: ["web"] });
     expect(channel.reminders("rem-c")).toHaveLength(1);
   });
 
@@ -275,7 +278,7 @@ describe.each(providers)("reminders on %s", (provider) => {
     const row = await db.prisma.reminder.findUniqueOrThrow({ where: { id: before!.id } });
     expect(row.dueAt.getTime()).toBe(startsAt.getTime() - 120 * 60_000);
     expect(sent!.at).toBeGreaterThanOrEqual(row.dueAt.getTime() - 50);
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitForQuiet(bot, { database: db, channels: ["web"] });
     expect(channel.reminders("rem-d")).toHaveLength(1);
   });
 

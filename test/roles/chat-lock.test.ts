@@ -72,16 +72,22 @@ describe("RedisKeyedLock", () => {
     expect(most).toBe(1);
     expect(done).toHaveLength(20);
 
-    // Another chat is not held up by a long turn of this one.
+    // Another chat is not held up by a turn of this one: the other turn runs while this one is
+    // still inside (it ends only when the test lets it; how long the other waits is in the
+    // chat-lock benchmark).
+    let release!: () => void;
+    let longStarted = false;
+    const long = lockA.run("telegram:42", async () => {
+      longStarted = true;
+      await new Promise<void>((r) => (release = r));
+    });
+    await waitFor(() => longStarted, 2_000, "the long turn to start");
     let otherRan = false;
-    const long = lockA.run("telegram:42", () => sleep(300));
-    await sleep(20);
-    const started = Date.now();
     await lockB.run("telegram:43", async () => {
       otherRan = true;
     });
     expect(otherRan).toBe(true);
-    expect(Date.now() - started).toBeLessThan(200);
+    release();
     await long;
     // Released (without the turn waiting for it): nothing of ours is left behind.
     await waitFor(async () => (await redis.keys(`${prefix}:lock:*`)).length === 0, 2_000, "the locks released");
@@ -105,30 +111,37 @@ describe("RedisKeyedLock", () => {
     const c = await failFast(redis);
     const { logger } = capturedLogger();
     const lock = new RedisKeyedLock(c, { prefix: `${prefix}:ext`, logger, ttlMs: 300 });
-    let secondStartedAt = 0;
-    let firstEndedAt = 0;
+    const events: string[] = [];
     await Promise.all([
       lock.run("k", async () => {
+        // Real time: the turn outlasts its 300 ms lock, which must be extended meanwhile.
         await sleep(800);
-        firstEndedAt = Date.now();
+        events.push("first ended");
       }),
       // A second "process" (its own lock object) for the same chat.
       sleep(50).then(() =>
         new RedisKeyedLock(c, { prefix: `${prefix}:ext`, logger, ttlMs: 300, maxWaitMs: 5_000 }).run("k", async () => {
-          secondStartedAt = Date.now();
+          events.push("second started");
         }),
       ),
     ]);
     // The first lock was extended while its turn ran (800 ms on a 300 ms lock).
-    expect(secondStartedAt).toBeGreaterThanOrEqual(firstEndedAt);
+    expect(events).toEqual(["first ended", "second started"]);
 
     // A process died during a chat's turn: the next turn waits for its ticket to expire, then runs.
-    const [seconds, micros] = await redis.time();
+    const redisNow = async () => {
+      const [seconds, micros] = await redis.time();
+      return Number(seconds) * 1000 + Number(micros) / 1000;
+    };
+    const expiry = (await redisNow()) + 300;
     await redis.zadd(`${prefix}:ext:dead`, 0, "someone-dead");
-    await redis.zadd(`${prefix}:ext:dead:expiry`, Number(seconds) * 1000 + Number(micros) / 1000 + 300, "someone-dead");
-    const started = Date.now();
-    await lock.run("dead", async () => {});
-    expect(Date.now() - started).toBeGreaterThanOrEqual(150);
+    await redis.zadd(`${prefix}:ext:dead:expiry`, expiry, "someone-dead");
+    let ranAt = 0;
+    await lock.run("dead", async () => {
+      ranAt = await redisNow();
+    });
+    // It ran once the dead ticket had expired by Redis's clock, not before.
+    expect(ranAt).toBeGreaterThanOrEqual(expiry);
     c.disconnect();
   });
 
@@ -149,22 +162,45 @@ describe("RedisKeyedLock", () => {
 
     // A message with a lower order arriving while a turn runs (a late webhook, or a Telegram
     // message during a timeout turn, which has no order) waits for that turn; it does not join it.
-    const spans: { n: number; start: number; end: number }[] = [];
-    const span = (n: number, ms: number) => async () => {
-      const start = Date.now();
-      await sleep(ms);
-      spans.push({ n, start, end: Date.now() });
-    };
-    await Promise.all([
-      locks[0]!.run("telegram:78", span(10, 200), 1010),
-      sleep(50).then(() => locks[1]!.run("telegram:78", span(5, 10), 1005)),
-    ]);
-    expect(spans.map((s) => s.n)).toEqual([10, 5]);
-    expect(spans[1]!.start).toBeGreaterThanOrEqual(spans[0]!.end);
+    const steps: string[] = [];
+    let releaseTen!: () => void;
+    const ten = locks[0]!.run(
+      "telegram:78",
+      async () => {
+        steps.push("10 start");
+        await new Promise<void>((r) => (releaseTen = r));
+        steps.push("10 end");
+      },
+      1010,
+    );
+    await waitFor(() => steps.includes("10 start"), 2_000, "turn 10 to start");
+    const five = locks[1]!.run(
+      "telegram:78",
+      async () => {
+        steps.push("5 start");
+        await sleep(10);
+        steps.push("5 end");
+      },
+      1005,
+    );
+    // Turn 5 is queued behind the running turn (its ticket is in the chat's queue) and has not run.
+    await waitFor(async () => (await redis.zcard(`${prefix}:order:telegram:78`)) >= 2, 2_000, "turn 5 waiting");
+    expect(steps).toEqual(["10 start"]);
+    releaseTen();
+    await Promise.all([ten, five]);
+    expect(steps).toEqual(["10 start", "10 end", "5 start", "5 end"]);
 
     // Without a platform order (the web chat, a timeout): arrival order.
     ran.length = 0;
-    await Promise.all([1, 2, 3, 4].map((n) => sleep(n * 3).then(() => locks[n % 2]!.run("web:5", turn(n)))));
+    // Each arrives in a later millisecond than the one before (two arrivals in one millisecond at
+    // two processes have no order between them).
+    const arrivals: Promise<void>[] = [];
+    for (const n of [1, 2, 3, 4]) {
+      const at = Date.now();
+      arrivals.push(locks[n % 2]!.run("web:5", turn(n)));
+      while (Date.now() <= at) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(arrivals);
     expect(ran).toEqual([1, 2, 3, 4]);
     await waitFor(async () => (await redis.keys(`${prefix}:order:*`)).length === 0, 2_000, "the tickets removed");
     a.disconnect();

@@ -77,7 +77,8 @@ describe("a web and a worker process with a Telegram webhook", () => {
     // No worker yet: the reply waits in the queue.
     const replies = web.bot.outbox.queue("telegram");
     expect(replies.name).toBe(outboxQueueName("telegram", "reply"));
-    await new Promise((r) => setTimeout(r, 500));
+    // Nothing can take it: no worker is connected to the queue.
+    expect(await replies.getWorkers()).toEqual([]);
     expect(fake.sentTo(9101)).toEqual([]);
     expect(await replies.getJobCounts("wait", "prioritized", "active")).not.toEqual({
       wait: 0,

@@ -11,6 +11,7 @@ import type { InboundMessage } from "../../src/runtime/inbound-message.js";
 import { InboundRuntime } from "../../src/runtime/inbound-runtime.js";
 import { flowSet } from "../../flows/index.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
+import { waitForQuiet } from "../support/quiet.js";
 import { waitFor } from "../support/wait-for.js";
 import { startTestBot, type TestBot } from "../support/bot.js";
 
@@ -77,7 +78,7 @@ describe.each(providers)("the inbound path on %s", (provider) => {
     expect(again.status).toBe("duplicate");
     expect(await db.prisma.message.count({ where: { chatId: "dup-1", direction: "inbound" } })).toBe(1);
     await waitFor(() => repliesTo("dup-1").length === 2, 10_000, "the two consent messages");
-    await new Promise((r) => setTimeout(r, 200));
+    await waitForQuiet(bot, { database: db, channels: ["web"] });
     expect(repliesTo("dup-1")).toHaveLength(2);
   });
 
