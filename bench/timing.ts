@@ -22,11 +22,12 @@ import { createBot } from "../src/bot.js";
 import { SendError, type ChannelAdapter, type SendResult } from "../src/channels/channel.js";
 import type { Database } from "../src/db/database.js";
 import type { OutgoingMessage } from "../src/engine/types.js";
-import type { Pacing } from "../src/jobs/pacing.js";
+import type { Pacing } from "../src/outbox/pacing.js";
 import { createLogger } from "../src/logger.js";
 import { createRedis } from "../src/redis.js";
-import { RedisKeyedLock } from "../src/runtime/keyed-serial.js";
-import { queueOutbound, type OutboundKind } from "../src/runtime/outbound.js";
+import { queueOutbound } from "../src/outbox/queue-outbound.js";
+import type { OutboundKind } from "../src/outbox/types.js";
+import { RedisKeyedLock } from "../src/runtime/redis-keyed-lock.js";
 import type { BenchOutcome, Benchmark } from "./run.js";
 import { deleteKeys, freshDatabase, positiveInt, round } from "./support.js";
 
