@@ -125,6 +125,7 @@ export function detectDelimiter(text: string): "," | ";" {
   }
   return semicolons > commas ? ";" : ",";
 }
+
 /** The file as text: UTF-8 (with or without a BOM); anything else is refused with a hint. */
 function decode(input: string | Uint8Array): string | null {
   if (typeof input === "string") return input;

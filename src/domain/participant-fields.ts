@@ -41,6 +41,7 @@ export function phoneProblem(raw: string, reading: PhoneReading): LocalText | nu
       );
   }
 }
+
 /** Free text as registration takes it: within a length and with at least one letter. */
 export function textProblem(value: string, min: number, max: number, what: LocalText): LocalText | null {
   if (value.length < min || !/\p{L}/u.test(value))
@@ -69,6 +70,7 @@ export function catalogSector(value: string): string | null {
   );
   return found?.id ?? null;
 }
+
 /** A regency of the catalog, forgiving case, "Kab." and a missing "Kabupaten"/"Kota". */
 export function catalogRegency(value: string): string | null {
   const v = lower(value).replace(/^kab\.?\s+/, "kabupaten ");
@@ -81,6 +83,7 @@ export function languageOf(value: string): "id" | "en" | null {
   if (["en", "english", "inggris", "bahasa inggris"].includes(v)) return "en";
   return null;
 }
+
 /** Empty or "tidak": not opted out; "ya" or a date: opted out (then, or now). */
 export function optedOutOf(value: string, now: Date, timeZone: string): Date | null | undefined {
   const v = lower(value);
