@@ -1,7 +1,9 @@
 /**
  * The bot's moving parts, assembled: the engine with the flows, the inbound runtime, the outbox
  * and timeout queues and their workers. Used by the server, the console chat, tests and
- * benchmarks alike.
+ * benchmarks alike. This file only wires; what runs in the process lives in src/process/: the
+ * workers, the channels this process runs (with their leases and commands), the status board and
+ * the maintenance passes.
  */
 import type { ErasureFile } from "./domain/erasures.js";
 import type { Worker } from "bullmq";
