@@ -19,7 +19,8 @@ import { createBot, type Bot } from "./bot.js";
 import type { ChannelAdapter } from "./channels/channel.js";
 import { createTelegramAdapter, type TelegramAdapter } from "./channels/telegram.js";
 import { createWebChatAdapter, registerWebChat, type WebChatLimits } from "./channels/webchat.js";
-import { createWhatsAppAdapter, createWhatsAppClient, type WhatsAppClientLike } from "./channels/whatsapp.js";
+import { createWhatsAppAdapter, type WhatsAppClientLike } from "./channels/whatsapp.js";
+import { createWhatsAppClient } from "./channels/whatsapp-client.js";
 import { telegramPacing, whatsappPacing, type Pacing } from "./outbox/pacing.js";
 import { settlesWithin } from "./time-limits.js";
 

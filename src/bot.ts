@@ -1,51 +1,37 @@
 /**
  * The bot's moving parts, assembled: the engine with the flows, the inbound runtime, the outbox
  * and timeout queues and their workers. Used by the server, the console chat, tests and
- * benchmarks alike.
+ * benchmarks alike. This file only wires; what runs in the process lives in src/process/: the
+ * workers, the channels this process runs (with their leases and commands), the status board and
+ * the maintenance passes.
  */
 import type { ErasureFile } from "./domain/erasures.js";
 import type { Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { ChannelAdapter, ChannelHooks, ChannelStatus } from "./channels/channel.js";
-import {
-  ChannelStatusPublisher,
-  channelCommandTopic,
-  parseChannelCommand,
-  readChannelStatus,
-  sendChannelCommand,
-  thisProcess,
-  type ChannelCommand,
-  type SharedChannelStatus,
-} from "./channels/channel-board.js";
-import type { WhatsAppAdapter } from "./channels/whatsapp.js";
-import { recordDeliveryStatus } from "./channels/delivery-status.js";
+import type { ChannelAdapter, ChannelStatus } from "./channels/channel.js";
+import type { ChannelCommand, SharedChannelStatus } from "./channels/channel-board.js";
 import { ChatSignals } from "./channels/chat-signals.js";
 import type { Database } from "./db/database.js";
 import { Engine } from "./engine/engine.js";
 import type { Language } from "./engine/types.js";
-import { ConversationTimeouts, createTimeoutWorker } from "./jobs/conversation-timeouts.js";
+import { ConversationTimeouts } from "./jobs/conversation-timeouts.js";
 import { loadJobNamespace } from "./jobs/job-namespace.js";
 import { OutboxQueue } from "./outbox/queue.js";
-import { createReminderWorker, ReminderScheduler } from "./jobs/reminders.js";
-import {
-  createMotivationWorker,
-  MotivationScheduler,
-  runMotivationRound,
-  type RoundResult,
-} from "./jobs/motivation.js";
+import { ReminderScheduler } from "./jobs/reminders.js";
+import { MotivationScheduler, runMotivationRound, type RoundResult } from "./jobs/motivation.js";
 import type { QuietHours } from "./domain/quiet-hours.js";
-import { BroadcastQueue, createBroadcastWorker, reconcileBroadcasts } from "./jobs/broadcasts.js";
+import { BroadcastQueue } from "./jobs/broadcasts.js";
 import { createBroadcastService } from "./domain/broadcasts.js";
 import type { BroadcastService } from "./domain/broadcast-types.js";
-import { moveTrainingSessionPlan, type MoveOutcome } from "./domain/move-training-session.js";
-import { runAtomically } from "./db/raw-sql.js";
-import { reconcileOutbox } from "./outbox/reconcile.js";
-import { createOutboxWorkers } from "./outbox/worker.js";
 import type { Pacing } from "./outbox/pacing.js";
 import type { Logger } from "./logger.js";
+import { createMaintenance } from "./process/maintenance.js";
+import { RunningChannels } from "./process/running-channels.js";
+import { settlesWithin } from "./time-limits.js";
+import { createStatusBoard } from "./process/status-board.js";
+import { createChannelWorkers, startWorkers, type WorkerParts } from "./process/workers.js";
 import { InboundRuntime } from "./runtime/inbound-runtime.js";
 import { RedisKeyedLock } from "./runtime/redis-keyed-lock.js";
-import { RedisLease } from "./redis.js";
 import { flowSet } from "../flows/index.js";
 
 export type BotOptions = {
@@ -118,11 +104,6 @@ export type Bot = {
   broadcastQueue: BroadcastQueue;
   /** Runs a motivation round now (the scheduler does it on its cron); `round` defaults to today's. */
   sendMotivationRound(round?: string): Promise<RoundResult>;
-  /**
-   * Moves a training session: times, the reminders of everyone enrolled (jobs included) and a
-   * notice with the new time to everyone enrolled or waiting.
-   */
-  moveSession(trainingSessionId: number, startsAt: Date, endsAt: Date): Promise<MoveOutcome>;
   /**
    * Starts the channels that receive on their own (done by createBot unless `receive` is false);
    * `names` limits it to those channels (a web process takes Telegram webhooks but not WhatsApp).
@@ -230,224 +211,70 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     ...(options.now ? { now: options.now } : {}),
     ...(options.erasureFile ? { erasureFile: options.erasureFile } : {}),
   });
-  const workers: Worker[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const reconcile = async () => {
-    const enqueued = await reconcileOutbox(database, outbox, 10_000, options.reconcile?.stuckMs ?? 300_000);
-    await reconcileBroadcasts(database, broadcastQueue);
-    return enqueued;
-  };
-  let reminderTimer: NodeJS.Timeout | undefined;
-  const reconcileReminders = async () => {
-    try {
-      const { added, removed } = await reminders.reconcile();
-      if (added || removed) logger.info({ added, removed }, "reminder jobs reconciled");
-    } catch (err) {
-      logger.warn({ err }, "reminder reconcile failed");
-    }
-  };
-  // A key that lives as long as Redis keeps its data: when it is gone (FLUSHALL, a restart
-  // without persistence), the first process to notice puts back at once what only the database
-  // remembers: the reminder jobs (their own pass runs every 5 minutes) and the motivation
-  // schedule. Outbox rows and broadcasts come back through the reconcile pass that follows.
-  let redisKnown = false;
-  const noticeRedisLoss = async () => {
-    const fresh = (await enqueueConnection.set(`${prefix}:alive`, String(Date.now()), "NX")) === "OK";
-    if (fresh && redisKnown) {
-      logger.warn("Redis lost its data: putting back the reminder jobs and the motivation schedule");
-      await reconcileReminders();
-      if (options.schedule) await motivation.install();
-    }
-    redisKnown = true;
-  };
-  const track = (w: Worker): Worker => {
-    w.on("failed", (job, err) =>
-      logger.warn({ queue: w.name, jobId: job?.id, err: { message: err.message } }, "job failed"),
-    );
-    w.on("error", (err) => logger.error({ queue: w.name, err: { message: err.message } }, "worker error"));
-    return w;
-  };
-  const runWorkers = options.workers !== false;
   const exclusive = options.exclusive ?? {};
-  /** The outbox workers of one channel (both lanes). */
-  const channelWorkers = (channel: ChannelAdapter): Worker[] =>
-    createOutboxWorkers({
-      connection: redis,
-      prefix,
-      database,
-      channel,
-      queue: outbox,
-      logger,
-      ...(options.pacing?.[channel.name] ? { pacing: options.pacing[channel.name] } : {}),
-      ...(options.timeZone ? { timeZone: options.timeZone } : {}),
-      ...(options.now ? { now: options.now } : {}),
-      quietHours: schedule.quietHours,
-      onSent: (name, chatId) => signals.notify(name, chatId),
-    }).map(track);
-  /** Outbox workers of channels that send from the lease holder only, while this process holds it. */
-  const heldWorkers = new Map<string, Worker[]>();
+  const runWorkers = options.workers !== false;
+  const maintenance = createMaintenance({
+    database,
+    redis: enqueueConnection,
+    prefix,
+    logger,
+    outbox,
+    broadcastQueue,
+    reminders,
+    motivation,
+    installsSchedule: options.schedule !== undefined,
+    ...(options.reconcile ? { reconcile: options.reconcile } : {}),
+  });
+  const parts: WorkerParts = {
+    redis,
+    prefix,
+    namespace,
+    database,
+    logger,
+    outbox,
+    signals,
+    runtime,
+    broadcastQueue,
+    motivation,
+    motivationSettings,
+    quietHours: schedule.quietHours,
+    timeZone,
+    installsSchedule: options.schedule !== undefined,
+    ...(options.pacing ? { pacing: options.pacing } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  };
+  const workers: Worker[] = [];
   if (runWorkers) {
-    // One outbox worker per channel this process has an adapter for (held channels: see exclusive).
-    const outboxWorkers = Object.values(options.channels)
-      .filter((channel) => !exclusive[channel.name]?.sendsHere)
-      .flatMap(channelWorkers);
-    const timeoutWorker = createTimeoutWorker(redis, prefix, runtime);
-    const reminderWorker = createReminderWorker({
-      connection: redis,
-      prefix,
-      database,
-      namespace,
-      outbox,
-      logger,
-      quietHours: schedule.quietHours,
-      ...(options.now ? { now: options.now } : {}),
-    });
-    const motivationWorker = createMotivationWorker({
-      connection: redis,
-      prefix,
-      database,
-      outbox,
-      settings: motivationSettings,
-      logger,
-      ...(options.now ? { now: options.now } : {}),
-    });
-    // Without a schedule (the console chat, tools) the one in Redis is left as it is.
-    if (options.schedule) await motivation.install();
-    const broadcastWorker = createBroadcastWorker({
-      connection: redis,
-      prefix,
-      database,
-      outbox,
-      queue: broadcastQueue,
-      timeZone,
-      logger,
-      ...(options.now ? { now: options.now } : {}),
-    });
-    workers.push(...outboxWorkers, ...[timeoutWorker, reminderWorker, motivationWorker, broadcastWorker].map(track));
-    await reconcile().catch((err: unknown) => logger.warn({ err }, "outbox reconcile failed"));
-    await reconcileReminders();
-    await noticeRedisLoss().catch(() => {});
-    timer = setInterval(
-      () =>
-        void noticeRedisLoss()
-          .then(() => reconcile())
-          .catch((err: unknown) => logger.warn({ err }, "outbox reconcile failed")),
-      options.reconcile?.everyMs ?? 60_000,
-    );
-    timer.unref();
-    reminderTimer = setInterval(() => void reconcileReminders(), 5 * 60_000);
-    reminderTimer.unref();
+    workers.push(...(await startWorkers(parts, Object.values(options.channels), exclusive)));
+    await maintenance.start();
   }
   // Channels that receive on their own (Telegram polling, the WhatsApp client) start last,
   // once everything their messages go through is ready.
-  const started: ChannelAdapter[] = [];
-  const holders: ChannelHolder[] = [];
-  const holderOf = new Map<string, ChannelHolder>();
-  // Commands for the channels this process holds (from the dashboards of other processes) arrive
-  // by pub/sub, on a connection of its own, made when the first exclusive channel starts.
-  let commandConnection: Redis | undefined;
-  const commandHandlers = new Map<string, (message: string) => void>();
-  const commandSubscriber = (): Redis => {
-    if (commandConnection) return commandConnection;
-    const connection = redis.duplicate();
-    connection.on("error", (err: Error) =>
-      logger.debug({ err: { message: err.message } }, "channel command connection error"),
-    );
-    connection.on("message", (topic: string, message: string) => commandHandlers.get(topic)?.(message));
-    commandConnection = connection;
-    return connection;
-  };
-  const carryOut = async (channel: ChannelAdapter, command: ChannelCommand): Promise<void> => {
-    if (command === "logout") {
-      const whatsapp = (channel as Partial<WhatsAppAdapter>).whatsapp;
-      if (!whatsapp) return;
-      logger.info({ channel: channel.name }, `logging ${channel.name} out, as asked from the dashboard`);
-      await whatsapp.logout();
-    }
-  };
-  const startChannels = async (names?: string[]) => {
-    for (const channel of Object.values(options.channels)) {
-      if (!channel.start || started.includes(channel)) continue;
-      if (names && !names.includes(channel.name)) continue;
-      const hooks: ChannelHooks = {
-        inbound: (message) => runtime.handle(message),
-        delivery: async (platformMessageId, status, error) => {
-          await recordDeliveryStatus(database.prisma, channel.name, platformMessageId, status, error);
-        },
-      };
-      started.push(channel);
-      const rule = exclusive[channel.name];
-      if (!rule) {
-        await channel.start(hooks);
-        continue;
-      }
-      const lease = new RedisLease(
-        enqueueConnection,
-        `${prefix}:${channel.name}:holder`,
-        options.lease?.ttlMs ?? 15_000,
-      );
-      const topic = channelCommandTopic(prefix, channel.name);
-      const holder: ChannelHolder = holdChannel({
-        channel,
-        hooks,
-        lease,
-        renewMs: options.lease?.renewMs ?? 5_000,
-        retryMs: options.lease?.retryMs ?? 5_000,
-        logger,
-        workers: rule.sendsHere && runWorkers ? () => channelWorkers(channel) : null,
-        heldWorkers,
-        publisher: new ChannelStatusPublisher({
-          redis: enqueueConnection,
-          prefix,
-          channel: channel.name,
-          status: () => channel.status?.() ?? { state: "ready", since: new Date() },
-          token: lease.token,
-          logger,
-          ...(options.statusBoard?.publishMs ? { everyMs: options.statusBoard.publishMs } : {}),
-          ...(options.statusBoard?.watchMs ? { watchMs: options.statusBoard.watchMs } : {}),
-        }),
-        commands: {
-          listen: async () => {
-            await commandSubscriber().subscribe(topic);
-          },
-          stop: async () => {
-            if (commandConnection?.status === "ready") await commandConnection.unsubscribe(topic);
-          },
-        },
-      });
-      commandHandlers.set(topic, (message) => {
-        const command = parseChannelCommand(message);
-        // Only the holder acts, even if an unsubscribe is still on its way.
-        if (!command || !holder.holding()) return;
-        carryOut(channel, command).catch((err: unknown) =>
-          logger.warn(
-            { channel: channel.name, command, err: { message: (err as Error).message } },
-            "a channel command failed",
-          ),
-        );
-      });
-      holders.push(holder);
-      holderOf.set(channel.name, holder);
-      await holder.begin();
-    }
-  };
-  if (options.receive !== false) await startChannels();
+  const channels = new RunningChannels({
+    channels: options.channels,
+    exclusive,
+    runtime,
+    database,
+    redis,
+    enqueueConnection,
+    prefix,
+    logger,
+    channelWorkers: runWorkers ? (channel) => createChannelWorkers(parts, channel) : null,
+    ...(options.lease ? { lease: options.lease } : {}),
+    ...(options.statusBoard ? { statusBoard: options.statusBoard } : {}),
+  });
+  if (options.receive !== false) await channels.start();
 
   const drainMs = options.drainMs ?? 15_000;
   let draining: Promise<void> | undefined;
   const drain = () =>
     (draining ??= (async () => {
-      clearInterval(timer);
-      clearInterval(reminderTimer);
-      for (const holder of holders) holder.pause();
-      // Held channels whose sends do not go through what receives (Telegram polling) stop taking
-      // updates now; one that sends through its client (WhatsApp) stays up until its jobs are done.
-      const receiversOnly = started.filter((c) => exclusive[c.name] && !exclusive[c.name]!.sendsHere);
-      const active = [...workers, ...[...heldWorkers.values()].flat()];
-      const closing = Promise.all(active.map((w) => w.close()));
+      maintenance.stop();
+      const { heldWorkers, stopReceivers } = channels.pause();
+      const closing = Promise.all([...workers, ...heldWorkers].map((w) => w.close()));
       await Promise.all([
-        settleWithin(Promise.all(receiversOnly.map((c) => c.stop?.())), 5_000),
-        settleWithin(closing, drainMs).then((inTime) => {
+        settlesWithin(stopReceivers(), 5_000),
+        settlesWithin(closing, drainMs).then((inTime) => {
           if (!inTime)
             logger.warn(
               { afterMs: drainMs },
@@ -466,235 +293,32 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     motivation,
     broadcasts,
     broadcastQueue,
-    reconcile,
-    startChannels,
+    reconcile: () => maintenance.reconcile(),
+    startChannels: (names) => channels.start(names),
     sendMotivationRound: (round) =>
       runMotivationRound(database, outbox, motivationSettings, {
         now: options.now?.() ?? new Date(),
         logger,
         ...(round ? { round } : {}),
       }),
-    async moveSession(trainingSessionId, startsAt, endsAt) {
-      const now = options.now?.() ?? new Date();
-      const outcome = await runAtomically(database, () =>
-        moveTrainingSessionPlan(database.provider, trainingSessionId, startsAt, endsAt, now),
-      );
-      if (outcome.kind !== "moved") return outcome;
-      // The old jobs go first: the new ones have the same ids (enrollment and offset).
-      await reminders.removeForEnrollments(outcome.enrollmentIds);
-      await reminders.schedule(outcome.reminders);
-      await outbox.enqueueMany(outcome.notices);
-      return outcome;
-    },
-    channelStatus: () =>
-      Object.fromEntries(
-        Object.values(options.channels).flatMap((c) => (c.status ? [[c.name, c.status()] as const] : [])),
-      ),
-    runningChannelStatus: () =>
-      Object.fromEntries(
-        started.flatMap((c) =>
-          c.status && (holderOf.get(c.name)?.holding() ?? true) ? [[c.name, c.status()] as const] : [],
-        ),
-      ),
-    async sharedChannelStatus() {
-      const here = { here: true, ...thisProcess() };
-      const out: Record<string, SharedChannelStatus> = {};
-      const fromRedis: Promise<void>[] = [];
-      for (const c of Object.values(options.channels)) {
-        if (!c.status) continue;
-        const holder = holderOf.get(c.name);
-        if (started.includes(c) && (holder?.holding() ?? true)) {
-          out[c.name] = holder ? { ...c.status(), runner: here } : c.status();
-        } else if (!exclusive[c.name]) {
-          // Not one process's for all (a webhook started elsewhere, tools): this process's own view.
-          out[c.name] = c.status();
-        } else {
-          fromRedis.push(
-            readChannelStatus(enqueueConnection, prefix, c.name).then(
-              (published) => {
-                out[c.name] = published ?? { state: "disabled", since: new Date(), runner: null };
-              },
-              (err: unknown) => {
-                out[c.name] = {
-                  state: "disabled",
-                  since: new Date(),
-                  detail: `unknown: Redis did not answer (${(err as Error).message})`,
-                  runner: null,
-                };
-              },
-            ),
-          );
-        }
-      }
-      await Promise.all(fromRedis);
-      return out;
-    },
-    sendChannelCommand: (channel, command) => sendChannelCommand(enqueueConnection, prefix, channel, command),
+    ...createStatusBoard({
+      channels: options.channels,
+      exclusive,
+      running: channels,
+      redis: enqueueConnection,
+      prefix,
+    }),
     drain,
     async close() {
       await drain();
-      await settleWithin(Promise.all(started.map((c) => c.stop?.())), 5_000);
-      // The channels are down: another process may take their leases at once.
-      await settleWithin(Promise.all(holders.map((h) => h.release())), 2_000);
-      commandConnection?.disconnect();
+      await channels.close();
       // With Redis gone, closing would wait for it forever: give up after a few seconds.
-      await settleWithin(
+      await settlesWithin(
         Promise.all([outbox.close(), timeouts.close(), reminders.close(), motivation.close(), broadcastQueue.close()]),
         5_000,
       );
       signals.close();
       enqueueConnection.disconnect();
-    },
-  };
-}
-
-/** Waits for `promise`, but no longer than `ms`; errors are ignored (used on shutdown). True if it settled in time. */
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const settled = await Promise.race([
-    promise.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<false>((r) => (timer = setTimeout(() => r(false), ms))),
-  ]);
-  clearTimeout(timer);
-  return settled;
-}
-
-type ChannelHolder = {
-  /** Tries to take the lease at once; the channel starts if it was free, else it is tried again later. */
-  begin(): Promise<void>;
-  /** Whether this process holds the lease (and so runs the channel). */
-  holding(): boolean;
-  /**
-   * Stops trying to take the lease (shutdown); one held is renewed until release(). The channel
-   * and its workers are closed by the bot.
-   */
-  pause(): void;
-  /** Gives the lease up, once the channel is stopped. */
-  release(): Promise<void>;
-};
-
-/**
- * Runs a channel only while this process holds its lease: takes it (or waits for it), starts the
- * channel and its outbox workers, renews the lease, and stops them if the lease is lost (a
- * stalled process whose lease another took meanwhile), going back to waiting.
- */
-function holdChannel(args: {
-  channel: ChannelAdapter;
-  hooks: ChannelHooks;
-  lease: RedisLease;
-  renewMs: number;
-  retryMs: number;
-  logger: Logger;
-  workers: (() => Worker[]) | null;
-  heldWorkers: Map<string, Worker[]>;
-  /** Publishes the channel's status to Redis while this process holds it. */
-  publisher: ChannelStatusPublisher;
-  /** Listening for commands from other processes while this process holds it. */
-  commands: { listen(): Promise<void>; stop(): Promise<void> };
-}): ChannelHolder {
-  const { channel, lease, logger, publisher, commands } = args;
-  const quietly = (what: string) => (err: unknown) =>
-    logger.warn({ channel: channel.name, err: { message: (err as Error).message } }, what);
-  let holding = false;
-  // Paused (the process is stopping): no taking the lease any more, but one held is renewed
-  // until it is released, so that no other process starts the channel (a second Chromium on the
-  // WhatsApp profile) while this one is still draining with it.
-  let paused = false;
-  let released = false;
-  let waitingLogged = false;
-  let timer: NodeJS.Timeout | undefined;
-  const later = (ms: number) => {
-    if (released || (paused && !holding)) return;
-    timer = setTimeout(() => void tick(), ms);
-    timer.unref();
-  };
-  const tick = async (): Promise<void> => {
-    if (released) return;
-    if (!holding) {
-      if (paused) return;
-      let taken = false;
-      let remaining = args.retryMs;
-      try {
-        taken = await lease.acquire();
-        if (!taken) remaining = await lease.remainingMs();
-      } catch (err) {
-        logger.warn(
-          { channel: channel.name, err: { message: (err as Error).message } },
-          "could not ask Redis for a channel lease",
-        );
-      }
-      if (paused) {
-        if (taken) await lease.release().catch(() => {});
-        return;
-      }
-      if (!taken) {
-        if (!waitingLogged)
-          logger.info(
-            { channel: channel.name },
-            `another process runs ${channel.name}; this one takes over if that one stops`,
-          );
-        waitingLogged = true;
-        // Try again when the holder's lease would run out if it is not renewed, at most retryMs away.
-        later(Math.min(args.retryMs, remaining + 50 + Math.random() * 200));
-        return;
-      }
-      holding = true;
-      waitingLogged = false;
-      logger.info({ channel: channel.name }, `this process runs ${channel.name} (holds its lease)`);
-      if (args.workers) args.heldWorkers.set(channel.name, args.workers());
-      // Listening first: once other processes see the status, they can send commands.
-      await settleWithin(commands.listen().catch(quietly("could not listen for channel commands")), 2_000);
-      await channel.start!(args.hooks);
-      publisher.start();
-      later(args.renewMs);
-      return;
-    }
-    let kept: boolean | null = null;
-    try {
-      kept = await lease.renew();
-    } catch (err) {
-      // Unknown: Redis is away. Keep running; the lease is checked again shortly.
-      logger.warn(
-        { channel: channel.name, err: { message: (err as Error).message } },
-        "could not renew a channel lease",
-      );
-    }
-    if (kept === false && paused) {
-      // Stopping anyway: close() stops the channel.
-      holding = false;
-      return;
-    }
-    if (kept === false) {
-      logger.warn({ channel: channel.name }, `another process took over ${channel.name}: stopping it here`);
-      holding = false;
-      await publisher.stop(true);
-      await commands.stop().catch(quietly("could not stop listening for channel commands"));
-      await channel.stop?.();
-      const mine = args.heldWorkers.get(channel.name) ?? [];
-      args.heldWorkers.delete(channel.name);
-      await Promise.all(mine.map((w) => w.close()));
-      later(args.retryMs);
-      return;
-    }
-    later(args.renewMs);
-  };
-  return {
-    begin: tick,
-    holding: () => holding,
-    pause() {
-      paused = true;
-      if (!holding) clearTimeout(timer);
-    },
-    async release() {
-      released = true;
-      clearTimeout(timer);
-      await publisher.stop(holding);
-      await commands.stop().catch(() => {});
-      if (holding) await lease.release();
-      holding = false;
     },
   };
 }

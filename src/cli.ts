@@ -39,6 +39,7 @@ import { migrateDatabase, migrationStatus } from "./db/migrations.js";
 import { seedDatabase } from "./domain/seed-database.js";
 import { ErasureFile } from "./domain/erasures.js";
 import { reapplyErasures } from "./domain/reapply-erasures.js";
+import { moveTrainingSession } from "./domain/move-training-session.js";
 import { connectServices, openCheckedDatabase, StartupError } from "./app.js";
 import { fastPacing } from "./outbox/pacing.js";
 import { createBot, type Bot } from "./bot.js";
@@ -203,7 +204,12 @@ const commands: Record<string, () => Promise<void>> = {
       if (start.toMillis() <= Date.now()) throw new Error(`${start.toFormat("yyyy-MM-dd HH:mm")} has already passed.`);
       const startsAt = start.toJSDate();
       const endsAt = new Date(startsAt.getTime() + (session.endsAt.getTime() - session.startsAt.getTime()));
-      const outcome = await bot.moveSession(session.id, startsAt, endsAt);
+      const outcome = await moveTrainingSession(
+        { database, reminders: bot.reminders, outbox: bot.outbox },
+        session.id,
+        startsAt,
+        endsAt,
+      );
       if (outcome.kind === "cancelled") throw new Error(`Session "${code}" is cancelled; it cannot be moved.`);
       if (outcome.kind === "moved")
         console.log(

@@ -1,7 +1,7 @@
 /**
  * A channel that one process runs for the whole installation (WhatsApp Web, Telegram long
- * polling: the leases in bot.ts) seen from every process through Redis, so the dashboard of a web
- * process can show it and act on it:
+ * polling: the leases in src/process/channel-leases.ts) seen from every process through Redis,
+ * so the dashboard of a web process can show it and act on it:
  * - the process that runs it publishes its status (state, since, detail, the QR code while
  *   WhatsApp waits for a scan, and which host and process runs it) under
  *   `<prefix>:channel-status:<channel>`, at once on every change and every few seconds, with a

@@ -5,11 +5,7 @@
  * failed start it throws the old client away and starts a new one, with exponential backoff;
  * after a logout it starts one at once, so a new QR code appears.
  */
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import QRCode from "qrcode";
-import wweb from "whatsapp-web.js";
 import type { Logger } from "../logger.js";
 import type { InboundMessage } from "../runtime/inbound-message.js";
 import {
@@ -80,62 +76,6 @@ export type WhatsAppAdapter = ChannelAdapter & {
     logout(): Promise<void>;
   };
 };
-
-/**
- * Chromium's marks that a profile is in use ("SingletonLock" links to "<host>-<pid>"). A worker
- * that died leaves them in the session folder, and Chromium on another host sharing that folder
- * then refuses the profile as "in use by another computer". Only the holder of WhatsApp's lease
- * starts a client, so no other process should use the profile and the marks can go, unless
- * they name a process of this host that is still alive (this worker's previous Chromium, slow
- * to quit): then Chromium's own refusal is the right answer, and they stay.
- */
-export function removeProfileLocks(profileDir: string): string[] {
-  try {
-    const [, host, pid] = /^(.*)-(\d+)$/.exec(fs.readlinkSync(path.join(profileDir, "SingletonLock"))) ?? [];
-    if (host === os.hostname() && pid && processAlive(Number(pid))) return [];
-  } catch {
-    // No lock, or not a link: nothing to check.
-  }
-  const removed: string[] = [];
-  for (const name of ["SingletonLock", "SingletonCookie", "SingletonSocket"]) {
-    const file = path.join(profileDir, name);
-    try {
-      // lstat, not exists: the marks are symbolic links to names that need not exist here.
-      fs.lstatSync(file);
-    } catch {
-      continue;
-    }
-    fs.rmSync(file, { force: true });
-    removed.push(name);
-  }
-  return removed;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** The real client: LocalAuth session under `sessionDir`, Debian's Chromium, headless. */
-export function createWhatsAppClient(config: { sessionDir: string; chromiumPath: string }): WhatsAppClientLike {
-  // In ESM the package is only reachable through its default export (named imports fail at run time).
-  const { Client, LocalAuth } = wweb;
-  // LocalAuth keeps the Chromium profile in <dataPath>/session (no clientId).
-  removeProfileLocks(path.join(config.sessionDir, "session"));
-  return new Client({
-    authStrategy: new LocalAuth({ dataPath: config.sessionDir }),
-    puppeteer: {
-      executablePath: config.chromiumPath,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
-    },
-  });
-}
 
 const qrInstructions =
   "Pindai kode QR ini di WhatsApp: Perangkat tertaut > Tautkan perangkat / Scan with WhatsApp: Linked devices > Link a device";

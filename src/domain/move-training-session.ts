@@ -1,12 +1,12 @@
 /**
  * Moving a training session: its times change, the reminders of everyone enrolled move with it
  * (offsets now past are skipped), and everyone enrolled or waiting gets a notice with the new
- * time, in their language, on the chat they used last. One transaction; the caller then moves
- * the jobs (ReminderScheduler) and enqueues the notices.
+ * time, in their language, on the chat they used last. One transaction; after the commit the
+ * reminder jobs are moved and the notices enqueued (moveTrainingSession).
  */
-import type { DatabaseProvider } from "../db/database.js";
+import type { Database, DatabaseProvider } from "../db/database.js";
 import { changes, rows, type Plan } from "../db/plan.js";
-import { prepareStatements, sqlTime } from "../db/raw-sql.js";
+import { prepareStatements, runAtomically, sqlTime } from "../db/raw-sql.js";
 import type { OutboxBatch } from "../outbox/types.js";
 import { sessionMovedText } from "../../flows/outcomes.js";
 import { sessionNoticesPlan } from "./recipients.js";
@@ -69,4 +69,37 @@ export function* moveTrainingSessionPlan(
     reminders,
     notices,
   };
+}
+
+/** What moveTrainingSession needs besides the database: the bot's reminder scheduler and outbox queue. */
+export type MoveSessionDeps = {
+  database: Database;
+  reminders: {
+    removeForEnrollments(enrollmentIds: number[]): Promise<void>;
+    schedule(reminders: ScheduledReminder[]): Promise<void>;
+  };
+  outbox: { enqueueMany(batches: OutboxBatch[]): Promise<void> };
+};
+
+/**
+ * Moves a training session: its times, the reminders of everyone enrolled (jobs included) and a
+ * notice with the new time to everyone enrolled or waiting (see the top of this file). Called with
+ * the bot's parts: `moveTrainingSession({ database, reminders: bot.reminders, outbox: bot.outbox }, id, startsAt, endsAt)`.
+ */
+export async function moveTrainingSession(
+  deps: MoveSessionDeps,
+  trainingSessionId: number,
+  startsAt: Date,
+  endsAt: Date,
+  now: Date = new Date(),
+): Promise<MoveOutcome> {
+  const outcome = await runAtomically(deps.database, () =>
+    moveTrainingSessionPlan(deps.database.provider, trainingSessionId, startsAt, endsAt, now),
+  );
+  if (outcome.kind !== "moved") return outcome;
+  // The old jobs go first: the new ones have the same ids (enrollment and offset).
+  await deps.reminders.removeForEnrollments(outcome.enrollmentIds);
+  await deps.reminders.schedule(outcome.reminders);
+  await deps.outbox.enqueueMany(outcome.notices);
+  return outcome;
 }

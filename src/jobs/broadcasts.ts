@@ -13,13 +13,8 @@ import { Queue, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Database } from "../db/database.js";
 import { runAtomically } from "../db/raw-sql.js";
-import {
-  fanOutChunk,
-  fanOutPlan,
-  finishIfDonePlan,
-  startBroadcastPlan,
-  type BroadcastJobs,
-} from "../domain/broadcasts.js";
+import { fanOutChunk, fanOutPlan, finishIfDonePlan, startBroadcastPlan } from "../domain/broadcast-sending.js";
+import type { BroadcastJobs } from "../domain/broadcasts.js";
 import { parseSegmentFilter } from "../domain/segments.js";
 import type { Logger } from "../logger.js";
 import { namespaced } from "./job-ids.js";

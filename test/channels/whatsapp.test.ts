@@ -5,12 +5,8 @@ import type { Redis } from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createBot, type Bot } from "../../src/bot.js";
 import { SendError, type ChannelHooks } from "../../src/channels/channel.js";
-import {
-  createWhatsAppAdapter,
-  createWhatsAppClient,
-  type WhatsAppAdapter,
-  type WhatsAppOptions,
-} from "../../src/channels/whatsapp.js";
+import { createWhatsAppAdapter, type WhatsAppAdapter, type WhatsAppOptions } from "../../src/channels/whatsapp.js";
+import { createWhatsAppClient } from "../../src/channels/whatsapp-client.js";
 import { seedDatabase } from "../../src/domain/seed-database.js";
 import { createLogger } from "../../src/logger.js";
 import type { InboundMessage } from "../../src/runtime/inbound-message.js";

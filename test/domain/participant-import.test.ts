@@ -1,11 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { participantWhere, readFilters } from "../../src/admin/dashboard/pages/participants-query.js";
-import {
-  checkParticipantCsv,
-  describeProblem,
-  importParticipants,
-  type ImportProblem,
-} from "../../src/domain/participant-import.js";
+import { checkParticipantCsv, describeProblem, type ImportProblem } from "../../src/domain/check-participant-csv.js";
+import { importParticipants } from "../../src/domain/participant-import.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
 
 const timeZone = "Asia/Jakarta";

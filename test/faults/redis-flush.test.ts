@@ -18,8 +18,8 @@
  *
  * The reminders are due about 10 s after the fault. After the restart they go on time; after
  * the flush they do not go at all within the test: their delayed jobs are gone, and the reminder
- * reconcile pass that would re-add them runs only at start and every 5 minutes (src/bot.ts), so
- * that expectation is marked `.fails` below until src/ is fixed.
+ * reconcile pass that would re-add them runs only at start and every 5 minutes
+ * (src/process/maintenance.ts), so that expectation is marked `.fails` below until src/ is fixed.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addParticipants } from "../support/population.js";
@@ -210,7 +210,7 @@ describe("Redis losing its data in the middle of a run", { timeout: 90_000 }, ()
 
   // The reminder pass runs every 5 minutes; a key that lives as long as Redis keeps its data
   // tells the next reconcile pass (every RECONCILE_INTERVAL_SECONDS) to put the reminder jobs
-  // back at once (src/bot.ts, noticeRedisLoss).
+  // back at once (src/process/maintenance.ts, noticeRedisLoss).
   it("(every key of the prefix deleted) sends each reminder due after the flush once, on time", async () => {
     expectRemindersOnce(await flushed);
   });

@@ -9,6 +9,7 @@ import type { ChannelAdapter, SendResult } from "../../src/channels/channel.js";
 import { cancelEnrollment } from "../../src/domain/cancel-enrollment.js";
 import { seedDatabase } from "../../src/domain/seed-database.js";
 import { dueTime, upcomingReminders } from "../../src/domain/reminders.js";
+import { moveTrainingSession } from "../../src/domain/move-training-session.js";
 import type { OutgoingMessage } from "../../src/engine/types.js";
 import { reminderBatchSize } from "../../src/jobs/reminders.js";
 import { addRemindersDueAt } from "../faults/support/fixtures.js";
@@ -268,7 +269,12 @@ describe.each(providers)("reminders on %s", (provider) => {
     expect(oldJob!.timestamp + oldJob!.opts.delay!).toBeGreaterThan(Date.now() + 500_000);
     // Staff move it earlier: the two-hours-before reminder is now due in 3 seconds.
     const startsAt = new Date(Date.now() + 120 * 60_000 + 3000);
-    const outcome = await bot.moveSession(session.id, startsAt, new Date(startsAt.getTime() + 3 * 3_600_000));
+    const outcome = await moveTrainingSession(
+      { database: db, reminders: bot.reminders, outbox: bot.outbox },
+      session.id,
+      startsAt,
+      new Date(startsAt.getTime() + 3 * 3_600_000),
+    );
     expect(outcome.kind).toBe("moved");
     const notice = await waitFor(() => channel.sent.find((m) => m.chatId === "rem-d" && m.text.startsWith("📅")));
     expect(notice.text).toMatch(/^📅 Jadwal berubah: \*Uji Pengingat\* sekarang .+ WIB di Aula Disperindag\./);

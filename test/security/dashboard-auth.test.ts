@@ -17,7 +17,7 @@ import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { App } from "../../src/app.js";
 import { createStaff } from "../../src/domain/staff.js";
-import { importLimits } from "../../src/domain/participant-import.js";
+import { importLimits } from "../../src/domain/check-participant-csv.js";
 import { maxFailedLogins } from "../../src/admin/dashboard/sign-in.js";
 import { sessionMaxAgeMs } from "../../src/admin/dashboard/index.js";
 import { providers } from "../support/databases.js";

@@ -7,7 +7,7 @@ import { stringify } from "csv-stringify/sync";
 import { DateTime } from "luxon";
 import { sectorLabel } from "../../../../flows/catalog.js";
 import { formatPhone } from "../../../understanding/phone.js";
-import { participantCsvColumns } from "../../../domain/participant-import.js";
+import { participantCsvColumns } from "../../../domain/check-participant-csv.js";
 import { audit } from "../../../domain/staff.js";
 import { definePage } from "../page.js";
 import { loadParticipantWhere, readFilters } from "./participants-query.js";

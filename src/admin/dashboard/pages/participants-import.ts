@@ -13,7 +13,8 @@
  */
 import fastifyMultipart from "@fastify/multipart";
 import type { FastifyError, FastifyInstance } from "fastify";
-import { describeProblem, importLimits, importParticipants } from "../../../domain/participant-import.js";
+import { describeProblem, importLimits } from "../../../domain/check-participant-csv.js";
+import { importParticipants } from "../../../domain/participant-import.js";
 import { definePage, type PageContext } from "../page.js";
 import { renderError, type ErrorPage } from "../errors.js";
 import { redirectWithFlash, render } from "../render.js";

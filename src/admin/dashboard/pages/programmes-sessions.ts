@@ -5,6 +5,7 @@
  */
 import type { FastifyReply } from "fastify";
 import { cancelTrainingSession } from "../../../domain/cancel-training-session.js";
+import { moveTrainingSession } from "../../../domain/move-training-session.js";
 import { countAudience, fillFreeSeats, seatStatuses, type SeatsFilled } from "../../../domain/roster.js";
 import { audit } from "../../../domain/staff.js";
 import { formatDateTime, zoneAbbreviation } from "../../../engine/format.js";
@@ -329,7 +330,12 @@ export const confirmMovePage = definePage({
     // Checked again: the confirmation page may have been open long enough for the time to pass.
     const move = newStart(ctx, session);
     if (!move.ok) return renderMoveForm(ctx, session, typedValues(ctx.request.body), move.errors, 400);
-    const outcome = await deps.bot.moveSession(session.id, move.startsAt, move.endsAt);
+    const outcome = await moveTrainingSession(
+      { database: deps.database, reminders: deps.bot.reminders, outbox: deps.bot.outbox },
+      session.id,
+      move.startsAt,
+      move.endsAt,
+    );
     if (outcome.kind === "not_found") return notFound(reply);
     if (outcome.kind === "cancelled") return refuseCancelled(reply, session.id);
     await audit(deps.database.prisma, staff.id, "training_session.moved", `trainingSession:${session.id}`, {

@@ -12,7 +12,8 @@ import { parseForm } from "../forms.js";
 import { definePage, type DashboardPage, type PageContext } from "../page.js";
 import { redirectWithFlash } from "../render.js";
 import { text } from "../text.js";
-import { chatUnlinked, loadAccount, ownPath, renderMember, renderSecret, tokenSchema, unlinkChat } from "./staff.js";
+import { chatUnlinked, unlinkChat } from "./staff-chats-tokens.js";
+import { loadAccount, ownPath, renderMember, renderSecret, tokenSchema } from "./staff-member.js";
 
 /** The signed-in staff member's own account; they exist, since the sign-in re-reads them on every request. */
 async function ownAccount(ctx: PageContext) {
