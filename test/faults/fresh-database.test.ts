@@ -20,7 +20,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import crypto from "node:crypto";
-import { afterAll, describe, expect, it, inject } from "vitest";
+import { afterAll, describe, it, inject, type ExpectStatic } from "vitest";
 import { openDatabase, type DatabaseProvider } from "../../src/db/database.js";
 import { loadInstallation } from "../../src/db/installation.js";
 import { createTestDatabaseUrl, providers, removeTestDatabase } from "../support/databases.js";
@@ -201,7 +201,7 @@ function scenario(start: Start, provider: DatabaseProvider): Promise<Outcome> {
 }
 
 /** Each writer got each of its rows once, and each reminder went once. */
-function expectEverythingOnce(o: Outcome): void {
+function expectEverythingOnce(o: Outcome, expect: ExpectStatic): void {
   expect(o.unsent).toEqual([]);
   expect([...o.replies.keys()].sort()).toEqual(o.secondChats);
   for (const chat of o.secondChats) expect(o.replies.get(chat), `chat ${chat}`).toBe(o.rows.get(chat));
@@ -210,16 +210,16 @@ function expectEverythingOnce(o: Outcome): void {
   expect(o.reminderStatuses).toEqual(Array(reminded).fill("sent"));
 }
 
-describe.each(providers)(
-  "a database that starts over on a Redis with old jobs (%s)",
-  { timeout: 120_000 },
-  (provider) => {
-    it("(a fresh database) sends every reply and reminder once", async () => {
-      expectEverythingOnce(await scenario("fresh", provider));
+// The four scenarios run side by side: each has its own databases, Redis prefix, fake Bot API
+// and chats, and most of each is the real-time wait for reminders due after the second start.
+describe.concurrent("a database that starts over on a Redis with old jobs", { timeout: 150_000 }, () => {
+  for (const provider of providers) {
+    it(`(${provider}, a fresh database) sends every reply and reminder once`, async ({ expect }) => {
+      expectEverythingOnce(await scenario("fresh", provider), expect);
     });
 
-    it("(a backup restored) sends every reply and reminder once", async () => {
-      expectEverythingOnce(await scenario("restored", provider));
+    it(`(${provider}, a backup restored) sends every reply and reminder once`, async ({ expect }) => {
+      expectEverythingOnce(await scenario("restored", provider), expect);
     });
-  },
-);
+  }
+});

@@ -151,7 +151,7 @@ describe("the chat page's cookie and policy", () => {
 
   it("gives a browser its chat in a signed, HttpOnly, SameSite cookie, Secure behind an https proxy", async () => {
     const page = await openPage();
-    expect(page.raw).toMatch(/^sapa_chat=web-[\w-]+\.[\w+/-]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict$/);
+    expect(page.raw).toMatch(/^sapa_chat=web-[\w-]+\.[\w+/%-]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict$/);
     expect(page.raw).not.toMatch(/Secure/);
     const behindHttps = await openPage({ "x-forwarded-proto": "https" });
     expect(behindHttps.raw).toMatch(/; Secure/);
