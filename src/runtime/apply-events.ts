@@ -98,7 +98,8 @@ function startApplying(scope: TurnScope): ApplyState {
   };
 }
 
-function say(st: ApplyState, message: OutgoingMessage): void {
+/** Adds a message to the turn's replies, for the chat the turn is in. */
+function queueReply(st: ApplyState, message: OutgoingMessage): void {
   st.applied.outgoing.push({
     identityId: st.applied.identityDeleted ? null : st.scope.identityId,
     channel: st.scope.channel,
@@ -148,7 +149,7 @@ function participantOf(st: ApplyState): number {
   return st.applied.participantId;
 }
 
-const reply = (st: ApplyState, text: string) => say(st, { text });
+const reply = (st: ApplyState, text: string) => queueReply(st, { text });
 
 /** The promoted get their notice with this turn's replies, and their reminders scheduled after the commit. */
 function addWelcome(st: ApplyState, welcome: Welcome): void {
@@ -181,7 +182,7 @@ type Handler<E extends EngineEvent> =
 export type EventHandlers = { [K in EngineEvent["type"]]: Handler<Extract<EngineEvent, { type: K }>> };
 
 export const eventHandlers: EventHandlers = {
-  message_created: { record: (st, e) => say(st, e.message) },
+  message_created: { record: (st, e) => queueReply(st, e.message) },
   wait_timeout_scheduled: {
     record: (st, e) => {
       st.applied.timeoutMinutes = e.minutes;
