@@ -21,6 +21,12 @@ const ownerOnly = text(
   "Link codes and API tokens can be made only by the account's owner, on their My access page.",
 );
 
+/** Codes and tokens are made for active accounts only. */
+const inactiveAccount = text(
+  "Akun ini tidak aktif; aktifkan dulu.",
+  "This account is not active; reactivate it first.",
+);
+
 export const createLinkCodePage = definePage({
   method: "POST",
   path: `${listPath}/:id/kode-tautan`,
@@ -30,13 +36,7 @@ export const createLinkCodePage = definePage({
     const member = await loadMember(ctx);
     if (!member) return renderError(reply, 404, notFoundPage);
     if (member.id !== staff.id) return redirectWithFlash(reply, memberPath(member.id), ownerOnly, "error");
-    if (!member.active)
-      return redirectWithFlash(
-        reply,
-        memberPath(member.id),
-        text("Akun ini tidak aktif; aktifkan dulu.", "This account is not active; reactivate it first."),
-        "error",
-      );
+    if (!member.active) return redirectWithFlash(reply, memberPath(member.id), inactiveAccount, "error");
     const { code, expiresAt } = await createLinkCode(deps.database.prisma, member.id);
     await audit(deps.database.prisma, staff.id, "staff.link_code", `staff:${member.id}`, { via: "dashboard" });
     return renderSecret(ctx, { kind: "link-code", secret: code, member, expiresAt });
@@ -54,13 +54,7 @@ export const createTokenPage = definePage({
     if (member.id !== staff.id) return redirectWithFlash(reply, memberPath(member.id), ownerOnly, "error");
     const form = parseForm(tokenSchema, request.body);
     if (!form.ok) return renderMember(ctx, member, { errors: form.errors, values: form.values });
-    if (!member.active)
-      return redirectWithFlash(
-        reply,
-        memberPath(member.id),
-        text("Akun ini tidak aktif; aktifkan dulu.", "This account is not active; reactivate it first."),
-        "error",
-      );
+    if (!member.active) return redirectWithFlash(reply, memberPath(member.id), inactiveAccount, "error");
     const { id, token } = await createApiToken(deps.database.prisma, member.id, form.data.name);
     await audit(deps.database.prisma, staff.id, "api_token.create", `apiToken:${id}`, {
       staffId: member.id,
