@@ -9,6 +9,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Each file gets its own databases and Redis prefix, so files may run side by side.
     fileParallelism: true,
-    maxWorkers: 3,
+    maxWorkers: 2,
   },
 });

@@ -337,12 +337,12 @@ describe("flooding the web chat", () => {
     // Those over the cap are answered at once; the others wait for a message that never comes.
     await waitFor(() => answered.length >= 20, 20_000, "the polls over the cap to be refused");
     for (const res of answered) expectTooMany(res, 30);
-    // A hundred polls waiting, and the process listens on one Redis connection for all of them.
-    const [, listening] = (await app.redis.pubsub("NUMSUB", `${app.config.redis.prefix}:webchat:sent`)) as [
-      string,
-      number,
-    ];
-    expect(listening).toBe(1);
+    // A hundred polls waiting, and the process listens on one Redis connection for all of them
+    // (it subscribes when the first poll starts waiting, which may come after the refusals).
+    const listening = async () =>
+      ((await app.redis.pubsub("NUMSUB", `${app.config.redis.prefix}:webchat:sent`)) as [string, number])[1];
+    await waitFor(async () => (await listening()) > 0, 10_000, "the process to listen for sent messages");
+    expect(await listening()).toBe(1);
     clients.forEach((c) => c.abort());
     const outcomes = await Promise.all(polls);
     expect(answered).toHaveLength(20);
