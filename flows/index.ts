@@ -3,6 +3,7 @@
  */
 import type { FlowSet } from "../src/engine/engine.js";
 import { attendance } from "./attendance.js";
+import { checkin } from "./checkin.js";
 import { enrollment } from "./enrollment.js";
 import { help, language, menu } from "./menu.js";
 import { privacy } from "./privacy.js";
@@ -15,10 +16,9 @@ import { texts } from "./texts.js";
 
 export const flowSet: FlowSet = {
   flows: Object.fromEntries(
-    [registration, menu, help, language, enrollment, schedule, profile, privacy, attendance, staff].map((f) => [
-      f.name,
-      f,
-    ]),
+    [registration, menu, help, language, enrollment, schedule, profile, privacy, attendance, staff, checkin].map(
+      (f) => [f.name, f],
+    ),
   ),
   home: { flow: "menu", node: "main" },
   registration: { flow: "registration", node: "welcome" },

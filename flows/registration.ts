@@ -77,6 +77,9 @@ const summaryAnswer: Wait = {
         },
       ],
     };
+    // Came to check in at the venue ("HADIR K7M2QX"): checked in right after registering.
+    if (typeof v.checkInCode === "string")
+      return { ...registered, flow: "checkin", node: "welcome", set: { checkInCode: v.checkInCode } };
     // Came through a link such as "DAFTAR LADA": go on to that programme.
     if (typeof v.linkQuery === "string")
       return { ...registered, flow: "enrollment", node: "welcome", set: { linkQuery: v.linkQuery } };

@@ -8,6 +8,8 @@ import { splitChoiceId, type Engine } from "../src/engine/engine.js";
 import type { ConversationState, EngineEvent, FlowContext, Input, TurnResult, Vars } from "../src/engine/types.js";
 import { tokenize } from "../src/understanding/index.js";
 import { parseAttendanceChoice } from "./attendance.js";
+import { checkInQuery } from "./checkin.js";
+import { rememberPlace } from "./detour.js";
 import { staffCommandsElsewhere, type StaffCommand } from "./staff.js";
 import { texts } from "./texts.js";
 
@@ -67,6 +69,25 @@ export async function routeMessage(
   if (command) {
     const help = await engine.handleIntent({ name: "help" }, state, ctx);
     return { ...help, events: [...help.events, { type: "staff_command_refused", command: command.kind }] };
+  }
+
+  // A check-in at the venue: the poster's link (hadir-K7M2QX) or "HADIR K7M2QX" typed.
+  const checkInCode = message.choiceId === undefined ? checkInQuery(message) : null;
+  if (checkInCode !== null) {
+    // Midway through registration: keep the answers, check in right after.
+    if (!ctx.participant && state?.flow === "registration")
+      return engine.show({ ...state, vars: { ...state.vars, checkInCode } }, ctx);
+    if (!ctx.participant)
+      return engine.startFlow("registration", ctx, undefined, {
+        checkInCode,
+        ...(ctx.vars.language ? { language: ctx.vars.language } : {}),
+      });
+    // Afterwards back to where the participant was, with their answers so far.
+    return engine.startFlow("checkin", ctx, undefined, {
+      ...(state?.vars ?? {}),
+      ...rememberPlace(state),
+      checkInCode,
+    });
   }
 
   // A link, or typed words that name a programme ("DAFTAR LADA"; not "daftar pelatihan").

@@ -82,6 +82,8 @@ export type EngineEvent =
   /** Leave the enrollment for another session of the same programme (the domain may waitlist the new one). */
   | { type: "enrollment_move_requested"; enrollmentId: number; trainingSessionId: number }
   | { type: "attendance_answered"; enrollmentId: number; answer: "confirmed" | "declined" }
+  /** At the venue: the code typed or scanned ("K7M2QX", already normalised); the domain checks it. */
+  | { type: "check_in_requested"; code: string }
   | { type: "data_deletion_requested" }
   | { type: "wait_timeout_scheduled"; minutes: number }
   | { type: "conversation_ended" };

@@ -8,6 +8,7 @@ import { changes, rows, runPlan, type Plan } from "../db/plan.js";
 import { forProvider, inTransaction, prepareStatements, sqlTime } from "../db/raw-sql.js";
 import { answerAttendance } from "../domain/answer-attendance.js";
 import { cancelEnrollment } from "../domain/cancel-enrollment.js";
+import { checkIn } from "../domain/check-in.js";
 import { deleteParticipantData } from "../domain/delete-participant-data.js";
 import type { ErasureEntry } from "../domain/erasures.js";
 import { enrollPlan } from "../domain/enroll-participant.js";
@@ -19,6 +20,7 @@ import { audit } from "../domain/staff.js";
 import type { EngineEvent, Language, OutgoingMessage, ProfileField } from "../engine/types.js";
 import type { StaffAction } from "./staff-commands.js";
 import { outcomes, type SessionSummary } from "../../flows/outcomes.js";
+import { checkInText } from "../../flows/checkin.js";
 
 const summaryStatement = `SELECT p."titleId", p."titleEn", p."timeZone", s."startsAt", s.venue
   FROM "TrainingSession" s JOIN "Programme" p ON p.id = s."programmeId" WHERE s.id = $1`;
@@ -350,6 +352,19 @@ export const eventHandlers: EventHandlers = {
       st.applied.cancelledEnrollmentIds.push(outcome.enrollmentId);
       if (summary) reply(st, outcomes.attendanceDeclined(summary, language));
       addWelcome(st, outcome.welcome);
+    },
+  },
+  check_in_requested: {
+    apply: async (st, e, tx) => {
+      const { scope } = st;
+      const outcome = await checkIn(
+        tx,
+        participantOf(st),
+        st.applied.identityDeleted ? null : scope.identityId,
+        e.code,
+        scope.now,
+      );
+      reply(st, checkInText(outcome, st.language));
     },
   },
   data_deletion_requested: {

@@ -11,6 +11,7 @@
  * deletion, with the waiting list), and staff previews.
  */
 import { flowSet } from "../../flows/index.js";
+import { checkInText } from "../../flows/checkin.js";
 import { outcomes, type SessionSummary } from "../../flows/outcomes.js";
 import { routeMessage } from "../../flows/route-message.js";
 import { parseStaffCommand } from "../../flows/staff.js";
@@ -769,6 +770,11 @@ export class FlowSim {
           if (outcome.kind === "cancelled") tellPromoted(outcome.promoted);
           break;
         }
+        case "check_in_requested":
+          // No session of the simulated world has a check-in code yet (they are made on the roster page).
+          participant();
+          reply(checkInText({ kind: "unknown_code" }, language));
+          break;
         case "data_deletion_requested": {
           const id = participant().id;
           for (const e of this.world.enrollments.filter((x) => x.participantId === id)) {
