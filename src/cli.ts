@@ -27,7 +27,12 @@
  *                   still holds (after a restore), merging the list's table and ERASURE_LIST_FILE
  *                   (npm run db:reapply-erasures); exits 3 when lines of the file cannot be
  *                   matched (made with another installation secret)
+ *   checkin-poster CODE FILE.pdf [--channel telegram|whatsapp]
+ *                   write the A4 check-in poster of a training session (npm run checkin:poster);
+ *                   its QR code opens the chat set by TELEGRAM_BOT_USERNAME (or the bot's own,
+ *                   asked of Telegram) or WHATSAPP_NUMBER
  */
+import fs from "node:fs";
 import os from "node:os";
 import readline from "node:readline";
 import { Writable } from "node:stream";
@@ -40,6 +45,8 @@ import { seedDatabase } from "./domain/seed-database.js";
 import { ErasureFile } from "./domain/erasures.js";
 import { reapplyErasures } from "./domain/reapply-erasures.js";
 import { moveTrainingSession } from "./domain/move-training-session.js";
+import { loadPosterSession, posterChannel, renderCheckInPoster, type PosterChannel } from "./domain/checkin-poster.js";
+import { telegramBotUsername } from "./channels/telegram-username.js";
 import { connectServices, openCheckedDatabase, StartupError } from "./app.js";
 import { fastPacing } from "./outbox/pacing.js";
 import { createBot, type Bot } from "./bot.js";
@@ -294,6 +301,46 @@ const commands: Record<string, () => Promise<void>> = {
         );
         process.exitCode = 3;
       }
+    } finally {
+      await database.close();
+    }
+  },
+  async "checkin-poster"() {
+    const usage = "Usage: npm run checkin:poster -- <session code> <file.pdf> [--channel telegram|whatsapp]";
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args: process.argv.slice(3),
+        options: { channel: { type: "string" } },
+        strict: true,
+        allowPositionals: true,
+      });
+    } catch (err) {
+      throw new Error(`${(err as Error).message.split("\n")[0]!.replace(/\.?$/, ".")} ${usage}`, { cause: err });
+    }
+    const [code, file] = parsed.positionals;
+    const wanted = parsed.values.channel;
+    if (!code || !file || parsed.positionals.length > 2) throw new Error(usage);
+    if (wanted !== undefined && wanted !== "telegram" && wanted !== "whatsapp")
+      throw new Error(`--channel is telegram or whatsapp, not "${wanted}". ${usage}`);
+    const config = loadConfig();
+    const links = {
+      ...config.chatLinks,
+      telegramBot:
+        config.chatLinks.telegramBot ?? (config.telegram ? await telegramBotUsername(config.telegram) : null),
+    };
+    const database = await openCheckedDatabase(config);
+    try {
+      const session = await loadPosterSession(database.prisma, code);
+      if (!session) throw new Error(`No training session with the code "${code}".`);
+      const channel = posterChannel(links, wanted as PosterChannel | undefined);
+      fs.writeFileSync(file, await renderCheckInPoster(session, links, channel ? { channel } : {}));
+      const qr = channel ? `QR code for ${channel}` : "no QR code (set TELEGRAM_BOT_USERNAME or WHATSAPP_NUMBER)";
+      console.log(`Poster for ${code} written to ${file}: type "HADIR ${session.checkInCode}", ${qr}.`);
+      if (wanted && channel !== wanted)
+        console.error(
+          `Warning: the ${wanted} link is unknown (${wanted === "telegram" ? "TELEGRAM_BOT_USERNAME" : "WHATSAPP_NUMBER"} is not set); ${channel ? `the QR code is for ${channel}` : "the poster has no QR code"}.`,
+        );
     } finally {
       await database.close();
     }

@@ -163,7 +163,19 @@ const schema = z.object({
     .optional(),
   TELEGRAM_BULK_PER_SECOND: integer(1, 1000).default(25),
   TELEGRAM_CHAT_GAP_MS: integer(0, 60_000).default(1000),
+  TELEGRAM_BOT_USERNAME: z
+    .string()
+    .trim()
+    .transform((v) => v.replace(/^@/, ""))
+    .pipe(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{3,31}$/, "the bot's username, such as SapaIkmBot"))
+    .optional(),
   WHATSAPP_ENABLED: boolean.default(false),
+  WHATSAPP_NUMBER: z
+    .string()
+    .trim()
+    .transform((v) => v.replace(/[\s()+-]/g, ""))
+    .pipe(z.string().regex(/^[1-9]\d{7,14}$/, "the bot's WhatsApp number with country code, such as +62 812 3456 7890"))
+    .optional(),
   WHATSAPP_SESSION_DIR: z.string().trim().min(1, "a folder such as data/whatsapp").default("data/whatsapp"),
   CHROMIUM_PATH: z
     .string()
@@ -218,6 +230,11 @@ export type Config = {
     bulkPerSecond: number;
     chatGapMs: number;
   } | null;
+  /**
+   * Where the check-in poster's QR code leads: the Telegram bot's username (else the running
+   * bot's, from getMe) and the WhatsApp number in international digits. Null when not set.
+   */
+  chatLinks: { telegramBot: string | null; whatsappNumber: string | null };
   whatsapp: {
     enabled: boolean;
     sessionDir: string;
@@ -318,6 +335,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           chatGapMs: c.TELEGRAM_CHAT_GAP_MS,
         }
       : null,
+    chatLinks: { telegramBot: c.TELEGRAM_BOT_USERNAME ?? null, whatsappNumber: c.WHATSAPP_NUMBER ?? null },
     whatsapp: {
       enabled: c.WHATSAPP_ENABLED,
       sessionDir: path.resolve(c.WHATSAPP_SESSION_DIR),

@@ -4,6 +4,7 @@
  * attendance; and the roster as CSV for a spreadsheet.
  */
 import { stringify } from "csv-stringify/sync";
+import { DateTime } from "luxon";
 import { lockTrainingSession, type Database, type Db, type Tx } from "../db/database.js";
 import type { OutboxBatch } from "../outbox/types.js";
 import { sectorLabel } from "../../flows/catalog.js";
@@ -23,6 +24,21 @@ export type RosterEntry = {
   status: "enrolled" | "waitlisted" | "attended" | "absent";
   rsvp: "confirmed" | "declined" | null;
   waitlistPosition: number | null;
+  /** When they checked in at the venue; null when not (or when staff marked them by hand). */
+  checkedInAt: Date | null;
+  /** "code" (typed or scanned), "staff" (marked by hand), or null. */
+  checkInMethod: string | null;
+};
+
+/** Someone who checked in without a seat, for staff to confirm or reject. */
+export type RosterWalkIn = {
+  walkInId: number;
+  participantId: number | null;
+  name: string | null;
+  businessName: string | null;
+  phone: string | null;
+  status: "pending" | "confirmed" | "rejected";
+  checkedInAt: Date;
 };
 
 export type RosterSession = {
@@ -36,6 +52,8 @@ export type RosterSession = {
   regency: string;
   mapUrl: string | null;
   capacity: number;
+  /** The code on the check-in poster; null until first needed (ensureCheckInCode). */
+  checkInCode: string | null;
   programme: { id: number; titleId: string; titleEn: string; timeZone: string };
 };
 
@@ -47,6 +65,8 @@ export type Roster = {
   waitlist: RosterEntry[];
   /** Enrollments cancelled (by the participant, or with the session). */
   cancelled: number;
+  /** Walk-ins: pending first, then those decided, each in the order they came. */
+  walkIns: RosterWalkIn[];
 };
 
 /** Statuses that hold a seat: a participant marked absent still took one. */
@@ -83,9 +103,16 @@ export async function loadRoster(prisma: Db, trainingSessionId: number): Promise
             status: e.status,
             rsvp: e.rsvp,
             waitlistPosition: e.waitlistPosition,
+            checkedInAt: e.checkedInAt,
+            checkInMethod: e.checkInMethod,
           },
         ],
   );
+  const walkIns = await prisma.walkIn.findMany({
+    where: { trainingSessionId },
+    orderBy: [{ checkedInAt: "asc" }, { id: "asc" }],
+    include: { participant: { select: { name: true, businessName: true, phone: true } } },
+  });
   return {
     session: {
       id: session.id,
@@ -98,6 +125,7 @@ export async function loadRoster(prisma: Db, trainingSessionId: number): Promise
       regency: session.regency,
       mapUrl: session.mapUrl,
       capacity: session.capacity,
+      checkInCode: session.checkInCode,
       programme: session.programme,
     },
     seats: entries.filter((e) => e.status !== "waitlisted"),
@@ -105,6 +133,17 @@ export async function loadRoster(prisma: Db, trainingSessionId: number): Promise
       .filter((e) => e.status === "waitlisted")
       .sort((a, b) => (a.waitlistPosition ?? 0) - (b.waitlistPosition ?? 0) || a.enrollmentId - b.enrollmentId),
     cancelled: enrollments.length - entries.length,
+    walkIns: walkIns
+      .map((w): RosterWalkIn => ({
+        walkInId: w.id,
+        participantId: w.participantId,
+        name: w.participant?.name ?? null,
+        businessName: w.participant?.businessName ?? null,
+        phone: w.participant?.phone ?? null,
+        status: w.status,
+        checkedInAt: w.checkedInAt,
+      }))
+      .sort((a, b) => Number(a.status !== "pending") - Number(b.status !== "pending")),
   };
 }
 
@@ -139,7 +178,8 @@ export type AttendanceChange = { enrollmentId: number; from: string; to: "attend
 /**
  * Records attendance of seat holders of one session; returns what changed. Marks for other
  * sessions' enrollments, waiting-list places and cancelled enrollments are ignored, and a mark
- * may correct an earlier one (attended to absent and back).
+ * may correct an earlier one (attended to absent and back). Marked attended by hand, an
+ * enrollment not checked in at the venue gets the check-in method "staff".
  */
 export async function markAttendance(
   prisma: Db,
@@ -168,6 +208,11 @@ export async function markAttendance(
         await tx.enrollment.updateMany({
           where: { id: { in: ids }, status: { in: [...seatStatuses] } },
           data: { status: to },
+        });
+      if (to === "attended" && ids.length)
+        await tx.enrollment.updateMany({
+          where: { id: { in: ids }, status: "attended", checkInMethod: null },
+          data: { checkInMethod: "staff" },
         });
     }
     return changed;
@@ -228,7 +273,18 @@ export const rosterCsvHeader = [
   "status",
   "konfirmasi kehadiran",
   "posisi daftar tunggu",
+  "waktu check-in",
 ];
+
+const checkInMethodLabels: Record<string, string> = { code: "kode", staff: "ditandai staf" };
+
+/** "2026-12-03 08.47 (kode)" in the programme's time zone; "ditandai staf" without a time. */
+function checkInCell(e: RosterEntry, timeZone: string): string {
+  const method = e.checkInMethod ? (checkInMethodLabels[e.checkInMethod] ?? e.checkInMethod) : null;
+  if (!e.checkedInAt) return method ?? "";
+  const at = DateTime.fromJSDate(e.checkedInAt, { zone: timeZone }).toFormat("yyyy-MM-dd HH.mm");
+  return method ? `${at} (${method})` : at;
+}
 
 /**
  * A value a spreadsheet would read as a formula (=, +, -, @; also a leading tab or carriage
@@ -260,6 +316,7 @@ export function rosterCsv(roster: Roster): string {
       statusLabels[e.status],
       e.rsvp ? rsvpLabels[e.rsvp] : "",
       place === null ? "" : String(place),
+      checkInCell(e, roster.session.programme.timeZone),
     ].map(neutralizeFormula),
   );
   return `\uFEFF${stringify([rosterCsvHeader, ...rows], { record_delimiter: "\r\n" })}`;

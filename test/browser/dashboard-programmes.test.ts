@@ -276,6 +276,7 @@ describe("Program & Jadwal: programmes, sessions, roster, attendance, CSV, movin
       "status",
       "konfirmasi kehadiran",
       "posisi daftar tunggu",
+      "waktu check-in",
     ]);
     const ani = await app.database.prisma.participant.findFirstOrThrow({ where: { name: "Ani Suryani" } });
     expect(rows[1]).toEqual([
@@ -288,6 +289,7 @@ describe("Program & Jadwal: programmes, sessions, roster, attendance, CSV, movin
       "hadir",
       "",
       "",
+      "ditandai staf",
     ]);
     expect(rows[2]).toMatchObject({ 0: "2", 1: "Budi Hartono", 6: "daftar tunggu", 8: "1" });
     expect(rows).toHaveLength(3);

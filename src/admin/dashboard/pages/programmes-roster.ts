@@ -6,6 +6,9 @@
 import { DateTime } from "luxon";
 import { loadRoster, markAttendance, rosterCsv, type AttendanceMark } from "../../../domain/roster.js";
 import { audit } from "../../../domain/staff.js";
+import { ensureCheckInCode } from "../../../domain/check-in-code.js";
+import { checkInWindow } from "../../../domain/check-in.js";
+import { chatLinksOf, checkInLinks } from "./programmes-checkin.js";
 import { definePage } from "../page.js";
 import { redirectWithFlash, render } from "../render.js";
 import { text } from "../text.js";
@@ -20,12 +23,16 @@ const attendanceOpens = (startsAt: Date, timeZone: string) =>
 
 export const rosterPage = definePage({
   path: "/dashboard/program/jadwal/:sessionId",
-  async handler({ request, reply, deps, t, language }) {
+  async handler(ctx) {
+    const { request, reply, deps, t, language } = ctx;
     const id = idParam(request, "sessionId");
+    // The check-in code is made the first time staff open the roster (for the poster).
+    if (id) await ensureCheckInCode(deps.database.prisma, id);
     const roster = id ? await loadRoster(deps.database.prisma, id) : null;
     if (!roster) return notFound(reply);
     const { session } = roster;
     const now = new Date();
+    const code = session.checkInCode!;
     return render(reply, "roster", {
       title: `${language === "en" ? session.programme.titleEn : session.programme.titleId} · ${session.code}`,
       roster,
@@ -34,6 +41,13 @@ export const rosterPage = definePage({
       started: session.startsAt <= now,
       attendanceOpen: attendanceOpens(session.startsAt, session.programme.timeZone) <= now,
       heading: t(session.programme.titleId, session.programme.titleEn),
+      checkIn: {
+        code,
+        links: checkInLinks(code, chatLinksOf(ctx)),
+        opensAt: checkInWindow(session).opensAt,
+      },
+      clock: (date: Date) =>
+        DateTime.fromJSDate(date, { zone: session.programme.timeZone }).toFormat(language === "en" ? "HH:mm" : "HH.mm"),
     });
   },
 });

@@ -12,6 +12,7 @@ import {
   updateProgrammePage,
 } from "./programmes-list.js";
 import { markAttendancePage, rosterCsvPage, rosterPage } from "./programmes-roster.js";
+import { checkInPosterPage, decideWalkInPage } from "./programmes-checkin.js";
 import {
   cancelSessionPage,
   confirmCancelPage,
@@ -35,6 +36,8 @@ export const programmePages: DashboardPage[] = [
   rosterPage,
   rosterCsvPage,
   markAttendancePage,
+  checkInPosterPage,
+  decideWalkInPage,
   editSessionPage,
   updateSessionPage,
   moveSessionPage,
