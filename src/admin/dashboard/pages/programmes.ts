@@ -11,6 +11,7 @@ import {
   programmeListPage,
   updateProgrammePage,
 } from "./programmes-list.js";
+import { impactCsvPage, impactPage, sessionFeedbackPage } from "./programmes-impact.js";
 import { markAttendancePage, rosterCsvPage, rosterPage } from "./programmes-roster.js";
 import {
   cancelSessionPage,
@@ -42,4 +43,7 @@ export const programmePages: DashboardPage[] = [
   confirmMovePage,
   cancelSessionPage,
   confirmCancelPage,
+  impactPage,
+  impactCsvPage,
+  sessionFeedbackPage,
 ];
