@@ -84,9 +84,12 @@ const personOf = (p: Person) => (p.participantId === null ? `e${p.enrollmentId}`
 /** Monday of the week of `date`, in `zone`, as 2026-11-30. */
 const weekOf = (date: Date, zone: string) => DateTime.fromJSDate(date, { zone }).startOf("week").toFormat("yyyy-MM-dd");
 
-/** The results of one flow for a programme: by its id, or by one of its sessions. */
-function resultsOf(programmeId: number, sessionIds: number[], flow: string) {
-  return { flow, OR: [{ programmeId }, { trainingSessionId: { in: sessionIds } }] };
+/** The results of one flow for a programme: by its id, one of its sessions or one of their enrollments. */
+function resultsOf(programmeId: number, sessionIds: number[], enrollmentIds: number[], flow: string) {
+  return {
+    flow,
+    OR: [{ programmeId }, { trainingSessionId: { in: sessionIds } }, { enrollmentId: { in: enrollmentIds } }],
+  };
 }
 
 /**
@@ -140,19 +143,13 @@ export async function loadImpact(prisma: Db, programmeId: number): Promise<Impac
   const sessionIds = sessions.map((s) => s.id);
   const zone = programme.timeZone;
 
-  const [enrollments, sectorParticipants, certificates, feedback, followUps, delivery] = await Promise.all([
-    prisma.enrollment.findMany({
-      where: { trainingSessionId: { in: sessionIds } },
-      select: {
-        id: true,
-        participantId: true,
-        trainingSessionId: true,
-        status: true,
-        rsvp: true,
-        checkedInAt: true,
-        createdAt: true,
-      },
-    }),
+  const enrollments = await prisma.enrollment.findMany({
+    where: { trainingSessionId: { in: sessionIds } },
+    select: { id: true, participantId: true, trainingSessionId: true, status: true, rsvp: true, createdAt: true },
+  });
+  const enrollmentIds = enrollments.map((e) => e.id);
+  const sessionOfEnrollment = new Map(enrollments.map((e) => [e.id, e.trainingSessionId]));
+  const [sectorParticipants, certificates, feedback, followUps, delivery] = await Promise.all([
     prisma.participant.findMany({
       where: { sector: programme.sector, registeredAt: { not: null }, deletedAt: null },
       select: { id: true, registeredAt: true },
@@ -162,7 +159,7 @@ export async function loadImpact(prisma: Db, programmeId: number): Promise<Impac
       select: { participantId: true, enrollmentId: true, id: true },
     }),
     prisma.flowResult.findMany({
-      where: { ...resultsOf(programmeId, sessionIds, "feedback"), questionKey: "rating" },
+      where: { ...resultsOf(programmeId, sessionIds, enrollmentIds, "feedback"), questionKey: "rating" },
       select: {
         id: true,
         participantId: true,
@@ -176,7 +173,7 @@ export async function loadImpact(prisma: Db, programmeId: number): Promise<Impac
       },
     }),
     prisma.flowResult.findMany({
-      where: resultsOf(programmeId, sessionIds, "followup"),
+      where: resultsOf(programmeId, sessionIds, enrollmentIds, "followup"),
       select: {
         id: true,
         participantId: true,
@@ -252,11 +249,13 @@ export async function loadImpact(prisma: Db, programmeId: number): Promise<Impac
   }));
 
   // Feedback ratings, overall and per session (sessions with at least one rating).
-  const ratingRows = latestAnswers(feedback).map((r) => ({ ...r, rating: ratingOf(r) }));
+  const ratingRows = latestAnswers(feedback).map((r) => ({
+    ...r,
+    rating: ratingOf(r),
+    sessionId: r.trainingSessionId ?? (r.enrollmentId === null ? null : sessionOfEnrollment.get(r.enrollmentId)),
+  }));
   const perSession: SessionRatings[] = sessions.flatMap((s) => {
-    const summary = summarizeRatings(
-      ratingRows.filter((r) => r.trainingSessionId === s.id).map((r) => r.rating ?? Number.NaN),
-    );
+    const summary = summarizeRatings(ratingRows.filter((r) => r.sessionId === s.id).map((r) => r.rating ?? Number.NaN));
     return summary.count ? [{ sessionId: s.id, code: s.code, startsAt: s.startsAt, ...summary }] : [];
   });
   const ratings = { ...summarizeRatings(ratingRows.map((r) => r.rating ?? Number.NaN)), perSession };

@@ -63,6 +63,28 @@ describe.each(providers)("the impact of a programme on %s", (provider) => {
     expect(outcome("followup-90d", "new_product")).toEqual({ yes: 0, no: 0 });
   });
 
+  it("finds a rating stored with only its enrollment, and counts it for that enrollment's session", async () => {
+    const enrollment = await db.prisma.enrollment.findFirstOrThrow({
+      where: { trainingSessionId: seeded.sessions.s2, status: "enrolled" },
+    });
+    const row = await db.prisma.flowResult.create({
+      data: {
+        participantId: enrollment.participantId,
+        flow: "feedback",
+        round: "feedback",
+        questionKey: "rating",
+        value: "1",
+        numberValue: 1,
+        enrollmentId: enrollment.id,
+        answeredAt: new Date("2026-11-24T12:00:00Z"),
+      },
+    });
+    const impact = (await loadImpact(db.prisma, seeded.programmeId))!;
+    expect(impact.ratings).toMatchObject({ count: 4, distribution: [1, 0, 1, 1, 1] });
+    expect(impact.ratings.perSession[1]).toMatchObject({ sessionId: seeded.sessions.s2, count: 2, mean: 2 });
+    await db.prisma.flowResult.delete({ where: { id: row.id } });
+  });
+
   it("counts a programme's own follow-up questions, and keeps an answer they no longer have", async () => {
     await db.prisma.programme.update({
       where: { id: seeded.programmeId },
