@@ -216,6 +216,11 @@ describe("the impact page: charts, tables, CSV; a session's feedback; campaign s
     expect(await plain.locator("canvas").count()).toBe(0);
     expect(await plain.locator("table caption").count()).toBe(9);
     expect(await tableRows(plain, "funnel")).toHaveLength(6);
+    // And in English.
+    await plain.goto(`${app.url}/bahasa?ke=en&next=${encodeURIComponent(new URL(impactUrl()).pathname)}`);
+    expect(await plain.locator("h1").innerText()).toBe("Impact: White Pepper Processing 1");
+    expect((await tableRows(plain, "funnel"))[0]).toEqual(["Registered", "8", "100%"]);
+    expect((await tableRows(plain, "registrations"))[0]).toEqual(["2 Nov 2026", "3", "3"]);
     await context.close();
   });
 
