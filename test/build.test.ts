@@ -102,6 +102,12 @@ describe("the compiled program", () => {
       expect(await css.text()).toBe(
         fs.readFileSync(path.join(root, "src/admin/dashboard/assets/dashboard.css"), "utf8"),
       );
+      // The impact page's scripts: Chart.js from node_modules, its own from beside the modules.
+      for (const file of ["chart.umd.js", "impact-charts.js"]) {
+        const script = await fetch(`${base}/dashboard/assets/${file}`);
+        expect(script.status).toBe(200);
+        expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+      }
       // A conversation: the compiled flows and understanding answer, the outbox sends.
       const session = (await (await fetch(`${base}/api/webchat/sessions`, { method: "POST" })).json()) as {
         chatId: string;

@@ -93,6 +93,7 @@ import { loadInstallation } from "../../db/installation.js";
 import { Eta } from "eta";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { registerAuthRoutes } from "./auth-routes.js";
+import { chartScripts } from "./chart-assets.js";
 import { dashboardErrorHandler, notFoundPage, renderError, TooManyRequests } from "./errors.js";
 import { requireRole } from "./guards.js";
 import { methodOf, type DashboardDeps, type DashboardPage } from "./page.js";
@@ -214,6 +215,10 @@ export function registerDashboard(
     "dashboard.js": loadAsset("dashboard.js", "text/javascript; charset=utf-8"),
     // The broadcast pages' own script (live recipient count, progress); only those pages load it.
     "broadcast-composer.js": loadAsset("broadcast-composer.js", "text/javascript; charset=utf-8"),
+    // Chart.js and the impact page's charts; only that page loads them.
+    ...Object.fromEntries(
+      chartScripts.map((s) => [s.file, { body: s.body, type: "text/javascript; charset=utf-8", version: "" }]),
+    ),
   };
   const site: DashboardSite = {
     deps,

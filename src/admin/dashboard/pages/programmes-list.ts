@@ -11,6 +11,7 @@ import { zoneAbbreviation } from "../../../engine/format.js";
 import { audit } from "../../../domain/staff.js";
 import { seatStatuses } from "../../../domain/roster.js";
 import { parseForm, type FieldErrors } from "../forms.js";
+import { campaignFormValues, parseCampaignSettings, settingChanged, settingForAudit } from "./programmes-campaign.js";
 import { definePage, type PageContext } from "../page.js";
 import { redirectWithFlash, render } from "../render.js";
 import { text } from "../text.js";
@@ -121,6 +122,18 @@ const programmeData = (input: ProgrammeInput) => ({
   active: input.active,
 });
 
+/** The errors of the programme's fields and of its campaign settings together, with what was typed. */
+function formErrors(
+  form: ReturnType<typeof parseForm<typeof programmeSchema>>,
+  settings: ReturnType<typeof parseCampaignSettings>,
+  body: unknown,
+): { values: Record<string, string>; errors: FieldErrors } {
+  return {
+    values: typedValues(body),
+    errors: { ...(form.ok ? {} : form.errors), ...(settings.ok ? {} : settings.errors) },
+  };
+}
+
 const slugTaken = {
   slug: text("Kode ini sudah dipakai program lain.", "Another programme already uses this code."),
 };
@@ -130,7 +143,12 @@ export const newProgrammePage = definePage({
   handler: (ctx) =>
     renderProgrammeForm(ctx, {
       programmeId: null,
-      values: { timeZone: "Asia/Jakarta", seatsPerParticipant: "1", active: "on" },
+      values: {
+        timeZone: "Asia/Jakarta",
+        seatsPerParticipant: "1",
+        active: "on",
+        ...campaignFormValues({ campaignEvents: null, followUpQuestions: null }),
+      },
     }),
 });
 
@@ -141,11 +159,13 @@ export const createProgrammePage = definePage({
     const { request, reply, deps, staff } = ctx;
     const prisma = deps.database.prisma;
     const form = parseForm(programmeSchema, request.body);
-    if (!form.ok) return renderProgrammeForm(ctx, { programmeId: null, values: form.values, errors: form.errors }, 400);
+    const settings = parseCampaignSettings(request.body);
+    if (!form.ok || !settings.ok)
+      return renderProgrammeForm(ctx, { programmeId: null, ...formErrors(form, settings, request.body) }, 400);
     let programmeId: number;
     try {
       const created = await prisma.programme.create({
-        data: { ...programmeData(form.data), reminderOffsets: defaultReminderOffsets },
+        data: { ...programmeData(form.data), ...settings.data, reminderOffsets: defaultReminderOffsets },
       });
       programmeId = created.id;
     } catch (err) {
@@ -187,6 +207,7 @@ export const editProgrammePage = definePage({
         timeZone: p.timeZone,
         seatsPerParticipant: String(p.seatsPerParticipant),
         ...(p.active ? { active: "on" } : {}),
+        ...campaignFormValues(p),
       },
     });
   },
@@ -202,10 +223,14 @@ export const updateProgrammePage = definePage({
     const before = id ? await prisma.programme.findUnique({ where: { id } }) : null;
     if (!before) return notFound(reply);
     const form = parseForm(programmeSchema, request.body);
-    if (!form.ok)
-      return renderProgrammeForm(ctx, { programmeId: before.id, values: form.values, errors: form.errors }, 400);
+    const settings = parseCampaignSettings(request.body);
+    if (!form.ok || !settings.ok)
+      return renderProgrammeForm(ctx, { programmeId: before.id, ...formErrors(form, settings, request.body) }, 400);
     try {
-      await prisma.programme.update({ where: { id: before.id }, data: programmeData(form.data) });
+      await prisma.programme.update({
+        where: { id: before.id },
+        data: { ...programmeData(form.data), ...settings.data },
+      });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       return renderProgrammeForm(
@@ -216,11 +241,14 @@ export const updateProgrammePage = definePage({
     }
     // Only what changed goes to the audit log, old and new.
     const after = programmeData(form.data);
-    const changed = Object.fromEntries(
+    const changed: Record<string, unknown> = Object.fromEntries(
       (Object.keys(after) as (keyof typeof after)[]).flatMap((k) =>
         before[k] === after[k] ? [] : [[k, { from: before[k], to: after[k] }]],
       ),
     );
+    for (const k of ["campaignEvents", "followUpQuestions"] as const)
+      if (settingChanged(before[k], settings.data[k]))
+        changed[k] = { from: before[k] ?? null, to: settingForAudit(settings.data[k]) ?? null };
     await audit(prisma, staff.id, "programme.updated", `programme:${before.id}`, changed);
     return redirectWithFlash(
       reply,

@@ -11,6 +11,7 @@ import {
   programmeListPage,
   updateProgrammePage,
 } from "./programmes-list.js";
+import { impactCsvPage, impactPage, sessionFeedbackPage } from "./programmes-impact.js";
 import { markAttendancePage, rosterCsvPage, rosterPage } from "./programmes-roster.js";
 import { checkInPosterPage, decideWalkInPage } from "./programmes-checkin.js";
 import {
@@ -45,4 +46,7 @@ export const programmePages: DashboardPage[] = [
   confirmMovePage,
   cancelSessionPage,
   confirmCancelPage,
+  impactPage,
+  impactCsvPage,
+  sessionFeedbackPage,
 ];
