@@ -9,6 +9,7 @@ import type { ConversationState, EngineEvent, FlowContext, Input, TurnResult, Va
 import { tokenize } from "../src/understanding/index.js";
 import { parseAttendanceChoice } from "./attendance.js";
 import { staffCommandsElsewhere, type StaffCommand } from "./staff.js";
+import { offerAnswerVars, parseSurveyOfferChoice, ratingPressed } from "./survey.js";
 import { texts } from "./texts.js";
 
 /** The message as routing reads it: its text or link or button, and the input the engine takes. */
@@ -96,7 +97,16 @@ export async function routeMessage(
       ctx,
     );
   }
-  if (state) return engine.resume(state, message.input, ctx);
+  // A survey offer's button ("Ya, isi sekarang" / "Nanti saja") answers from wherever the participant is.
+  const offer =
+    message.choiceId !== undefined ? parseSurveyOfferChoice(splitChoiceId(message.choiceId).choiceId) : null;
+  if (offer && ctx.participant)
+    return engine.resume(
+      { flow: "survey_offer", node: "answer", vars: offerAnswerVars(state, offer.campaignMessageId) },
+      { kind: "choice", choiceId: offer.answer },
+      ctx,
+    );
+  if (state) return engine.resume(state, ratingPressed(state, message.input) ?? message.input, ctx);
 
   const preface: EngineEvent[] = situation.expired
     ? [{ type: "message_created", message: { text: texts.expired[ctx.language] } }]
