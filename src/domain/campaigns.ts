@@ -75,7 +75,8 @@ const prepared = {
 
 /**
  * Creates (or renews: a moved session's rows are due anew, a re-enrollment gets them back) the
- * campaign rows of enrolled enrollments; a row already sent stays as it is. Returns those to schedule.
+ * campaign rows of enrollments that hold a seat or attended (a walk-in confirmed afterwards gets
+ * them this way too); a row already sent stays as it is. Returns those to schedule.
  */
 export function* createCampaignsForManyPlan(
   provider: DatabaseProvider,
@@ -91,7 +92,7 @@ export function* createCampaignsForManyPlan(
       forProvider(
         `SELECT e.id AS "enrollmentId", s."endsAt", p."campaignEvents"
           FROM "Enrollment" e JOIN "TrainingSession" s ON s.id = e."trainingSessionId" JOIN "Programme" p ON p.id = s."programmeId"
-          WHERE e.id ${inList} AND e.status = 'enrolled' AND s.status = 'scheduled'`,
+          WHERE e.id ${inList} AND e.status IN ('enrolled', 'attended') AND s.status <> 'cancelled'`,
         provider,
       ),
       [provider === "sqlite" ? JSON.stringify(chunk) : chunk],
