@@ -9,7 +9,7 @@ import type { ConversationState, EngineEvent, FlowContext, Input, TurnResult, Va
 import { tokenize } from "../src/understanding/index.js";
 import { parseAttendanceChoice } from "./attendance.js";
 import { staffCommandsElsewhere, type StaffCommand } from "./staff.js";
-import { offerAnswerVars, parseSurveyOfferChoice, ratingPressed } from "./survey.js";
+import { asksForSurvey, offerAnswerVars, parseSurveyOfferChoice, ratingPressed } from "./survey.js";
 import { texts } from "./texts.js";
 
 /** The message as routing reads it: its text or link or button, and the input the engine takes. */
@@ -98,8 +98,13 @@ export async function routeMessage(
     );
   }
   // A survey offer's button ("Ya, isi sekarang" / "Nanti saja") answers from wherever the participant is.
+  // SURVEI typed takes up the survey offered last (where there are no buttons, as on WhatsApp).
   const offer =
-    message.choiceId !== undefined ? parseSurveyOfferChoice(splitChoiceId(message.choiceId).choiceId) : null;
+    message.choiceId !== undefined
+      ? parseSurveyOfferChoice(splitChoiceId(message.choiceId).choiceId)
+      : asksForSurvey(message.text)
+        ? { answer: "ya" as const, campaignMessageId: 0 }
+        : null;
   if (offer && ctx.participant)
     return engine.resume(
       { flow: "survey_offer", node: "answer", vars: offerAnswerVars(state, offer.campaignMessageId) },

@@ -161,11 +161,16 @@ const surveyTexts = {
     "Thank you very much for your answers! They help us prepare the next training.",
   ),
   offer: t("Ada 1 survei singkat untuk Anda. Isi sekarang?", "There is 1 short survey for you. Fill it in now?"),
+  offerLater: t("(Bisa juga nanti: ketik SURVEI kapan saja.)", "(Or later: type SURVEY whenever you like.)"),
   later: t(
     "Baik, nanti kami tawarkan lagi. Kita lanjutkan yang tadi:",
     "All right, we will offer it again later. Let us carry on:",
   ),
   laterIdle: t("Baik, nanti kami tawarkan lagi.", "All right, we will offer it again later."),
+  none: t(
+    "Saat ini tidak ada survei untuk Anda. Terima kasih!",
+    "There is no survey for you at the moment. Thank you!",
+  ),
   gone: t(
     "Survei ini sudah tidak tersedia (mungkin sudah diisi). Terima kasih!",
     "This survey is no longer open (perhaps it has been answered). Thank you!",
@@ -226,6 +231,10 @@ export function surveyOpening(s: SurveyStart): { node: string; vars: Vars; messa
   };
 }
 
+/** SURVEI (or SURVEY) typed: the survey offered last, as if its "Ya, isi sekarang" were pressed. */
+export const asksForSurvey = (text: string | undefined): boolean =>
+  text !== undefined && /^\s*(survei|survey|isi survei)\s*[.!]?\s*$/i.test(text);
+
 /** A survey's offer buttons carry it: "survey-ya-12" is "fill it in now" for CampaignMessage 12. */
 export function parseSurveyOfferChoice(choiceId: string): { answer: "ya" | "nanti"; campaignMessageId: number } | null {
   const match = /^survey-(ya|nanti)-(\d{1,9})$/.exec(choiceId);
@@ -250,7 +259,7 @@ const offerChoices = (campaignMessageId?: number): Choice[] => [
 /** The offer to someone busy: "Ada 1 survei singkat untuk Anda. Isi sekarang?" with buttons that work from anywhere. */
 export function surveyOffer(campaignMessageId: number, l: Language): OutgoingMessage {
   return {
-    text: surveyTexts.offer[l],
+    text: `${surveyTexts.offer[l]}\n${surveyTexts.offerLater[l]}`,
     choices: offerChoices(campaignMessageId).map((c) => ({ id: c.id, label: c.label[l] })),
   };
 }
@@ -443,9 +452,10 @@ export const surveyOfferFlow: Flow = {
           if (value === "nanti") return { goto: "later" };
           const id = ctx.vars.surveyInvite;
           const invitation =
-            typeof id === "number" && Number.isInteger(id) && id > 0 && id < 2 ** 31
+            typeof id === "number" && Number.isInteger(id) && id >= 0 && id < 2 ** 31
               ? await ctx.services.getSurveyInvitation(id)
               : null;
+          if (!invitation && id === 0) return { goto: "none" };
           if (!invitation || invitation.status !== "offered" || !surveyFlowNames.has(invitation.flow))
             return { goto: "gone" };
           return {
@@ -459,6 +469,10 @@ export const surveyOfferFlow: Flow = {
     },
     later: {
       say: (ctx) => (typeof ctx.vars.returnFlow === "string" ? surveyTexts.later : surveyTexts.laterIdle),
+      next: (ctx) => routeBack(ctx.vars, { end: true }, { surveyInvite: null }),
+    },
+    none: {
+      say: () => surveyTexts.none,
       next: (ctx) => routeBack(ctx.vars, { end: true }, { surveyInvite: null }),
     },
     gone: {

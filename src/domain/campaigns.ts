@@ -60,6 +60,9 @@ const statements = {
     WHERE id = $3 AND status IN ('pending', 'offered', 'sent')`,
   invitation: `SELECT c.id, c.flow, c."eventKey", c."enrollmentId", c.status FROM "CampaignMessage" c
     JOIN "Enrollment" e ON e.id = c."enrollmentId" WHERE c.id = $1 AND e."participantId" = $2`,
+  latestOffered: `SELECT c.id, c.flow, c."eventKey", c."enrollmentId", c.status FROM "CampaignMessage" c
+    JOIN "Enrollment" e ON e.id = c."enrollmentId" WHERE c.status = 'offered' AND e."participantId" = $1
+    ORDER BY c."updatedAt" DESC, c.id DESC LIMIT 1`,
   accept: `UPDATE "CampaignMessage" SET status = 'sent', "sentAt" = $1::timestamp(3), "updatedAt" = $2::timestamp(3)
     WHERE id = $3 AND status = 'offered'
       AND "enrollmentId" IN (SELECT id FROM "Enrollment" WHERE "participantId" = $4)`,
@@ -290,14 +293,15 @@ export type SurveyInvitation = {
   status: string;
 };
 
+/** A survey of the participant's by its row id; 0: the one offered last (typed SURVEI). */
 export function* surveyInvitationPlan(
   provider: DatabaseProvider,
   participantId: number,
   campaignMessageId: number,
 ): Plan<SurveyInvitation | null> {
   const [row] = yield* rows<{ id: number; flow: string; eventKey: string; enrollmentId: number; status: string }>(
-    prepared[provider].invitation,
-    [campaignMessageId, participantId],
+    campaignMessageId === 0 ? prepared[provider].latestOffered : prepared[provider].invitation,
+    campaignMessageId === 0 ? [participantId] : [campaignMessageId, participantId],
   );
   return row
     ? { id: row.id, flow: row.flow, round: row.eventKey, enrollmentId: row.enrollmentId, status: row.status }

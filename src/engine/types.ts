@@ -186,7 +186,7 @@ export type FlowServices = {
   describeStoredData(): Promise<string>;
   /** One of the participant's enrollments (any status), for a survey about it; null if not theirs. */
   getSurveySubject(enrollmentId: number): Promise<SurveySubject | null>;
-  /** A survey offered to the participant; null if not theirs. */
+  /** A survey offered to the participant (0: the one offered last); null if not theirs. */
   getSurveyInvitation(campaignMessageId: number): Promise<SurveyInvitationView | null>;
   /** For linked staff only (ctx.staff set). */
   staff?: StaffServices;

@@ -103,7 +103,10 @@ export function createFlowServices(
         };
       }),
     getSurveyInvitation: (campaignMessageId) =>
-      participantId === null || !Number.isSafeInteger(campaignMessageId)
+      participantId === null ||
+      !Number.isInteger(campaignMessageId) ||
+      campaignMessageId < 0 ||
+      campaignMessageId >= 2 ** 31
         ? Promise.resolve(null)
         : runPlan(
             surveyInvitationPlan(database.provider, participantId, campaignMessageId),

@@ -94,6 +94,8 @@ const knownWords = [
   "⭐⭐⭐⭐⭐",
   "bagus",
   "nanti",
+  "survei",
+  "4/5",
 ];
 const numbers = ["0", "-1", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "99", "1e9", "3.5", "007", "1.", "١"];
 const sqlLike = [

@@ -222,7 +222,10 @@ describe.each(providers)("campaigns on %s", (provider) => {
 
     const offered = await fire(e.enrollmentId, "feedback");
     expect(offered.messages.map((m) => [m.text, m.choices])).toEqual([
-      ["Ada 1 survei singkat untuk Anda. Isi sekarang?", ["Ya, isi sekarang", "Nanti saja"]],
+      [
+        "Ada 1 survei singkat untuk Anda. Isi sekarang?\n(Bisa juga nanti: ketik SURVEI kapan saja.)",
+        ["Ya, isi sekarang", "Nanti saja"],
+      ],
     ]);
     expect(offered.fired.again?.getTime()).toBe(feedbackRow.dueAt.getTime() + 24 * hour);
     expect(await rowOf(e.enrollmentId, "feedback")).toMatchObject({ status: "offered" });
@@ -263,7 +266,7 @@ describe.each(providers)("campaigns on %s", (provider) => {
       await h.db.prisma.enrollment.update({ where: { id: e.enrollmentId }, data: { status: "attended" } });
       h.clock.now = (await rowOf(e.enrollmentId, "feedback")).dueAt;
       await h.send(e.chatId, "profil");
-      expect((await fire(e.enrollmentId, "feedback")).messages[0]!.text).toBe(
+      expect((await fire(e.enrollmentId, "feedback")).messages[0]!.text).toContain(
         "Ada 1 survei singkat untuk Anda. Isi sekarang?",
       );
     }
@@ -286,6 +289,19 @@ describe.each(providers)("campaigns on %s", (provider) => {
       status: "skipped",
       reason: "survey offered and not taken up",
     });
+  });
+
+  it("takes up the survey offered last when SURVEI is typed (no buttons needed), and says when there is none", async () => {
+    const e = await enrolled();
+    await h.db.prisma.enrollment.update({ where: { id: e.enrollmentId }, data: { status: "attended" } });
+    let replies = await h.send(e.chatId, "survei");
+    expect(replies[0]!.text).toBe("Saat ini tidak ada survei untuk Anda. Terima kasih!");
+    h.clock.now = (await rowOf(e.enrollmentId, "feedback")).dueAt;
+    await h.send(e.chatId, "profil");
+    expect((await fire(e.enrollmentId, "feedback")).messages).toHaveLength(1);
+    replies = await h.send(e.chatId, "SURVEI");
+    expect(replies.at(-1)!.text).toContain("(1/4) Seberapa puas");
+    expect((await rowOf(e.enrollmentId, "feedback")).status).toBe("sent");
   });
 
   it("asks a programme's own follow-up questions; an erasure blanks what was typed", async () => {

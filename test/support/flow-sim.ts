@@ -425,7 +425,10 @@ export class FlowSim {
         };
       },
       getSurveyInvitation: async (id) => {
-        const found = this.world.invitations.find((i) => i.id === id && i.participantId === participantId);
+        const found =
+          id === 0
+            ? this.world.invitations.findLast((i) => i.status === "offered" && i.participantId === participantId)
+            : this.world.invitations.find((i) => i.id === id && i.participantId === participantId);
         return found
           ? {
               id: found.id,
