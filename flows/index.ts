@@ -5,6 +5,9 @@ import type { FlowSet } from "../src/engine/engine.js";
 import { attendance } from "./attendance.js";
 import { checkin } from "./checkin.js";
 import { enrollment } from "./enrollment.js";
+import { feedback } from "./feedback.js";
+import { followup } from "./followup.js";
+import { surveyOfferFlow } from "./survey.js";
 import { help, language, menu } from "./menu.js";
 import { privacy } from "./privacy.js";
 import { profile } from "./profile.js";
@@ -16,9 +19,22 @@ import { texts } from "./texts.js";
 
 export const flowSet: FlowSet = {
   flows: Object.fromEntries(
-    [registration, menu, help, language, enrollment, schedule, profile, privacy, attendance, staff, checkin].map(
-      (f) => [f.name, f],
-    ),
+    [
+      registration,
+      menu,
+      help,
+      language,
+      enrollment,
+      schedule,
+      profile,
+      privacy,
+      attendance,
+      staff,
+      feedback,
+      followup,
+      surveyOfferFlow,
+      checkin,
+    ].map((f) => [f.name, f]),
   ),
   home: { flow: "menu", node: "main" },
   registration: { flow: "registration", node: "welcome" },

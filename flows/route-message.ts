@@ -11,6 +11,7 @@ import { parseAttendanceChoice } from "./attendance.js";
 import { checkInQuery } from "./checkin.js";
 import { rememberPlace } from "./detour.js";
 import { staffCommandsElsewhere, type StaffCommand } from "./staff.js";
+import { asksForSurvey, offerAnswerVars, parseSurveyOfferChoice, ratingPressed } from "./survey.js";
 import { texts } from "./texts.js";
 
 /** The message as routing reads it: its text or link or button, and the input the engine takes. */
@@ -117,7 +118,21 @@ export async function routeMessage(
       ctx,
     );
   }
-  if (state) return engine.resume(state, message.input, ctx);
+  // A survey offer's button ("Ya, isi sekarang" / "Nanti saja") answers from wherever the participant is.
+  // SURVEI typed takes up the survey offered last (where there are no buttons, as on WhatsApp).
+  const offer =
+    message.choiceId !== undefined
+      ? parseSurveyOfferChoice(splitChoiceId(message.choiceId).choiceId)
+      : asksForSurvey(message.text)
+        ? { answer: "ya" as const, campaignMessageId: 0 }
+        : null;
+  if (offer && ctx.participant)
+    return engine.resume(
+      { flow: "survey_offer", node: "answer", vars: offerAnswerVars(state, offer.campaignMessageId) },
+      { kind: "choice", choiceId: offer.answer },
+      ctx,
+    );
+  if (state) return engine.resume(state, ratingPressed(state, message.input) ?? message.input, ctx);
 
   const preface: EngineEvent[] = situation.expired
     ? [{ type: "message_created", message: { text: texts.expired[ctx.language] } }]

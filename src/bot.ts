@@ -18,6 +18,7 @@ import { ConversationTimeouts } from "./jobs/conversation-timeouts.js";
 import { loadJobNamespace } from "./jobs/job-namespace.js";
 import { OutboxQueue } from "./outbox/queue.js";
 import { ReminderScheduler } from "./jobs/reminders.js";
+import { CampaignScheduler } from "./jobs/campaigns.js";
 import { MotivationScheduler, runMotivationRound, type RoundResult } from "./jobs/motivation.js";
 import type { QuietHours } from "./domain/quiet-hours.js";
 import { BroadcastQueue } from "./jobs/broadcasts.js";
@@ -98,6 +99,8 @@ export type Bot = {
   timeouts: ConversationTimeouts;
   signals: ChatSignals;
   reminders: ReminderScheduler;
+  /** What is sent after a session (feedback, certificate, follow-ups): its jobs. */
+  campaigns: CampaignScheduler;
   motivation: MotivationScheduler;
   broadcasts: BroadcastService;
   /** The broadcast jobs' queue (the dashboard counts its jobs). */
@@ -164,6 +167,8 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const outbox = new OutboxQueue(enqueueConnection, prefix, namespace, queueError);
   const timeouts = new ConversationTimeouts(redis, prefix, namespace);
   const reminders = new ReminderScheduler(enqueueConnection, prefix, database, namespace, options.now);
+  const campaigns = new CampaignScheduler(enqueueConnection, prefix, database, namespace, options.now);
+  campaigns.queue.on("error", (err: Error) => queueError(campaigns.queue.name, err));
   const timeZone = options.timeZone ?? "Asia/Jakarta";
   const schedule = options.schedule ?? { motivationCron: null, quietHours: null, weeklyCap: 2 };
   const motivationSettings = { weeklyCap: schedule.weeklyCap, defaultTimeZone: timeZone };
@@ -221,6 +226,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     outbox,
     broadcastQueue,
     reminders,
+    campaigns,
     motivation,
     installsSchedule: options.schedule !== undefined,
     ...(options.reconcile ? { reconcile: options.reconcile } : {}),
@@ -290,6 +296,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     timeouts,
     signals,
     reminders,
+    campaigns,
     motivation,
     broadcasts,
     broadcastQueue,
@@ -314,7 +321,14 @@ export async function createBot(options: BotOptions): Promise<Bot> {
       await channels.close();
       // With Redis gone, closing would wait for it forever: give up after a few seconds.
       await settlesWithin(
-        Promise.all([outbox.close(), timeouts.close(), reminders.close(), motivation.close(), broadcastQueue.close()]),
+        Promise.all([
+          outbox.close(),
+          timeouts.close(),
+          reminders.close(),
+          campaigns.close(),
+          motivation.close(),
+          broadcastQueue.close(),
+        ]),
         5_000,
       );
       signals.close();

@@ -212,7 +212,7 @@ const commands: Record<string, () => Promise<void>> = {
       const startsAt = start.toJSDate();
       const endsAt = new Date(startsAt.getTime() + (session.endsAt.getTime() - session.startsAt.getTime()));
       const outcome = await moveTrainingSession(
-        { database, reminders: bot.reminders, outbox: bot.outbox },
+        { database, reminders: bot.reminders, outbox: bot.outbox, campaigns: bot.campaigns },
         session.id,
         startsAt,
         endsAt,

@@ -12,7 +12,7 @@ import { valueWithin } from "./time-limits.js";
 export const registry = new Registry();
 
 /** The kinds of outbox rows (OutboxItem.kind). */
-export const messageKinds = ["reply", "notice", "reminder", "motivation", "broadcast"] as const;
+export const messageKinds = ["reply", "notice", "reminder", "motivation", "broadcast", "survey"] as const;
 
 /**
  * Why a send failed, as `sapa_send_failures_total` counts it:

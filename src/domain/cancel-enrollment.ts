@@ -31,6 +31,10 @@ export async function cancelEnrollment(
     where: { enrollmentId, status: "pending" },
     data: { status: "cancelled", reason: "enrollment cancelled" },
   });
+  await tx.campaignMessage.updateMany({
+    where: { enrollmentId, status: { in: ["pending", "offered"] } },
+    data: { status: "cancelled", reason: "enrollment cancelled" },
+  });
   const promoted =
     enrollment.status === "enrolled" ? await promoteFromWaitlist(tx, enrollment.trainingSessionId) : null;
   return { kind: "cancelled", trainingSessionId: enrollment.trainingSessionId, promoted };

@@ -12,6 +12,7 @@ import { formatDateTime } from "../engine/format.js";
 import { bold, plain } from "../engine/markup.js";
 import type { Language } from "../engine/types.js";
 import type { OutboxBatch } from "../outbox/types.js";
+import { cancelCampaignsOfSessionPlan } from "./campaigns.js";
 import { sessionNoticesPlan } from "./recipients.js";
 
 /** What a participant is told when the session they were enrolled in (or waiting for) is cancelled. */
@@ -103,6 +104,7 @@ export function* cancelTrainingSessionPlan(
   );
   // Reminders before the seats: their statement finds the enrollments by their status.
   yield* changes(sql.cancelReminders, [at, trainingSessionId]);
+  yield* cancelCampaignsOfSessionPlan(provider, trainingSessionId, "session cancelled", now);
   yield* changes(sql.cancelSeats, [at, at, trainingSessionId]);
   return { kind: "cancelled", enrollmentIds: seats.map((s) => s.id), notices };
 }

@@ -1,5 +1,6 @@
 /**
- * Erases a participant's personal data: profile, chat identities, conversations and messages.
+ * Erases a participant's personal data: profile, chat identities, conversations and messages,
+ * and what they typed in surveys (their ratings and choices stay, anonymous, with the session).
  * Their enrollments stay, anonymous, for the department's attendance figures; active ones are
  * cancelled first, so waitlisted people move up. Returns who was promoted, to be told, and the
  * lines the caller adds to the erasure file after the commit (erasures.ts: finishErasure).
@@ -11,6 +12,7 @@
 import { lockParticipant, type DatabaseProvider, type Tx } from "../db/database.js";
 import { cancelEnrollment } from "./cancel-enrollment.js";
 import { listErasure, type ErasureEntry } from "./erasures.js";
+import { blankFreeTextResults } from "./flow-results.js";
 
 export async function deleteParticipantData(
   tx: Tx,
@@ -38,6 +40,11 @@ export async function deleteParticipantData(
     where: { enrollmentId: { in: enrollmentIds }, status: "pending" },
     data: { status: "cancelled", reason: "participant data deleted" },
   });
+  await tx.campaignMessage.updateMany({
+    where: { enrollmentId: { in: enrollmentIds }, status: { in: ["pending", "offered"] } },
+    data: { status: "cancelled", reason: "participant data deleted" },
+  });
+  await blankFreeTextResults(tx, participantId);
   const identities = await tx.channelIdentity.findMany({ where: { participantId }, select: { id: true } });
   const identityIds = identities.map((i) => i.id);
   await tx.message.deleteMany({ where: { identityId: { in: identityIds } } });

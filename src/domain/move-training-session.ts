@@ -79,6 +79,8 @@ export type MoveSessionDeps = {
     schedule(reminders: ScheduledReminder[]): Promise<void>;
   };
   outbox: { enqueueMany(batches: OutboxBatch[]): Promise<void> };
+  /** The jobs of what is sent after the session: removed, the reconcile pass adds them at the new times. */
+  campaigns?: { removeForEnrollments(enrollmentIds: number[]): Promise<void> };
 };
 
 /**
@@ -100,6 +102,7 @@ export async function moveTrainingSession(
   // The old jobs go first: the new ones have the same ids (enrollment and offset).
   await deps.reminders.removeForEnrollments(outcome.enrollmentIds);
   await deps.reminders.schedule(outcome.reminders);
+  await deps.campaigns?.removeForEnrollments(outcome.enrollmentIds).catch(() => {});
   await deps.outbox.enqueueMany(outcome.notices);
   return outcome;
 }

@@ -16,6 +16,10 @@ export async function optOutParticipant(tx: Tx, participantId: number, now: Date
     where: { enrollmentId: { in: enrollmentIds }, status: "pending" },
     data: { status: "cancelled", reason: "participant opted out" },
   });
+  await tx.campaignMessage.updateMany({
+    where: { enrollmentId: { in: enrollmentIds }, status: { in: ["pending", "offered"] } },
+    data: { status: "cancelled", reason: "participant opted out" },
+  });
   return enrollmentIds;
 }
 

@@ -11,6 +11,7 @@ import type { DatabaseProvider } from "../db/database.js";
 import { changes, rows, type Plan } from "../db/plan.js";
 import { forProvider, prepareStatements, sqlTime } from "../db/raw-sql.js";
 import type { Language } from "../engine/types.js";
+import { createCampaignsForManyPlan } from "./campaigns.js";
 import { quietUntil, type QuietHours } from "./quiet-hours.js";
 
 const minutesBefore = z
@@ -98,7 +99,9 @@ const prepared = {
 
 /**
  * Creates (or renews: a re-enrollment gets its reminders back, due anew) the reminder rows of
- * enrollments; returns those to schedule. Two statements per 500 enrollments.
+ * enrollments; returns those to schedule. Two statements per 500 enrollments. The rows of what
+ * is sent after the session (campaigns.ts) are made (or moved) with them; their jobs are added
+ * by the campaign scheduler's reconcile pass, long before they fall due.
  */
 export function* createRemindersForManyPlan(
   provider: DatabaseProvider,
@@ -106,6 +109,7 @@ export function* createRemindersForManyPlan(
   now: Date,
 ): Plan<ScheduledReminder[]> {
   const created: ScheduledReminder[] = [];
+  yield* createCampaignsForManyPlan(provider, enrollmentIds, now);
   const at = sqlTime(now, provider);
   const inList = provider === "sqlite" ? "IN (SELECT value FROM json_each($1))" : "= ANY($1::int[])";
   for (let i = 0; i < enrollmentIds.length; i += 500) {

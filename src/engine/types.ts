@@ -85,6 +85,20 @@ export type EngineEvent =
   /** At the venue: the code typed or scanned ("K7M2QX", already normalised); the domain checks it. */
   | { type: "check_in_requested"; code: string }
   | { type: "data_deletion_requested" }
+  /** An answer to a survey question (replaces an earlier answer to the same question of the round). */
+  | {
+      type: "flow_result_recorded";
+      flow: string;
+      round: string;
+      questionKey: string;
+      value: string;
+      numberValue?: number;
+      enrollmentId?: number;
+    }
+  /** The last question of a survey was answered (the feedback may earn the certificate). */
+  | { type: "survey_completed"; flow: string; round: string; enrollmentId?: number }
+  /** "Ya, isi sekarang" to a survey offered while the participant was busy: it is not offered again. */
+  | { type: "survey_offer_accepted"; campaignMessageId: number }
   | { type: "wait_timeout_scheduled"; minutes: number }
   | { type: "conversation_ended" };
 
@@ -140,6 +154,26 @@ export type ParticipantView = Profile & {
   gender: string | null;
 };
 
+/** What a survey after a session is about: the participant's own enrollment. */
+export type SurveySubject = {
+  enrollmentId: number;
+  programmeTitle: LocalText;
+  startsAt: Date;
+  timeZone: string;
+  /** The programme's own follow-up questions as stored (parse with parseSurveyQuestions; null: the defaults). */
+  followUpQuestions: unknown;
+};
+
+/** A survey offered to the participant (a CampaignMessage of theirs). */
+export type SurveyInvitationView = {
+  id: number;
+  flow: string;
+  round: string;
+  enrollmentId: number;
+  /** "offered" until taken up; "sent", "skipped", "cancelled" afterwards. */
+  status: string;
+};
+
 /** Reads a flow may make. The runtime implements them over the database. */
 export type FlowServices = {
   listProgrammes(): Promise<ProgrammeView[]>;
@@ -152,6 +186,10 @@ export type FlowServices = {
   listEnrollments(): Promise<EnrollmentView[]>;
   /** Everything stored about the participant, as lines of markup (what they typed escaped): send as it is. */
   describeStoredData(): Promise<string>;
+  /** One of the participant's enrollments (any status), for a survey about it; null if not theirs. */
+  getSurveySubject(enrollmentId: number): Promise<SurveySubject | null>;
+  /** A survey offered to the participant (0: the one offered last); null if not theirs. */
+  getSurveyInvitation(campaignMessageId: number): Promise<SurveyInvitationView | null>;
   /** For linked staff only (ctx.staff set). */
   staff?: StaffServices;
 };

@@ -6,7 +6,7 @@
 import type { OutgoingMessage } from "../engine/types.js";
 
 /** Messages the bot starts, as opposed to replies in a turn. */
-export type OutboundKind = "notice" | "reminder" | "motivation" | "broadcast";
+export type OutboundKind = "notice" | "reminder" | "motivation" | "broadcast" | "survey";
 
 /** What an outbox row is (the label of sapa_messages_out_total): a reply, or a message the bot starts. */
 export type OutboxKind = "reply" | OutboundKind;
@@ -18,13 +18,13 @@ export type OutboxKind = "reply" | OutboundKind;
  */
 export const priorities = { reply: 1, notice: 5, bulk: 10, background: 20 } as const;
 
-/** Replies first, then notices; reminders on the paced lane, motivation and broadcasts after them. */
+/** Replies first, then notices; reminders and surveys on the paced lane, motivation and broadcasts after them. */
 export const priorityOf = (kind: OutboxKind): number =>
   kind === "reply"
     ? priorities.reply
     : kind === "notice"
       ? priorities.notice
-      : kind === "reminder"
+      : kind === "reminder" || kind === "survey"
         ? priorities.bulk
         : priorities.background;
 

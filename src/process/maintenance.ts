@@ -1,7 +1,7 @@
 /**
  * The passes that put back in Redis what only the database remembers, and their timers: outbox
- * rows and broadcasts the queues lost (every minute), reminder jobs (every 5 minutes), and, when
- * Redis lost its data, the reminder jobs and the motivation schedule at once.
+ * rows and broadcasts the queues lost (every minute), reminder and campaign jobs (every 5
+ * minutes), and, when Redis lost its data, those jobs and the motivation schedule at once.
  */
 import type { Redis } from "ioredis";
 import type { Database } from "../db/database.js";
@@ -30,6 +30,8 @@ export function createMaintenance(args: {
   outbox: OutboxQueue;
   broadcastQueue: BroadcastQueue;
   reminders: ReminderScheduler;
+  /** The jobs of what is sent after a session, reconciled with the reminders'. */
+  campaigns?: { reconcile(): Promise<{ added: number; removed: number }> };
   motivation: MotivationScheduler;
   /** Whether this process installs the motivation schedule (it has one). */
   installsSchedule: boolean;
@@ -50,6 +52,13 @@ export function createMaintenance(args: {
       if (added || removed) logger.info({ added, removed }, "reminder jobs reconciled");
     } catch (err) {
       logger.warn({ err }, "reminder reconcile failed");
+    }
+    if (!args.campaigns) return;
+    try {
+      const { added, removed } = await args.campaigns.reconcile();
+      if (added || removed) logger.info({ added, removed }, "campaign jobs reconciled");
+    } catch (err) {
+      logger.warn({ err }, "campaign reconcile failed");
     }
   };
   // A key that lives as long as Redis keeps its data: when it is gone (FLUSHALL, a restart

@@ -1,6 +1,6 @@
 /**
  * The bot's workers: the outbox workers of each channel (both lanes), and the conversation
- * timeout, reminder, motivation and broadcast workers, each logging its failures.
+ * timeout, reminder, campaign, motivation and broadcast workers, each logging its failures.
  */
 import type { Worker } from "bullmq";
 import type { Redis } from "ioredis";
@@ -16,6 +16,7 @@ import type { OutboxQueue } from "../outbox/queue.js";
 import { createOutboxWorkers } from "../outbox/worker.js";
 import type { Pacing } from "../outbox/pacing.js";
 import { createReminderWorker } from "../jobs/reminders.js";
+import { createCampaignWorker } from "../jobs/campaigns.js";
 import type { Logger } from "../logger.js";
 import type { InboundRuntime } from "../runtime/inbound-runtime.js";
 
@@ -93,6 +94,16 @@ export async function startWorkers(
     quietHours: parts.quietHours,
     ...(now ? { now } : {}),
   });
+  const campaignWorker = createCampaignWorker({
+    connection,
+    prefix,
+    database,
+    namespace: parts.namespace,
+    outbox,
+    logger,
+    quietHours: parts.quietHours,
+    ...(now ? { now } : {}),
+  });
   const motivationWorker = createMotivationWorker({
     connection,
     prefix,
@@ -116,6 +127,6 @@ export async function startWorkers(
   });
   return [
     ...outboxWorkers,
-    ...[timeoutWorker, reminderWorker, motivationWorker, broadcastWorker].map((w) => track(logger, w)),
+    ...[timeoutWorker, reminderWorker, campaignWorker, motivationWorker, broadcastWorker].map((w) => track(logger, w)),
   ];
 }

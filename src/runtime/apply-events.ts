@@ -17,6 +17,10 @@ import { optInParticipant, optOutParticipant } from "../domain/opt-out-participa
 import { welcomePromoted, type Promotion, type Welcome } from "../domain/promote-from-waitlist.js";
 import { createRemindersPlan, type ScheduledReminder } from "../domain/reminders.js";
 import { audit } from "../domain/staff.js";
+import { acceptSurveyOfferPlan } from "../domain/campaigns.js";
+import { recordFlowResultPlan } from "../domain/flow-results.js";
+import { issueCertificatePlan } from "../domain/issue-certificate.js";
+import type { OutboxBatch } from "../outbox/types.js";
 import type { EngineEvent, Language, OutgoingMessage, ProfileField } from "../engine/types.js";
 import type { StaffAction } from "./staff-commands.js";
 import { outcomes, type SessionSummary } from "../../flows/outcomes.js";
@@ -58,6 +62,8 @@ export type Applied = {
   staffActions: StaffAction[];
   /** A participant erased their data: the lines for the erasure file, written after commit. */
   erasures: ErasureEntry[];
+  /** Messages already in the outbox (a certificate the feedback earned), to enqueue after commit. */
+  batches: OutboxBatch[];
 };
 
 const summarySql = {
@@ -96,6 +102,7 @@ function startApplying(scope: TurnScope): ApplyState {
       reminders: [],
       staffActions: [],
       erasures: [],
+      batches: [],
     },
   };
 }
@@ -135,6 +142,9 @@ function planStatements() {
       WHERE id = $3`,
     setLanguage: `UPDATE "Participant" SET language = $1, "updatedAt" = $2::timestamp(3) WHERE id = $3`,
     enrollmentStatus: `SELECT status FROM "Enrollment" WHERE id = $1`,
+    certificateRequiresFeedback: `SELECT p."certificateRequiresFeedback" AS required FROM "Enrollment" e
+      JOIN "TrainingSession" s ON s.id = e."trainingSessionId" JOIN "Programme" p ON p.id = s."programmeId"
+      WHERE e.id = $1 AND e."participantId" = $2`,
     setMotivationOptOut: `UPDATE "Participant" SET "motivationOptOutAt" = $1::timestamp(3), "updatedAt" = $2::timestamp(3) WHERE id = $3`,
     ...Object.fromEntries(
       Object.entries(profileColumns).map(([field, column]) => [
@@ -378,6 +388,47 @@ export const eventHandlers: EventHandlers = {
       applied.identityDeleted = true;
       applied.participantId = null;
       await welcome(st, tx, promoted);
+    },
+  },
+
+  flow_result_recorded: {
+    *plan(st, e) {
+      const { provider, now } = st.scope;
+      const { flow, round, questionKey, value, numberValue, enrollmentId } = e;
+      yield* recordFlowResultPlan(
+        provider,
+        participantOf(st),
+        {
+          flow,
+          round,
+          questionKey,
+          value,
+          ...(numberValue !== undefined ? { numberValue } : {}),
+          ...(enrollmentId !== undefined ? { enrollmentId } : {}),
+        },
+        now,
+      );
+    },
+  },
+  survey_completed: {
+    *plan(st, e) {
+      // The feedback earns the certificate where the programme asks for it (attendance too:
+      // issueCertificatePlan checks both, and issues one certificate at most).
+      if (e.round !== "feedback" || e.enrollmentId === undefined) return;
+      const { provider, now } = st.scope;
+      const [row] = yield* rows<{ required: boolean | number }>(planSql[provider].certificateRequiresFeedback!, [
+        e.enrollmentId,
+        participantOf(st),
+      ]);
+      if (!row || !row.required) return;
+      const issued = yield* issueCertificatePlan(provider, e.enrollmentId, now);
+      if (issued?.batch) st.applied.batches.push(issued.batch);
+    },
+  },
+  survey_offer_accepted: {
+    *plan(st, e) {
+      const { provider, now } = st.scope;
+      yield* acceptSurveyOfferPlan(provider, participantOf(st), e.campaignMessageId, now);
     },
   },
 

@@ -4,7 +4,10 @@
  */
 import type { Database } from "../db/database.js";
 import { describeParticipantData } from "../domain/describe-participant-data.js";
-import type { EnrollmentView, FlowServices, Language, ProgrammeView } from "../engine/types.js";
+import { runPlan } from "../db/plan.js";
+import { inTransaction } from "../db/raw-sql.js";
+import { surveyInvitationPlan } from "../domain/campaigns.js";
+import type { EnrollmentView, FlowServices, Language, ProgrammeView, SurveySubject } from "../engine/types.js";
 import { findProgrammes } from "../understanding/index.js";
 import { SessionViews } from "./session-views.js";
 
@@ -82,5 +85,32 @@ export function createFlowServices(
       participantId === null
         ? Promise.resolve(language === "id" ? "Tidak ada data yang tersimpan." : "Nothing is stored.")
         : describeParticipantData(db, participantId, language),
+    getSurveySubject: (enrollmentId) =>
+      remember(`subject:${enrollmentId}`, async (): Promise<SurveySubject | null> => {
+        if (participantId === null || !Number.isSafeInteger(enrollmentId)) return null;
+        const e = await db.enrollment.findFirst({
+          where: { id: enrollmentId, participantId },
+          include: { trainingSession: { include: { programme: true } } },
+        });
+        if (!e) return null;
+        const p = e.trainingSession.programme;
+        return {
+          enrollmentId: e.id,
+          programmeTitle: { id: p.titleId, en: p.titleEn },
+          startsAt: e.trainingSession.startsAt,
+          timeZone: p.timeZone,
+          followUpQuestions: p.followUpQuestions ?? null,
+        };
+      }),
+    getSurveyInvitation: (campaignMessageId) =>
+      participantId === null ||
+      !Number.isInteger(campaignMessageId) ||
+      campaignMessageId < 0 ||
+      campaignMessageId >= 2 ** 31
+        ? Promise.resolve(null)
+        : runPlan(
+            surveyInvitationPlan(database.provider, participantId, campaignMessageId),
+            inTransaction(database, db),
+          ),
   };
 }

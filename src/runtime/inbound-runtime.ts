@@ -405,7 +405,7 @@ export class InboundRuntime {
         version = 0;
       }
     }
-    const batches = yield* this.writeOutbox(applied.outgoing, now);
+    const batches = [...(yield* this.writeOutbox(applied.outgoing, now)), ...applied.batches];
     return { batches, version, identityId, applied };
   }
 

@@ -5,6 +5,9 @@
  * none. The conversation is written over the version read here only, as a turn writes it: a turn
  * that changed the conversation meanwhile wins, and the messages still go (their buttons answer
  * from anywhere). The job enqueues the returned batch once the transaction commits.
+ *
+ * A start may decline to interrupt (`offer`, a survey): someone in the middle of another flow
+ * keeps their place and gets the offer's messages instead (its buttons work from anywhere).
  */
 import type { DatabaseProvider } from "../db/database.js";
 import { rows, type Plan } from "../db/plan.js";
@@ -28,7 +31,16 @@ export type FlowStart = {
   /** What asks the question (the flow's own words for this start). */
   messages: OutgoingMessage[];
   kind: OutboxKind;
+  /**
+   * Set for a start that must not interrupt: with a live conversation that is not `idle` (the
+   * participant is in the middle of something), the conversation is left as it is and these
+   * messages are sent instead. Without it the start always takes over (a reminder's question).
+   */
+  offer?: { idle: (current: ConversationState) => boolean; messages: OutgoingMessage[] };
 };
+
+/** What a start did: the flow started (the conversation waits at its question), or it was offered. */
+export type StartOutcome = { batch: OutboxBatch; outcome: "started" | "offered" };
 
 const statements = {
   conversation: `SELECT id, version, flow, node, variables, "expiresAt" FROM "Conversation" WHERE "identityId" = $1`,
@@ -47,6 +59,11 @@ export class FlowStarts {
 
   /** Puts the conversation at the flow's question and writes its messages; the batch to enqueue after the commit. */
   *startFlow(start: FlowStart, now: Date): Plan<OutboxBatch> {
+    return (yield* this.start(start, now)).batch;
+  }
+
+  /** As startFlow, or, for a start with an `offer` and a participant busy elsewhere, only the offer. */
+  *start(start: FlowStart, now: Date): Plan<StartOutcome> {
     const [conversation] = yield* rows<{
       id: number;
       version: number;
@@ -55,6 +72,12 @@ export class FlowStarts {
       variables: Vars;
       expiresAt: Date;
     }>(this.sql.conversation, [start.to.identityId], { dates: ["expiresAt"], json: ["variables"] });
+    const live =
+      conversation && conversation.expiresAt > now
+        ? { flow: conversation.flow, node: conversation.node, vars: conversation.variables }
+        : null;
+    if (start.offer && live && !start.offer.idle(live))
+      return { batch: yield* this.writeMessages(start, start.offer.messages, now), outcome: "offered" };
     const current =
       conversation && conversation.expiresAt > now && conversation.flow !== start.flow
         ? { flow: conversation.flow, node: conversation.node, vars: conversation.variables }
@@ -63,8 +86,12 @@ export class FlowStarts {
     // A turn that changed the conversation meanwhile wins (false here): the messages still go.
     if (!conversation) yield* this.turnWrites.insertConversation(start.to.identityId, waiting, now);
     else yield* this.turnWrites.updateConversation(conversation.id, conversation.version, waiting, now);
+    return { batch: yield* this.writeMessages(start, start.messages, now), outcome: "started" };
+  }
+
+  private *writeMessages(start: FlowStart, messages: OutgoingMessage[], now: Date): Plan<OutboxBatch> {
     const ids = yield* this.outboxWrites.insertOutbound(
-      start.messages.map((m) => outboundRow(start.to, m, start.kind)),
+      messages.map((m) => outboundRow(start.to, m, start.kind)),
       now,
     );
     return { channel: start.to.channel, chatId: start.to.chatId, ids, priority: priorityOf(start.kind) };

@@ -19,6 +19,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { flowSet } from "../../flows/index.js";
 import { regencies, sectors } from "../../flows/catalog.js";
+import { defaultFollowUpQuestions, feedbackQuestions } from "../../flows/survey-questions.js";
 import {
   renderForTelegram,
   renderForWhatsApp,
@@ -87,6 +88,14 @@ const knownWords = [
   "mau ikut pelatihan AC",
   "makasih",
   "motivasi off",
+  "lewati",
+  "-",
+  "lima",
+  "⭐⭐⭐⭐⭐",
+  "bagus",
+  "nanti",
+  "survei",
+  "4/5",
 ];
 const numbers = ["0", "-1", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "99", "1e9", "3.5", "007", "1.", "١"];
 const sqlLike = [
@@ -135,6 +144,11 @@ const choiceIds = [
   `tidak-${missingId}`,
   "x".repeat(200),
   "yes@zzz0",
+  "survey-ya-1",
+  `survey-nanti-${missingId}`,
+  "5",
+  "other",
+  "skip",
 ];
 const media = ["sticker", "photo", "voice", "video", "document", "location", "other"] as const;
 /** Free-text answers; those a node's check accepts are its valid answers. */
@@ -358,6 +372,33 @@ function varsFor(place: Place, r: Picks, sim: FlowSim, participantId: number | n
       const roll = r.int(100);
       vars.enrollmentId =
         roll < 60 && mine.length ? r.pick(mine).id : roll < 80 && others.length ? r.pick(others).id : missingId;
+      break;
+    }
+    case "feedback":
+    case "followup": {
+      // A survey at any of its questions, about one of the participant's enrollments (or one gone).
+      vars.surveyEnrollmentId = mine.length && r.chance(0.8) ? r.pick(mine).id : missingId;
+      vars.surveyRound = place.flow === "feedback" ? "feedback" : r.pick(["followup-30d", "followup-90d"]);
+      const questions = place.flow === "feedback" ? feedbackQuestions : defaultFollowUpQuestions;
+      const index = r.int(questions.length + 1);
+      vars.surveyIndex = index;
+      vars.surveyKind = questions[index]?.kind ?? null;
+      break;
+    }
+    case "survey_offer": {
+      const offered = mine.length ? r.pick(mine) : null;
+      if (offered && r.chance(0.7)) {
+        const id = sim.world.invitations.length + 1;
+        sim.world.invitations.push({
+          id,
+          participantId: participantId!,
+          flow: r.pick(["feedback", "followup"]),
+          round: "feedback",
+          enrollmentId: offered.id,
+          status: r.pick(["offered", "offered", "sent"]),
+        });
+        vars.surveyInvite = id;
+      } else vars.surveyInvite = missingId;
       break;
     }
     case "language": {

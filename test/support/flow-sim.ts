@@ -42,7 +42,30 @@ import { DateTime } from "luxon";
 /** A reply as the chat shows it: its text and its options' labels (as in test/support/harness.ts). */
 export type Reply = { text: string; choices?: string[] };
 
-export type SimProgramme = Omit<ProgrammeView, "openSessions"> & { active: boolean };
+export type SimProgramme = Omit<ProgrammeView, "openSessions"> & {
+  active: boolean;
+  /** The programme's own follow-up questions as stored (null or absent: the defaults). */
+  followUpQuestions?: unknown;
+};
+/** A survey answer as FlowResult keeps it. */
+export type SimResult = {
+  participantId: number;
+  flow: string;
+  round: string;
+  questionKey: string;
+  value: string;
+  numberValue: number | null;
+  enrollmentId: number | null;
+};
+/** A survey offered (a CampaignMessage row, as far as flows read it). */
+export type SimInvitation = {
+  id: number;
+  participantId: number;
+  flow: string;
+  round: string;
+  enrollmentId: number;
+  status: string;
+};
 export type SimSession = {
   id: number;
   programmeId: number;
@@ -96,6 +119,9 @@ export type World = {
   staff: Map<string, StaffView>;
   /** The last id given, per table, as a database counts them. */
   lastId: { participant: number; enrollment: number; chat: number; message: number };
+  /** Survey answers (FlowResult) and surveys offered (CampaignMessage). */
+  results: SimResult[];
+  invitations: SimInvitation[];
 };
 
 /** The seed's four programmes and their sessions (src/domain/seed-database.ts), ids as a fresh database gives them. */
@@ -109,6 +135,8 @@ export function seededWorld(now: Date): World {
     enrollments: [],
     staff: new Map(),
     lastId: { participant: 0, enrollment: 0, chat: 0, message: 0 },
+    results: [],
+    invitations: [],
   };
 }
 
@@ -384,6 +412,34 @@ export class FlowSim {
         return s && this.isOpen(s) ? this.sessionView(s) : null;
       },
       listEnrollments: async () => (participantId === null ? [] : this.enrollmentViews(participantId)),
+      getSurveySubject: async (enrollmentId) => {
+        const e = this.world.enrollments.find((x) => x.id === enrollmentId && x.participantId === participantId);
+        if (!e || participantId === null) return null;
+        const s = this.session(e.trainingSessionId);
+        const programme = this.programme(s.programmeId);
+        return {
+          enrollmentId: e.id,
+          programmeTitle: programme.title,
+          startsAt: s.startsAt,
+          timeZone: programme.timeZone,
+          followUpQuestions: programme.followUpQuestions ?? null,
+        };
+      },
+      getSurveyInvitation: async (id) => {
+        const found =
+          id === 0
+            ? this.world.invitations.findLast((i) => i.status === "offered" && i.participantId === participantId)
+            : this.world.invitations.find((i) => i.id === id && i.participantId === participantId);
+        return found
+          ? {
+              id: found.id,
+              flow: found.flow,
+              round: found.round,
+              enrollmentId: found.enrollmentId,
+              status: found.status,
+            }
+          : null;
+      },
       describeStoredData: async () => {
         const p = participantId === null ? undefined : this.world.participants.get(participantId);
         if (!p) return language === "id" ? "Tidak ada data yang tersimpan." : "Nothing is stored.";
@@ -775,6 +831,40 @@ export class FlowSim {
           participant();
           reply(checkInText({ kind: "unknown_code" }, language));
           break;
+        case "flow_result_recorded": {
+          const id = participant().id;
+          const enrollment = this.world.enrollments.find((x) => x.id === event.enrollmentId && x.participantId === id);
+          const enrollmentId = enrollment ? enrollment.id : null;
+          this.world.results = this.world.results.filter(
+            (r) =>
+              !(
+                r.participantId === id &&
+                r.flow === event.flow &&
+                r.round === event.round &&
+                r.questionKey === event.questionKey &&
+                r.enrollmentId === enrollmentId
+              ),
+          );
+          this.world.results.push({
+            participantId: id,
+            flow: event.flow,
+            round: event.round,
+            questionKey: event.questionKey,
+            value: event.value,
+            numberValue: event.numberValue ?? null,
+            enrollmentId,
+          });
+          break;
+        }
+        case "survey_completed":
+          // Certificates are not simulated.
+          break;
+        case "survey_offer_accepted": {
+          const id = participant().id;
+          const found = this.world.invitations.find((i) => i.id === event.campaignMessageId && i.participantId === id);
+          if (found?.status === "offered") found.status = "sent";
+          break;
+        }
         case "data_deletion_requested": {
           const id = participant().id;
           for (const e of this.world.enrollments.filter((x) => x.participantId === id)) {

@@ -95,6 +95,8 @@ const services: FlowServices = {
   getSession: async (id) => fixtureSessions.find((s) => s.id === id) ?? null,
   listEnrollments: async () => fixtureEnrollments,
   describeStoredData: async () => "",
+  getSurveySubject: async () => null,
+  getSurveyInvitation: async () => null,
 };
 
 type Place = {

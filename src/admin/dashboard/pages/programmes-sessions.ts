@@ -331,7 +331,12 @@ export const confirmMovePage = definePage({
     const move = newStart(ctx, session);
     if (!move.ok) return renderMoveForm(ctx, session, typedValues(ctx.request.body), move.errors, 400);
     const outcome = await moveTrainingSession(
-      { database: deps.database, reminders: deps.bot.reminders, outbox: deps.bot.outbox },
+      {
+        database: deps.database,
+        reminders: deps.bot.reminders,
+        outbox: deps.bot.outbox,
+        campaigns: deps.bot.campaigns,
+      },
       session.id,
       move.startsAt,
       move.endsAt,
