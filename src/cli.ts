@@ -27,6 +27,9 @@
  *                   still holds (after a restore), merging the list's table and ERASURE_LIST_FILE
  *                   (npm run db:reapply-erasures); exits 3 when lines of the file cannot be
  *                   matched (made with another installation secret)
+ *   certificate-sample FILE.pdf
+ *                   write a sample certificate (Siti Aminah, the seeded pepper programme) without
+ *                   a database (npm run certificate:sample)
  */
 import os from "node:os";
 import readline from "node:readline";
@@ -119,6 +122,14 @@ async function readNewPassword(): Promise<string> {
 }
 
 const commands: Record<string, () => Promise<void>> = {
+  async "certificate-sample"() {
+    const file = process.argv[3];
+    if (!file || !file.toLowerCase().endsWith(".pdf"))
+      throw new Error("Give the file to write, ending in .pdf: npm run certificate:sample -- sample.pdf");
+    const { writeSampleCertificate } = await import("./domain/certificate-sample.js");
+    const bytes = await writeSampleCertificate(file);
+    console.log(`Sample certificate written to ${file} (${bytes} bytes).`);
+  },
   async migrate() {
     const config = loadConfig();
     await migrateDatabase(config.database.url);

@@ -1,5 +1,6 @@
 /**
- * Erases a participant's personal data: profile, chat identities, conversations and messages.
+ * Erases a participant's personal data: profile, chat identities, conversations and messages, and
+ * the name and business on their certificates.
  * Their enrollments stay, anonymous, for the department's attendance figures; active ones are
  * cancelled first, so waitlisted people move up. Returns who was promoted, to be told, and the
  * lines the caller adds to the erasure file after the commit (erasures.ts: finishErasure).
@@ -10,6 +11,7 @@
  */
 import { lockParticipant, type DatabaseProvider, type Tx } from "../db/database.js";
 import { cancelEnrollment } from "./cancel-enrollment.js";
+import { eraseCertificateHolder } from "./certificates.js";
 import { listErasure, type ErasureEntry } from "./erasures.js";
 
 export async function deleteParticipantData(
@@ -38,6 +40,8 @@ export async function deleteParticipantData(
     where: { enrollmentId: { in: enrollmentIds }, status: "pending" },
     data: { status: "cancelled", reason: "participant data deleted" },
   });
+  // Certificates keep their number (never reused); the holder's name and business go.
+  await eraseCertificateHolder(tx, participantId);
   const identities = await tx.channelIdentity.findMany({ where: { participantId }, select: { id: true } });
   const identityIds = identities.map((i) => i.id);
   await tx.message.deleteMany({ where: { identityId: { in: identityIds } } });

@@ -25,6 +25,7 @@ import {
   typedValues,
   type ProgrammeInput,
 } from "./programmes-forms.js";
+import { certificateData, certificateValues, signatoryDefaults } from "./programmes-certificate-fields.js";
 
 /** Sessions that ended longer ago than this leave the list (their rosters stay reachable by address). */
 const recentDays = 30;
@@ -103,6 +104,7 @@ function renderProgrammeForm(
       sectors: sectorOptions(form.values.sector),
       regencies: regencyOptions,
       timeZones,
+      signatoryDefaults,
     },
     { status },
   );
@@ -119,6 +121,7 @@ const programmeData = (input: ProgrammeInput) => ({
   timeZone: input.timeZone,
   seatsPerParticipant: input.seatsPerParticipant,
   active: input.active,
+  ...certificateData(input),
 });
 
 const slugTaken = {
@@ -187,6 +190,7 @@ export const editProgrammePage = definePage({
         timeZone: p.timeZone,
         seatsPerParticipant: String(p.seatsPerParticipant),
         ...(p.active ? { active: "on" } : {}),
+        ...certificateValues(p),
       },
     });
   },

@@ -10,6 +10,7 @@ import { definePage } from "../page.js";
 import { redirectWithFlash, render } from "../render.js";
 import { text } from "../text.js";
 import { idParam, notFound } from "./programmes-forms.js";
+import { rosterCertificates } from "./programmes-certificates.js";
 
 /**
  * Attendance is marked from the local day of the session on: marked earlier, a participant
@@ -34,6 +35,10 @@ export const rosterPage = definePage({
       started: session.startsAt <= now,
       attendanceOpen: attendanceOpens(session.startsAt, session.programme.timeZone) <= now,
       heading: t(session.programme.titleId, session.programme.titleEn),
+      certificates: await rosterCertificates(
+        deps.database.prisma,
+        roster.seats.map((e) => e.enrollmentId),
+      ),
     });
   },
 });

@@ -12,6 +12,7 @@ import {
   updateProgrammePage,
 } from "./programmes-list.js";
 import { markAttendancePage, rosterCsvPage, rosterPage } from "./programmes-roster.js";
+import { revokeCertificatePage } from "./programmes-certificates.js";
 import {
   cancelSessionPage,
   confirmCancelPage,
@@ -35,6 +36,7 @@ export const programmePages: DashboardPage[] = [
   rosterPage,
   rosterCsvPage,
   markAttendancePage,
+  revokeCertificatePage,
   editSessionPage,
   updateSessionPage,
   moveSessionPage,
