@@ -12,6 +12,7 @@ import type { App } from "../../src/app.js";
 import { runAtomically } from "../../src/db/raw-sql.js";
 import { renderCertificatePdf } from "../../src/domain/certificate-pdf.js";
 import { issueCertificatePlan } from "../../src/domain/issue-certificate.js";
+import { revokeCertificate } from "../../src/domain/certificates.js";
 import { startFakeTelegram, type FakeTelegram } from "../support/fake-telegram.js";
 import { FakeWhatsApp } from "../support/fake-whatsapp.js";
 import { testInstallation } from "../support/app.js";
@@ -152,5 +153,35 @@ describe.each(providers)("certificates delivered on each channel (%s)", (provide
       headers: { authorization: `Bearer ${stranger.token}` },
     });
     expect(peek.status).toBe(401);
+  });
+
+  it("answers on the public page: genuine with the name masked, revoked with the date, unknown 404", async () => {
+    const { issued } = await issueTo("Dewi Lestari", "web", "web-page-check");
+    const genuine = await fetch(`${app.url}/sertifikat/${issued.number}`);
+    expect(genuine.status).toBe(200);
+    expect(genuine.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const html = await genuine.text();
+    expect(html).toContain("Sertifikat asli");
+    expect(html).toContain("De** Le*****");
+    expect(html).not.toContain("Dewi Lestari");
+
+    await app.database.prisma.$transaction((tx) =>
+      revokeCertificate(
+        tx,
+        issued.number,
+        "Diterbitkan untuk jadwal yang salah",
+        null,
+        new Date("2026-12-04T03:00:00Z"),
+      ),
+    );
+    const revoked = await (await fetch(`${app.url}/sertifikat/${issued.number.toLowerCase()}`)).text();
+    expect(revoked).toContain("Sertifikat dicabut");
+    expect(revoked).toContain("4 Desember 2026");
+    expect(revoked).not.toContain("De** Le*****");
+
+    const unknown = await fetch(`${app.url}/sertifikat/SI-2026-999999-ABCD`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.text()).toContain("Sertifikat tidak ditemukan");
+    expect((await fetch(`${app.url}/sertifikat/%3Cscript%3E`)).status).toBe(404);
   });
 });
