@@ -46,16 +46,38 @@ function fontsDir(): string {
   throw new Error("assets/fonts/DejaVuSans.ttf not found: the fonts of the certificates are missing");
 }
 
-let fonts: { regular: Buffer; bold: Buffer } | null = null;
+/**
+ * The fonts: the files' bytes at first, then the fonts pdfkit parsed from them (fontkit objects,
+ * which pdfkit takes in place of bytes). Parsing a TrueType file is most of a certificate's
+ * rendering time; each document still makes its own subset of the parsed font.
+ */
+type FontSource = Buffer | { layout: unknown };
+let fonts: { regular: FontSource; bold: FontSource; parsed: boolean } | null = null;
 function loadFonts() {
   if (!fonts) {
     const dir = fontsDir();
     fonts = {
       regular: fs.readFileSync(path.join(dir, "DejaVuSans.ttf")),
       bold: fs.readFileSync(path.join(dir, "DejaVuSans-Bold.ttf")),
+      parsed: false,
     };
   }
   return fonts;
+}
+
+/**
+ * Opens both fonts, in the same order in every document (the order names them in the PDF), and
+ * keeps those pdfkit parsed for the next documents.
+ */
+function openFonts(doc: PDFKit.PDFDocument): void {
+  const open = (name: string) => {
+    doc.font(name);
+    return (doc as unknown as { _font: { font: { layout: unknown } } })._font.font;
+  };
+  const regular = open("Sans");
+  const bold = open("Sans-Bold");
+  if (fonts && !fonts.parsed && typeof regular?.layout === "function" && typeof bold?.layout === "function")
+    fonts = { regular, bold, parsed: true };
 }
 
 /** "Senin, 7 Desember 2026", or "7–8 Desember 2026" for a session over several days. */
@@ -98,8 +120,10 @@ export async function renderCertificatePdf(c: CertificatePdfData, baseUrl: strin
     doc.on("end", () => resolve(Buffer.concat(chunks)));
     doc.on("error", reject);
   });
-  doc.registerFont("Sans", regular);
-  doc.registerFont("Sans-Bold", bold);
+  // pdfkit takes parsed fonts too (its types know bytes and paths only).
+  doc.registerFont("Sans", regular as Buffer);
+  doc.registerFont("Sans-Bold", bold as Buffer);
+  openFonts(doc);
   const W = doc.page.width;
   const H = doc.page.height;
 

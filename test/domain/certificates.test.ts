@@ -102,6 +102,7 @@ describe("the verification page", () => {
 
 describe("the certificate PDF", () => {
   it("renders the same row to the same bytes, and another row to others", async () => {
+    // The first rendering in this process parses the font files; later ones reuse the parsed fonts.
     const first = await renderCertificatePdf(record, "https://sapa.example.go.id");
     const again = await renderCertificatePdf({ ...record }, "https://sapa.example.go.id");
     expect(first.subarray(0, 5).toString()).toBe("%PDF-");
