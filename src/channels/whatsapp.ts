@@ -61,6 +61,9 @@ export type WhatsAppClientLike = {
   removeAllListeners(): unknown;
 };
 
+/** The longest caption sent with a document; longer text goes as a message before it. */
+const whatsappCaptionLimit = 1024;
+
 export type WhatsAppOptions = {
   /** Makes a new client; called again for every reconnect. */
   createClient: () => WhatsAppClientLike;
@@ -362,9 +365,9 @@ export function createWhatsAppAdapter(options: WhatsAppOptions): WhatsAppAdapter
         throw new SendError(`WhatsApp is not connected (${status.state})`, false, notReadyRetryMs);
       // WhatsApp gives the participant's number with each message: requestPhone needs nothing here.
       const parts = renderForWhatsApp(message);
-      // A file goes as a document, with the text as its caption when it is one part.
+      // A file goes as a document, with the text as its caption when it is one short part.
       const doc = message.document;
-      const caption = doc && parts.length === 1 ? parts[0] : undefined;
+      const caption = doc && parts.length === 1 && parts[0]!.length <= whatsappCaptionLimit ? parts[0] : undefined;
       const sends: (() => Promise<{ id: { _serialized: string } }>)[] = [
         ...(caption !== undefined ? [] : parts).map((part) => () => c.sendMessage(chatId, part)),
         ...(doc ? [() => c.sendDocument(chatId, doc, caption)] : []),
