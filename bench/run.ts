@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { broadcast } from "./broadcast.js";
 import { bulk } from "./bulk.js";
+import { certificates } from "./certificates.js";
 import { inbound } from "./inbound.js";
 import { reminders } from "./reminders.js";
 import { soak } from "./soak.js";
@@ -24,7 +25,7 @@ export type BenchResult = {
 export type BenchOutcome = BenchResult & { details?: () => void };
 export type Benchmark = { name: string; description: string; run(): Promise<BenchOutcome> };
 
-const benchmarks: Benchmark[] = [inbound, bulk, reminders, broadcast, soak, understanding, timing];
+const benchmarks: Benchmark[] = [inbound, bulk, reminders, broadcast, soak, understanding, timing, certificates];
 
 const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "results");
 

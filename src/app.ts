@@ -5,7 +5,8 @@
  */
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
-import type { Config } from "./config.js";
+import { useCertificateSettings, type Config } from "./config.js";
+import { registerCertificateRoutes } from "./admin/certificates.js";
 import { assertMigrated, DatabaseNotMigratedError, openDatabase, tuneSqlite, type Database } from "./db/database.js";
 import { ErasureFile } from "./domain/erasures.js";
 import { logErasuresReapplied, reapplyErasures } from "./domain/reapply-erasures.js";
@@ -98,6 +99,8 @@ export type StartOptions = {
 export async function startApp(config: Config, logger: Logger, start: StartOptions = {}): Promise<App> {
   // Serve only once the queue connection is up, so /healthz is truthful from the first request.
   const { database, redis } = await connectServices(config, logger);
+  // What certificates say and link to, wherever they are issued or rendered in this process.
+  useCertificateSettings(config.certificates);
   // The server processes check what Redis keeps (the console chat and CLI tools do not need to).
   // Never fatal: an operator may knowingly run without persistence; the warnings say what is at risk.
   await checkRedisSettings(redis, logger).catch((err: unknown) =>
@@ -192,6 +195,14 @@ export async function startApp(config: Config, logger: Logger, start: StartOptio
       ...(start.webChatLimits ? { limits: start.webChatLimits } : {}),
     });
     registerApi(server, { database, broadcasts: bot.broadcasts, logger });
+    registerCertificateRoutes(server, {
+      database,
+      redis,
+      prefix: config.redis.prefix,
+      secret: config.dashboard.sessionSecret,
+      baseUrl: config.certificates.baseUrl,
+      secureCookies: config.dashboard.secureCookies,
+    });
     // `channels`: the adapters themselves, for the Kanal page's WhatsApp log-out and Telegram bot name.
     registerDashboard(server, { database, redis, logger, config, bot, channels });
     if (config.telegram?.publicUrl && telegram) telegram.registerWebhook(server);

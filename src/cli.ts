@@ -31,6 +31,9 @@
  *                   write the A4 check-in poster of a training session (npm run checkin:poster);
  *                   its QR code opens the chat set by TELEGRAM_BOT_USERNAME (or the bot's own,
  *                   asked of Telegram) or WHATSAPP_NUMBER
+ *   certificate-sample FILE.pdf
+ *                   write a sample certificate (Siti Aminah, the seeded pepper programme) without
+ *                   a database (npm run certificate:sample)
  */
 import fs from "node:fs";
 import os from "node:os";
@@ -126,6 +129,14 @@ async function readNewPassword(): Promise<string> {
 }
 
 const commands: Record<string, () => Promise<void>> = {
+  async "certificate-sample"() {
+    const file = process.argv[3];
+    if (!file || !file.toLowerCase().endsWith(".pdf"))
+      throw new Error("Give the file to write, ending in .pdf: npm run certificate:sample -- sample.pdf");
+    const { writeSampleCertificate } = await import("./domain/certificate-sample.js");
+    const bytes = await writeSampleCertificate(file);
+    console.log(`Sample certificate written to ${file} (${bytes} bytes).`);
+  },
   async migrate() {
     const config = loadConfig();
     await migrateDatabase(config.database.url);

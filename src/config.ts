@@ -200,7 +200,45 @@ const schema = z.object({
       "a file path such as data/erasures.jsonl (a file, not a folder); it is created at the first erasure",
     )
     .optional(),
+  DEPARTMENT_NAME: z
+    .string()
+    .trim()
+    .min(3, "the department's name, 3 to 200 characters")
+    .max(200, "the department's name, 3 to 200 characters")
+    .optional(),
+  CERTIFICATE_BASE_URL: httpUrl.optional(),
 });
+
+/** What certificates say and link to (src/domain/certificates.ts). */
+export type CertificateSettings = {
+  /** The issuing department, printed on every certificate (DEPARTMENT_NAME). */
+  issuer: string;
+  /** Where `/sertifikat/<number>` is reached from outside, without a trailing slash. */
+  baseUrl: string;
+};
+
+export const defaultDepartmentName = "Dinas Perindustrian dan Perdagangan Provinsi Kepulauan Bangka Belitung";
+
+let activeCertificateSettings: CertificateSettings | null = null;
+
+/** Makes these what certificateSettings() gives in this process (startApp: the loaded configuration's). */
+export function useCertificateSettings(settings: CertificateSettings): void {
+  activeCertificateSettings = settings;
+}
+
+/**
+ * The certificate settings: those of the running app (useCertificateSettings), else from the
+ * environment: DEPARTMENT_NAME, and CERTIFICATE_BASE_URL, else PUBLIC_URL, else
+ * http://localhost:<PORT>. Read where a certificate is issued or rendered (loadConfig checks the
+ * values at start-up).
+ */
+export function certificateSettings(env?: NodeJS.ProcessEnv): CertificateSettings {
+  if (!env && activeCertificateSettings) return activeCertificateSettings;
+  env ??= process.env;
+  const value = (key: string) => (env[key]?.trim() ? env[key].trim() : undefined);
+  const base = value("CERTIFICATE_BASE_URL") ?? value("PUBLIC_URL") ?? `http://localhost:${value("PORT") ?? "3000"}`;
+  return { issuer: value("DEPARTMENT_NAME") ?? defaultDepartmentName, baseUrl: base.replace(/\/+$/, "") };
+}
 
 export type Config = {
   /** all: one process; web: HTTP, enqueues only; worker: queues, timers, Telegram polling, WhatsApp. */
@@ -260,6 +298,7 @@ export type Config = {
    * file, or data/erasures.jsonl with PostgreSQL.
    */
   erasures: { listFile: string };
+  certificates: CertificateSettings;
   dashboard: {
     /** Signs the session cookies; null outside production when unset (a random one is used per start). */
     sessionSecret: string | null;
@@ -358,6 +397,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
             : "data/erasures.jsonl"),
       ),
     },
+    certificates: certificateSettings(raw),
     dashboard: { sessionSecret: c.DASHBOARD_SESSION_SECRET ?? null, secureCookies: httpsPublicUrl },
   };
 }

@@ -57,6 +57,11 @@ export type ChannelAdapter = {
   buttons: boolean;
   /** Offers a "share my phone number" button (Telegram's contact request). */
   sharePhone?: boolean;
+  /**
+   * False when the channel does not send files itself (the web chat shows a download link): the
+   * outbox worker then leaves OutgoingMessage.document out.
+   */
+  documents?: boolean;
   send(chatId: string, message: OutgoingMessage): Promise<SendResult>;
   /** Starts receiving (long polling, a WhatsApp client); absent for channels fed over HTTP. */
   start?(hooks: ChannelHooks): Promise<void>;

@@ -7,18 +7,28 @@
 import readline from "node:readline";
 import type { Readable, Writable } from "node:stream";
 import crypto from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import type { Db } from "../db/database.js";
 import type { InboundRuntime } from "../runtime/inbound-runtime.js";
 import type { ChannelAdapter } from "./channel.js";
 import { renderForConsole } from "./render.js";
 
-export function createConsoleAdapter(output: Writable): ChannelAdapter {
+/** `fileDir`: where files sent to the terminal (a certificate) are written; default the system's temp folder. */
+export function createConsoleAdapter(output: Writable, fileDir = path.join(os.tmpdir(), "sapa-ikm")): ChannelAdapter {
   return {
     name: "console",
     buttons: false,
     sharePhone: false,
     async send(_chatId, message) {
       output.write(`\n${renderForConsole(message)}\n`);
+      if (message.document) {
+        fs.mkdirSync(fileDir, { recursive: true });
+        const file = path.join(fileDir, path.basename(message.document.fileName));
+        fs.writeFileSync(file, message.document.bytes);
+        output.write(`[Berkas / File: ${file}]\n`);
+      }
       return {};
     },
   };

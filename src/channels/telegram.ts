@@ -6,7 +6,7 @@
  * InboundMessages. Group chats get one polite line, then silence; edited messages and channel
  * posts are not asked for. Outbound: the markup rendered as Telegram HTML (render.ts), choices as
  * inline keyboards, the phone step with a "share my number" button, text over 4096 characters
- * split at paragraphs or sentences. Send errors become SendErrors the outbox understands: 403
+ * split at paragraphs or sentences, a file (a certificate) as a document with the text as its caption. Send errors become SendErrors the outbox understands: 403
  * blocked, 429 retry_after, 400 permanent, 5xx and network errors retried.
  *
  * Buttons do not stay live on old questions: a question's choice ids carry a stamp after an `@`
@@ -58,6 +58,9 @@ const groupNotice =
   "Terima kasih sudah mengundang saya. Saya hanya melayani lewat chat pribadi: silakan kirim pesan langsung kepada saya." +
   "\n\nThank you for inviting me. I only work in private chats: please message me directly.";
 const shareNumberLabel = "📱 Kirim nomor saya / Share my number";
+
+/** Telegram's limit on a document's caption, in characters. */
+const telegramCaptionLimit = 1024;
 
 /** How long the last question of a chat is remembered, for taking its buttons away. */
 const openQuestionTtlSeconds = 2 * 24 * 60 * 60;
@@ -292,8 +295,12 @@ export function createTelegramAdapter(options: TelegramOptions): TelegramAdapter
     const { parts, buttons } = renderForTelegram(message);
     await closeOpenQuestion(chatId);
     let last: { message_id: number } | undefined;
-    for (const [i, part] of parts.entries()) {
-      const final = i === parts.length - 1;
+    // A file goes as a document, with the text as its caption when that fits; else the text first.
+    const doc = message.document;
+    const captioned = doc && !buttons && parts.length === 1 && parts[0]!.length <= telegramCaptionLimit;
+    const textParts = captioned ? [] : parts;
+    for (const [i, part] of textParts.entries()) {
+      const final = i === textParts.length - 1;
       const replyMarkup = !final
         ? undefined
         : buttons
@@ -311,6 +318,17 @@ export function createTelegramAdapter(options: TelegramOptions): TelegramAdapter
           text: part,
           parse_mode: "HTML",
           ...(replyMarkup ? { reply_markup: replyMarkup } : {}),
+        });
+      } catch (err) {
+        throw toSendError(err);
+      }
+    }
+    if (doc) {
+      try {
+        last = await call<{ message_id: number }>("sendDocument", {
+          chat_id: chatId,
+          document: { source: Buffer.from(doc.bytes), filename: doc.fileName },
+          ...(captioned ? { caption: parts[0], parse_mode: "HTML" } : {}),
         });
       } catch (err) {
         throw toSendError(err);

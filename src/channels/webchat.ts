@@ -10,7 +10,8 @@
  *
  * Each message has `text` as plain text (formatting markers removed: scripts read it), `html`
  * with the formatting as safe HTML (render.ts: nothing a person typed becomes HTML), and
- * `choices` with plain-text labels. Messages go through the same inbound path and outbox as every
+ * `choices` with plain-text labels; a certificate sent to the chat adds `attachment` {kind, number, url}
+ * and its download link to `html` (admin/certificate-links.ts). Messages go through the same inbound path and outbox as every
  * channel; the "send" of this adapter only wakes the long polls (ChatSignals, across processes),
  * which read sent messages from the database.
  */
@@ -25,6 +26,7 @@ import { z } from "zod";
 import type { Db } from "../db/database.js";
 import { maxDatabaseId } from "../db/ids.js";
 import { fromThisSite } from "../admin/same-site.js";
+import { certificateDownloadPath, certificateLinkKey } from "../admin/certificate-links.js";
 import { loadInstallation } from "../db/installation.js";
 import type { InboundRuntime } from "../runtime/inbound-runtime.js";
 import type { ChannelAdapter } from "./channel.js";
@@ -39,6 +41,8 @@ export function createWebChatAdapter(): ChannelAdapter {
     name: "web",
     buttons: true,
     sharePhone: false,
+    // A certificate shows as a download link (GET /api/webchat/<chatId>/messages).
+    documents: false,
     async send() {
       return {};
     },
@@ -324,9 +328,12 @@ export function registerWebChat(app: FastifyInstance, deps: WebChatDeps): void {
         return {
           messages: rows.map((m) => {
             const choices = (m.choices as { id: string; label: string }[] | null) ?? undefined;
+            const rendered = renderForWeb({ text: m.text ?? "", ...(choices ? { choices } : {}) });
+            const file = m.attachment == null ? null : certificateLink(keys.certificate, request, m.attachment);
             return {
               id: m.id,
-              ...renderForWeb({ text: m.text ?? "", ...(choices ? { choices } : {}) }),
+              ...rendered,
+              ...(file ? { html: `${rendered.html}\n\n${file.html}`, attachment: file.attachment } : {}),
               createdAt: m.createdAt.toISOString(),
             };
           }),
@@ -342,10 +349,29 @@ function newChatId(): string {
 }
 
 /** The keys for tokens and cookies, each derived from the one secret for its own use. */
-async function chatKeys(deps: WebChatDeps): Promise<{ token: Buffer; cookie: string }> {
+async function chatKeys(deps: WebChatDeps): Promise<{ token: Buffer; cookie: string; certificate: Buffer }> {
   const base = deps.secret ?? (await loadInstallation(deps.db)).secret;
   const derive = (use: string) => crypto.createHmac("sha256", base).update(`sapa-ikm web chat ${use}`).digest();
-  return { token: derive("token"), cookie: derive("cookie").toString("base64url") };
+  return {
+    token: derive("token"),
+    cookie: derive("cookie").toString("base64url"),
+    certificate: certificateLinkKey(base),
+  };
+}
+
+const attachmentSchema = z.object({ kind: z.literal("certificate"), number: z.string().min(1).max(40) });
+
+/**
+ * A certificate sent to this chat: its download link (certificate-links.ts), absolute, since the
+ * page opens only http(s) links; null for no or another attachment.
+ */
+function certificateLink(key: Buffer, request: FastifyRequest, attachment: unknown) {
+  const parsed = attachmentSchema.safeParse(attachment);
+  if (!parsed.success) return null;
+  const url = `${request.protocol}://${request.host}${certificateDownloadPath(key, parsed.data.number)}`;
+  const label = "Unduh sertifikat (PDF) / Download the certificate (PDF)";
+  const html = `<a href="${url.replace(/&/g, "&amp;").replace(/"/g, "&quot;")}">${label}</a>`;
+  return { attachment: { kind: "certificate", number: parsed.data.number, url }, html };
 }
 
 /**

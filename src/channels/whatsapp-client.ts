@@ -51,15 +51,27 @@ function processAlive(pid: number): boolean {
 /** The real client: LocalAuth session under `sessionDir`, Debian's Chromium, headless. */
 export function createWhatsAppClient(config: { sessionDir: string; chromiumPath: string }): WhatsAppClientLike {
   // In ESM the package is only reachable through its default export (named imports fail at run time).
-  const { Client, LocalAuth } = wweb;
+  const { Client, LocalAuth, MessageMedia } = wweb;
   // LocalAuth keeps the Chromium profile in <dataPath>/session (no clientId).
   removeProfileLocks(path.join(config.sessionDir, "session"));
-  return new Client({
+  const client = new Client({
     authStrategy: new LocalAuth({ dataPath: config.sessionDir }),
     puppeteer: {
       executablePath: config.chromiumPath,
       headless: true,
       args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"],
     },
+  });
+  return Object.assign(client, {
+    sendDocument: (
+      chatId: string,
+      document: { fileName: string; mimeType: string; bytes: Uint8Array },
+      caption: string | undefined,
+    ) =>
+      client.sendMessage(
+        chatId,
+        new MessageMedia(document.mimeType, Buffer.from(document.bytes).toString("base64"), document.fileName),
+        { sendMediaAsDocument: true, ...(caption !== undefined ? { caption } : {}) },
+      ),
   });
 }

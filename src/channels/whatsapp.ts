@@ -50,10 +50,19 @@ export type WhatsAppClientLike = {
   on(event: "message_ack", listener: (message: WhatsAppMessageLike, ack: number) => void): unknown;
   initialize(): Promise<void>;
   sendMessage(chatId: string, text: string): Promise<{ id: { _serialized: string } }>;
+  /** A file as a document (whatsapp-web.js MessageMedia with sendMediaAsDocument), with a caption. */
+  sendDocument(
+    chatId: string,
+    document: { fileName: string; mimeType: string; bytes: Uint8Array },
+    caption: string | undefined,
+  ): Promise<{ id: { _serialized: string } }>;
   destroy(): Promise<void>;
   logout(): Promise<void>;
   removeAllListeners(): unknown;
 };
+
+/** The longest caption sent with a document; longer text goes as a message before it. */
+const whatsappCaptionLimit = 1024;
 
 export type WhatsAppOptions = {
   /** Makes a new client; called again for every reconnect. */
@@ -356,10 +365,17 @@ export function createWhatsAppAdapter(options: WhatsAppOptions): WhatsAppAdapter
         throw new SendError(`WhatsApp is not connected (${status.state})`, false, notReadyRetryMs);
       // WhatsApp gives the participant's number with each message: requestPhone needs nothing here.
       const parts = renderForWhatsApp(message);
+      // A file goes as a document, with the text as its caption when it is one short part.
+      const doc = message.document;
+      const caption = doc && parts.length === 1 && parts[0]!.length <= whatsappCaptionLimit ? parts[0] : undefined;
+      const sends: (() => Promise<{ id: { _serialized: string } }>)[] = [
+        ...(caption !== undefined ? [] : parts).map((part) => () => c.sendMessage(chatId, part)),
+        ...(doc ? [() => c.sendDocument(chatId, doc, caption)] : []),
+      ];
       let last: string | undefined;
-      for (const part of parts) {
+      for (const sendOne of sends) {
         try {
-          last = (await c.sendMessage(chatId, part)).id._serialized;
+          last = (await sendOne()).id._serialized;
         } catch (err) {
           const reason = errorText(err);
           throw new SendError(

@@ -5,12 +5,11 @@
  * the words to type ("Ketik: HADIR K7M2QX") for anyone who does not scan. The fonts (DejaVu Sans)
  * are embedded from assets/fonts.
  */
-import fs from "node:fs";
-import { fileURLToPath } from "node:url";
 import PDFDocument from "pdfkit";
 import QRCode from "qrcode";
 import type { Db } from "../db/database.js";
 import { formatLongDate, formatTimeRange } from "../engine/format.js";
+import { fontFile } from "./pdf-fonts.js";
 import { checkInWindow } from "./check-in.js";
 import { ensureCheckInCode } from "./check-in-code.js";
 import { DateTime } from "luxon";
@@ -75,15 +74,6 @@ export async function loadPosterSession(prisma: Db, session: number | string): P
   };
 }
 
-/** assets/fonts at the project root, from src/domain (tsx) or dist/src/domain (the build). */
-function fontFile(name: string): string {
-  for (const up of ["../../assets/fonts/", "../../../assets/fonts/"]) {
-    const file = fileURLToPath(new URL(`${up}${name}`, import.meta.url));
-    if (fs.existsSync(file)) return file;
-  }
-  throw new Error(`font ${name} not found in assets/fonts`);
-}
-
 const channelNames: Record<PosterChannel, string> = { telegram: "Telegram", whatsapp: "WhatsApp" };
 
 /** "+62 812 3456 7890" from "6281234567890", for people to read. */
@@ -126,8 +116,8 @@ export async function renderCheckInPoster(
     doc.on("error", reject);
   });
 
-  doc.registerFont("regular", fontFile("DejaVuSans.ttf"));
-  doc.registerFont("bold", fontFile("DejaVuSans-Bold.ttf"));
+  doc.registerFont("regular", fontFile("regular"));
+  doc.registerFont("bold", fontFile("bold"));
   const width = doc.page.width - 100;
   const grey = "#555555";
   const zone = session.timeZone;

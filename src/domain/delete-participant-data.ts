@@ -1,6 +1,7 @@
 /**
  * Erases a participant's personal data: profile, chat identities, conversations and messages,
- * and what they typed in surveys (their ratings and choices stay, anonymous, with the session).
+ * what they typed in surveys (their ratings and choices stay, anonymous, with the session), and
+ * the name and business on their certificates.
  * Their enrollments stay, anonymous, for the department's attendance figures; active ones are
  * cancelled first, so waitlisted people move up. Returns who was promoted, to be told, and the
  * lines the caller adds to the erasure file after the commit (erasures.ts: finishErasure).
@@ -11,6 +12,7 @@
  */
 import { lockParticipant, type DatabaseProvider, type Tx } from "../db/database.js";
 import { cancelEnrollment } from "./cancel-enrollment.js";
+import { eraseCertificateHolder } from "./certificates.js";
 import { listErasure, type ErasureEntry } from "./erasures.js";
 import { blankFreeTextResults } from "./flow-results.js";
 
@@ -45,6 +47,8 @@ export async function deleteParticipantData(
     data: { status: "cancelled", reason: "participant data deleted" },
   });
   await blankFreeTextResults(tx, participantId);
+  // Certificates keep their number (never reused); the holder's name and business go.
+  await eraseCertificateHolder(tx, participantId);
   const identities = await tx.channelIdentity.findMany({ where: { participantId }, select: { id: true } });
   const identityIds = identities.map((i) => i.id);
   await tx.message.deleteMany({ where: { identityId: { in: identityIds } } });

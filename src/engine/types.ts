@@ -46,7 +46,12 @@ export type OutgoingMessage = {
   choices?: { id: string; label: string }[];
   /** Ask the channel to offer a "share my phone number" button (Telegram). */
   requestPhone?: boolean;
+  /** A file sent with the message (a certificate): the outbox worker fills it in from the row's attachment. */
+  document?: OutgoingDocument;
 };
+
+/** A file a channel sends with a message: Telegram as a document, WhatsApp as media, the console as a file path. */
+export type OutgoingDocument = { fileName: string; mimeType: string; bytes: Uint8Array };
 
 /** Profile fields a participant gives at registration. */
 export type Profile = {

@@ -20,6 +20,7 @@ import type { Logger } from "../logger.js";
 import { initChannelMetrics, messagesOut, sendDuration, sendFailures, type SendFailureReason } from "../metrics.js";
 import { deadWorkerRecovery } from "../jobs/dead-worker-recovery.js";
 import { KeyedSerial } from "../runtime/keyed-serial.js";
+import { databaseAttachments, type AttachmentResolver } from "./attachments.js";
 import { fastPacing, type Pacing } from "./pacing.js";
 import { outboxQueueName, type OutboxJob, type OutboxQueue } from "./queue.js";
 import { priorities, type OutboxLane } from "./types.js";
@@ -40,6 +41,8 @@ export type OutboxWorkerOptions = {
   recordRetryMs?: number[];
   /** Told after each successful send (the web chat wakes its long polls with it). */
   onSent?: (channel: string, chatId: string) => void;
+  /** Makes the file of a row's attachment (default: certificates rendered from the database). */
+  attachments?: AttachmentResolver;
   now?: () => Date;
 };
 
@@ -51,7 +54,7 @@ export const outboxSentKey = (prefix: string, namespace: string, id: number) =>
 export const maxSendAttempts = 10;
 
 const sql = {
-  due: `SELECT o.id, o.attempts, o.kind, o."messageId", o."timeZone", m."identityId", m.text, m.choices, m."requestPhone", i."blockedAt"
+  due: `SELECT o.id, o.attempts, o.kind, o."messageId", o."timeZone", m."identityId", m.text, m.choices, m."requestPhone", m.attachment, i."blockedAt"
         FROM "OutboxItem" o
         JOIN "Message" m ON m.id = o."messageId"
         LEFT JOIN "ChannelIdentity" i ON i.id = m."identityId"
@@ -82,6 +85,8 @@ type DueRow = {
   text: string | null;
   choices: { id: string; label: string }[] | null;
   requestPhone: boolean | number;
+  /** A file to send with the message, by reference ({"kind":"certificate","number":...}). */
+  attachment: unknown;
   blockedAt: Date | null;
 };
 
@@ -116,6 +121,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
   const pacing = options.pacing ?? fastPacing;
   const quiet = options.quietHours ?? null;
   const now = options.now ?? (() => new Date());
+  const attachments = options.attachments ?? databaseAttachments(database);
   const redis = options.connection;
   const s = prepareStatements(sql, database.provider);
   const t = (d: Date) => sqlTime(d, database.provider);
@@ -159,6 +165,8 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
     }
     const wait = gate.remaining();
     if (wait > 0) throw new ChannelPaused(wait);
+    // Made before the claim: a failure here leaves the row pending for the retried job.
+    const document = row.attachment != null && channel.documents !== false ? await attachments(row.attachment) : null;
     const [claimed] = await executeAtomically(database, [[s.claim, [t(at), row.id]]]);
     if (!claimed) return "not sent";
     // A 429 may have come in for another send while this row was being claimed.
@@ -185,6 +193,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       text: row.text ?? "",
       ...(row.choices ? { choices: row.choices } : {}),
       ...(row.requestPhone ? { requestPhone: true } : {}),
+      ...(document ? { document } : {}),
     };
     const sendEnded = sendTimer.startTimer();
     let result: SendResult;
@@ -291,7 +300,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
   ): Promise<{ sent: number; heldUntil: Date | null }> => {
     const due = await queryRows<DueRow>(database, database.prisma, s.due, [channel.name, chatId, last, upTo], {
       dates: ["blockedAt"],
-      json: ["choices"],
+      json: ["choices", "attachment"],
     });
     let sent = 0;
     let blockedAt: Date | null = null;

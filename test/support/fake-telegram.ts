@@ -33,6 +33,8 @@ export type SentMessage = {
   replyMarkup?: unknown;
   method: string;
   at: number;
+  /** sendDocument: the file uploaded (`text` is then its caption). */
+  document?: { fileName: string; bytes: Buffer };
 };
 export type FailureMode =
   | { code: 429; retryAfter: number }
@@ -145,7 +147,7 @@ function parseMultipart(body: Buffer, contentType: string): Params {
     const filename = /filename="([^"]*)"/i.exec(headers)?.[1];
     params[name] =
       filename !== undefined
-        ? { filename, size: Buffer.byteLength(value, "latin1") }
+        ? { filename, size: Buffer.byteLength(value, "latin1"), bytes: Buffer.from(value, "latin1") }
         : Buffer.from(value, "latin1").toString("utf8");
   }
   return params;
@@ -605,6 +607,34 @@ export class FakeTelegram {
       state.messages.set(messageId, message);
       state.lastBotMessageId = messageId;
       this.recordSent("sendMessage", chatId, messageId, p, { text, entities, sentText }, replyMarkup);
+      this.ok(call, message);
+    });
+
+    // A file upload (multipart); the caption is parsed like a message's text.
+    add("sendDocument", (call) => {
+      const p = call.params;
+      const chatId = this.chatIdParam(p);
+      const file = p.document as { filename?: string; bytes?: Buffer } | string | undefined;
+      if (!file || typeof file !== "object" || !file.bytes?.length)
+        throw new BadRequest("Bad Request: there is no document in the request");
+      const caption =
+        p.caption === undefined
+          ? { text: "", sentText: "" }
+          : this.textParam({ text: p.caption, ...(p.parse_mode ? { parse_mode: p.parse_mode } : {}) });
+      if (caption.text.length > 1024) throw new BadRequest("Bad Request: message caption is too long");
+      const state = this.chatState(chatId);
+      const messageId = state.nextMessageId++;
+      const document = {
+        file_name: file.filename ?? "document",
+        file_size: file.bytes.length,
+        file_id: `doc-${messageId}`,
+      };
+      const message: Json = { message_id: messageId, from: this.bot, chat: state.chat, date: nowSeconds(), document };
+      if (caption.text) message.caption = caption.text;
+      state.messages.set(messageId, message);
+      state.lastBotMessageId = messageId;
+      this.recordSent("sendDocument", chatId, messageId, p, caption, undefined);
+      this.sent[this.sent.length - 1]!.document = { fileName: document.file_name, bytes: file.bytes };
       this.ok(call, message);
     });
 

@@ -7,7 +7,14 @@ import crypto from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { WhatsAppClientLike, WhatsAppMessageLike } from "../../src/channels/whatsapp.js";
 
-export type FakeSent = { chatId: string; text: string; id: string; client: number };
+export type FakeSent = {
+  chatId: string;
+  text: string;
+  id: string;
+  client: number;
+  /** A file sent as a document (MessageMedia): its name, type and bytes; `text` is its caption. */
+  document?: { fileName: string; mimeType: string; bytes: Buffer };
+};
 
 export type IncomingOptions = {
   /** whatsapp-web.js message type: "chat" (default), "sticker", "image", "ptt", ... */
@@ -53,6 +60,26 @@ export class FakeWhatsAppClient extends EventEmitter implements WhatsAppClientLi
     const error = this.controller.takeSendError();
     if (error) throw error;
     const sent = { chatId, text, id: `true_${chatId}_${hex()}`, client: this.index };
+    this.sent.push(sent);
+    this.controller.sent.push(sent);
+    return { id: { _serialized: sent.id } };
+  }
+
+  async sendDocument(
+    chatId: string,
+    document: { fileName: string; mimeType: string; bytes: Uint8Array },
+    caption: string | undefined,
+  ): Promise<{ id: { _serialized: string } }> {
+    if (this.destroyed) throw new Error("Protocol error: Session closed. Most likely the page has been closed.");
+    const error = this.controller.takeSendError();
+    if (error) throw error;
+    const sent: FakeSent = {
+      chatId,
+      text: caption ?? "",
+      id: `true_${chatId}_${hex()}`,
+      client: this.index,
+      document: { fileName: document.fileName, mimeType: document.mimeType, bytes: Buffer.from(document.bytes) },
+    };
     this.sent.push(sent);
     this.controller.sent.push(sent);
     return { id: { _serialized: sent.id } };

@@ -10,6 +10,7 @@ import { regencies, sectors } from "../../../../flows/catalog.js";
 import { notFoundPage, renderError } from "../errors.js";
 import { bilingual, type FieldErrors } from "../forms.js";
 import { text, type Text } from "../text.js";
+import { certificateFields } from "./programmes-certificate-fields.js";
 
 /** The zones a programme may be in: Indonesia's three. */
 export const timeZones = [
@@ -79,6 +80,7 @@ export const programmeSchema = z.object({
     .string()
     .optional()
     .transform((v) => v === "on"),
+  ...certificateFields,
 });
 export type ProgrammeInput = z.output<typeof programmeSchema>;
 

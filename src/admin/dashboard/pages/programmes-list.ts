@@ -26,6 +26,7 @@ import {
   typedValues,
   type ProgrammeInput,
 } from "./programmes-forms.js";
+import { certificateData, certificateValues, signatoryDefaults } from "./programmes-certificate-fields.js";
 
 /** Sessions that ended longer ago than this leave the list (their rosters stay reachable by address). */
 const recentDays = 30;
@@ -104,6 +105,7 @@ function renderProgrammeForm(
       sectors: sectorOptions(form.values.sector),
       regencies: regencyOptions,
       timeZones,
+      signatoryDefaults,
     },
     { status },
   );
@@ -120,6 +122,7 @@ const programmeData = (input: ProgrammeInput) => ({
   timeZone: input.timeZone,
   seatsPerParticipant: input.seatsPerParticipant,
   active: input.active,
+  ...certificateData(input),
 });
 
 /** The errors of the programme's fields and of its campaign settings together, with what was typed. */
@@ -208,6 +211,7 @@ export const editProgrammePage = definePage({
         seatsPerParticipant: String(p.seatsPerParticipant),
         ...(p.active ? { active: "on" } : {}),
         ...campaignFormValues(p),
+        ...certificateValues(p),
       },
     });
   },

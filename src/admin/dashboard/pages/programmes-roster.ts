@@ -13,6 +13,7 @@ import { definePage } from "../page.js";
 import { redirectWithFlash, render } from "../render.js";
 import { text } from "../text.js";
 import { idParam, notFound } from "./programmes-forms.js";
+import { rosterCertificates } from "./programmes-certificates.js";
 
 /**
  * Attendance is marked from the local day of the session on: marked earlier, a participant
@@ -48,6 +49,10 @@ export const rosterPage = definePage({
       },
       clock: (date: Date) =>
         DateTime.fromJSDate(date, { zone: session.programme.timeZone }).toFormat(language === "en" ? "HH:mm" : "HH.mm"),
+      certificates: await rosterCertificates(
+        deps.database.prisma,
+        roster.seats.map((e) => e.enrollmentId),
+      ),
     });
   },
 });

@@ -14,6 +14,7 @@ import {
 import { impactCsvPage, impactPage, sessionFeedbackPage } from "./programmes-impact.js";
 import { markAttendancePage, rosterCsvPage, rosterPage } from "./programmes-roster.js";
 import { checkInPosterPage, decideWalkInPage } from "./programmes-checkin.js";
+import { revokeCertificatePage } from "./programmes-certificates.js";
 import {
   cancelSessionPage,
   confirmCancelPage,
@@ -39,6 +40,7 @@ export const programmePages: DashboardPage[] = [
   markAttendancePage,
   checkInPosterPage,
   decideWalkInPage,
+  revokeCertificatePage,
   editSessionPage,
   updateSessionPage,
   moveSessionPage,
