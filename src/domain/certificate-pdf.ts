@@ -9,7 +9,6 @@
  * URL, the PDF's dates are the issue time, and pdfkit derives the file id and font tags from them.
  */
 import fs from "node:fs";
-import path from "node:path";
 import { DateTime } from "luxon";
 import PDFDocument from "pdfkit";
 import QRCode from "qrcode";
