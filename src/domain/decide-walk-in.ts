@@ -1,9 +1,14 @@
 /**
  * Staff decide on a walk-in (someone who checked in without a seat): confirmed, the participant
  * is marked attended in the session (their enrollment turned attended, or one made for them);
- * rejected, nothing else changes. Only a pending walk-in of the session is decided.
+ * rejected, nothing else changes. Only a pending walk-in of the session is decided. A confirmed
+ * walk-in gets what the session's other attendees get afterwards (feedback, certificate,
+ * follow-ups): their campaign rows are made here, and the next reconcile pass schedules them.
  */
-import type { Db } from "../db/database.js";
+import type { Database } from "../db/database.js";
+import { runPlan } from "../db/plan.js";
+import { inTransaction } from "../db/raw-sql.js";
+import { createCampaignsForManyPlan } from "./campaigns.js";
 
 export type WalkInDecision = "confirmed" | "rejected";
 
@@ -14,14 +19,14 @@ export type WalkInDecided =
   | { kind: "decided"; status: WalkInDecision; participantId: number | null; enrollmentId: number | null };
 
 export async function decideWalkIn(
-  prisma: Db,
+  database: Database,
   trainingSessionId: number,
   walkInId: number,
   decision: WalkInDecision,
   staffId: number,
   now: Date,
 ): Promise<WalkInDecided> {
-  return prisma.$transaction(async (tx) => {
+  return database.prisma.$transaction(async (tx) => {
     const walkIn = await tx.walkIn.findFirst({ where: { id: walkInId, trainingSessionId } });
     if (!walkIn) return { kind: "not_found" };
     if (walkIn.status !== "pending") return { kind: "already", status: walkIn.status };
@@ -49,6 +54,7 @@ export async function decideWalkIn(
       create: { participantId, trainingSessionId, ...attended },
       update: { ...attended, cancelledAt: null },
     });
+    await runPlan(createCampaignsForManyPlan(database.provider, [enrollment.id], now), inTransaction(database, tx));
     return { kind: "decided", status: decision, participantId, enrollmentId: enrollment.id };
   });
 }

@@ -99,20 +99,31 @@ describe.each(providers)("check-in on %s", (provider) => {
     ]);
     const staff = await db.prisma.staff.create({ data: { email: "s@x.id", name: "Staf", passwordHash: "-" } });
     const [budiIn, citraIn] = roster.walkIns;
-    const confirmed = await decideWalkIn(db.prisma, today, budiIn!.walkInId, "confirmed", staff.id, now);
+    const confirmed = await decideWalkIn(db, today, budiIn!.walkInId, "confirmed", staff.id, now);
     expect(confirmed).toMatchObject({ kind: "decided", status: "confirmed", participantId: budi });
-    const rejected = await decideWalkIn(db.prisma, today, citraIn!.walkInId, "rejected", staff.id, now);
+    const rejected = await decideWalkIn(db, today, citraIn!.walkInId, "rejected", staff.id, now);
     expect(rejected).toMatchObject({ kind: "decided", status: "rejected", enrollmentId: null });
-    expect(await decideWalkIn(db.prisma, today, citraIn!.walkInId, "confirmed", staff.id, now)).toEqual({
+    expect(await decideWalkIn(db, today, citraIn!.walkInId, "confirmed", staff.id, now)).toEqual({
       kind: "already",
       status: "rejected",
     });
-    expect(await decideWalkIn(db.prisma, tomorrow, budiIn!.walkInId, "confirmed", staff.id, now)).toEqual({
+    expect(await decideWalkIn(db, tomorrow, budiIn!.walkInId, "confirmed", staff.id, now)).toEqual({
       kind: "not_found",
     });
     const enrollments = await db.prisma.enrollment.findMany({ where: { participantId: { in: [budi, citra] } } });
     expect(enrollments.map((e) => [e.participantId, e.status, e.checkInMethod, e.waitlistPosition])).toEqual([
       [budi, "attended", "code", null],
+    ]);
+    // The confirmed walk-in gets what the other attendees get afterwards: feedback, certificate, follow-ups.
+    const campaign = await db.prisma.campaignMessage.findMany({
+      where: { enrollmentId: enrollments[0]!.id },
+      orderBy: { dueAt: "asc" },
+    });
+    expect(campaign.map((c) => [c.eventKey, c.status])).toEqual([
+      ["feedback", "pending"],
+      ["certificate", "pending"],
+      ["followup-30d", "pending"],
+      ["followup-90d", "pending"],
     ]);
   });
 

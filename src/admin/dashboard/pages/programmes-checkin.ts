@@ -56,7 +56,7 @@ export const decideWalkInPage = definePage({
     const back = `/dashboard/program/jadwal/${id}#walk-in`;
     if (!decision)
       return redirectWithFlash(reply, back, text("Pilih Konfirmasi atau Tolak.", "Choose Confirm or Reject."), "error");
-    const outcome = await decideWalkIn(deps.database.prisma, id, walkInId, decision, staff.id, new Date());
+    const outcome = await decideWalkIn(deps.database, id, walkInId, decision, staff.id, new Date());
     if (outcome.kind === "not_found") return notFound(reply);
     if (outcome.kind === "already")
       return redirectWithFlash(
