@@ -54,6 +54,11 @@ export function reminderQuestion(
   };
 }
 
+/** The reminder to someone who already said they will come: when and where, no question. */
+export function reminderNote(session: SessionSummary, place: ReminderPlace, l: Language): OutgoingMessage {
+  return { text: reminderText(session, place, l, true) };
+}
+
 /**
  * The variables of the conversation a reminder leaves waiting at `answer`, so a typed "1" or "2"
  * is understood: someone in the middle of something (`current`) goes back there after answering.

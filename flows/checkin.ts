@@ -115,7 +115,8 @@ export function checkInText(news: CheckInNews, l: Language): string {
 
 /**
  * Asks the domain to check the participant in with `vars.checkInCode`, then goes back to where
- * they were (nowhere: the conversation ends). It has no wait of its own.
+ * they were (nowhere: the conversation ends; nor to a reminder's "will you come?", which coming
+ * answers). It has no wait of its own.
  */
 export const checkin: Flow = {
   name: "checkin",
@@ -136,7 +137,11 @@ export const checkin: Flow = {
     record: {
       next: (ctx) => {
         const code = typeof ctx.vars.checkInCode === "string" ? ctx.vars.checkInCode : "";
-        const route = routeBack(ctx.vars, { end: true }, { checkInCode: null });
+        // A reminder's "will you come?" still waiting is answered by coming: nothing to go back to.
+        const route =
+          ctx.vars.returnFlow === "attendance"
+            ? { end: true as const }
+            : routeBack(ctx.vars, { end: true }, { checkInCode: null });
         return { ...route, emit: [{ type: "check_in_requested", code }] };
       },
     },

@@ -19,7 +19,7 @@ const when = (s: SessionSummary, l: Language) => formatDateTime(s.startsAt, s.ti
 export type ReminderPlace = { address: string; mapUrl: string | null; kind: "day-before" | "before" | "nudge" };
 
 /** A session reminder: when, where (with the map link), and what to do if one cannot come. */
-export function reminderText(s: SessionSummary, place: ReminderPlace, l: Language): string {
+export function reminderText(s: SessionSummary, place: ReminderPlace, l: Language, confirmed = false): string {
   const map = place.mapUrl ? (l === "id" ? `\nPeta: ${plain(place.mapUrl)}` : `\nMap: ${plain(place.mapUrl)}`) : "";
   const lead =
     place.kind === "nudge"
@@ -29,9 +29,17 @@ export function reminderText(s: SessionSummary, place: ReminderPlace, l: Languag
       : l === "id"
         ? `🔔 Pengingat: ${place.kind === "day-before" ? "besok" : "sebentar lagi"} Anda mengikuti ${bold(s.programmeTitle.id)}.\n`
         : `🔔 Reminder: ${place.kind === "day-before" ? "tomorrow" : "soon"} you take part in ${bold(s.programmeTitle.en)}.\n`;
+  // Someone who already said they will come is not asked again.
+  const ask = confirmed
+    ? l === "id"
+      ? "Anda sudah menyatakan akan hadir, sampai jumpa di sana! Jika ternyata berhalangan, cukup ketik *tidak bisa hadir*."
+      : "You have said you will attend, see you there! If something comes up, just type *cannot attend*."
+    : l === "id"
+      ? "Balas 1 jika hadir, 2 jika tidak bisa hadir."
+      : "Reply 1 if you will attend, 2 if you cannot.";
   return l === "id"
-    ? `${lead}Waktu: ${when(s, l)}\nTempat: ${plain(s.venue)}, ${plain(place.address)}${map}\n\nBalas 1 jika hadir, 2 jika tidak bisa hadir.`
-    : `${lead}When: ${when(s, l)}\nWhere: ${plain(s.venue)}, ${plain(place.address)}${map}\n\nReply 1 if you will attend, 2 if you cannot.`;
+    ? `${lead}Waktu: ${when(s, l)}\nTempat: ${plain(s.venue)}, ${plain(place.address)}${map}\n\n${ask}`
+    : `${lead}When: ${when(s, l)}\nWhere: ${plain(s.venue)}, ${plain(place.address)}${map}\n\n${ask}`;
 }
 
 /** Staff moved a session the participant is enrolled in (or waiting for). */

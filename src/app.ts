@@ -94,6 +94,8 @@ export type StartOptions = {
   createWhatsAppClient?: () => WhatsAppClientLike;
   /** The web chat's limits (default: webChatLimits). */
   webChatLimits?: WebChatLimits;
+  /** The bot's clock (default: the system's), for tests that move time on. */
+  now?: () => Date;
 };
 
 export async function startApp(config: Config, logger: Logger, start: StartOptions = {}): Promise<App> {
@@ -172,6 +174,7 @@ export async function startApp(config: Config, logger: Logger, start: StartOptio
     // this long for an earlier one of its chat delivered a moment later, then they run in order.
     chatLock: { settleMs: config.telegram?.publicUrl ? 50 : 0 },
     erasureFile,
+    ...(start.now ? { now: start.now } : {}),
   });
   const server = await buildServer({
     database,

@@ -195,6 +195,8 @@ export type ReminderDelivery = {
   session: { programmeTitle: { id: string; en: string }; startsAt: Date; timeZone: string; venue: string };
   /** Where to go, and which reminder it is (the nudge asks again for an answer). */
   place: { address: string; mapUrl: string | null; kind: ReminderOffset["kind"] };
+  /** They already said they will come: the reminder does not ask again. */
+  confirmed: boolean;
 };
 
 /**
@@ -254,5 +256,6 @@ export function* fireReminderPlan(
       venue: r.venue,
     },
     place: { address: r.address, mapUrl: r.mapUrl, kind: offset.kind },
+    confirmed: r.rsvp === "confirmed",
   };
 }

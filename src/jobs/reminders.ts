@@ -18,7 +18,7 @@ import { deadWorkerRecovery } from "./dead-worker-recovery.js";
 import { namespaced } from "./job-ids.js";
 import type { OutboxSink } from "../outbox/types.js";
 import { FlowStarts, type FlowStart } from "../runtime/start-flow.js";
-import { reminderQuestion, waitForAnswer } from "../../flows/attendance.js";
+import { reminderNote, reminderQuestion, waitForAnswer } from "../../flows/attendance.js";
 
 export const reminderQueueName = "reminders";
 
@@ -212,7 +212,15 @@ export function createReminderWorker(options: {
   const fire = function* (reminderId: number, at: Date) {
     const delivery = yield* fireReminderPlan(database.provider, reminderId, at, options.quietHours ?? null);
     if (!delivery || "held" in delivery) return delivery;
-    const batch = yield* starts.startFlow(attendanceStart(delivery, at), at);
+    // Someone who already said they will come is reminded, not asked again: their conversation stays as it is.
+    const batch = delivery.confirmed
+      ? yield* starts.send(
+          delivery,
+          [reminderNote(delivery.session, delivery.place, delivery.language)],
+          "reminder",
+          at,
+        )
+      : yield* starts.startFlow(attendanceStart(delivery, at), at);
     return { delivery, batch };
   };
   const worker = new Worker<ReminderJob>(

@@ -89,11 +89,16 @@ export class FlowStarts {
     return { batch: yield* this.writeMessages(start, start.messages, now), outcome: "started" };
   }
 
-  private *writeMessages(start: FlowStart, messages: OutgoingMessage[], now: Date): Plan<OutboxBatch> {
+  /** Only messages, the conversation left as it is (a reminder to someone who already said they will come). */
+  *send(to: FlowStart["to"], messages: OutgoingMessage[], kind: OutboxKind, now: Date): Plan<OutboxBatch> {
     const ids = yield* this.outboxWrites.insertOutbound(
-      messages.map((m) => outboundRow(start.to, m, start.kind)),
+      messages.map((m) => outboundRow(to, m, kind)),
       now,
     );
-    return { channel: start.to.channel, chatId: start.to.chatId, ids, priority: priorityOf(start.kind) };
+    return { channel: to.channel, chatId: to.chatId, ids, priority: priorityOf(kind) };
+  }
+
+  private writeMessages(start: FlowStart, messages: OutgoingMessage[], now: Date): Plan<OutboxBatch> {
+    return this.send(start.to, messages, start.kind, now);
   }
 }

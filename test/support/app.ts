@@ -59,10 +59,11 @@ export function testInstallation(provider: DatabaseProvider = "sqlite") {
   let dbUrl = "";
   return {
     prefix,
-    async prepare() {
+    /** `seedAt`: the day the seeded sessions count from (default today). */
+    async prepare(seedAt?: Date) {
       dbUrl = await createTestDatabaseUrl(provider);
       const db = openDatabase(dbUrl);
-      await seedDatabase(db.prisma);
+      await seedDatabase(db.prisma, seedAt);
       await db.close();
     },
     async start(env: Record<string, string> = {}, options: StartOptions = {}): Promise<App> {
