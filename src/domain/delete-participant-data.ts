@@ -46,13 +46,13 @@ export async function deleteParticipantData(
     where: { enrollmentId: { in: enrollmentIds }, status: { in: ["pending", "offered"] } },
     data: { status: "cancelled", reason: "participant data deleted" },
   });
-  await blankFreeTextResults(tx, participantId);
-  // Certificates keep their number (never reused); the holder's name and business go.
-  await eraseCertificateHolder(tx, participantId);
   const identities = await tx.channelIdentity.findMany({ where: { participantId }, select: { id: true } });
   const identityIds = identities.map((i) => i.id);
   await tx.message.deleteMany({ where: { identityId: { in: identityIds } } });
   await tx.channelIdentity.deleteMany({ where: { id: { in: identityIds } } });
+  await blankFreeTextResults(tx, participantId);
+  // Certificates keep their number (never reused); the holder's name and business go.
+  await eraseCertificateHolder(tx, participantId);
   // Enrollments keep their row with participantId set to null (onDelete: SetNull).
   await tx.participant.delete({ where: { id: participantId } });
   return { promoted, erasures };

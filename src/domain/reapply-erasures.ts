@@ -132,6 +132,9 @@ export async function reapplyErasures(
         break;
       } catch (err) {
         if (attempt >= 3) throw err;
+        // Give the other transaction time to finish (on SQLite the wait for its lock blocks this
+        // process's event loop, so a second client in one process must yield for it to commit).
+        await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
       }
     }
   }
