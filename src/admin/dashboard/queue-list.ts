@@ -21,7 +21,7 @@ export type QueueCounts = {
   paused: boolean;
 };
 
-/** Every queue of the bot: each configured channel's two outbox lanes, reminders, motivation, broadcasts, timeouts. */
+/** Every queue of the bot: each configured channel's two outbox lanes, reminders, the after-session campaign, motivation, broadcasts, timeouts. */
 export function listQueues(deps: DashboardDeps): BotQueue[] {
   const { bot } = deps;
   const lane = (channel: string, l: OutboxLane): BotQueue => {
@@ -40,6 +40,10 @@ export function listQueues(deps: DashboardDeps): BotQueue[] {
   return [
     ...configuredChannels(deps).flatMap((channel) => [lane(channel, "reply"), lane(channel, "bulk")]),
     { label: text("Pengingat jadwal", "Session reminders"), queue: bot.reminders.queue },
+    {
+      label: text("Survei, sertifikat, tindak lanjut", "Surveys, certificates, follow-ups"),
+      queue: bot.campaigns.queue,
+    },
     { label: text("Motivasi mingguan", "Weekly motivation"), queue: bot.motivation.queue },
     { label: text("Siaran", "Broadcasts"), queue: bot.broadcastQueue.queue },
     { label: text("Batas waktu percakapan", "Conversation timeouts"), queue: bot.timeouts.queue },
