@@ -19,6 +19,7 @@ import type { OutboxBatch } from "../outbox/types.js";
 import { campaignDueAt, parseCampaignEvents, type CampaignEvent } from "./campaign-events.js";
 import { issueCertificatePlan } from "./issue-certificate.js";
 import { quietUntil, type QuietHours } from "./quiet-hours.js";
+import { latestOpenChatSql } from "./latest-chat.js";
 
 /** A row to schedule: its job id is made of the enrollment and the event key. */
 export type ScheduledCampaign = { id: number; enrollmentId: number; eventKey: string; dueAt: Date };
@@ -47,9 +48,7 @@ const statements = {
     JOIN "Programme" p ON p.id = s."programmeId"
     LEFT JOIN "Participant" pa ON pa.id = e."participantId"
     WHERE c.id = $1`,
-  identity: `SELECT id, channel, "chatId" FROM "ChannelIdentity"
-    WHERE "participantId" = $1 AND "blockedAt" IS NULL
-    ORDER BY COALESCE("lastInboundAt", "createdAt") DESC, id DESC LIMIT 1`,
+  identity: latestOpenChatSql,
   declined: `SELECT id FROM "FlowResult" WHERE "participantId" = $1 AND "enrollmentId" = $2 AND round = 'feedback'
     AND "questionKey" = '${followUpConsentKey}' AND value = 'no' LIMIT 1`,
   claim: `UPDATE "CampaignMessage" SET status = 'sent', "sentAt" = $1::timestamp(3), reason = NULL, "updatedAt" = $2::timestamp(3)

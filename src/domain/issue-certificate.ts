@@ -17,6 +17,7 @@ import { certificateSettings, type CertificateSettings } from "../config.js";
 import { OutboxWrites } from "../outbox/outbox-writes.js";
 import { outboundRow, priorities, type OutboxBatch } from "../outbox/types.js";
 import { certificateNumber } from "./certificates.js";
+import { latestOpenChatSql } from "./latest-chat.js";
 
 export type CertificateIssued = { certificateId: number; number: string; batch: OutboxBatch | null };
 
@@ -45,9 +46,7 @@ const statements = {
       $16::timestamp(3), $17::timestamp(3), $18::timestamp(3))
     ON CONFLICT ("enrollmentId") DO NOTHING RETURNING id`,
   number: `UPDATE "Certificate" SET number = $1 WHERE id = $2`,
-  identity: `SELECT id, channel, "chatId" FROM "ChannelIdentity"
-    WHERE "participantId" = $1 AND "blockedAt" IS NULL
-    ORDER BY COALESCE("lastInboundAt", "createdAt") DESC, id DESC LIMIT 1`,
+  identity: latestOpenChatSql,
   attachment: `UPDATE "Message" SET attachment = $1::jsonb WHERE id = $2`,
 };
 

@@ -12,6 +12,7 @@ import { changes, rows, type Plan } from "../db/plan.js";
 import { forProvider, prepareStatements, sqlTime } from "../db/raw-sql.js";
 import type { Language } from "../engine/types.js";
 import { createCampaignsForManyPlan } from "./campaigns.js";
+import { latestOpenChatSql } from "./latest-chat.js";
 import { quietUntil, type QuietHours } from "./quiet-hours.js";
 
 const minutesBefore = z
@@ -82,10 +83,7 @@ const statements = {
     JOIN "Programme" p ON p.id = s."programmeId"
     LEFT JOIN "Participant" pa ON pa.id = e."participantId"
     WHERE r.id = $1`,
-  // The chat the participant used last that has not blocked the bot.
-  identity: `SELECT id, channel, "chatId" FROM "ChannelIdentity"
-    WHERE "participantId" = $1 AND "blockedAt" IS NULL
-    ORDER BY COALESCE("lastInboundAt", "createdAt") DESC, id DESC LIMIT 1`,
+  identity: latestOpenChatSql,
   claim: `UPDATE "Reminder" SET status = 'sent', "sentAt" = $1::timestamp(3), "updatedAt" = $2::timestamp(3)
     WHERE id = $3 AND status = 'pending'`,
   skip: `UPDATE "Reminder" SET status = 'skipped', reason = $1, "updatedAt" = $2::timestamp(3)
