@@ -128,6 +128,7 @@ describe("the dashboard's operations pages: channels, queues, staff and the audi
       "outbox-telegram",
       "outbox-telegram-bulk",
       "reminders",
+      "campaigns",
       expect.any(String),
       "broadcasts",
       expect.any(String),
