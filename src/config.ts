@@ -75,7 +75,7 @@ const dashboardSecretExpected =
   "a random secret of at least 32 characters, such as the output of: openssl rand -base64 48";
 
 /** Values whose text must not appear in an error message at all (it would end up in a log). */
-const secretVariables = new Set(["DASHBOARD_SESSION_SECRET"]);
+const secretVariables = new Set(["DASHBOARD_SESSION_SECRET", "WHATSAPP_CLOUD_APP_SECRET"]);
 /**
  * Values of which an error message shows the first 4 characters only, enough to tell which one
  * was set: these names, and any variable added later whose name says it holds a secret.
@@ -184,6 +184,54 @@ const schema = z.object({
     .default("/usr/bin/chromium"),
   WHATSAPP_BULK_PER_MINUTE: integer(1, 60).default(6),
   WHATSAPP_DAILY_CAP: integer(1, 100_000).default(200),
+  WHATSAPP_PROVIDER: z
+    .enum(["web", "cloud"], "web (a linked phone, whatsapp-web.js) or cloud (the official Cloud API)")
+    .default("web"),
+  WHATSAPP_CLOUD_ACCESS_TOKEN: z
+    .string()
+    .trim()
+    .min(20, "the permanent access token of a system user in Meta Business Settings")
+    .optional(),
+  WHATSAPP_CLOUD_PHONE_NUMBER_ID: z
+    .string()
+    .trim()
+    .regex(/^\d{5,20}$/, "the phone number id from WhatsApp Manager (digits), not the phone number")
+    .optional(),
+  WHATSAPP_CLOUD_APP_SECRET: z.string().trim().min(16, "the app secret from the Meta app's Basic settings").optional(),
+  WHATSAPP_CLOUD_VERIFY_TOKEN: z
+    .string()
+    .trim()
+    .regex(/^[\x21-\x7e]{8,256}$/, "8 to 256 characters of your choosing, without spaces")
+    .optional(),
+  WHATSAPP_CLOUD_API_ROOT: httpUrl.default("https://graph.facebook.com"),
+  WHATSAPP_CLOUD_API_VERSION: z
+    .string()
+    .trim()
+    .regex(/^v\d+\.\d+$/, "a Graph API version such as v23.0")
+    .default("v23.0"),
+  WHATSAPP_CLOUD_PER_SECOND: integer(1, 1000).default(80),
+  WHATSAPP_CLOUD_DAILY_LIMIT: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine(
+      (v) => v === "unlimited" || (/^\d+$/.test(v) && Number(v) >= 1),
+      "a number of people per 24 hours such as 250, 1000, 10000 or 100000, or unlimited",
+    )
+    .transform((v) => (v === "unlimited" ? null : Number(v)))
+    .default(1000),
+  WHATSAPP_CLOUD_PRICE_UTILITY: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, "rupiah per utility template message, such as 356.65")
+    .transform(Number)
+    .optional(),
+  WHATSAPP_CLOUD_PRICE_MARKETING: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, "rupiah per marketing template message, such as 586.33")
+    .transform(Number)
+    .optional(),
   MOTIVATION_SCHEDULE: cron.default("0 8 * * 2"),
   QUIET_HOURS: quietHours.default("20:00-07:00"),
   WEEKLY_MESSAGE_CAP: integer(1, 50).default(2),
@@ -240,6 +288,23 @@ export function certificateSettings(env?: NodeJS.ProcessEnv): CertificateSetting
   return { issuer: value("DEPARTMENT_NAME") ?? defaultDepartmentName, baseUrl: base.replace(/\/+$/, "") };
 }
 
+/** The official WhatsApp Cloud API (WHATSAPP_PROVIDER=cloud). */
+export type WhatsAppCloudConfig = {
+  accessToken: string;
+  phoneNumberId: string;
+  appSecret: string;
+  verifyToken: string;
+  /** Meta's Graph API (https://graph.facebook.com), or a fake in tests. */
+  apiRoot: string;
+  apiVersion: string;
+  /** Messages a second from this number (Meta's default throughput is 80). */
+  perSecond: number;
+  /** The messaging limit tier: people reached with business-initiated messages in a rolling 24 hours; null: unlimited. */
+  dailyLimit: number | null;
+  /** Rupiah per template message by category, for the broadcast preview's cost estimate; null: not set. */
+  price: { utility: number | null; marketing: number | null };
+};
+
 export type Config = {
   /** all: one process; web: HTTP, enqueues only; worker: queues, timers, Telegram polling, WhatsApp. */
   role: AppRole;
@@ -279,6 +344,10 @@ export type Config = {
     chromiumPath: string;
     bulkPerMinute: number;
     dailyCap: number;
+    /** web: whatsapp-web.js on a linked phone; cloud: the official Cloud API (`cloud` is then set). */
+    provider: "web" | "cloud";
+    /** Set when WHATSAPP_PROVIDER=cloud. */
+    cloud: WhatsAppCloudConfig | null;
   };
   schedule: {
     /** Cron of the motivation rounds, in the default time zone; null when off. */
@@ -376,11 +445,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : null,
     chatLinks: { telegramBot: c.TELEGRAM_BOT_USERNAME ?? null, whatsappNumber: c.WHATSAPP_NUMBER ?? null },
     whatsapp: {
-      enabled: c.WHATSAPP_ENABLED,
+      // The Cloud API needs no linked phone: choosing it turns WhatsApp on.
+      enabled: c.WHATSAPP_ENABLED || c.WHATSAPP_PROVIDER === "cloud",
       sessionDir: path.resolve(c.WHATSAPP_SESSION_DIR),
       chromiumPath: c.CHROMIUM_PATH,
       bulkPerMinute: c.WHATSAPP_BULK_PER_MINUTE,
       dailyCap: c.WHATSAPP_DAILY_CAP,
+      provider: c.WHATSAPP_PROVIDER,
+      cloud: c.WHATSAPP_PROVIDER === "cloud" ? whatsappCloudSettings(c) : null,
     },
     schedule: {
       motivationCron: c.MOTIVATION_SCHEDULE.toLowerCase() === "off" ? null : c.MOTIVATION_SCHEDULE,
@@ -399,6 +471,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     certificates: certificateSettings(raw),
     dashboard: { sessionSecret: c.DASHBOARD_SESSION_SECRET ?? null, secureCookies: httpsPublicUrl },
+  };
+}
+
+/** The Cloud API settings; each one the provider needs and is missing is named. */
+function whatsappCloudSettings(c: z.infer<typeof schema>): WhatsAppCloudConfig {
+  const required = {
+    WHATSAPP_CLOUD_ACCESS_TOKEN: "the permanent access token of a system user in Meta Business Settings",
+    WHATSAPP_CLOUD_PHONE_NUMBER_ID: "the phone number id from WhatsApp Manager (digits), not the phone number",
+    WHATSAPP_CLOUD_APP_SECRET: "the app secret from the Meta app's Basic settings",
+    WHATSAPP_CLOUD_VERIFY_TOKEN:
+      "8 to 256 characters of your choosing, without spaces, also entered in the app's webhook settings",
+  } as const;
+  for (const [variable, expected] of Object.entries(required))
+    if (c[variable as keyof typeof required] === undefined)
+      throw new ConfigError(variable, undefined, `${expected} (required when WHATSAPP_PROVIDER=cloud)`);
+  return {
+    accessToken: c.WHATSAPP_CLOUD_ACCESS_TOKEN!,
+    phoneNumberId: c.WHATSAPP_CLOUD_PHONE_NUMBER_ID!,
+    appSecret: c.WHATSAPP_CLOUD_APP_SECRET!,
+    verifyToken: c.WHATSAPP_CLOUD_VERIFY_TOKEN!,
+    apiRoot: c.WHATSAPP_CLOUD_API_ROOT.replace(/\/+$/, ""),
+    apiVersion: c.WHATSAPP_CLOUD_API_VERSION,
+    perSecond: c.WHATSAPP_CLOUD_PER_SECOND,
+    dailyLimit: c.WHATSAPP_CLOUD_DAILY_LIMIT,
+    price: { utility: c.WHATSAPP_CLOUD_PRICE_UTILITY ?? null, marketing: c.WHATSAPP_CLOUD_PRICE_MARKETING ?? null },
   };
 }
 

@@ -3,7 +3,7 @@
  * back: inbound messages, delivery receipts and its connection state.
  */
 import { stripMarkup } from "../engine/markup.js";
-import type { OutgoingMessage } from "../engine/types.js";
+import type { OutgoingDocument, OutgoingMessage } from "../engine/types.js";
 import type { InboundMessage } from "../runtime/inbound-message.js";
 
 /** `platformMessageId` is the id of the (last) platform message sent, unique per channel. */
@@ -16,15 +16,38 @@ export type SendResult = { platformMessageId?: string };
  */
 export class SendError extends Error {
   override name = "SendError";
+  /** The platform's own error code (Meta's, such as 131026), kept on the message. */
+  readonly code: string | undefined;
+  /**
+   * The platform refused a free-form message outside its customer-service window (Meta's
+   * 131047): the outbox sends the message's template instead, once.
+   */
+  readonly outsideWindow: boolean;
   constructor(
     message: string,
     readonly permanent: boolean,
     readonly retryAfterMs?: number,
     readonly blocked = false,
+    extra: { code?: string; outsideWindow?: boolean } = {},
   ) {
     super(message);
+    this.code = extra.code;
+    this.outsideWindow = extra.outsideWindow ?? false;
   }
 }
+
+/**
+ * An approved message template (WhatsApp Cloud API), as the outbox sends it outside the
+ * customer-service window: its name and language as approved by Meta, the body's parameters in
+ * order ({{1}}, {{2}}...), and for a template with a document header, the file.
+ */
+export type TemplateMessage = {
+  name: string;
+  /** Meta's language code: "id" or "en". */
+  language: string;
+  parameters: string[];
+  document?: OutgoingDocument;
+};
 
 export type DeliveryStatus = "sent" | "delivered" | "read" | "failed";
 
@@ -46,8 +69,8 @@ export type ChannelStatus = {
 export type ChannelHooks = {
   /** Hands an inbound message to the runtime; resolves once it is committed. */
   inbound(message: InboundMessage): Promise<unknown>;
-  /** A delivery receipt for a message sent earlier (WhatsApp acks). */
-  delivery(platformMessageId: string, status: DeliveryStatus, error?: string): Promise<void>;
+  /** A delivery receipt for a message sent earlier (WhatsApp acks, Cloud API status webhooks). */
+  delivery(platformMessageId: string, status: DeliveryStatus, error?: string, code?: string): Promise<void>;
 };
 
 export type ChannelAdapter = {
@@ -63,6 +86,14 @@ export type ChannelAdapter = {
    */
   documents?: boolean;
   send(chatId: string, message: OutgoingMessage): Promise<SendResult>;
+  /**
+   * Hours after a person's last message in which free-form messages may be sent (the WhatsApp
+   * Cloud API's customer-service window: 24). Outside it the outbox sends the template mapped to
+   * the message's kind through `sendTemplate`. Absent: no window.
+   */
+  serviceWindowHours?: number;
+  /** Sends an approved template (channels with a service window). */
+  sendTemplate?(chatId: string, template: TemplateMessage): Promise<SendResult>;
   /** Starts receiving (long polling, a WhatsApp client); absent for channels fed over HTTP. */
   start?(hooks: ChannelHooks): Promise<void>;
   /** Stops receiving and closes connections. */
