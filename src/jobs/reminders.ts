@@ -51,6 +51,8 @@ function forDatabase(database: Database) {
       ofEnrollments: `SELECT id, "enrollmentId", "offsetKey", "dueAt" FROM "Reminder" WHERE "enrollmentId" ${inList}`,
       pending: `SELECT id, "enrollmentId", "offsetKey", "dueAt" FROM "Reminder" WHERE status = 'pending' AND id > $1
         ORDER BY id LIMIT 5000`,
+      overdue: `SELECT id, "enrollmentId", "offsetKey", "dueAt" FROM "Reminder" WHERE status = 'pending' AND "dueAt" <= $1::timestamp(3)
+        ORDER BY "dueAt", id LIMIT 500`,
       // Others already due, for one job to fire with its own (see createReminderWorker). On
       // PostgreSQL rows another worker's batch holds are skipped, not waited for.
       dueOthers: `SELECT id, "enrollmentId", "offsetKey" FROM "Reminder"
@@ -160,6 +162,38 @@ export class ReminderScheduler {
     const orphans = [...live].filter((id) => id.startsWith("rem-") && !expected.has(id));
     await Promise.all(orphans.map((id) => this.queue.remove(id).catch(() => 0)));
     return { added, removed: orphans.length };
+  }
+
+  /**
+   * Wakes the jobs of reminders overdue by more than `graceMs`: a delayed job whose time has
+   * passed is promoted, a missing one added again. BullMQ's worker can miss a delayed job's time
+   * after Redis went away and came back (its wake-up marker is lost with the blocking connection,
+   * taskforcesh/bullmq#1658 and #2466), and then the reminder would wait for the next job of
+   * the queue or for the 5-minute pass. A job held for quiet hours has a later time and is left
+   * alone. Cheap when nothing is overdue: one indexed query (status, dueAt).
+   */
+  async wakeOverdue(graceMs = 10_000): Promise<number> {
+    const overdue = await queryRows<ScheduledReminder>(
+      this.database,
+      this.database.prisma,
+      this.sql.s.overdue,
+      [sqlTime(new Date(this.now().getTime() - graceMs), this.database.provider)],
+      { dates: ["dueAt"] },
+    );
+    // BullMQ keeps its own (real) clock.
+    const cutoff = Date.now() - graceMs;
+    let woken = 0;
+    for (const r of overdue) {
+      const job = await this.queue.getJob(this.jobId(r));
+      if (!job) {
+        await this.schedule([r]);
+        woken++;
+      } else if ((await job.getState()) === "delayed" && job.timestamp + (job.delay ?? 0) <= cutoff) {
+        await job.promote().catch(() => {});
+        woken++;
+      }
+    }
+    return woken;
   }
 
   close(): Promise<void> {

@@ -61,6 +61,11 @@ export function createMaintenance(args: {
       logger.warn({ err }, "campaign reconcile failed");
     }
   };
+  /** Reminders whose job should have fired by now (src/jobs/reminders.ts, wakeOverdue). */
+  const wakeOverdueReminders = async () => {
+    const woken = await reminders.wakeOverdue();
+    if (woken) logger.warn({ woken }, "overdue reminder jobs woken");
+  };
   // A key that lives as long as Redis keeps its data: when it is gone (FLUSHALL, a restart
   // without persistence), the first process to notice puts back at once what only the database
   // remembers: the reminder jobs (their own pass runs every 5 minutes) and the motivation
@@ -85,6 +90,7 @@ export function createMaintenance(args: {
         () =>
           void noticeRedisLoss()
             .then(() => reconcile())
+            .then(() => wakeOverdueReminders())
             .catch((err: unknown) => logger.warn({ err }, "outbox reconcile failed")),
         args.reconcile?.everyMs ?? 60_000,
       );
