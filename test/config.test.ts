@@ -49,6 +49,65 @@ describe("loadConfig", () => {
     expect(loadConfig({ PUBLIC_URL: "https://bot.example.go.id" }).dashboard.secureCookies).toBe(true);
   });
 
+  describe("the WhatsApp provider", () => {
+    const cloud = {
+      WHATSAPP_PROVIDER: "cloud",
+      WHATSAPP_CLOUD_ACCESS_TOKEN: "EAAG" + "z".repeat(60),
+      WHATSAPP_CLOUD_PHONE_NUMBER_ID: "109876543210987",
+      WHATSAPP_CLOUD_APP_SECRET: "0123456789abcdef0123456789abcdef",
+      WHATSAPP_CLOUD_VERIFY_TOKEN: "sapa-ikm-verify",
+    };
+
+    it("is the linked phone by default, and the Cloud API turns WhatsApp on with its defaults", () => {
+      expect(loadConfig({}).whatsapp).toMatchObject({ enabled: false, provider: "web", cloud: null });
+      expect(loadConfig(cloud).whatsapp).toMatchObject({
+        enabled: true,
+        provider: "cloud",
+        cloud: {
+          phoneNumberId: "109876543210987",
+          apiRoot: "https://graph.facebook.com",
+          apiVersion: "v23.0",
+          perSecond: 80,
+          dailyLimit: 1000,
+          price: { utility: null, marketing: null },
+        },
+      });
+      const custom = loadConfig({
+        ...cloud,
+        WHATSAPP_CLOUD_API_ROOT: "http://127.0.0.1:9999/",
+        WHATSAPP_CLOUD_DAILY_LIMIT: "Unlimited",
+        WHATSAPP_CLOUD_PRICE_MARKETING: "586.33",
+      }).whatsapp.cloud!;
+      expect(custom).toMatchObject({ apiRoot: "http://127.0.0.1:9999", dailyLimit: null });
+      expect(custom.price.marketing).toBe(586.33);
+    });
+
+    it.each(Object.keys(cloud).filter((k) => k !== "WHATSAPP_PROVIDER"))(
+      "names %s when the Cloud API is chosen without it",
+      (variable) => {
+        const settings: Record<string, string> = { ...cloud };
+        delete settings[variable];
+        expect(() => loadConfig(settings)).toThrow(new RegExp(`${variable}.*required when WHATSAPP_PROVIDER=cloud`));
+      },
+    );
+
+    it("never prints the app secret, and names a bad value", () => {
+      let error: unknown;
+      try {
+        loadConfig({ ...cloud, WHATSAPP_CLOUD_APP_SECRET: "too-short" });
+      } catch (err) {
+        error = err;
+      }
+      expect((error as ConfigError).variable).toBe("WHATSAPP_CLOUD_APP_SECRET");
+      expect((error as ConfigError).message).not.toContain("too-short");
+      expect(() => loadConfig({ ...cloud, WHATSAPP_PROVIDER: "official" })).toThrow(/WHATSAPP_PROVIDER="official"/);
+      expect(() => loadConfig({ ...cloud, WHATSAPP_CLOUD_PHONE_NUMBER_ID: "+62 812 3456" })).toThrow(
+        /WHATSAPP_CLOUD_PHONE_NUMBER_ID.*phone number id/,
+      );
+      expect(() => loadConfig({ ...cloud, WHATSAPP_CLOUD_DAILY_LIMIT: "lots" })).toThrow(/WHATSAPP_CLOUD_DAILY_LIMIT/);
+    });
+  });
+
   it("recognises PostgreSQL", () => {
     expect(loadConfig({ DATABASE_URL: "postgresql://u@db:5432/sapa" }).database.provider).toBe("postgresql");
   });

@@ -20,12 +20,19 @@ export async function recordDeliveryStatus(
   platformMessageId: string,
   status: DeliveryStatus,
   error?: string,
+  /** The platform's error code of a failure (Meta's, such as 131026), kept on the message. */
+  code?: string,
 ): Promise<boolean> {
   if (!(status in rank)) return false;
   const [result] = await db.$transaction([
     db.message.updateMany({
       where: { channel, platformMessageId, direction: "outbound", status: { in: earlier[status] } },
-      data: { status, ...(status === "failed" ? { error: error ?? "the platform reported a failure" } : {}) },
+      data: {
+        status,
+        ...(status === "failed"
+          ? { error: error ?? "the platform reported a failure", ...(code ? { errorCode: code } : {}) }
+          : {}),
+      },
     }),
   ]);
   return result.count > 0;
