@@ -95,11 +95,20 @@ export const registration: Flow = {
   start: "welcome",
   nodes: {
     welcome: {
-      say: () => [
+      say: (ctx) => [
         t(
           "Selamat datang di Sapa IKM dari Dinas Perindustrian dan Perdagangan Kepulauan Bangka Belitung. Di sini Anda bisa mendaftar bimbingan teknis, melihat jadwal, dan menerima pengingat.\n\nFor English, type ENGLISH.",
           "Welcome to Sapa IKM from the Department of Industry and Trade of Kepulauan Bangka Belitung. Here you can enroll in technical training, see your schedule and get reminders.\n\nUntuk bahasa Indonesia, ketik INDONESIA.",
         ),
+        // Came to check in at the venue: say why registering comes first.
+        ...(typeof ctx.vars.checkInCode === "string"
+          ? [
+              t(
+                "Untuk check-in di lokasi pelatihan, mohon daftar dulu sebentar (sekitar satu menit). Setelah itu kehadiran Anda langsung dicatat.",
+                "To check in at the venue, please register first (about a minute). Your attendance is recorded right after.",
+              ),
+            ]
+          : []),
       ],
       next: () => ({ goto: "consent" }),
     },

@@ -77,6 +77,9 @@ describe.each(providers)("check-in in chat on %s", (provider) => {
     const { session, programme, code } = await sessionStartingSoon();
     const first = await h.send("tg-citra", { deepLink: `hadir-${code}` }, "telegram");
     expect(first[0]!.text).toMatch(/^Selamat datang di Sapa IKM/);
+    // Why registering comes first, before the consent question.
+    expect(first[1]!.text).toMatch(/^Untuk check-in di lokasi pelatihan, mohon daftar dulu/);
+    expect(first.at(-1)!.text).toMatch(/^Sebelum mendaftar, kami perlu izin Anda/);
     let last = first;
     for (const answer of registrationAnswers("Citra Dewi", "081200000012").slice(1))
       last = await h.send("tg-citra", answer, "telegram");
