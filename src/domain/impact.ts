@@ -392,9 +392,18 @@ export type SessionFeedback = RatingSummary & {
   /** The "most useful" answers, newest first (free text as typed: escape it when showing it). */
   mostUseful: { text: string; answeredAt: Date }[];
   nextTraining: { answer: string; label: LocalText; count: number }[];
+  /** What was typed after choosing "Lainnya" for the next training, newest first (escape it when showing it). */
+  otherTraining: { text: string; answeredAt: Date }[];
   /** Answers to "may we follow up": yes and no. */
   mayFollowUp: { yes: number; no: number };
 };
+
+/** Free-text answers that say something, newest first. */
+const typed = (rows: { id: number; value: string; answeredAt: Date }[]) =>
+  rows
+    .filter((r) => r.value.trim() !== "")
+    .sort((a, b) => +b.answeredAt - +a.answeredAt || b.id - a.id)
+    .map((r) => ({ text: r.value, answeredAt: r.answeredAt }));
 
 /** The feedback of one session (its results by session or by one of its enrollments). */
 export async function loadSessionFeedback(prisma: Db, trainingSessionId: number): Promise<SessionFeedback> {
@@ -422,10 +431,8 @@ export async function loadSessionFeedback(prisma: Db, trainingSessionId: number)
     ...summarizeRatings(of("rating").map((r) => ratingOf(r) ?? Number.NaN)),
     respondents: new Set(rows.map((r) => (r.participantId === null ? `e${r.enrollmentId ?? r.id}` : r.participantId)))
       .size,
-    mostUseful: of("most_useful")
-      .filter((r) => r.value.trim() !== "")
-      .sort((a, b) => +b.answeredAt - +a.answeredAt || b.id - a.id)
-      .map((r) => ({ text: r.value, answeredAt: r.answeredAt })),
+    mostUseful: typed(of("most_useful")),
+    otherTraining: typed(of("next_training_other")),
     nextTraining: [
       ...known.map((a) => ({ ...a, count: nextCounts.get(a.answer) ?? 0 })),
       ...[...nextCounts]

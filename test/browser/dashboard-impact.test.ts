@@ -236,6 +236,10 @@ describe("the impact page: charts, tables, CSV; a session's feedback; campaign s
     expect(await page.locator('[data-list="most-useful"] b').count()).toBe(0);
     expect(await tableRows(page, "next-training")).toContainEqual(["Kemasan dan merek", "1"]);
     expect(await tableRows(page, "next-training")).toContainEqual(["Lainnya", "1"]);
+    // What was typed after "Lainnya", as text.
+    expect(await page.locator('[data-list="other-training"] blockquote').allInnerTexts()).toEqual([
+      "budidaya lada <i>organik</i>",
+    ]);
     await screenshot(page, "impact-session-feedback");
   });
 

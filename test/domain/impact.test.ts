@@ -135,9 +135,10 @@ describe.each(providers)("the impact of a programme on %s", (provider) => {
       product_quality: 0,
       other: 1,
     });
+    expect(feedback.otherTraining.map((m) => m.text)).toEqual(["budidaya lada <i>organik</i>"]);
     expect(feedback.mayFollowUp).toEqual({ yes: 1, no: 1 });
     const none = await loadSessionFeedback(db.prisma, seeded.sessions.s3);
-    expect(none).toMatchObject({ count: 0, mean: null, respondents: 0, mostUseful: [] });
+    expect(none).toMatchObject({ count: 0, mean: null, respondents: 0, mostUseful: [], otherTraining: [] });
   });
 
   it("writes a dataset as CSV with its header", async () => {

@@ -167,7 +167,9 @@ export async function seedImpact(
   await fb(eA, "may_follow_up", "yes", "2026-11-20T10:33:00Z");
   await fb(eB, "rating", "4", "2026-11-20T11:00:00Z", 4);
   await fb(eB, "most_useful", "Pembukuan sederhana", "2026-11-20T11:01:00Z");
-  await fb(eB, "next_training", "other:budidaya lada", "2026-11-20T11:02:00Z");
+  // "Lainnya", then typed: stored as the flow does (flows/survey.ts, otherSuffix).
+  await fb(eB, "next_training", "other", "2026-11-20T11:02:00Z");
+  await fb(eB, "next_training_other", "budidaya lada <i>organik</i>", "2026-11-20T11:02:30Z");
   await fb(eB, "may_follow_up", "no", "2026-11-20T11:03:00Z");
   await fb(eE, "rating", "3", "2026-11-24T10:00:00Z", 3);
 
