@@ -35,13 +35,14 @@ import { toPlainText } from "../engine/markup.js";
 import type { OutgoingDocument, OutgoingMessage } from "../engine/types.js";
 import type { Logger } from "../logger.js";
 import {
+  renderNumbered,
   SendError,
   type ChannelAdapter,
   type ChannelStatus,
   type SendResult,
   type TemplateMessage,
 } from "./channel.js";
-import { renderForWhatsApp, renderWhatsApp, splitMarkup, whatsappTextLimit } from "./render.js";
+import { renderWhatsApp, splitMarkup } from "./render.js";
 import { CloudApiError, cloudSendError, readMetaError } from "./whatsapp-cloud-errors.js";
 
 export { CloudApiError, cloudSendError, metaErrorReason, tokenRetryMs } from "./whatsapp-cloud-errors.js";
@@ -74,6 +75,7 @@ export type WhatsAppCloudAdapter = ChannelAdapter & {
 
 /** Meta's limits on interactive messages. */
 export const cloudLimits = {
+  text: 4096,
   body: 1024,
   caption: 1024,
   buttons: 3,
@@ -97,6 +99,20 @@ export type CloudRendering = {
   interactive: { kind: "buttons" | "list"; body: string; choices: { id: string; title: string }[] } | null;
 };
 
+/**
+ * Markup as text messages in WhatsApp's formatting, each within Meta's 4096 characters. The text is
+ * split on what a reader sees and the formatting markers come on top, so a part full of bold can
+ * come out longer: then it is split finer.
+ */
+export function textParts(markup: string): string[] {
+  for (let max: number = cloudLimits.text; ; max = Math.floor(max * 0.9)) {
+    const parts = splitMarkup(markup, max)
+      .map((p) => renderWhatsApp(p))
+      .filter((p) => p.trim() !== "");
+    if (max < 100 || parts.every((p) => p.length <= cloudLimits.text)) return parts;
+  }
+}
+
 /** Renders a message for the Cloud API: buttons or a list when the choices fit, else as on the linked phone. */
 export function renderForWhatsAppCloud(message: OutgoingMessage): CloudRendering {
   const choices = (message.choices ?? []).map((c) => ({ id: c.id, title: toPlainText(c.label).trim() }));
@@ -116,10 +132,8 @@ export function renderForWhatsAppCloud(message: OutgoingMessage): CloudRendering
       : usable && choices.length <= cloudLimits.rows && fit(cloudLimits.rowTitle)
         ? "list"
         : null;
-  if (!kind) return { parts: renderForWhatsApp(message), interactive: null };
-  const parts = splitMarkup(message.text, whatsappTextLimit)
-    .map((p) => renderWhatsApp(p))
-    .filter((p) => p.trim() !== "");
+  if (!kind) return { parts: textParts(renderNumbered(message)), interactive: null };
+  const parts = textParts(message.text);
   const inBody = parts.length === 1 && parts[0]!.length <= cloudLimits.body;
   return {
     parts: inBody ? [] : parts,
@@ -249,12 +263,9 @@ export function createWhatsAppCloudAdapter(options: WhatsAppCloudOptions): Whats
       // A file goes as a document, with the text as its caption when it is one short part.
       const caption =
         doc && !interactive && parts.length === 1 && parts[0]!.length <= cloudLimits.caption ? parts[0] : undefined;
+      const text = (part: string) => build(() => new Text(part));
       let last: string | undefined;
-      for (const part of caption !== undefined ? [] : parts)
-        last = await sendOne(
-          chatId,
-          build(() => new Text(part)),
-        );
+      for (const part of caption !== undefined ? [] : parts) last = await sendOne(chatId, text(part));
       if (doc) last = await sendOne(chatId, await documentOf(doc, caption));
       if (interactive) {
         const { kind, choices } = interactive;

@@ -16,6 +16,7 @@ import {
   parseCloudWebhook,
   renderForWhatsAppCloud,
   templateParameter,
+  textParts,
   verifyCloudSignature,
   verifySubscription,
   type CloudWebhook,
@@ -188,6 +189,16 @@ describe("the WhatsApp Cloud API adapter", () => {
     expect(fake.sent[0]!.text).toBe(text);
     expect(fake.sent[1]!.text).toBe("Silakan pilih salah satu / Please choose one");
     expect(result.platformMessageId).toBe(fake.sent[1]!.id);
+  });
+
+  it("keeps each part within 4096 characters when WhatsApp's formatting markers make it longer", async () => {
+    const bold = "*kata* ".repeat(700).trim(); // 3,499 characters a reader sees, 4,899 with the markers
+    const parts = textParts(bold);
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.every((p) => p.length <= 4096)).toBe(true);
+    expect(parts.join(" ")).toBe(bold);
+    await adapter.send(person, { text: bold });
+    expect(fake.sent.map((s) => s.text)).toEqual(parts);
   });
 
   it("uploads a document and sends it by media id, with a short text as its caption", async () => {
