@@ -111,7 +111,7 @@ const webhookSchema = z.looseObject({
   ),
 });
 
-/** A delivery status from the webhook. `chatId` is the recipient's wa_id. */
+/** A delivery status from the webhook. `chatId` is the recipient's chat id (cloudChatId). */
 export type CloudStatus = {
   platformMessageId: string;
   status: DeliveryStatus;
@@ -138,6 +138,16 @@ const systemTypes = new Set(["system", "reaction", "request_welcome", "ephemeral
 const statusTypes = new Set<string>(["sent", "delivered", "read", "failed"]);
 /** A wa_id: the person's number in international form, digits only. */
 const waId = /^\d{5,20}$/;
+
+/**
+ * The chat id of a wa_id: the same as whatsapp-web.js gives the person (`6281234567890@c.us`),
+ * so participants, their history and enrollments carry over when a department moves from the
+ * linked phone to the Cloud API (docs/whatsapp-cloud.md). The adapter strips it again to send.
+ */
+export const cloudChatId = (wa: string) => `${wa}@c.us`;
+
+/** The wa_id of a chat id (either form). */
+export const waIdOf = (chatId: string) => chatId.replace(/@c\.us$/, "");
 
 /** Issue paths only: the values may be personal data. */
 const describeIssues = (error: z.ZodError) =>
@@ -207,7 +217,7 @@ export function parseCloudWebhook(body: unknown, phoneNumberId: string): CloudWe
         result.statuses.push({
           platformMessageId: status.id,
           status: status.status as DeliveryStatus,
-          chatId: status.recipient_id,
+          chatId: cloudChatId(status.recipient_id),
           ...(error ? { error: metaErrorReason(code, error.error_data?.details ?? error.message ?? error.title) } : {}),
           ...(code ? { code } : {}),
         });
@@ -226,8 +236,8 @@ function toInbound(
   if (systemTypes.has(message.type)) return null;
   const base: InboundMessage = {
     channel: "whatsapp",
-    chatId: from,
-    senderId: from,
+    chatId: cloudChatId(from),
+    senderId: cloudChatId(from),
     platformMessageId: message.id,
     receivedAt: new Date(Number(message.timestamp) * 1000),
     senderPhone: `+${from}`,

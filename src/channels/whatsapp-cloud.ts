@@ -44,9 +44,12 @@ import {
 } from "./channel.js";
 import { renderWhatsApp, splitMarkup } from "./render.js";
 import { CloudApiError, cloudSendError, readMetaError } from "./whatsapp-cloud-errors.js";
+import { waIdOf } from "./whatsapp-cloud-webhook.js";
 
 export { CloudApiError, cloudSendError, metaErrorReason, tokenRetryMs } from "./whatsapp-cloud-errors.js";
 export {
+  cloudChatId,
+  waIdOf,
   CloudWebhookError,
   parseCloudWebhook,
   verifyCloudSignature,
@@ -225,7 +228,7 @@ export function createWhatsAppCloudAdapter(options: WhatsAppCloudOptions): Whats
 
   async function sendOne(chatId: string, message: ClientMessage): Promise<string | undefined> {
     // The wa_id as a string: the library's object form types a business-scoped user id as required.
-    const response = await call(() => api.sendMessage(cloud.phoneNumberId, chatId, message));
+    const response = await call(() => api.sendMessage(cloud.phoneNumberId, waIdOf(chatId), message));
     return "messages" in response ? response.messages[0]?.id : undefined;
   }
 

@@ -120,6 +120,11 @@ describe("the WhatsApp Cloud API adapter", () => {
     expect(result.platformMessageId).toMatch(/^wamid\./);
   });
 
+  it("sends to the chat id a linked phone used for the same person (6281...@c.us) as to their wa_id", async () => {
+    await adapter.send(`${person}@c.us`, { text: "Halo lagi" });
+    expect(fake.sent.at(-1)).toMatchObject({ to: person, text: "Halo lagi" });
+  });
+
   it("sends up to three short choices as reply buttons whose ids are the choice ids", async () => {
     await adapter.send(person, { text: "Apakah Anda hadir?", choices: choices("Ya, hadir", "Tidak bisa") });
     expect(fake.sent[0]).toMatchObject({
@@ -394,9 +399,9 @@ describe("status webhooks and the 24-hour window at the fake", () => {
     await fake.settled();
     expect(receiver.refused).toEqual([]);
     expect(receiver.statuses().filter((s) => s.platformMessageId === platformMessageId)).toEqual([
-      { platformMessageId, status: "sent", chatId: person },
-      { platformMessageId, status: "delivered", chatId: person },
-      { platformMessageId, status: "read", chatId: person },
+      { platformMessageId, status: "sent", chatId: `${person}@c.us` },
+      { platformMessageId, status: "delivered", chatId: `${person}@c.us` },
+      { platformMessageId, status: "read", chatId: `${person}@c.us` },
     ]);
   });
 
@@ -409,7 +414,7 @@ describe("status webhooks and the 24-hour window at the fake", () => {
       {
         platformMessageId,
         status: "failed",
-        chatId: late,
+        chatId: `${late}@c.us`,
         code: "131047",
         error: "Meta 131047: more than 24 hours since the person last wrote (a template is needed)",
       },
@@ -462,8 +467,8 @@ describe("parseCloudWebhook", () => {
     const m = lastMessage();
     expect(m).toMatchObject({
       channel: "whatsapp",
-      chatId: person,
-      senderId: person,
+      chatId: `${person}@c.us`,
+      senderId: `${person}@c.us`,
       senderPhone: `+${person}`,
       displayName: "Siti Rahayu",
       text: "Halo, saya mau daftar",
@@ -539,11 +544,11 @@ describe("parseCloudWebhook", () => {
     expect(parseCloudWebhook(body, fake.phoneNumberId)).toEqual({
       messages: [],
       statuses: [
-        { platformMessageId: "wamid.A", status: "delivered", chatId: person },
+        { platformMessageId: "wamid.A", status: "delivered", chatId: `${person}@c.us` },
         {
           platformMessageId: "wamid.B",
           status: "failed",
-          chatId: person,
+          chatId: `${person}@c.us`,
           code: "131026",
           error: "Meta 131026: message undeliverable (not on WhatsApp or an old version)",
         },
