@@ -105,6 +105,8 @@ const broadcastStatus: Record<BroadcastErrorCode, { status: number; title: strin
   approval_required: { status: 409, title: "The broadcast needs approval first" },
   same_approver: { status: 403, title: "Another staff member must approve" },
   forbidden: { status: 403, title: "Not allowed" },
+  template_required: { status: 409, title: "A WhatsApp template is needed for recipients outside the 24-hour window" },
+  invalid_template: { status: 422, title: "Not a WhatsApp template a broadcast can use" },
 };
 
 /** The problem for any error thrown while handling a request; `internal` is true for a 500. */

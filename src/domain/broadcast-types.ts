@@ -3,6 +3,7 @@
  * (implemented in src/domain/broadcasts.ts).
  */
 import { z } from "zod";
+import { maxDatabaseId } from "../db/ids.js";
 import { segmentFilterSchema, type SegmentFilter, type SegmentPreview } from "./segment-filter.js";
 
 export const broadcastStatuses = [
@@ -25,6 +26,11 @@ export const broadcastInputSchema = z.strictObject({
   textId: z.string().trim().min(1).max(broadcastTextMax),
   textEn: z.string().trim().min(1).max(broadcastTextMax).nullish(),
   filter: segmentFilterSchema,
+  /**
+   * WhatsApp Cloud API: the approved template (src/domain/whatsapp-templates.ts, used for
+   * "broadcast" or for nothing in particular) that recipients outside the 24-hour window get.
+   */
+  templateId: z.number().int().positive().max(maxDatabaseId).nullish(),
 });
 export type BroadcastInput = z.infer<typeof broadcastInputSchema>;
 
@@ -80,6 +86,8 @@ export type BroadcastView = {
   createdAt: Date;
   createdBy: StaffRef;
   approvedBy: StaffRef;
+  /** The WhatsApp template for recipients outside the 24-hour window (Cloud API); null: none chosen. */
+  template: { id: number; name: string; language: string; category: string } | null;
   progress: BroadcastProgress;
 };
 
@@ -90,7 +98,11 @@ export type BroadcastErrorCode =
   | "invalid_filter"
   | "approval_required"
   | "same_approver"
-  | "forbidden";
+  | "forbidden"
+  /** WhatsApp recipients are outside the 24-hour window and no template was chosen: they would fail. */
+  | "template_required"
+  /** The template given does not exist or carries another kind of message. */
+  | "invalid_template";
 
 /** A refused broadcast action; `message` says why in plain words. */
 export class BroadcastError extends Error {

@@ -17,6 +17,7 @@ import { broadcastProgress, stopPlan } from "./broadcast-sending.js";
 import type { SegmentFilter } from "./segment-filter.js";
 import { parseSegmentFilter, previewSegment } from "./segments.js";
 import { audit } from "./staff.js";
+import { windowSplit } from "./whatsapp-templates.js";
 
 /** Jobs the service asks for (src/jobs/broadcasts.ts). */
 export type BroadcastJobs = {
@@ -29,6 +30,12 @@ export type BroadcastSettings = {
   approvalThreshold: number;
   /** Local dates of segment filters. */
   timeZone: string;
+  /**
+   * WhatsApp Cloud API (WHATSAPP_PROVIDER=cloud): the hours of the customer-service window (24).
+   * Then a broadcast with WhatsApp recipients outside the window at its time is refused when it is
+   * scheduled or approved unless a template was chosen. Absent or null: no window (other providers).
+   */
+  serviceWindowHours?: number | null;
 };
 
 type BroadcastRow = {
@@ -46,11 +53,14 @@ type BroadcastRow = {
   approvedById: number | null;
   createdBy: { id: number; name: string } | null;
   approvedBy: { id: number; name: string } | null;
+  templateId: number | null;
+  template: { id: number; name: string; language: string; category: string } | null;
 };
 
 const include = {
   createdBy: { select: { id: true, name: true } },
   approvedBy: { select: { id: true, name: true } },
+  template: { select: { id: true, name: true, language: true, category: true } },
 } as const;
 
 /** The broadcast service over the database and the broadcast jobs. */
@@ -97,6 +107,7 @@ export function createBroadcastService(options: {
       createdAt: b.createdAt,
       createdBy: b.createdBy,
       approvedBy: b.approvedBy,
+      template: b.template,
       progress: await broadcastProgress(database, b.id),
     };
   };
@@ -121,16 +132,45 @@ export function createBroadcastService(options: {
     return b;
   };
 
+  /** A template a broadcast may use: one for broadcasts, or one for nothing in particular. */
+  const checkTemplate = async (templateId: number) => {
+    const template = await db.whatsAppTemplate.findUnique({ where: { id: templateId } });
+    if (!template || (template.usedFor !== null && template.usedFor !== "broadcast"))
+      throw new BroadcastError(
+        "invalid_template",
+        template
+          ? `The WhatsApp template ${template.name} carries ${template.usedFor} messages; a broadcast can use one for broadcasts or for nothing in particular.`
+          : `There is no WhatsApp template ${templateId}.`,
+      );
+  };
+
+  /**
+   * Outside the window WhatsApp only takes an approved template: with recipients there at the time
+   * it goes and none chosen, they would all fail, so it is refused before anything is sent.
+   */
+  const checkWindow = async (b: BroadcastRow, at: Date) => {
+    const hours = settings.serviceWindowHours;
+    if (!hours || b.templateId !== null) return;
+    const split = await windowSplit(database, { filter: storedFilter(b), timeZone: settings.timeZone }, at, hours);
+    if (split.outside > 0)
+      throw new BroadcastError(
+        "template_required",
+        `${split.outside} WhatsApp recipient${split.outside === 1 ? " has" : "s have"} not written in the last ${hours} hours and can only get an approved template, and broadcast ${b.id} has none: copy it to a new broadcast and choose its WhatsApp template.`,
+      );
+  };
+
   return {
     preview: (filter) => previewSegment(database, filter, settings.timeZone),
 
     async create(staffId, input: BroadcastInput) {
+      if (input.templateId) await checkTemplate(input.templateId);
       const b = await db.broadcast.create({
         data: {
           title: input.title,
           textId: input.textId,
           textEn: input.textEn ?? null,
           filter: input.filter as object,
+          templateId: input.templateId ?? null,
           status: "draft",
           createdById: staffId,
         },
@@ -139,6 +179,7 @@ export function createBroadcastService(options: {
       await audit(db, staffId, "broadcast.create", `broadcast:${b.id}`, {
         title: input.title,
         recipients: preview.recipients,
+        ...(input.templateId ? { templateId: input.templateId } : {}),
       });
       return show(b.id);
     },
@@ -147,6 +188,7 @@ export function createBroadcastService(options: {
       const b = await load(id);
       const when = at && at > now() ? at : null;
       const preview = await previewSegment(database, storedFilter(b), settings.timeZone);
+      if (b.status === "draft") await checkWindow(b, when ?? now());
       const needsApproval =
         settings.approvalThreshold > 0 && preview.recipients > settings.approvalThreshold && b.approvedById === null;
       await transition(
@@ -183,6 +225,8 @@ export function createBroadcastService(options: {
           "same_approver",
           "A broadcast needs the approval of someone other than its author and whoever submitted it.",
         );
+      // Checked again: the window has moved since it was submitted.
+      await checkWindow(b, b.scheduledAt && b.scheduledAt > now() ? b.scheduledAt : now());
       await transition(id, ["pending_approval"], { status: "scheduled", approvedById: staffId }, "approved");
       const preview = await previewSegment(database, storedFilter(b), settings.timeZone);
       await audit(db, staffId, "broadcast.approve", `broadcast:${id}`, { recipients: preview.recipients });

@@ -52,6 +52,7 @@ function fakeBroadcasts() {
         createdAt: new Date("2026-12-01T02:00:00Z"),
         createdBy: { id: staffId, name: "someone" },
         approvedBy: null,
+        template: null,
         progress: emptyProgress(),
       };
       views.set(view.id, view);

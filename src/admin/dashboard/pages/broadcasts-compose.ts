@@ -5,12 +5,20 @@
  * it while the form is filled in, and /dashboard/siaran/pratinjau-teks for the chat bubbles as
  * the texts are typed (their *bold* and _italic_ rendered by the one renderer the web chat uses).
  * Saving makes a draft; sending is done from its own page.
+ *
+ * With the WhatsApp Cloud API, recipients on WhatsApp who have not written in 24 hours can only
+ * get an approved template: the composer offers the templates for broadcasts, shows how many are
+ * inside and outside the window and what that costs, and will not save a broadcast whose
+ * recipients outside the window would get nothing (no template chosen). Scheduling and approval
+ * check again (src/domain/broadcasts.ts), since the window moves.
  */
 import { z } from "zod";
 import { renderWebHtml } from "../../../channels/render.js";
+import { databaseId } from "../../../db/ids.js";
 import { broadcastTextMax } from "../../../domain/broadcast-types.js";
 import type { SegmentFilter, SegmentPreview } from "../../../domain/segment-filter.js";
-import { parseForm, type FieldErrors } from "../forms.js";
+import { windowSplit, type WindowSplit } from "../../../domain/whatsapp-templates.js";
+import { bilingual, parseForm, type FieldErrors } from "../forms.js";
 import { definePage, type PageContext } from "../page.js";
 import { redirectWithFlash, render } from "../render.js";
 import { text } from "../text.js";
@@ -20,13 +28,16 @@ import {
   emptyValues,
   filterFromForm,
   loadSegmentChoices,
+  loadTemplateChoices,
   recipientSummary,
   segmentFields,
   segmentFormSchema,
   valuesFromBody,
   valuesFromBroadcast,
+  windowSummary,
   type ComposerValues,
   type FormBody,
+  type TemplateChoice,
 } from "./broadcasts-segment.js";
 import { broadcastId, composerScript } from "./broadcasts-view.js";
 
@@ -39,6 +50,9 @@ const composeSchema = datesInOrder(
     title: z.string().trim().min(1).max(200),
     textId: lines(z.string().trim().min(1).max(broadcastTextMax)),
     textEn: lines(z.string().trim().max(broadcastTextMax)).default(""),
+    templateId: z
+      .union([z.literal(""), databaseId], bilingual("Pilih salah satu templat.", "Choose one of the templates."))
+      .default(""),
     ...segmentFields,
   }),
 );
@@ -50,15 +64,37 @@ function byField(errors: FieldErrors): FieldErrors {
   return out;
 }
 
-type Counted = { preview: SegmentPreview; summary: string; segment: string } | null;
+type Counted = {
+  preview: SegmentPreview;
+  summary: string;
+  segment: string;
+  /** WhatsApp Cloud API only: the WhatsApp recipients by the 24-hour window, and what it means. */
+  window: (WindowSplit & { summary: string | null }) | null;
+} | null;
 
-async function count(ctx: PageContext, filter: SegmentFilter): Promise<Counted> {
+const usesTemplates = (ctx: PageContext) => ctx.deps.config.whatsapp.provider === "cloud";
+
+/** The templates a broadcast may use; none unless WhatsApp runs on the Cloud API. */
+const templateChoices = (ctx: PageContext) =>
+  usesTemplates(ctx) ? loadTemplateChoices(ctx.deps.database.prisma, ctx.language) : Promise.resolve([]);
+
+/** The template chosen in the form: the one given, or none. */
+const chosen = (choices: TemplateChoice[], value: string | undefined) => choices.find((c) => c.value === value) ?? null;
+
+async function count(ctx: PageContext, filter: SegmentFilter, templateId?: string): Promise<Counted> {
   const { deps, language } = ctx;
   const preview = await deps.bot.broadcasts.preview(filter);
+  let window: NonNullable<Counted>["window"] = null;
+  if (usesTemplates(ctx)) {
+    const split = await windowSplit(deps.database, { filter, timeZone: deps.config.defaultTimeZone }, new Date());
+    const template = chosen(await templateChoices(ctx), templateId);
+    window = { ...split, summary: windowSummary(split, template, deps.config.whatsapp.cloud?.price ?? null, language) };
+  }
   return {
     preview,
     summary: recipientSummary(preview, language),
     segment: await describeFilter(deps.database.prisma, filter, language, deps.config.defaultTimeZone),
+    window,
   };
 }
 
@@ -69,6 +105,7 @@ async function renderComposer(
 ) {
   const { reply, deps, t, language } = ctx;
   const ticked = (group: string, value: string) => (values.ticked[group] ?? []).includes(value);
+  const templates = await templateChoices(ctx);
   return render(
     reply,
     "broadcast-compose",
@@ -86,6 +123,8 @@ async function renderComposer(
       errors: options.errors ?? {},
       counted: options.counted ?? null,
       textMax: broadcastTextMax,
+      // Offered with the Cloud API; the select shows only when some recipient is on WhatsApp.
+      templates: usesTemplates(ctx) ? templates : null,
     },
     { status: options.status ?? 200 },
   );
@@ -99,6 +138,11 @@ export const composePage = definePage({
     const from = broadcastId({ id: (request.query as { dari?: unknown }).dari });
     const source = from ? await deps.bot.broadcasts.get(from) : null;
     const values = source ? valuesFromBroadcast(source) : emptyValues();
+    // The template for broadcasts is the default choice (listed first); "none" stays possible.
+    if (!source && usesTemplates(ctx)) {
+      const first = (await templateChoices(ctx))[0];
+      if (first?.forBroadcasts) values.text.templateId = first.value;
+    }
     // A copy of a broadcast whose stored filter no longer reads keeps its texts but not its
     // recipients: left empty, the filter would mean everyone, so the page says to choose.
     const notice = source?.invalidFilter
@@ -108,7 +152,7 @@ export const composePage = definePage({
         )
       : undefined;
     return renderComposer(ctx, values, {
-      counted: await count(ctx, source?.filter ?? {}),
+      counted: await count(ctx, source?.filter ?? {}, values.text.templateId),
       ...(notice ? { notice } : {}),
     });
   },
@@ -122,7 +166,7 @@ export const saveComposePage = definePage({
     const body = (request.body ?? {}) as FormBody;
     const values = valuesFromBody(body);
     const segment = parseForm(segmentFormSchema, body);
-    const counted = segment.ok ? await count(ctx, filterFromForm(segment.data)) : null;
+    const counted = segment.ok ? await count(ctx, filterFromForm(segment.data), values.text.templateId) : null;
 
     if (body.action === "count") {
       // Only the count was asked for: the texts may still be empty, so only the segment is checked.
@@ -135,11 +179,31 @@ export const saveComposePage = definePage({
     const form = parseForm(composeSchema, body);
     if (!form.ok) return renderComposer(ctx, values, { errors: byField(form.errors), counted, status: 400 });
     const { title, textId, textEn } = form.data;
+    const templateId = form.data.templateId === "" ? null : form.data.templateId;
+    if (templateId !== null && !chosen(await templateChoices(ctx), String(templateId)))
+      return renderComposer(ctx, values, {
+        errors: { templateId: text("Pilih salah satu templat.", "Choose one of the templates.") },
+        counted,
+        status: 400,
+      });
+    // Refused here rather than at sending: who is outside is known now, and the fix (a template) is on this form.
+    if (counted?.window && counted.window.outside > 0 && templateId === null)
+      return renderComposer(ctx, values, {
+        errors: {
+          templateId: text(
+            `${counted.window.outside} penerima WhatsApp sudah lebih dari 24 jam tidak mengirim pesan dan hanya bisa menerima templat yang disetujui Meta. Pilih templatnya.`,
+            `${counted.window.outside} WhatsApp recipient${counted.window.outside === 1 ? " has" : "s have"} not written in 24 hours and can only get a template approved by Meta. Choose the template.`,
+          ),
+        },
+        counted,
+        status: 400,
+      });
     const view = await deps.bot.broadcasts.create(staff.id, {
       title,
       textId,
       textEn: textEn || null,
       filter: filterFromForm(form.data),
+      ...(templateId !== null && usesTemplates(ctx) ? { templateId } : {}),
     });
     return redirectWithFlash(
       reply,
@@ -166,7 +230,8 @@ export const previewCountPage = definePage({
       );
       return reply.code(400).send({ ok: false, errors });
     }
-    const counted = (await count(ctx, filterFromForm(segment.data)))!;
+    const templateId = (request.body as Record<string, unknown> | undefined)?.templateId;
+    const counted = (await count(ctx, filterFromForm(segment.data), typeof templateId === "string" ? templateId : ""))!;
     return reply.send({
       ok: true,
       matched: counted.preview.matched,
@@ -174,6 +239,16 @@ export const previewCountPage = definePage({
       leftOut: counted.preview.leftOut,
       summary: counted.summary,
       segment: counted.segment,
+      ...(counted.window
+        ? {
+            whatsapp: {
+              recipients: counted.window.whatsapp,
+              inside: counted.window.inside,
+              outside: counted.window.outside,
+              summary: counted.window.summary,
+            },
+          }
+        : {}),
     });
   },
 });

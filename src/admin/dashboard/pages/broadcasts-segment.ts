@@ -18,6 +18,12 @@ import {
   type SegmentPreview,
 } from "../../../domain/segment-filter.js";
 import { describeSegment } from "../../../domain/segments.js";
+import {
+  listTemplates,
+  templateCost,
+  type TemplateCategory,
+  type WindowSplit,
+} from "../../../domain/whatsapp-templates.js";
 import { bilingual } from "../forms.js";
 import { text, type Language, type Text } from "../text.js";
 
@@ -100,7 +106,7 @@ export type ComposerValues = {
   ticked: Record<string, string[]>;
 };
 
-const textFields = ["title", "textId", "textEn", "registeredFrom", "registeredTo"] as const;
+const textFields = ["title", "textId", "textEn", "registeredFrom", "registeredTo", "templateId"] as const;
 const groupFields = [
   "programmeIds",
   "trainingSessionIds",
@@ -132,6 +138,7 @@ export function valuesFromBroadcast(b: {
   textId: string;
   textEn: string | null;
   filter: SegmentFilter;
+  template?: { id: number } | null;
 }): ComposerValues {
   const f = b.filter;
   const strings = (list: readonly (string | number)[] | undefined) => (list ?? []).map(String);
@@ -142,6 +149,7 @@ export function valuesFromBroadcast(b: {
       textEn: b.textEn ?? "",
       registeredFrom: f.registeredFrom ?? "",
       registeredTo: f.registeredTo ?? "",
+      templateId: b.template ? String(b.template.id) : "",
     },
     ticked: {
       programmeIds: strings(f.programmeIds),
@@ -310,4 +318,71 @@ export function recipientSummary(preview: SegmentPreview, language: Language): s
   if (!leftOut) return head;
   const why = [optedOut ? `${n(optedOut)} berhenti berlangganan` : "", blocked ? `${n(blocked)} memblokir bot` : ""];
   return `${head} · ${n(leftOut)} tidak ikut (${why.filter(Boolean).join(", ")})`;
+}
+
+/** A template the composer offers (WhatsApp Cloud API): for broadcasts, or for nothing in particular. */
+export type TemplateChoice = {
+  value: string;
+  label: string;
+  name: string;
+  category: TemplateCategory;
+  /** Mapped to broadcasts (usedFor "broadcast"): the composer's default. */
+  forBroadcasts: boolean;
+};
+
+/** The templates a broadcast may use, those for broadcasts first (the default is the first). */
+export async function loadTemplateChoices(db: Db, language: Language): Promise<TemplateChoice[]> {
+  const templates = (await listTemplates(db)).filter((t) => t.usedFor === null || t.usedFor === "broadcast");
+  const words = {
+    id: { id: "Indonesia", en: "Inggris", utility: "utilitas", marketing: "pemasaran", default: "bawaan siaran" },
+    en: { id: "Indonesian", en: "English", utility: "utility", marketing: "marketing", default: "broadcast default" },
+  }[language];
+  return templates.map((t) => ({
+    value: String(t.id),
+    name: t.name,
+    category: t.category,
+    forBroadcasts: t.usedFor === "broadcast",
+    label: `${t.name} (${[words[t.language], words[t.category], ...(t.usedFor ? [words.default] : [])].join(", ")})`,
+  }));
+}
+
+/**
+ * What the 24-hour window means for a broadcast's WhatsApp recipients, in a sentence: inside get
+ * the text at no template cost; outside get the chosen template, billed by Meta per message (the
+ * estimate when a price is configured for its category); without a template they cannot be sent
+ * to. Null when no recipient is on WhatsApp.
+ */
+export function windowSummary(
+  split: WindowSplit,
+  template: { name: string; category: TemplateCategory } | null,
+  price: { utility: number | null; marketing: number | null } | null,
+  language: Language,
+): string | null {
+  if (!split.whatsapp) return null;
+  const n = (value: number) => value.toLocaleString(language === "en" ? "en-GB" : "id-ID");
+  const en = language === "en";
+  const inside = en
+    ? `${n(split.inside)} WhatsApp recipient${split.inside === 1 ? " is" : "s are"} inside the 24-hour window and get${split.inside === 1 ? "s" : ""} this text at no template cost`
+    : `${n(split.inside)} penerima WhatsApp berada di dalam jendela 24 jam dan menerima teks ini tanpa biaya templat`;
+  if (!split.outside) return `${inside}.`;
+  const outsideHead = en
+    ? `${n(split.outside)} ${split.outside === 1 ? "is" : "are"} outside it`
+    : `${n(split.outside)} di luar jendela`;
+  if (!template)
+    return en
+      ? `${inside}; ${outsideHead} and can only get a template approved by Meta: choose a WhatsApp template, or the broadcast cannot be saved.`
+      : `${inside}; ${outsideHead} hanya bisa menerima templat yang disetujui Meta: pilih templat WhatsApp, atau siaran ini tidak dapat disimpan.`;
+  const category = en ? template.category : template.category === "utility" ? "utilitas" : "pemasaran";
+  const cost = templateCost(split.outside, template.category, price);
+  const billed =
+    cost === null
+      ? en
+        ? `billed by Meta per message at its rate card for ${category} templates`
+        : `ditagih Meta per pesan menurut tarif Meta untuk templat ${category}`
+      : en
+        ? `billed by Meta per message: estimated cost Rp ${n(cost)}`
+        : `ditagih Meta per pesan: perkiraan biaya Rp ${n(cost)}`;
+  return en
+    ? `${inside}; ${outsideHead} and get${split.outside === 1 ? "s" : ""} the template ${template.name} (${category}), ${billed}.`
+    : `${inside}; ${outsideHead} menerima templat ${template.name} (${category}), ${billed}.`;
 }

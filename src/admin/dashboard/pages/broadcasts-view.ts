@@ -107,6 +107,11 @@ export function refusalText(error: unknown, current: BroadcastStatus | null): Te
         "Filter segmen siaran ini tidak valid lagi, jadi siaran ini tidak dapat dikirim. Silakan buat siaran baru.",
         "This broadcast's segment filter is no longer valid, so it cannot be sent. Please make a new broadcast.",
       );
+    case "template_required":
+      return text(
+        "Sebagian penerima WhatsApp sudah lebih dari 24 jam tidak mengirim pesan, jadi mereka hanya bisa menerima templat yang disetujui Meta, dan siaran ini tidak memilih templat. Salin siaran ini ke siaran baru dan pilih templat WhatsApp-nya.",
+        "Some WhatsApp recipients have not written in the last 24 hours, so they can only get a template approved by Meta, and this broadcast has none chosen. Copy it to a new broadcast and choose its WhatsApp template.",
+      );
     case "invalid_state": {
       const now = current ? statusLabels[current] : null;
       return text(

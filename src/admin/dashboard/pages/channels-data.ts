@@ -4,13 +4,30 @@
  * one). A channel that is not configured gets one line on how to turn it on. WhatsApp and
  * Telegram polling run in one worker for the whole installation: in any other process (a web
  * process) the page shows what that worker published in Redis (src/channels/channel-board.ts),
- * and says so plainly when no worker runs them.
+ * and says so plainly when no worker runs them. With the WhatsApp Cloud API it also lists the
+ * message templates for outside the 24-hour window (pages/channels-templates.ts changes them).
  */
 import QRCode from "qrcode";
 import type { ChannelState } from "../../../channels/channel.js";
 import type { ChannelRunner, SharedChannelStatus } from "../../../channels/channel-board.js";
 import type { TelegramAdapter } from "../../../channels/telegram.js";
 import type { WhatsAppAdapter } from "../../../channels/whatsapp.js";
+import {
+  bodyPlaceholders,
+  listTemplates,
+  missingPurposes,
+  templateCategories,
+  templateLanguages,
+  templateParameterKinds,
+  templatePurposes,
+  templateParametersMax,
+  type TemplateCategory,
+  type TemplateLanguage,
+  type TemplateParameterKind,
+  type TemplatePurpose,
+  type WhatsAppTemplate,
+} from "../../../domain/whatsapp-templates.js";
+import type { FieldErrors } from "../forms.js";
 import type { DashboardDeps } from "../page.js";
 import { text, type Text } from "../text.js";
 
@@ -255,3 +272,98 @@ export const needsRefresh = (channels: ChannelView[]) =>
   channels.some(
     (c) => c.name === "whatsapp" && (c.state === "waiting_for_qr" || c.state === "connecting" || c.nowhere === true),
   );
+
+// ---------------------------------------------------------------- WhatsApp templates (Cloud API)
+
+export const templateLanguageLabels: Record<TemplateLanguage, Text> = {
+  id: text("Bahasa Indonesia", "Indonesian"),
+  en: text("Bahasa Inggris", "English"),
+};
+
+export const templateCategoryLabels: Record<TemplateCategory, Text> = {
+  utility: text("Utilitas", "Utility"),
+  marketing: text("Pemasaran", "Marketing"),
+};
+
+/** What each kind of outgoing message is called on the page. */
+export const templatePurposeLabels: Record<TemplatePurpose, Text> = {
+  reminder: text("Pengingat jadwal", "Session reminders"),
+  notice: text("Pemberitahuan jadwal (pindah, batal)", "Session notices (moved, cancelled)"),
+  motivation: text("Pesan motivasi", "Motivational messages"),
+  survey: text("Survei dan tindak lanjut", "Surveys and follow-ups"),
+  certificate: text("Sertifikat (dengan lampiran)", "Certificates (with the attachment)"),
+  broadcast: text("Siaran staf (bawaan)", "Staff broadcasts (the default)"),
+};
+
+export const templateParameterLabels: Record<TemplateParameterKind, Text> = {
+  name: text("Nama peserta", "Participant's name"),
+  text: text("Teks pesan", "Message text"),
+  department: text("Nama dinas", "Department name"),
+};
+
+/** Parameter selects the form shows: enough for the body typed so far, and a few spare. */
+export const parameterSelects = (body: string, chosen: string[]) =>
+  Math.min(templateParametersMax, Math.max(5, chosen.length, ...(bodyPlaceholders(body) ?? [])));
+
+export type TemplateSection = {
+  templates: WhatsAppTemplate[];
+  /** Per language, the purposes with no template in it, and of those the ones with none in any language. */
+  missing: { language: TemplateLanguage; purposes: TemplatePurpose[] }[];
+  /** Purposes with no template in either language: those messages fail outside the window. */
+  failing: TemplatePurpose[];
+};
+
+/** The templates section of the Kanal page; null unless WhatsApp runs on the Cloud API. */
+export async function loadTemplateSection(deps: DashboardDeps): Promise<TemplateSection | null> {
+  if (deps.config.whatsapp.provider !== "cloud") return null;
+  const templates = await listTemplates(deps.database.prisma);
+  const missing = missingPurposes(templates);
+  return {
+    templates,
+    missing: templateLanguages.map((language) => ({ language, purposes: missing[language] })),
+    failing: missing.id.filter((p) => missing.en.includes(p)),
+  };
+}
+
+/** A template form as typed (or as stored), and its errors by field. */
+export type TemplateFormState = { values: Record<string, string>; parameters: string[]; errors: FieldErrors };
+
+/** An empty add form: Indonesian, utility, the name first. */
+export const emptyTemplateForm = (): TemplateFormState => ({
+  values: { name: "", language: "id", category: "utility", body: "", usedFor: "", document: "" },
+  parameters: [],
+  errors: {},
+});
+
+/** What the form partial (views/partials/whatsapp-template-form.eta) needs to show a form. */
+export function templateFormView(state: TemplateFormState, action: string, mode: "new" | "edit") {
+  const count = parameterSelects(state.values.body ?? "", state.parameters);
+  return {
+    action,
+    mode,
+    values: state.values,
+    errors: state.errors,
+    parameters: Array.from({ length: count }, (_, i) => ({
+      index: i,
+      value: state.parameters[i] ?? "",
+      error: state.errors[`parameters.${i}`] ?? null,
+    })),
+    languages: templateLanguages.map((value) => ({ value, label: templateLanguageLabels[value] })),
+    categories: templateCategories.map((value) => ({ value, label: templateCategoryLabels[value] })),
+    purposes: templatePurposes.map((value) => ({ value, label: templatePurposeLabels[value] })),
+    kinds: templateParameterKinds.map((value) => ({ value, label: templateParameterLabels[value] })),
+  };
+}
+
+/** The form's fields from a stored template, to edit it. */
+export const templateFormValues = (t: WhatsAppTemplate): Omit<TemplateFormState, "errors"> => ({
+  values: {
+    name: t.name,
+    language: t.language,
+    category: t.category,
+    body: t.body,
+    usedFor: t.usedFor ?? "",
+    document: t.document ? "on" : "",
+  },
+  parameters: t.parameters as string[],
+});

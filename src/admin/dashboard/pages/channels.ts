@@ -7,30 +7,66 @@
  */
 import type { WhatsAppAdapter } from "../../../channels/whatsapp.js";
 import { audit } from "../../../domain/staff.js";
-import { definePage } from "../page.js";
+import { definePage, type PageContext } from "../page.js";
 import { redirectWithFlash, render } from "../render.js";
 import { text } from "../text.js";
-import { loadChannels, needsRefresh, qrRefreshSeconds } from "./channels-data.js";
+import {
+  emptyTemplateForm,
+  loadChannels,
+  loadTemplateSection,
+  needsRefresh,
+  qrRefreshSeconds,
+  templateCategoryLabels,
+  templateFormView,
+  templateLanguageLabels,
+  templateParameterLabels,
+  templatePurposeLabels,
+  type TemplateFormState,
+} from "./channels-data.js";
 
 const channelsPath = "/dashboard/kanal";
 const logoutPath = "/dashboard/kanal/whatsapp/keluar";
 
-export const channelsPage = definePage({
-  path: channelsPath,
-  nav: { id: "Kanal", en: "Channels", order: 60 },
-  async handler({ reply, deps, t }) {
-    const channels = await loadChannels(deps);
-    const refresh = needsRefresh(channels);
-    // Chromium, Firefox and Safari honour Refresh as a header: the new QR code shows up without a script.
-    if (refresh) reply.header("refresh", String(qrRefreshSeconds));
-    return render(reply, "channels", {
+/**
+ * The Kanal page; `templateForm` fills the add-a-template form again after it was refused (the
+ * page then does not reload itself, or what was typed would be lost).
+ */
+export async function renderChannels(ctx: PageContext, templateForm?: TemplateFormState, status = 200) {
+  const { reply, deps, t } = ctx;
+  const channels = await loadChannels(deps);
+  const refresh = !templateForm && needsRefresh(channels);
+  // Chromium, Firefox and Safari honour Refresh as a header: the new QR code shows up without a script.
+  if (refresh) reply.header("refresh", String(qrRefreshSeconds));
+  const templates = await loadTemplateSection(deps);
+  const form = templateForm ?? emptyTemplateForm();
+  return render(
+    reply,
+    "channels",
+    {
       title: t("Kanal", "Channels"),
       channels,
       refreshSeconds: refresh ? qrRefreshSeconds : 0,
       logoutPath,
       now: new Date(),
-    });
-  },
+      templates,
+      templateForm: templateFormView(form, "/dashboard/kanal/templat", "new"),
+      // The add form is opened when it comes back with errors.
+      templateFormOpen: Boolean(templateForm),
+      labels: {
+        languages: templateLanguageLabels,
+        categories: templateCategoryLabels,
+        purposes: templatePurposeLabels,
+        kinds: templateParameterLabels,
+      },
+    },
+    { status },
+  );
+}
+
+export const channelsPage = definePage({
+  path: channelsPath,
+  nav: { id: "Kanal", en: "Channels", order: 60 },
+  handler: (ctx) => renderChannels(ctx),
 });
 
 /** The confirmation page: logging out needs a new QR scan on the bot's phone to undo. */
