@@ -300,6 +300,22 @@ describe.each(providers)("the WhatsApp service window on %s", (provider) => {
     expect(channel.sent.filter((s) => s.chatId === "tier-d")).toEqual([]);
   });
 
+  it("holds only the chat Meta's pair rate limit (131056) is about, without using an attempt", async () => {
+    const { channel, send } = start();
+    channel.failNext(
+      new SendError("WhatsApp 131056: Pair rate limit hit", false, 3_000, false, { code: "131056" }),
+      "pair-a",
+    );
+    const a = await send("pair-a", await person(channel.name, "pair-a"), "Pengingat");
+    const b = await send("pair-b", await person(channel.name, "pair-b"), "Pengingat");
+    expect(await done(b)).toMatchObject({ status: "sent", attempts: 1 });
+    expect(await done(a)).toMatchObject({ status: "sent", attempts: 1, lastError: null });
+    // The other chat went while the first one waited: the channel itself was not held.
+    const chats = channel.calls.map((c) => c.chatId);
+    expect(chats.filter((c) => c === "pair-a")).toHaveLength(2);
+    expect(chats.indexOf("pair-b")).toBeLessThan(chats.lastIndexOf("pair-a"));
+  });
+
   it("uses no attempt on a rate limit (130429) and fails an undeliverable message (131026) with its code", async () => {
     const { channel, send } = start();
     channel.failNext(new SendError("WhatsApp 130429: Rate limit hit", false, 300, false, { code: "130429" }), "rl-1");
