@@ -2,9 +2,12 @@
  * How fast each channel's outbox sends (DESIGN.md section 5). Replies to someone who has just
  * written go at once; bulk (reminders, motivation, broadcasts) is paced to what the platform
  * tolerates: Telegram about 30 a second overall and 1 a second to one chat; WhatsApp (the
- * unofficial client) slowly and at random intervals, with a daily cap, against bans.
+ * unofficial client) slowly and at random intervals, with a daily cap, against bans; the
+ * WhatsApp Cloud API at the number's throughput (80 a second by default) for replies and bulk
+ * together, and within its daily messaging limit. A steady rate (no jitter) is kept per send by
+ * the limiter shared in Redis (rate-limiter.ts), never above it in any second.
  */
-import type { Config } from "../config.js";
+import type { Config, WhatsAppCloudConfig } from "../config.js";
 
 export type Pacing = {
   /** Replies and notices: at most this many jobs a second (a safety net, not a pace). */
@@ -21,6 +24,16 @@ export type Pacing = {
     dailyCap: number | null;
   };
   concurrency: { reply: number; bulk: number };
+  /**
+   * Replies take their slots from the bulk lane's shared rate too: the platform's limit covers
+   * every message from the account (the Cloud API's throughput per number). Default false.
+   */
+  repliesShareRate?: boolean;
+  /**
+   * WhatsApp's messaging limit tier: different people reached by templates (business-initiated
+   * conversations) in a rolling 24 hours (messaging-tier.ts); null or absent: no limit.
+   */
+  messagingLimit?: number | null;
 };
 
 /** For channels with no platform limits (the web chat, the console). */
@@ -57,5 +70,22 @@ export function whatsappPacing(whatsapp: Config["whatsapp"]): Pacing {
       dailyCap: whatsapp.dailyCap,
     },
     concurrency: { reply: 4, bulk: 1 },
+  };
+}
+
+/**
+ * The official WhatsApp Cloud API: `perSecond` for the whole number, replies included (they
+ * share the limiter with bulk), no jitter (the platform is made for it), no gap per chat beyond
+ * what Meta's pair rate limit (131056) asks for when it comes. Enough sends in flight to reach
+ * 80 a second and more with each send taking a few hundred milliseconds.
+ */
+export function cloudPacing(cloud: Pick<WhatsAppCloudConfig, "perSecond" | "dailyLimit">): Pacing {
+  return {
+    // A safety net; the shared limiter is the pace.
+    replyPerSecond: cloud.perSecond,
+    bulk: { max: cloud.perSecond, durationMs: 1000, jitter: false, chatGapMs: 0, dailyCap: null },
+    concurrency: { reply: 16, bulk: Math.min(64, Math.ceil(cloud.perSecond / 5) + 4) },
+    repliesShareRate: true,
+    messagingLimit: cloud.dailyLimit,
   };
 }

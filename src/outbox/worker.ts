@@ -4,14 +4,21 @@
  * never sends a row twice unless a send crashed midway (at least once, DESIGN.md section 5).
  *
  * Pacing (DESIGN.md section 5): each channel has a reply lane, sent at once, and a bulk lane
- * limited by BullMQ's rate limiter, optionally with random spacing (WhatsApp), a gap between
- * two bulk messages to one chat and a daily cap. A platform's 429 closes the channel's gate for
- * `retry_after` and rate-limits both lanes in Redis, so the job waits instead of failing.
+ * paced to the platform: at random spacing by BullMQ's limiter (WhatsApp on a linked phone), or
+ * at a steady rate by a limiter shared in Redis by every process (rate-limiter.ts: Telegram, the
+ * Cloud API); a gap between two bulk messages to one chat and a daily cap. A platform's 429
+ * closes the channel's gate for `retry_after` and rate-limits both lanes in Redis, so the job
+ * waits instead of failing.
+ *
+ * Channels with a customer-service window (the WhatsApp Cloud API, send-window.ts): outside it a
+ * row goes as the approved template of its kind, counted against the daily messaging limit
+ * (messaging-tier.ts), and business-initiated rows go only to people who consented.
  */
 import { DelayedError, Worker, type Job, type Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { DateTime } from "luxon";
 import { SendError, type ChannelAdapter, type SendResult } from "../channels/channel.js";
+import { certificateSettings } from "../config.js";
 import { quietUntil, type QuietHours } from "../domain/quiet-hours.js";
 import type { Database } from "../db/database.js";
 import { executeAtomically, prepareStatements, queryRows, sqlTime } from "../db/raw-sql.js";
@@ -21,8 +28,17 @@ import { initChannelMetrics, messagesOut, sendDuration, sendFailures, type SendF
 import { deadWorkerRecovery } from "../jobs/dead-worker-recovery.js";
 import { KeyedSerial } from "../runtime/keyed-serial.js";
 import { databaseAttachments, type AttachmentResolver } from "./attachments.js";
+import { countTierRecipient } from "./messaging-tier.js";
 import { fastPacing, type Pacing } from "./pacing.js";
 import { outboxQueueName, type OutboxJob, type OutboxQueue } from "./queue.js";
+import { RateLimiter } from "./rate-limiter.js";
+import {
+  businessInitiatedRefusal,
+  SendWindow,
+  templateMessageOf,
+  type Template,
+  type WindowRow,
+} from "./send-window.js";
 import { priorities, type OutboxLane } from "./types.js";
 
 export type OutboxWorkerOptions = {
@@ -43,6 +59,8 @@ export type OutboxWorkerOptions = {
   onSent?: (channel: string, chatId: string) => void;
   /** Makes the file of a row's attachment (default: certificates rendered from the database). */
   attachments?: AttachmentResolver;
+  /** The department's name, a parameter of WhatsApp templates (config.certificates.issuer; default that setting). */
+  departmentName?: string;
   now?: () => Date;
 };
 
@@ -53,11 +71,23 @@ export const outboxSentKey = (prefix: string, namespace: string, id: number) =>
 /** A transient failure that keeps coming back ends as failed after this many attempts. */
 export const maxSendAttempts = 10;
 
+/** Meta's pair rate limit: too many messages to one person in a short time. */
+const pairRateLimit = "131056";
+
+/** A send waits in this process for its slot of the shared rate at most this long; else its job is set aside. */
+const maxSlotWaitMs = 2_000;
+
 const sql = {
-  due: `SELECT o.id, o.attempts, o.kind, o."messageId", o."timeZone", m."identityId", m.text, m.choices, m."requestPhone", m.attachment, i."blockedAt"
+  // The participant and the broadcast's template are read for channels with a service window.
+  due: `SELECT o.id, o.attempts, o.kind, o."messageId", o."timeZone", m."identityId", m.text, m.choices, m."requestPhone",
+          m.attachment, m.template, i."blockedAt", i."lastInboundAt", p.name AS "participantName", p.language,
+          p."consentAt", p."optedOutAt", b."templateId" AS "broadcastTemplateId"
         FROM "OutboxItem" o
         JOIN "Message" m ON m.id = o."messageId"
         LEFT JOIN "ChannelIdentity" i ON i.id = m."identityId"
+        LEFT JOIN "Participant" p ON p.id = i."participantId"
+        LEFT JOIN "BroadcastRecipient" r ON r."messageId" = m.id AND o.kind = 'broadcast'
+        LEFT JOIN "Broadcast" b ON b.id = r."broadcastId"
         WHERE o.channel = $1 AND o."chatId" = $2 AND o.status = 'pending' AND o.id <= $3 AND o.priority <= $4
         ORDER BY o.id`,
   chatOf: `SELECT "chatId" FROM "OutboxItem" WHERE id = $1`,
@@ -65,16 +95,20 @@ const sql = {
           WHERE id = $2 AND status = 'pending'`,
   itemSent: `UPDATE "OutboxItem" SET status = 'sent', "sentAt" = $1::timestamp(3), "lastError" = NULL, "updatedAt" = $2::timestamp(3)
              WHERE id = $3`,
-  messageSent: `UPDATE "Message" SET status = 'sent', error = NULL, "platformMessageId" = COALESCE($1::text, "platformMessageId"),
-                "updatedAt" = $2::timestamp(3) WHERE id = $3`,
+  messageSent: `UPDATE "Message" SET status = 'sent', error = NULL, "errorCode" = NULL,
+                "platformMessageId" = COALESCE($1::text, "platformMessageId"), template = COALESCE($2::text, template),
+                "updatedAt" = $3::timestamp(3) WHERE id = $4`,
   itemFailed: `UPDATE "OutboxItem" SET status = 'failed', "lastError" = $1::text, "updatedAt" = $2::timestamp(3) WHERE id = $3`,
-  messageFailed: `UPDATE "Message" SET status = 'failed', error = $1::text, "updatedAt" = $2::timestamp(3) WHERE id = $3`,
+  messageFailed: `UPDATE "Message" SET status = 'failed', error = $1::text, "errorCode" = $2::text, "updatedAt" = $3::timestamp(3)
+                  WHERE id = $4`,
+  // A row that fell back to its template keeps the template's name, so a retry goes as the template.
+  messageTemplate: `UPDATE "Message" SET template = $1::text, "updatedAt" = $2::timestamp(3) WHERE id = $3`,
   itemRetry: `UPDATE "OutboxItem" SET status = 'pending', "lastError" = $1::text, "updatedAt" = $2::timestamp(3) WHERE id = $3`,
   itemUnclaim: `UPDATE "OutboxItem" SET status = 'pending', attempts = attempts - 1, "updatedAt" = $1::timestamp(3) WHERE id = $2`,
   blocked: `UPDATE "ChannelIdentity" SET "blockedAt" = $1::timestamp(3), "updatedAt" = $2::timestamp(3) WHERE id = $3`,
 } as const;
 
-type DueRow = {
+type DueRow = WindowRow & {
   id: number;
   attempts: number;
   /** reply, notice, reminder, motivation or broadcast (the label of sapa_messages_out_total). */
@@ -85,8 +119,6 @@ type DueRow = {
   text: string | null;
   choices: { id: string; label: string }[] | null;
   requestPhone: boolean | number;
-  /** A file to send with the message, by reference ({"kind":"certificate","number":...}). */
-  attachment: unknown;
   blockedAt: Date | null;
 };
 
@@ -110,6 +142,17 @@ class ChannelPaused extends Error {
     readonly lane?: OutboxLane,
   ) {
     super(`channel paused for ${ms} ms`);
+  }
+}
+
+/**
+ * This job waits `ms` (the shared rate's next slot is far, the daily messaging limit is reached,
+ * WhatsApp's pair rate limit for this chat): it goes back to delayed without using an attempt,
+ * and holds nothing else of the channel.
+ */
+class JobHeld extends Error {
+  constructor(readonly ms: number) {
+    super(`job held for ${ms} ms`);
   }
 }
 
@@ -139,32 +182,80 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
   const sendTimer = sendDuration.labels({ channel: channel.name });
   const failed = (reason: SendFailureReason) => sendFailures.inc({ channel: channel.name, reason });
 
+  // The window's rules, on a channel that has one (the WhatsApp Cloud API).
+  const window =
+    channel.serviceWindowHours !== undefined
+      ? new SendWindow(
+          database,
+          channel.serviceWindowHours,
+          options.departmentName ?? certificateSettings().issuer,
+          now,
+        )
+      : null;
+  // The bulk lane's steady rate, shared with every process sending on the channel; the reply
+  // lane takes its slots from it too where replies share the number's throughput (the Cloud API).
+  const rate = pacing.bulk.jitter
+    ? null
+    : new RateLimiter(redis, key("rate"), (pacing.bulk.max * 1000) / pacing.bulk.durationMs);
+  const limitedLanes = new Set<OutboxLane>(rate ? (pacing.repliesShareRate ? ["bulk", "reply"] : ["bulk"]) : []);
+  /** Waits for the row's slot of the shared rate, or sets the job aside when the slot is far. */
+  const takeSlot = async (lane: OutboxLane) => {
+    if (!rate || !limitedLanes.has(lane)) return;
+    const slot = await rate.take(maxSlotWaitMs);
+    if (!slot.ok) throw new JobHeld(slot.waitMs);
+  };
+  /** A template opens a business-initiated conversation: counted against the daily messaging limit. */
+  const countTemplateRecipient = async (chatId: string) => {
+    const limit = pacing.messagingLimit ?? null;
+    if (limit === null) return;
+    const counted = await countTierRecipient(redis, options.prefix, `${channel.name}:${chatId}`, limit);
+    if (counted.ok) return;
+    logger.warn(
+      { channel: channel.name, limit, reached: counted.reached, waitMs: counted.waitMs },
+      "WhatsApp's daily messaging limit reached: waiting",
+    );
+    throw new JobHeld(counted.waitMs);
+  };
+
   /** Slows both lanes of the channel, here and in every other process working them. */
   const pause = async (ms: number) => {
     gate.close(ms);
     await Promise.all(lanes.map((l) => queues[l].rateLimit(ms)));
   };
 
-  /** Sends one row and says what became of it. Throws ChannelPaused or the transient error. */
-  const sendRow = async (row: DueRow, chatId: string): Promise<"sent" | "not sent" | "blocked"> => {
+  /** Sends one row and says what became of it. Throws ChannelPaused, JobHeld or the transient error. */
+  const sendRow = async (row: DueRow, chatId: string, lane: OutboxLane): Promise<"sent" | "not sent" | "blocked"> => {
     const at = now();
-    const fail = async (reason: string) => {
+    const fail = async (reason: string, code?: string) => {
       await executeAtomically(database, [
         [s.itemFailed, [reason, t(at), row.id]],
-        [s.messageFailed, [reason, t(at), row.messageId]],
+        [s.messageFailed, [reason, code ?? null, t(at), row.messageId]],
       ]);
-      logger.warn({ channel: channel.name, outboxId: row.id, reason }, "outbox item failed");
+      logger.warn({ channel: channel.name, outboxId: row.id, reason, code }, "outbox item failed");
     };
-    if (row.blockedAt) {
-      // Claimed first, so a row another worker is sending is left to it.
+    /** Fails a row that must not be sent; claimed first, so a row another worker is sending is left to it. */
+    const refuse = async (reason: string, metric: SendFailureReason) => {
       const [mine] = await executeAtomically(database, [[s.claim, [t(at), row.id]]]);
-      if (!mine) return "not sent";
-      await fail("not sent: the person has blocked the bot");
-      failed("blocked");
-      return "blocked";
-    }
+      if (!mine) return "not sent" as const;
+      await fail(reason);
+      failed(metric);
+      return metric === "blocked" ? ("blocked" as const) : ("not sent" as const);
+    };
+    if (row.blockedAt) return refuse("not sent: the person has blocked the bot", "blocked");
     const wait = gate.remaining();
     if (wait > 0) throw new ChannelPaused(wait);
+    // A channel with a service window: the opt-in rule, then free-form or the template.
+    let template: Template | null = null;
+    if (window) {
+      const refusal = businessInitiatedRefusal(row);
+      if (refusal) return refuse(refusal, "permanent");
+      if (window.outside(row)) {
+        template = await window.templateOf(row);
+        if (!template) return refuse(window.noTemplate(row), "permanent");
+        await countTemplateRecipient(chatId);
+      }
+    }
+    await takeSlot(lane);
     // Made before the claim: a failure here leaves the row pending for the retried job.
     const document = row.attachment != null && channel.documents !== false ? await attachments(row.attachment) : null;
     const [claimed] = await executeAtomically(database, [[s.claim, [t(at), row.id]]]);
@@ -195,23 +286,72 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       ...(row.requestPhone ? { requestPhone: true } : {}),
       ...(document ? { document } : {}),
     };
+    /** The template the row went as, recorded on its Message. */
+    let sentAs: string | null = null;
+    const asTemplate = (chosen: Template) => {
+      sentAs = chosen.name;
+      return channel.sendTemplate!(chatId, templateMessageOf(chosen, window!.parameters(row, chosen), document));
+    };
+    /**
+     * The platform refused a free-form message outside its window (Meta's 131047: the person's
+     * last message was not seen, or clocks differ): the template goes at once, in this attempt,
+     * once. Failing that too fails the row, unless it is a rate limit.
+     */
+    const fallBack = async (refused: SendError): Promise<SendResult> => {
+      const chosen = await window!.templateOf({ ...row, lastInboundAt: null });
+      if (!chosen) throw new SendError(window!.noTemplate(row), true, undefined, false, { code: refused.code });
+      await executeAtomically(database, [[s.messageTemplate, [chosen.name, t(now()), row.messageId]]]);
+      await countTemplateRecipient(chatId);
+      await takeSlot(lane);
+      logger.info(
+        { channel: channel.name, outboxId: row.id, template: chosen.name },
+        "outside the window: sent as template",
+      );
+      try {
+        return await asTemplate(chosen);
+      } catch (err) {
+        if (!(err instanceof SendError) || err.permanent || err.retryAfterMs !== undefined) throw err;
+        throw new SendError(err.message, true, undefined, err.blocked, { code: err.code });
+      }
+    };
     const sendEnded = sendTimer.startTimer();
     let result: SendResult;
     try {
-      result = await channel.send(chatId, message).finally(sendEnded);
+      result = await (async () => {
+        if (template) return asTemplate(template);
+        try {
+          return await channel.send(chatId, message);
+        } catch (err) {
+          if (window && channel.sendTemplate && err instanceof SendError && err.outsideWindow) return fallBack(err);
+          throw err;
+        }
+      })().finally(sendEnded);
     } catch (err) {
       const reason = (err instanceof Error ? err.message : String(err)).slice(0, 1000);
+      const code = err instanceof SendError ? err.code : undefined;
+      if (err instanceof JobHeld) {
+        // The fallback's template waits for the daily limit or the rate: not this attempt's fault.
+        await executeAtomically(database, [[s.itemUnclaim, [t(now()), row.id]]]);
+        throw err;
+      }
       if (err instanceof SendError && err.retryAfterMs !== undefined && !err.permanent) {
-        // A 429: not this row's fault, so the attempt does not count.
-        gate.close(err.retryAfterMs);
+        // A rate limit: not this row's fault, so the attempt does not count. Too many messages
+        // to this one person (Meta's 131056) holds only this chat's job; else the whole channel,
+        // closed before anything else so no send of this process starts meanwhile.
+        const pair = code === pairRateLimit;
+        if (!pair) gate.close(err.retryAfterMs);
         failed("rate_limited");
         await executeAtomically(database, [[s.itemUnclaim, [t(now()), row.id]]]);
-        logger.warn({ channel: channel.name, retryAfterMs: err.retryAfterMs }, "channel asked to slow down");
+        if (pair) {
+          logger.warn({ channel: channel.name, retryAfterMs: err.retryAfterMs }, "too many messages to one chat");
+          throw new JobHeld(err.retryAfterMs);
+        }
+        logger.warn({ channel: channel.name, retryAfterMs: err.retryAfterMs, code }, "channel asked to slow down");
         throw new ChannelPaused(err.retryAfterMs);
       }
       if (err instanceof SendError && err.blocked) {
         failed("blocked");
-        await fail(reason);
+        await fail(reason, code);
         if (row.identityId !== null)
           await executeAtomically(database, [[s.blocked, [t(now()), t(now()), row.identityId]]]);
         return "blocked";
@@ -219,7 +359,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       if ((err instanceof SendError && err.permanent) || row.attempts + 1 >= maxSendAttempts) {
         const permanent = err instanceof SendError && err.permanent;
         failed(permanent ? "permanent" : "gave_up");
-        await fail(permanent ? reason : `gave up after ${maxSendAttempts} attempts: ${reason}`);
+        await fail(permanent ? reason : `gave up after ${maxSendAttempts} attempts: ${reason}`, code);
         return "not sent";
       }
       // Back to pending, so the retried job can claim it again.
@@ -228,7 +368,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       throw err;
     }
     messagesOut.inc({ channel: channel.name, kind: row.kind });
-    await recordSent(row, result.platformMessageId);
+    await recordSent(row, result.platformMessageId, sentAs);
     return "sent";
   };
 
@@ -246,12 +386,12 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
    * "sending"; when the reconcile pass brings it back (after OUTBOX_STUCK_SECONDS), the note in
    * Redis says it was sent, and it is recorded then.
    */
-  const recordSent = async (row: DueRow, platformMessageId: string | undefined) => {
+  const recordSent = async (row: DueRow, platformMessageId: string | undefined, template: string | null = null) => {
     const write = () => {
       const done = now();
       return executeAtomically(database, [
         [s.itemSent, [t(done), t(done), row.id]],
-        [s.messageSent, [platformMessageId ?? null, t(done), row.messageId]],
+        [s.messageSent, [platformMessageId ?? null, template, t(done), row.messageId]],
       ]);
     };
     let lastError: unknown;
@@ -294,12 +434,13 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
    * broadcast and motivation messages still waiting for the same person instead of carrying them.
    */
   const drain = async (
+    lane: OutboxLane,
     chatId: string,
     last: number,
     upTo: number,
   ): Promise<{ sent: number; heldUntil: Date | null }> => {
     const due = await queryRows<DueRow>(database, database.prisma, s.due, [channel.name, chatId, last, upTo], {
-      dates: ["blockedAt"],
+      dates: ["blockedAt", "lastInboundAt", "consentAt", "optedOutAt"],
       json: ["choices", "attachment"],
     });
     let sent = 0;
@@ -313,7 +454,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
         continue;
       }
       // Once the person has blocked the bot, the rest of their queue is not tried.
-      const outcome = await sendRow(blockedAt ? { ...row, blockedAt } : row, chatId);
+      const outcome = await sendRow(blockedAt ? { ...row, blockedAt } : row, chatId, lane);
       if (outcome === "sent") sent++;
       if (outcome === "blocked") blockedAt = now();
     }
@@ -371,7 +512,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       }
       const upTo =
         lane === "reply" ? priorities.notice : Math.max(priorities.bulk, job.opts.priority ?? priorities.background);
-      const { heldUntil } = await serial.run(chatId, () => drain(chatId, Math.max(...ids), upTo));
+      const { heldUntil } = await serial.run(chatId, () => drain(lane, chatId, Math.max(...ids), upTo));
       if (lane === "bulk" && pacing.bulk.jitter) {
         const mean = pacing.bulk.durationMs / pacing.bulk.max;
         await queues.bulk.rateLimit(Math.round(mean * (0.5 + Math.random())));
@@ -379,6 +520,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       // Rows of this batch that waited out quiet hours: the job comes back when they end.
       if (heldUntil) await holdUntil(heldUntil);
     } catch (err) {
+      if (err instanceof JobHeld) await holdUntil(new Date(now().getTime() + err.ms));
       if (!(err instanceof ChannelPaused)) throw err;
       if (err.lane === "bulk") await queues.bulk.rateLimit(err.ms);
       else await pause(err.ms);
@@ -386,8 +528,12 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
     }
   };
 
-  // The limiter counts per window; a whole second's sends at the start of each window would
-  // come in bursts the platform may refuse, so a fast rate is counted in tenths of the window.
+  // Jittered pacing spaces jobs with BullMQ's limiter (one job per half the mean gap, the rest
+  // by rateLimit after each send). A steady rate keeps BullMQ's limiter at the rate too, counted
+  // in quarters of the window for a fast rate: it takes jobs in priority order no faster than
+  // they can go, so few wait in this process for their slot of the shared limiter
+  // (rate-limiter.ts), which spaces the sends themselves and keeps every second within the rate
+  // across processes. (Without a limiter BullMQ would also ignore the holds rateLimit() sets.)
   const slices = pacing.bulk.max >= 100 ? 4 : 1;
   const bulkLimiter = pacing.bulk.jitter
     ? { max: 1, duration: Math.max(1, Math.round((pacing.bulk.durationMs / pacing.bulk.max) * 0.5)) }

@@ -131,6 +131,7 @@ function followProgress(section) {
   const bar = section.querySelector("[data-progress-bar]");
   const summary = section.querySelector("[data-progress-summary]");
   const details = section.querySelector("[data-progress-details]");
+  const tier = section.querySelector("[data-progress-tier]");
 
   async function poll() {
     try {
@@ -153,6 +154,11 @@ function followProgress(section) {
       }
       if (summary) summary.textContent = figures.summary;
       if (details) details.textContent = figures.details;
+      if (tier) {
+        // WhatsApp's daily messaging limit holds the broadcast back (or no longer does).
+        tier.textContent = figures.tierWait || "";
+        tier.hidden = !figures.tierWait;
+      }
       if (!figures.live) return;
     } catch {
       // A moment offline: try again at the next tick.

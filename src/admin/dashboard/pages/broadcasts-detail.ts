@@ -2,11 +2,14 @@
  * One broadcast: its texts, who it goes to in words, its progress (refreshing itself while it
  * is sent) and the buttons its status and the reader's role allow. Every action goes through
  * the broadcast service (deps.bot.broadcasts), which checks the status again and writes the
- * audit log; what it refuses is shown as the page's message.
+ * audit log; what it refuses is shown as the page's message. While WhatsApp's daily messaging
+ * limit holds the broadcast's WhatsApp messages back, the progress says so.
  */
 import { DateTime } from "luxon";
 import { BroadcastError, type BroadcastView } from "../../../domain/broadcast-types.js";
+import { forProvider, queryRows } from "../../../db/raw-sql.js";
 import { formatDateTime, zoneAbbreviation } from "../../../engine/format.js";
+import { tierWait } from "../../../outbox/messaging-tier.js";
 import { notFoundPage, renderError } from "../errors.js";
 import type { FieldErrors } from "../forms.js";
 import { definePage, type PageContext } from "../page.js";
@@ -41,6 +44,33 @@ function actionsFor(view: BroadcastView, ctx: PageContext) {
   };
 }
 
+/** The broadcast's WhatsApp messages not sent yet. */
+const pendingWhatsAppSql = `SELECT COUNT(*) AS n FROM "BroadcastRecipient" r JOIN "OutboxItem" o ON o."messageId" = r."messageId"
+  WHERE r."broadcastId" = $1 AND o.channel = 'whatsapp' AND o.status IN ('pending', 'sending')`;
+
+/**
+ * "Waiting for WhatsApp's daily limit...", when the limit holds sending back (the outbox notes
+ * it in Redis) and this broadcast still has WhatsApp messages to send; else null.
+ */
+async function tierWaitText(ctx: PageContext, view: BroadcastView): Promise<string | null> {
+  const { deps, language } = ctx;
+  if (!liveStatuses.includes(view.status)) return null;
+  const wait = await tierWait(deps.redis, deps.config.redis.prefix).catch(() => null);
+  if (!wait) return null;
+  const [row] = await queryRows<{ n: number | bigint }>(
+    deps.database,
+    deps.database.prisma,
+    forProvider(pendingWhatsAppSql, deps.database.provider),
+    [view.id],
+  );
+  if (!row || Number(row.n) === 0) return null;
+  const when = formatDateTime(wait.until, deps.config.defaultTimeZone, language);
+  const n = (value: number) => value.toLocaleString(language === "en" ? "en-GB" : "id-ID");
+  return language === "en"
+    ? `Waiting for WhatsApp's daily limit: ${n(wait.reached)} of ${n(wait.limit)} people reached in the last 24 hours. WhatsApp messages go on from about ${when}.`
+    : `Menunggu batas harian WhatsApp: ${n(wait.reached)} dari ${n(wait.limit)} orang sudah dihubungi dalam 24 jam terakhir. Pesan WhatsApp dilanjutkan sekitar ${when}.`;
+}
+
 /** "2026-12-03T09:00", the value a datetime-local field takes, in `timeZone`. */
 const localInput = (date: Date, timeZone: string) =>
   DateTime.fromJSDate(date, { zone: timeZone }).toFormat("yyyy-LL-dd'T'HH:mm");
@@ -69,6 +99,7 @@ async function renderDetail(
       script: composerScript,
       b: view,
       figures: progressFigures(view, language),
+      tierWait: await tierWaitText(ctx, view),
       live: liveStatuses.includes(view.status),
       segment: view.invalidFilter
         ? invalidFilterLabel(language)
@@ -110,6 +141,7 @@ export const broadcastProgressPage = definePage({
       ok: true,
       live: liveStatuses.includes(view.status),
       ...progressFigures(view, ctx.language),
+      tierWait: await tierWaitText(ctx, view),
     });
   },
 });
