@@ -22,7 +22,9 @@ import { createTelegramAdapter, type TelegramAdapter } from "./channels/telegram
 import { createWebChatAdapter, registerWebChat, type WebChatLimits } from "./channels/webchat.js";
 import { createWhatsAppAdapter, type WhatsAppClientLike } from "./channels/whatsapp.js";
 import { createWhatsAppClient } from "./channels/whatsapp-client.js";
-import { telegramPacing, whatsappPacing, type Pacing } from "./outbox/pacing.js";
+import { createWhatsAppCloudAdapter } from "./channels/whatsapp-cloud.js";
+import { createCloudReceiver, type CloudReceiver } from "./channels/whatsapp-cloud-receiver.js";
+import { cloudPacing, telegramPacing, whatsappPacing, type Pacing } from "./outbox/pacing.js";
 import { settlesWithin } from "./time-limits.js";
 
 export class StartupError extends Error {
@@ -84,7 +86,12 @@ export function receivingChannels(config: Config): string[] {
   const webhook = config.telegram?.publicUrl != null;
   const names: string[] = [];
   if (config.telegram && (config.role === "all" || (config.role === "web") === webhook)) names.push("telegram");
-  if (config.whatsapp.enabled && config.role !== "web") names.push("whatsapp");
+  // The Cloud API's webhook arrives over HTTP like Telegram's; WhatsApp Web is a worker's client.
+  if (
+    config.whatsapp.enabled &&
+    (config.whatsapp.provider === "cloud" ? config.role !== "worker" : config.role !== "web")
+  )
+    names.push("whatsapp");
   return names;
 }
 
@@ -136,7 +143,29 @@ export async function startApp(config: Config, logger: Logger, start: StartOptio
     channels.telegram = telegram;
     pacing.telegram = telegramPacing(config.telegram);
   }
-  if (config.whatsapp.enabled) {
+  let cloudReceiver: CloudReceiver | null = null;
+  if (config.whatsapp.cloud) {
+    const cloud = config.whatsapp.cloud;
+    const adapter = createWhatsAppCloudAdapter({ cloud, logger });
+    const receiver = createCloudReceiver({ cloud, logger });
+    let receiving = false;
+    cloudReceiver = receiver;
+    channels.whatsapp = {
+      ...adapter,
+      // Receiving is the webhook's (web processes); a worker only sends.
+      async start(hooks) {
+        receiving = true;
+        await receiver.start(hooks);
+      },
+      async stop() {
+        receiving = false;
+        await receiver.stop();
+      },
+      // A token Meta refused at a send shows whatever the check at start said.
+      status: () => (!receiving || adapter.status().state === "disconnected" ? adapter.status() : receiver.status()),
+    };
+    pacing.whatsapp = cloudPacing(cloud);
+  } else if (config.whatsapp.enabled) {
     const { sessionDir, chromiumPath } = config.whatsapp;
     channels.whatsapp = createWhatsAppAdapter({
       createClient: start.createWhatsAppClient ?? (() => createWhatsAppClient({ sessionDir, chromiumPath })),
@@ -160,7 +189,8 @@ export async function startApp(config: Config, logger: Logger, start: StartOptio
     // One poller per bot token and one WhatsApp Web session per number, whatever runs: see receivingChannels.
     exclusive: {
       ...(config.telegram && !config.telegram.publicUrl ? { telegram: { sendsHere: false } } : {}),
-      whatsapp: { sendsHere: true },
+      // The Cloud API is plain HTTPS both ways: any process may send, any web process take its webhook.
+      ...(config.whatsapp.provider === "web" ? { whatsapp: { sendsHere: true } } : {}),
     },
     timeZone: config.defaultTimeZone,
     schedule: config.schedule,
@@ -209,6 +239,7 @@ export async function startApp(config: Config, logger: Logger, start: StartOptio
     // `channels`: the adapters themselves, for the Kanal page's WhatsApp log-out and Telegram bot name.
     registerDashboard(server, { database, redis, logger, config, bot, channels });
     if (config.telegram?.publicUrl && telegram) telegram.registerWebhook(server);
+    cloudReceiver?.registerWebhook(server);
   }
   let url: string;
   try {

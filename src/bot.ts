@@ -25,6 +25,7 @@ import { BroadcastQueue } from "./jobs/broadcasts.js";
 import { createBroadcastService } from "./domain/broadcasts.js";
 import type { BroadcastService } from "./domain/broadcast-types.js";
 import type { Pacing } from "./outbox/pacing.js";
+import { fallBackToTemplate } from "./outbox/template-fallback.js";
 import type { Logger } from "./logger.js";
 import { createMaintenance } from "./process/maintenance.js";
 import { RunningChannels } from "./process/running-channels.js";
@@ -179,7 +180,12 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   const broadcasts = createBroadcastService({
     database,
     jobs: broadcastQueue,
-    settings: { approvalThreshold: options.broadcastApprovalThreshold ?? 0, timeZone },
+    settings: {
+      approvalThreshold: options.broadcastApprovalThreshold ?? 0,
+      timeZone,
+      // A channel with a customer-service window (the WhatsApp Cloud API): broadcasts need a template for those outside it.
+      serviceWindowHours: Object.values(options.channels).find((c) => c.serviceWindowHours)?.serviceWindowHours ?? null,
+    },
     ...(options.now ? { now: options.now } : {}),
   });
   reminders.queue.on("error", (err: Error) => queueError(reminders.queue.name, err));
@@ -266,6 +272,14 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     prefix,
     logger,
     channelWorkers: runWorkers ? (channel) => createChannelWorkers(parts, channel) : null,
+    // Meta reports a free-form message outside the 24-hour window (131047) after taking it: the template goes instead, once.
+    onDeliveryFailed: async (channel, platformMessageId, code) => {
+      if (code !== "131047") return;
+      const copied = await fallBackToTemplate(database, outbox, channel, platformMessageId, {
+        ...(options.now ? { now: options.now } : {}),
+      });
+      if (copied) logger.info({ channel }, "a message outside the 24-hour window goes again as its template");
+    },
     ...(options.lease ? { lease: options.lease } : {}),
     ...(options.statusBoard ? { statusBoard: options.statusBoard } : {}),
   });

@@ -37,3 +37,8 @@ export async function recordDeliveryStatus(
   ]);
   return result.count > 0;
 }
+
+/** Whether an outbound message with this platform id has been recorded as sent. */
+export async function isRecordedMessage(db: Db, channel: string, platformMessageId: string): Promise<boolean> {
+  return (await db.message.count({ where: { channel, platformMessageId, direction: "outbound" }, take: 1 })) > 0;
+}

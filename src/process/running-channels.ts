@@ -8,7 +8,7 @@ import type { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { ChannelAdapter, ChannelHooks } from "../channels/channel.js";
 import { ChannelStatusPublisher } from "../channels/channel-board.js";
-import { recordDeliveryStatus } from "../channels/delivery-status.js";
+import { isRecordedMessage, recordDeliveryStatus } from "../channels/delivery-status.js";
 import type { Database } from "../db/database.js";
 import type { Logger } from "../logger.js";
 import { RedisLease } from "../redis.js";
@@ -16,6 +16,9 @@ import type { InboundRuntime } from "../runtime/inbound-runtime.js";
 import { holdChannel, type ChannelHolder } from "./channel-leases.js";
 import { ChannelCommandBus } from "./command-bus.js";
 import { settlesWithin } from "../time-limits.js";
+
+/** How long a delivery receipt waits for the record of its message's send. */
+const receiptWaitMs = 3_000;
 
 export type RunningChannelsOptions = {
   channels: Record<string, ChannelAdapter>;
@@ -31,6 +34,8 @@ export type RunningChannelsOptions = {
   logger: Logger;
   /** The outbox workers of a channel that sends from the lease holder only; null: workers run elsewhere. */
   channelWorkers: ((channel: ChannelAdapter) => Worker[]) | null;
+  /** Told of a sent message the platform reports failed (the WhatsApp Cloud API's 131047 falls back to a template). */
+  onDeliveryFailed?: (channel: string, platformMessageId: string, code: string | undefined) => Promise<void>;
   lease?: { ttlMs?: number; renewMs?: number; retryMs?: number };
   statusBoard?: { publishMs?: number; watchMs?: number };
 };
@@ -56,8 +61,25 @@ export class RunningChannels {
       if (names && !names.includes(channel.name)) continue;
       const hooks: ChannelHooks = {
         inbound: (message) => options.runtime.handle(message),
-        delivery: async (platformMessageId, status, error) => {
-          await recordDeliveryStatus(options.database.prisma, channel.name, platformMessageId, status, error);
+        delivery: async (platformMessageId, status, error, code) => {
+          const prisma = options.database.prisma;
+          const record = () => recordDeliveryStatus(prisma, channel.name, platformMessageId, status, error, code);
+          let changed = await record();
+          // A receipt can overtake the record of its send (Meta posts "sent" or a 131047 failure as
+          // soon as it takes the message, while the worker is still writing down its id): wait for
+          // the record a moment. A receipt for a message never sent (another system on the same
+          // number) costs this wait once and changes nothing.
+          for (let waited = 0; !changed && waited <= receiptWaitMs; waited += 100) {
+            // Recorded now (perhaps a moment after the first try): once more, and that is the answer.
+            if (await isRecordedMessage(prisma, channel.name, platformMessageId)) {
+              changed = await record();
+              break;
+            }
+            await new Promise((r) => setTimeout(r, 100));
+          }
+          if (!changed)
+            options.logger.debug({ channel: channel.name, status }, "a receipt for no message we know, or late");
+          if (changed && status === "failed") await options.onDeliveryFailed?.(channel.name, platformMessageId, code);
         },
       };
       this.started.push(channel);

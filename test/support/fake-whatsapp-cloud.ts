@@ -447,6 +447,19 @@ export class FakeWhatsAppCloud {
       if (req.headers.authorization !== `Bearer ${this.accessToken}`)
         throw new MetaError(190, 401, "Invalid OAuth access token - Cannot parse access token");
       const path = new URL(req.url ?? "/", "http://fake").pathname;
+      // The phone number's own node, which the bot reads at start to check its token and id.
+      const node = /^\/v\d+\.\d+\/([^/]+)$/.exec(path);
+      if (req.method === "GET" && node) {
+        if (node[1] !== this.phoneNumberId)
+          throw new MetaError(100, 400, `Unsupported get request. Object with ID '${node[1]}' does not exist`);
+        answer(200, {
+          id: this.phoneNumberId,
+          display_phone_number: "+62 811-7000-100",
+          verified_name: "Disperindag Babel",
+          quality_rating: "GREEN",
+        });
+        return;
+      }
       const match = /^\/v\d+\.\d+\/([^/]+)\/(messages|media)$/.exec(path);
       if (req.method !== "POST" || !match) throw new MetaError(100, 400, `Unknown path components: ${path}`);
       if (match[1] !== this.phoneNumberId)

@@ -92,6 +92,27 @@ export const stateTexts: Record<ChannelState, Text> = {
   disabled: text("Nonaktif", "Disabled"),
 };
 
+/** What each state of the Cloud API channel means for the staff looking at it. */
+const cloudExplanations: Record<ChannelState, Text> = {
+  ready: text(
+    "WhatsApp Cloud API siap: pesan masuk lewat webhook dan pesan keluar dikirim lewat Meta.",
+    "The WhatsApp Cloud API is ready: messages come in through the webhook and go out through Meta.",
+  ),
+  connecting: text("Sedang memeriksa token dan ID nomor di Meta.", "Checking the token and phone number ID with Meta."),
+  waiting_for_qr: text(
+    "Sedang memeriksa token dan ID nomor di Meta.",
+    "Checking the token and phone number ID with Meta.",
+  ),
+  disconnected: text(
+    "Meta menolak atau tidak menjawab; lihat keterangan di bawah. Pesan menunggu di antrean sampai beres.",
+    "Meta refused or did not answer; see the detail below. Messages wait in the queue until it is fixed.",
+  ),
+  disabled: text(
+    "Proses ini tidak menerima webhook WhatsApp (proses pekerja hanya mengirim).",
+    "This process does not take the WhatsApp webhook (a worker process only sends).",
+  ),
+};
+
 /** What each WhatsApp state means for the staff looking at it. */
 const whatsappExplanations: Record<ChannelState, Text> = {
   ready: text(
@@ -224,6 +245,28 @@ async function whatsapp(deps: DashboardDeps, status: SharedChannelStatus | undef
       ),
     };
   const state = status?.state ?? "disabled";
+  const cloud = deps.config.whatsapp.cloud;
+  if (cloud)
+    return {
+      name: "whatsapp",
+      label,
+      enabled: true,
+      state,
+      stateText: stateTexts[state],
+      explanation: cloudExplanations[state],
+      since: status?.since ?? null,
+      ...(status?.detail ? { detail: status.detail } : {}),
+      facts: [
+        { label: text("Penyedia", "Provider"), value: "WhatsApp Cloud API (Meta)" },
+        { label: text("ID nomor telepon", "Phone number ID"), value: cloud.phoneNumberId },
+        { label: text("Alamat webhook", "Webhook address"), value: "/whatsapp/webhook" },
+        { label: text("Pesan per detik", "Messages a second"), value: String(cloud.perSecond) },
+        {
+          label: text("Batas harian (orang per 24 jam)", "Daily limit (people per 24 hours)"),
+          value: cloud.dailyLimit === null ? "unlimited" : String(cloud.dailyLimit),
+        },
+      ],
+    };
   const adapter = deps.channels?.whatsapp as WhatsAppAdapter | undefined;
   const sessionFact = { label: text("Sesi tersimpan di", "Session kept in"), value: deps.config.whatsapp.sessionDir };
   if (status?.runner === null)
