@@ -13,6 +13,7 @@ import { reminders } from "./reminders.js";
 import { soak } from "./soak.js";
 import { timing } from "./timing.js";
 import { understanding } from "./understanding.js";
+import { whatsappCloud } from "./whatsapp-cloud.js";
 
 export type BenchResult = {
   name: string;
@@ -25,7 +26,17 @@ export type BenchResult = {
 export type BenchOutcome = BenchResult & { details?: () => void };
 export type Benchmark = { name: string; description: string; run(): Promise<BenchOutcome> };
 
-const benchmarks: Benchmark[] = [inbound, bulk, reminders, broadcast, soak, understanding, timing, certificates];
+const benchmarks: Benchmark[] = [
+  inbound,
+  bulk,
+  reminders,
+  broadcast,
+  soak,
+  understanding,
+  timing,
+  certificates,
+  whatsappCloud,
+];
 
 const resultsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "results");
 

@@ -255,7 +255,6 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
         await countTemplateRecipient(chatId);
       }
     }
-    await takeSlot(lane);
     // Made before the claim: a failure here leaves the row pending for the retried job.
     const document = row.attachment != null && channel.documents !== false ? await attachments(row.attachment) : null;
     const [claimed] = await executeAtomically(database, [[s.claim, [t(at), row.id]]]);
@@ -314,6 +313,14 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
         throw new SendError(err.message, true, undefined, err.blocked, { code: err.code });
       }
     };
+    // The slot of the shared rate, taken last, right before the call: a claim that waited for the
+    // database must not make this send land on the platform together with the next ones.
+    try {
+      await takeSlot(lane);
+    } catch (err) {
+      await executeAtomically(database, [[s.itemUnclaim, [t(now()), row.id]]]);
+      throw err;
+    }
     const sendEnded = sendTimer.startTimer();
     let result: SendResult;
     try {

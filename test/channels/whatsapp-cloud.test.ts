@@ -284,7 +284,7 @@ describe("the WhatsApp Cloud API adapter", () => {
     fake.failNext(person, 130429);
     expect(await sendError(adapter.send(person, { text: "a" }))).toMatchObject({
       permanent: false,
-      retryAfterMs: 1000,
+      retryAfterMs: 250,
       code: "130429",
       outsideWindow: false,
     });
@@ -371,7 +371,7 @@ describe("the WhatsApp Cloud API adapter", () => {
       expect(slow.sent.length + refused.length).toBe(5);
       expect(slow.overLimit).toBe(refused.length);
       expect(refused.length).toBeGreaterThan(0);
-      expect(refused.every((e) => e.code === "130429" && e.retryAfterMs === 1000)).toBe(true);
+      expect(refused.every((e) => e.code === "130429" && e.retryAfterMs === 250)).toBe(true);
       expect(Math.max(...slow.perSecondCounts())).toBeLessThanOrEqual(2);
     } finally {
       await slow.close();
@@ -661,7 +661,7 @@ describe("verifySubscription", () => {
 describe("cloudSendError", () => {
   it("maps Meta's codes whatever the HTTP status, and network failures as transient", () => {
     expect(cloudSendError(new CloudApiError("x", 400, "130429"))).toMatchObject({
-      retryAfterMs: 1000,
+      retryAfterMs: 250,
       permanent: false,
     });
     expect(cloudSendError(new CloudApiError("x", 400, "4"))).toMatchObject({ retryAfterMs: 1000, code: "4" });

@@ -69,9 +69,9 @@ describe("the shared send rate", () => {
     const first = await limiter.reserve(0);
     expect(first).toMatchObject({ ok: true, waitMs: 0 });
     expect(await limiter.reserve(0)).toMatchObject({ ok: false });
-    // Refusing took no slot: the next one is one interval (1 / 0.98 s, in whole microseconds) after the first.
+    // Refusing took no slot: the next one is one interval (1 / 0.96 s, in whole microseconds) after the first.
     const next = await limiter.reserve(5_000);
     if (!first.ok || !next.ok) throw new Error("expected both slots reserved");
-    expect(next.at - first.at).toBeCloseTo(Math.ceil(1_000_000 / 0.98) / 1000, 2);
+    expect(next.at - first.at).toBeCloseTo(Math.ceil(1_000_000 / 0.96) / 1000, 2);
   });
 });
