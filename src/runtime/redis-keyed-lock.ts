@@ -67,6 +67,23 @@ redis.call("zrem", KEYS[2], ARGV[1])
 if redis.call("get", KEYS[3]) == ARGV[1] then redis.call("del", KEYS[3]) end
 return 1`;
 
+const shaOf = new Map(
+  [ticketScript, leaveScript].map((lua) => [lua, crypto.createHash("sha1").update(lua).digest("hex")]),
+);
+
+/**
+ * Runs one of the scripts above (three keys, then its arguments) by its SHA1, sending its text
+ * only when Redis does not know it yet (after a restart or SCRIPT FLUSH): two run on every turn.
+ */
+async function runScript(redis: Redis, lua: string, keysAndArgs: (string | number)[]): Promise<unknown> {
+  try {
+    return await redis.evalsha(shaOf.get(lua)!, 3, ...keysAndArgs);
+  } catch (err) {
+    if (!String((err as Error).message).startsWith("NOSCRIPT")) throw err;
+    return redis.eval(lua, 3, ...keysAndArgs);
+  }
+}
+
 /**
  * Keeps one chat's turns one at a time and in order across processes (several web instances).
  * Each turn takes a ticket in a sorted set in Redis, scored by the message's order (Telegram's
@@ -111,8 +128,8 @@ export class RedisKeyedLock implements KeyedLock {
     const member = `${this.tokenBase}:${String(++this.counter).padStart(12, "0")}`;
     const score = order ?? Date.now();
     const ticket = (start = true) =>
-      this.timed(this.redis.eval(ticketScript, 3, ...keys, member, score, this.ttlMs, start ? "1" : "0"));
-    const leave = () => void this.redis.eval(leaveScript, 3, ...keys, member).catch(() => {});
+      this.timed(runScript(this.redis, ticketScript, [...keys, member, score, this.ttlMs, start ? "1" : "0"]));
+    const leave = () => void runScript(this.redis, leaveScript, [...keys, member]).catch(() => {});
     const turn = await this.waitForTurn(keys[0], ticket, order !== undefined);
     if (turn === "without redis") {
       // A ticket taken before Redis failed (or one whose command timed out but still lands)

@@ -207,6 +207,24 @@ describe("RedisKeyedLock", () => {
     b.disconnect();
   });
 
+  it("keeps order with a Redis that has forgotten its scripts (a restart, SCRIPT FLUSH)", async () => {
+    const server = await startPrivateRedis();
+    const direct = createRedis(server.url);
+    const conn = await failFast(direct);
+    const { logger, lines } = capturedLogger();
+    const lock = new RedisKeyedLock(conn, { prefix: "p:lock", logger });
+    const order: number[] = [];
+    await lock.run("a", async () => void order.push(1));
+    await direct.script("FLUSH");
+    await Promise.all([2, 3].map((n) => lock.run("a", async () => void order.push(n), n)));
+    expect(order).toEqual([1, 2, 3]);
+    expect(lines.filter((l) => l.level >= 40)).toEqual([]);
+    await waitFor(async () => (await direct.keys("p:lock:*")).length === 0, 2_000, "the tickets removed");
+    conn.disconnect();
+    direct.disconnect();
+    await server.stop();
+  });
+
   it("runs turns without the lock while Redis is down, warning once", async () => {
     const server = await startPrivateRedis();
     const direct = createRedis(server.url);
