@@ -54,7 +54,7 @@ export type Slot =
 export class RateLimiter {
   /** Microseconds between two slots. */
   private readonly interval: number;
-  /** Most sends this process lets go in any 1000 ms: 0.98 of the rate (the slots give 0.96). */
+  /** Most sends this process lets go in any 1000 ms: 0.98 of the rate (the slots give 0.96), at least what on-time slots give. */
   private readonly localCap: number;
   /** When this process's latest `localCap` sends were let go (performance.now()), oldest at `next`. */
   private readonly starts: number[];
@@ -70,7 +70,11 @@ export class RateLimiter {
     target = rateTarget,
   ) {
     this.interval = Math.ceil(1_000_000 / (perSecond * target));
-    this.localCap = Math.max(1, Math.floor(perSecond * 0.98));
+    // Never below what on-time slots put in one second (at 2 a second, two), never above the rate.
+    this.localCap = Math.max(
+      1,
+      Math.min(Math.floor(perSecond), Math.max(Math.floor(perSecond * 0.98), Math.floor(perSecond * target) + 1)),
+    );
     this.starts = new Array<number>(this.localCap).fill(-Infinity);
     this.block = Math.max(1, Math.floor(perSecond / 100));
   }

@@ -321,6 +321,12 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
       await executeAtomically(database, [[s.itemUnclaim, [t(now()), row.id]]]);
       throw err;
     }
+    // A 429 may have come in for another send while this one waited for its slot.
+    const closed = gate.remaining();
+    if (closed > 0) {
+      await executeAtomically(database, [[s.itemUnclaim, [t(now()), row.id]]]);
+      throw new ChannelPaused(closed);
+    }
     const sendEnded = sendTimer.startTimer();
     let result: SendResult;
     try {
