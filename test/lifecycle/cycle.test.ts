@@ -19,6 +19,7 @@ import type { App } from "../../src/app.js";
 import { webChatLimits } from "../../src/channels/webchat.js";
 import { splitChoiceId } from "../../src/engine/engine.js";
 import { testInstallation } from "../support/app.js";
+import { runJobsDueBy } from "../support/due-jobs.js";
 import { providers } from "../support/databases.js";
 import { startFakeTelegram, type FakeTelegram, type SentMessage } from "../support/fake-telegram.js";
 import { FakeWhatsApp } from "../support/fake-whatsapp.js";
@@ -220,28 +221,10 @@ describe.each(providers)("the training cycle on each channel (%s)", (provider) =
     };
   }
 
-  /** A job fired by another's batch meanwhile (its reminder sent with theirs) is gone: nothing to promote. */
-  const promote = (job: { promote(): Promise<void> }) => job.promote().catch(() => {});
-
   /** Moves the bot's clock on and runs at once the reminders and campaign messages due by then. */
   async function timeIs(at: Date) {
     clock.now = at;
-    const prisma = app.database.prisma;
-    // Campaign jobs are added by the reconcile pass (run every few minutes); due ones go at once.
-    await app.bot.campaigns.reconcile();
-    // Jobs added earlier wait in real time for their delay: those whose row is due by the bot's clock go now.
-    const reminders = new Set(
-      (await prisma.reminder.findMany({ where: { status: "pending", dueAt: { lte: at } } })).map((r) => r.id),
-    );
-    const campaign = new Set(
-      (
-        await prisma.campaignMessage.findMany({ where: { status: { in: ["pending", "offered"] }, dueAt: { lte: at } } })
-      ).map((c) => c.id),
-    );
-    for (const job of await app.bot.reminders.queue.getDelayed())
-      if (reminders.has(job.data.reminderId)) await promote(job);
-    for (const job of await app.bot.campaigns.queue.getDelayed())
-      if (campaign.has((job.data as { campaignMessageId: number }).campaignMessageId)) await promote(job);
+    await runJobsDueBy(app, at);
   }
 
   /** Records one input (or none: a stage where the bot speaks first) and what every chat then received. */

@@ -13,6 +13,7 @@ import type { App } from "../../src/app.js";
 import { splitChoiceId } from "../../src/engine/engine.js";
 import { api, staffToken } from "../faults/support/fixtures.js";
 import { testInstallation } from "../support/app.js";
+import { runJobsDueBy } from "../support/due-jobs.js";
 import { providers } from "../support/databases.js";
 import {
   fakeCloudToken,
@@ -109,21 +110,7 @@ describe.each(providers)("WhatsApp through the Cloud API, end to end (%s)", (pro
   /** Moves the bot's clock on and runs at once the reminders and campaign messages due by then. */
   async function timeIs(at: Date) {
     clock.now = at;
-    const prisma = app.database.prisma;
-    await app.bot.campaigns.reconcile();
-    const reminders = new Set(
-      (await prisma.reminder.findMany({ where: { status: "pending", dueAt: { lte: at } } })).map((r) => r.id),
-    );
-    const campaign = new Set(
-      (
-        await prisma.campaignMessage.findMany({ where: { status: { in: ["pending", "offered"] }, dueAt: { lte: at } } })
-      ).map((c) => c.id),
-    );
-    for (const job of await app.bot.reminders.queue.getDelayed())
-      if (reminders.has(job.data.reminderId)) await job.promote().catch(() => {});
-    for (const job of await app.bot.campaigns.queue.getDelayed())
-      if (campaign.has((job.data as { campaignMessageId: number }).campaignMessageId))
-        await job.promote().catch(() => {});
+    await runJobsDueBy(app, at);
   }
 
   it("registers, enrolls, and gets a reminder as a template, a broadcast and a certificate", async () => {
