@@ -4,7 +4,8 @@
  * so a query string, path parameter, form or JSON body holding one is refused with a 400 naming
  * the field, before any route reads it (preValidation on every route).
  *
- * Chat text is the exception: the web chat and the Telegram webhook pass it on, and the runtime
+ * Chat text is the exception: the web chat and the Telegram and WhatsApp webhooks pass it on (the
+ * WhatsApp one as the raw bytes its signature is over), and the runtime
  * strips NUL where every channel's text comes in (src/runtime/inbound-message.ts), so a
  * participant who pasted one still gets an answer. So is the participant CSV import's body: it
  * reports a row holding NUL by its line, as it does every other wrong row
@@ -14,7 +15,7 @@ import type { FastifyRequest } from "fastify";
 import { ProblemError, problemTypes, type InputSource } from "./problem.js";
 
 /** Routes whose text is a participant's chat message: stripped by the runtime instead. */
-const chatRoutes = [/^\/api\/webchat\//, /^\/telegram\/webhook$/];
+const chatRoutes = [/^\/api\/webchat\//, /^\/telegram\/webhook$/, /^\/whatsapp\/webhook$/];
 /** Routes that check their body's text themselves and say where NUL is. */
 const ownCheckRoutes = ["/dashboard/peserta/impor"];
 

@@ -38,7 +38,20 @@ export async function recordDeliveryStatus(
   return result.count > 0;
 }
 
-/** Whether an outbound message with this platform id has been recorded as sent. */
-export async function isRecordedMessage(db: Db, channel: string, platformMessageId: string): Promise<boolean> {
-  return (await db.message.count({ where: { channel, platformMessageId, direction: "outbound" }, take: 1 })) > 0;
+/**
+ * Whether a receipt would still move the outbound message with this platform id on: null when no
+ * such message is recorded (yet), else whether its status comes before `status`.
+ */
+export async function receiptWouldChange(
+  db: Db,
+  channel: string,
+  platformMessageId: string,
+  status: DeliveryStatus,
+): Promise<boolean | null> {
+  const message = await db.message.findFirst({
+    where: { channel, platformMessageId, direction: "outbound" },
+    select: { status: true },
+  });
+  if (!message) return null;
+  return (earlier[status] as string[]).includes(message.status);
 }

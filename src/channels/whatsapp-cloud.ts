@@ -124,15 +124,15 @@ export function renderForWhatsAppCloud(message: OutgoingMessage): CloudRendering
     choices.length > 0 &&
     ids.size === choices.length &&
     choices.every((c) => c.id !== "" && c.id === c.id.trim() && c.id.length <= cloudLimits.rowId && c.title !== "");
-  const fit = (max: number) => choices.every((c) => c.title.length <= max);
+  const titlesWithin = (max: number) => choices.every((c) => c.title.length <= max);
   const kind =
     usable &&
     choices.length <= cloudLimits.buttons &&
-    fit(cloudLimits.buttonTitle) &&
+    titlesWithin(cloudLimits.buttonTitle) &&
     // Meta refuses two buttons with one title.
     new Set(choices.map((c) => c.title)).size === choices.length
       ? "buttons"
-      : usable && choices.length <= cloudLimits.rows && fit(cloudLimits.rowTitle)
+      : usable && choices.length <= cloudLimits.rows && titlesWithin(cloudLimits.rowTitle)
         ? "list"
         : null;
   if (!kind) return { parts: textParts(renderNumbered(message)), interactive: null };

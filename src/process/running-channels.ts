@@ -8,7 +8,7 @@ import type { Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { ChannelAdapter, ChannelHooks } from "../channels/channel.js";
 import { ChannelStatusPublisher } from "../channels/channel-board.js";
-import { isRecordedMessage, recordDeliveryStatus } from "../channels/delivery-status.js";
+import { receiptWouldChange, recordDeliveryStatus } from "../channels/delivery-status.js";
 import type { Database } from "../db/database.js";
 import type { Logger } from "../logger.js";
 import { RedisLease } from "../redis.js";
@@ -70,9 +70,10 @@ export class RunningChannels {
           // the record a moment. A receipt for a message never sent (another system on the same
           // number) costs this wait once and changes nothing.
           for (let waited = 0; !changed && waited <= receiptWaitMs; waited += 100) {
-            // Recorded now (perhaps a moment after the first try): once more, and that is the answer.
-            if (await isRecordedMessage(prisma, channel.name, platformMessageId)) {
-              changed = await record();
+            // Recorded now (perhaps a moment after the first try): once more if it would change anything.
+            const wouldChange = await receiptWouldChange(prisma, channel.name, platformMessageId, status);
+            if (wouldChange !== null) {
+              if (wouldChange) changed = await record();
               break;
             }
             await new Promise((r) => setTimeout(r, 100));
