@@ -27,7 +27,7 @@ import { queueOutbound } from "../src/outbox/queue-outbound.js";
 import type { BulkStats } from "./bulk/fake-telegram-process.js";
 import { forkFakeBotApi } from "./fake-bot-api/parent.js";
 import type { BenchResult, Benchmark } from "./run.js";
-import { deleteKeys, freshDatabase, positiveInt, round } from "./support.js";
+import { deleteKeys, freshDatabase, positiveInt, profileWindow, round } from "./support.js";
 
 const messages = positiveInt(process.env.BENCH_BULK_MESSAGES, 10_000);
 const ceiling = positiveInt(process.env.BENCH_BULK_CEILING, 1000);
@@ -67,7 +67,16 @@ async function createRecipients(database: Database, count: number, firstChat: nu
   return ids;
 }
 
-type Round = { delivered: number; lost: number; duplicates: number; http429: number; sends: number; rate: number };
+type Round = {
+  delivered: number;
+  lost: number;
+  duplicates: number;
+  http429: number;
+  sends: number;
+  rate: number;
+  /** CPU time of this process (the bot: queueing, workers, sending, recording) per delivered message. */
+  cpuMsPerMessage: number;
+};
 
 /** Sends `count` broadcasts to distinct chats at `rate` a second against a ceiling of `rate`. */
 async function sendRound(
@@ -104,6 +113,8 @@ async function sendRound(
   try {
     progress(`${count} messages at a ceiling of ${rate}/s: queueing`);
     const started = performance.now();
+    const stopProfile = await profileWindow(`bulk-${count}-at-${rate}`);
+    const cpuBefore = process.cpuUsage();
     const outboxIds = await queueOutbound(
       database,
       bot.outbox,
@@ -129,6 +140,8 @@ async function sendRound(
     // A moment more, so a late duplicate would be seen.
     await new Promise((r) => setTimeout(r, 500));
     stats = await fake.ask<BulkStats>({ type: "stats" });
+    const cpu = process.cpuUsage(cpuBefore);
+    await stopProfile();
     const wallS = (performance.now() - started) / 1000;
     const expected = new Set(recipients.map((_, i) => firstChat + i));
     const reached = stats.chatIds.filter((c) => expected.has(c)).length;
@@ -148,6 +161,7 @@ async function sendRound(
       http429: stats.http429,
       sends: stats.sends,
       rate: achieved,
+      cpuMsPerMessage: (cpu.user + cpu.system) / 1000 / Math.max(1, stats.delivered),
     };
   } finally {
     await bot.close();
@@ -171,6 +185,7 @@ async function run(): Promise<BenchResult> {
     metrics.http_429_pct = round((100 * main.http429) / Math.max(1, main.sends));
     metrics.duplicates = main.duplicates;
     metrics.lost = main.lost;
+    metrics.cpu_ms_per_message = round(main.cpuMsPerMessage);
     const slow = await sendRound(database, redis, `${prefix}:sample`, sample, 30, 2_000_000);
     metrics.sample_messages = sample;
     metrics.sample_ceiling_per_s = 30;

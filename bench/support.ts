@@ -91,3 +91,24 @@ export function positiveInt(value: string | undefined, fallback: number): number
   const n = Number(value);
   return Number.isInteger(n) && n > 0 ? n : fallback;
 }
+
+/**
+ * With BENCH_CPU_PROFILE set to a directory, records a CPU profile of this process from now until
+ * the returned function is called, written there as `<tag>.cpuprofile` (open it in Chrome's
+ * DevTools); otherwise does nothing.
+ */
+export async function profileWindow(tag: string): Promise<() => Promise<void>> {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  if (!dir) return async () => {};
+  const { Session } = await import("node:inspector/promises");
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return async () => {
+    const { profile } = await session.post("Profiler.stop");
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${tag}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  };
+}

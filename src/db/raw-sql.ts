@@ -150,11 +150,29 @@ export function inTransaction(database: Database, tx: RawExecutor & RawClient): 
       : executeStatement(database, tx, step.sql, step.params);
 }
 
+/**
+ * One statement in a transaction of its own: on PostgreSQL straight on the pool, where a statement
+ * is atomic by itself (one round trip instead of BEGIN, the statement and COMMIT); elsewhere as
+ * runAtomically. Rows for "all", a count for "run".
+ */
+export async function runStatementAtomically(database: Database, step: Step): Promise<unknown> {
+  const pool = database.direct() ? null : database.pool();
+  // pg decodes dates and JSON itself (as queryRows on the pool).
+  if (pool) return pgStep(pool, step);
+  return runAtomically(database, function* () {
+    return (yield step) as unknown;
+  });
+}
+
 /** Changing statements together in one transaction of their own (runAtomically); returns the row counts. */
-export function executeAtomically(
+export async function executeAtomically(
   database: Database,
   statements: [sql: string, params: unknown[]][],
 ): Promise<number[]> {
+  if (statements.length === 1) {
+    const [[sql, params]] = statements as [[string, unknown[]]];
+    return [(await runStatementAtomically(database, { kind: "run", sql, params })) as number];
+  }
   return runAtomically(database, function* () {
     const counts: number[] = [];
     for (const [sql, params] of statements) counts.push(yield* changes(sql, params));

@@ -32,6 +32,7 @@ import { countTierRecipient } from "./messaging-tier.js";
 import { fastPacing, type Pacing } from "./pacing.js";
 import { outboxQueueName, type OutboxJob, type OutboxQueue } from "./queue.js";
 import { RateLimiter } from "./rate-limiter.js";
+import { SendLedger, type DueQuery } from "./send-ledger.js";
 import {
   businessInitiatedRefusal,
   SendWindow,
@@ -77,27 +78,25 @@ const pairRateLimit = "131056";
 /** A send waits in this process for its slot of the shared rate at most this long; else its job is set aside. */
 const maxSlotWaitMs = 2_000;
 
+/**
+ * What a job sends, read for many chats at once (send-ledger.ts): the row, its message, and for
+ * channels with a service window the participant and the broadcast's template.
+ */
+const dueQuery: DueQuery = {
+  select: `o.id, o.attempts, o.kind, o."messageId", o."timeZone", m."identityId", m.text, m.choices, m."requestPhone",
+           m.attachment, m.template, i."blockedAt", i."lastInboundAt", p.name AS "participantName", p.language,
+           p."consentAt", p."optedOutAt", b."templateId" AS "broadcastTemplateId"`,
+  joins: `JOIN "Message" m ON m.id = o."messageId"
+          LEFT JOIN "ChannelIdentity" i ON i.id = m."identityId"
+          LEFT JOIN "Participant" p ON p.id = i."participantId"
+          LEFT JOIN "BroadcastRecipient" r ON r."messageId" = m.id AND o.kind = 'broadcast'
+          LEFT JOIN "Broadcast" b ON b.id = r."broadcastId"`,
+  dates: ["blockedAt", "lastInboundAt", "consentAt", "optedOutAt"],
+  json: ["choices", "attachment"],
+};
+
 const sql = {
-  // The participant and the broadcast's template are read for channels with a service window.
-  due: `SELECT o.id, o.attempts, o.kind, o."messageId", o."timeZone", m."identityId", m.text, m.choices, m."requestPhone",
-          m.attachment, m.template, i."blockedAt", i."lastInboundAt", p.name AS "participantName", p.language,
-          p."consentAt", p."optedOutAt", b."templateId" AS "broadcastTemplateId"
-        FROM "OutboxItem" o
-        JOIN "Message" m ON m.id = o."messageId"
-        LEFT JOIN "ChannelIdentity" i ON i.id = m."identityId"
-        LEFT JOIN "Participant" p ON p.id = i."participantId"
-        LEFT JOIN "BroadcastRecipient" r ON r."messageId" = m.id AND o.kind = 'broadcast'
-        LEFT JOIN "Broadcast" b ON b.id = r."broadcastId"
-        WHERE o.channel = $1 AND o."chatId" = $2 AND o.status = 'pending' AND o.id <= $3 AND o.priority <= $4
-        ORDER BY o.id`,
   chatOf: `SELECT "chatId" FROM "OutboxItem" WHERE id = $1`,
-  claim: `UPDATE "OutboxItem" SET status = 'sending', attempts = attempts + 1, "updatedAt" = $1::timestamp(3)
-          WHERE id = $2 AND status = 'pending'`,
-  itemSent: `UPDATE "OutboxItem" SET status = 'sent', "sentAt" = $1::timestamp(3), "lastError" = NULL, "updatedAt" = $2::timestamp(3)
-             WHERE id = $3`,
-  messageSent: `UPDATE "Message" SET status = 'sent', error = NULL, "errorCode" = NULL,
-                "platformMessageId" = COALESCE($1::text, "platformMessageId"), template = COALESCE($2::text, template),
-                "updatedAt" = $3::timestamp(3) WHERE id = $4`,
   itemFailed: `UPDATE "OutboxItem" SET status = 'failed', "lastError" = $1::text, "updatedAt" = $2::timestamp(3) WHERE id = $3`,
   messageFailed: `UPDATE "Message" SET status = 'failed', error = $1::text, "errorCode" = $2::text, "updatedAt" = $3::timestamp(3)
                   WHERE id = $4`,
@@ -171,6 +170,8 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
   // One chat's messages go out one at a time, in order, even when several jobs of that chat
   // run at once (a turn's batch may be picked up while the previous turn's is still sending).
   const serial = new KeyedSerial();
+  // Reads, claims and records of the sends under way in this process go to the database together.
+  const ledger = new SendLedger<DueRow>(database, dueQuery, now);
   const gate = new ChannelGate();
   const lanes: OutboxLane[] = ["reply", "bulk"];
   const queues = Object.fromEntries(lanes.map((l) => [l, options.queue.queue(channel.name, l)])) as Record<
@@ -235,8 +236,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
     };
     /** Fails a row that must not be sent; claimed first, so a row another worker is sending is left to it. */
     const refuse = async (reason: string, metric: SendFailureReason) => {
-      const [mine] = await executeAtomically(database, [[s.claim, [t(at), row.id]]]);
-      if (!mine) return "not sent" as const;
+      if (!(await ledger.claim(row.id))) return "not sent" as const;
       await fail(reason);
       failed(metric);
       return metric === "blocked" ? ("blocked" as const) : ("not sent" as const);
@@ -257,8 +257,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
     }
     // Made before the claim: a failure here leaves the row pending for the retried job.
     const document = row.attachment != null && channel.documents !== false ? await attachments(row.attachment) : null;
-    const [claimed] = await executeAtomically(database, [[s.claim, [t(at), row.id]]]);
-    if (!claimed) return "not sent";
+    if (!(await ledger.claim(row.id))) return "not sent";
     // A 429 may have come in for another send while this row was being claimed.
     const held = gate.remaining();
     if (held > 0) {
@@ -400,13 +399,13 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
    * Redis says it was sent, and it is recorded then.
    */
   const recordSent = async (row: DueRow, platformMessageId: string | undefined, template: string | null = null) => {
-    const write = () => {
-      const done = now();
-      return executeAtomically(database, [
-        [s.itemSent, [t(done), t(done), row.id]],
-        [s.messageSent, [platformMessageId ?? null, template, t(done), row.messageId]],
-      ]);
-    };
+    const write = () =>
+      ledger.recordSent({
+        id: row.id,
+        messageId: row.messageId,
+        platformMessageId: platformMessageId ?? null,
+        template,
+      });
     let lastError: unknown;
     try {
       return void (await write());
@@ -452,10 +451,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
     last: number,
     upTo: number,
   ): Promise<{ sent: number; heldUntil: Date | null }> => {
-    const due = await queryRows<DueRow>(database, database.prisma, s.due, [channel.name, chatId, last, upTo], {
-      dates: ["blockedAt", "lastInboundAt", "consentAt", "optedOutAt"],
-      json: ["choices", "attachment"],
-    });
+    const due = await ledger.due({ channel: channel.name, chatId, last, upTo });
     let sent = 0;
     let blockedAt: Date | null = null;
     let heldUntil: Date | null = null;

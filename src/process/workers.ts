@@ -65,7 +65,8 @@ export function createChannelWorkers(parts: WorkerParts, channel: ChannelAdapter
     timeZone: parts.timeZone,
     ...(now ? { now } : {}),
     quietHours: parts.quietHours,
-    onSent: (name, chatId) => parts.signals.notify(name, chatId),
+    // Only the web chat has long polls waiting for a send.
+    ...(channel.name === "web" ? { onSent: (name: string, chatId: string) => parts.signals.notify(name, chatId) } : {}),
   }).map((w) => track(parts.logger, w));
 }
 
