@@ -9,6 +9,12 @@
  *                    1,000 reminders due in the same second: from the due time to the message
  *                    being queued in the outbox; target p99 at most 2,000
  *
+ *   burst_s, burst_ratio
+ *                    BENCH_REMINDERS_BURST (default 1000) reminders due in the same second, sent
+ *                    through the bot against the fake Bot API capped at Telegram's 30 a second:
+ *                    from the due time to the last delivery, and that over what the ceiling
+ *                    allows (burst / 30 s); target ratio at most 1.05
+ *
  * BENCH_REMINDERS_ENROLLMENTS (default 50000), BENCH_REMINDERS_DUE (default 1000);
  * BENCH_REMINDERS_DATABASE=postgresql runs on PostgreSQL (BENCH_POSTGRES_URL).
  */
@@ -21,11 +27,20 @@ import { createReminderWorker, ReminderScheduler } from "../src/jobs/reminders.j
 import { createLogger } from "../src/logger.js";
 import { createRedis } from "../src/redis.js";
 import type { OutboxBatch } from "../src/outbox/types.js";
+import type { Redis } from "ioredis";
+import { createBot } from "../src/bot.js";
+import { createTelegramAdapter } from "../src/channels/telegram.js";
+import { telegramPacing } from "../src/outbox/pacing.js";
+import type { BulkStats } from "./bulk/fake-telegram-process.js";
+import { forkFakeBotApi } from "./fake-bot-api/parent.js";
 import type { BenchResult, Benchmark } from "./run.js";
 import { deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
 
 const enrollments = positiveInt(process.env.BENCH_REMINDERS_ENROLLMENTS, 50_000);
 const dueTogether = positiveInt(process.env.BENCH_REMINDERS_DUE, 1000);
+const burst = positiveInt(process.env.BENCH_REMINDERS_BURST, 1000);
+/** Telegram's own limit for a bot's messages: about 30 a second. */
+const telegramCeiling = 30;
 const provider: DatabaseProvider = process.env.BENCH_REMINDERS_DATABASE === "postgresql" ? "postgresql" : "sqlite";
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const progress = (line: string) => console.error(`[reminders] ${line}`);
@@ -67,7 +82,17 @@ async function createSessions(database: Database, count: number, startsAt: Date,
 }
 
 /** `count` participants, each with a chat and an enrollment in one of the sessions; returns the enrollment ids. */
-async function createEnrollments(database: Database, sessionIds: number[], count: number, tag: string) {
+/**
+ * Participants enrolled in the sessions, each with a chat: on the web chat by default, or on
+ * Telegram with chat ids from `firstTelegramChat` on.
+ */
+async function createEnrollments(
+  database: Database,
+  sessionIds: number[],
+  count: number,
+  tag: string,
+  firstTelegramChat: number | null = null,
+) {
   const p = database.provider;
   const at = sqlTime(new Date(), p);
   const ids: number[] = [];
@@ -91,9 +116,16 @@ async function createEnrollments(database: Database, sessionIds: number[], count
           sql: sql(
             p,
             `INSERT INTO "ChannelIdentity" (channel, "platformUserId", "chatId", "participantId", "lastInboundAt", "createdAt", "updatedAt")
-            VALUES ('web', $1, $2, $3, $4::timestamp(3), $5::timestamp(3), $6::timestamp(3))`,
+            VALUES ($1, $2, $3, $4, $5::timestamp(3), $6::timestamp(3), $7::timestamp(3))`,
           ),
-          params: [`${tag}${i}`, `${tag}${i}`, pid, at, at, at],
+          params: [
+            firstTelegramChat === null ? "web" : "telegram",
+            ...Array(2).fill(firstTelegramChat === null ? `${tag}${i}` : String(firstTelegramChat + i)),
+            pid,
+            at,
+            at,
+            at,
+          ],
         };
         const enrollment = (yield {
           kind: "all",
@@ -190,6 +222,9 @@ async function run(): Promise<BenchResult> {
     progress(
       `${lateness.length} queued; lateness p50 ${metrics.lateness_p50_ms} ms, p99 ${metrics.lateness_p99_ms} ms`,
     );
+
+    // 4. A burst of reminders due together, sent through the bot at Telegram's 30 a second.
+    Object.assign(metrics, await burstAtTelegramRate(database, redis, `${prefix}:burst`));
   } finally {
     await scheduler.close();
     await deleteKeys(redis, prefix).catch(() => 0);
@@ -197,6 +232,83 @@ async function run(): Promise<BenchResult> {
     await drop();
   }
   return { name: "reminders", date: new Date().toISOString(), node: process.version, database: provider, metrics };
+}
+
+/**
+ * `burst` reminders due in the same second, the whole way: the reminder worker fires them, the
+ * outbox's paced lane sends them through telegraf to the fake Bot API capped at 30 a second (429
+ * above), the bot's bulk rate set to the same 30. The ceiling allows them in burst / 30 seconds;
+ * burst_ratio is the time from the due time to the last delivery over that (target at most 1.05).
+ */
+async function burstAtTelegramRate(database: Database, redis: Redis, prefix: string): Promise<Record<string, number>> {
+  const fake = await forkFakeBotApi(
+    new URL("./bulk/fake-telegram-process.ts", import.meta.url),
+    telegramCeiling,
+    "reminders",
+  );
+  const logger = createLogger({ level: "warn" });
+  const telegram = createTelegramAdapter({ token: fake.token, apiRoot: fake.url, redis, prefix, logger });
+  const pacing = telegramPacing({
+    token: fake.token,
+    apiRoot: fake.url,
+    publicUrl: null,
+    webhookSecret: null,
+    bulkPerSecond: telegramCeiling,
+    chatGapMs: 1000,
+  });
+  const bot = await createBot({
+    database,
+    redis,
+    queuePrefix: prefix,
+    logger,
+    channels: { telegram },
+    pacing: { telegram: pacing },
+    conversationTtlHours: 24,
+    defaultLanguage: "id",
+    receive: false,
+  });
+  try {
+    const soon = new Date(Date.now() + 120 * 60_000 + 5000);
+    const [session] = await createSessions(database, 1, soon, burst);
+    const firstChat = 4_000_000;
+    const ids = await createEnrollments(database, [session!], burst, "b", firstChat);
+    const reminders = await runAtomically(database, () =>
+      createRemindersForManyPlan(database.provider, ids, new Date()),
+    );
+    const dueAt = reminders[0]!.dueAt.getTime();
+    await bot.reminders.schedule(reminders);
+    progress(`${reminders.length} reminders due at ${new Date(dueAt).toISOString()}, sent at ${telegramCeiling}/s`);
+    const allowedS = reminders.length / telegramCeiling;
+    const deadline = Date.now() + (dueAt - Date.now()) + allowedS * 3000 + 30_000;
+    let stats = await fake.ask<BulkStats>({ type: "stats" });
+    while (stats.delivered < reminders.length && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      stats = await fake.ask<BulkStats>({ type: "stats" });
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    stats = await fake.ask<BulkStats>({ type: "stats" });
+    const expected = new Set(Array.from({ length: reminders.length }, (_, i) => firstChat + i));
+    const reached = stats.chatIds.filter((c) => expected.has(c)).length;
+    const tookS = (stats.last - dueAt) / 1000;
+    progress(
+      `${stats.delivered} delivered ${tookS.toFixed(2)} s after they fell due (the ceiling allows ${allowedS.toFixed(2)} s), ${stats.http429} answered 429`,
+    );
+    return {
+      burst: reminders.length,
+      burst_ceiling_per_s: telegramCeiling,
+      burst_s: round(tookS),
+      burst_allowed_s: round(allowedS),
+      burst_ratio: round(tookS / allowedS),
+      burst_first_ms: Math.round(stats.first - dueAt),
+      burst_http_429: stats.http429,
+      burst_duplicates: stats.duplicates,
+      burst_lost: reminders.length - reached,
+    };
+  } finally {
+    await bot.close();
+    await telegram.stop?.();
+    await fake.close();
+  }
 }
 
 async function usedMemory(redis: ReturnType<typeof createRedis>): Promise<number> {

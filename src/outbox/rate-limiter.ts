@@ -15,7 +15,8 @@
  * a timer firing 50 ms late on a busy machine, or the network. At 0.98 the fake Cloud API at
  * 80/s refused a send every few seconds on this 2-core machine (npm run bench -- whatsapp-cloud),
  * and each refusal holds the channel back. The 4 % given up still leaves at least 0.95 of the
- * rate whenever there are sends enough waiting.
+ * rate whenever there are sends enough waiting. Telegram, which counts leniently, is paced at
+ * 0.98 (pacing.ts).
  */
 import type { Redis } from "ioredis";
 

@@ -197,7 +197,7 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
   // lane takes its slots from it too where replies share the number's throughput (the Cloud API).
   const rate = pacing.bulk.jitter
     ? null
-    : new RateLimiter(redis, key("rate"), (pacing.bulk.max * 1000) / pacing.bulk.durationMs);
+    : new RateLimiter(redis, key("rate"), (pacing.bulk.max * 1000) / pacing.bulk.durationMs, pacing.rateTarget);
   const limitedLanes = new Set<OutboxLane>(rate ? (pacing.repliesShareRate ? ["bulk", "reply"] : ["bulk"]) : []);
   /** Waits for the row's slot of the shared rate, or sets the job aside when the slot is far. */
   const takeSlot = async (lane: OutboxLane) => {
