@@ -17,10 +17,13 @@
  *
  * BENCH_BROADCAST_RECIPIENTS (default 10000) at BENCH_BROADCAST_CEILING (default 1000) a second,
  * BENCH_BROADCAST_WRITERS (default 100) writing BENCH_BROADCAST_WRITER_MESSAGES (default 3)
- * messages each, spread over the time the broadcast should take. SQLite by default;
- * BENCH_BROADCAST_DATABASE=postgresql runs it on PostgreSQL (BENCH_POSTGRES_URL).
+ * messages each, spread over the time the broadcast should take, on each database of
+ * BENCH_BROADCAST_DATABASES (default sqlite,postgresql; PostgreSQL on BENCH_POSTGRES_URL), each a
+ * fresh database with a fresh Redis prefix and fake server: SQLite's metrics under the names
+ * above, PostgreSQL's prefixed postgres_ (postgres_rate_ratio, postgres_reply_p95_ms).
  */
 import crypto from "node:crypto";
+import type { Redis } from "ioredis";
 import { createBot } from "../src/bot.js";
 import { createTelegramAdapter } from "../src/channels/telegram.js";
 import type { DatabaseProvider } from "../src/db/database.js";
@@ -31,13 +34,12 @@ import type { BroadcastStats, StatsRequest } from "./broadcast/fake-telegram-pro
 import { forkFakeBotApi, type FakeBotApi } from "./fake-bot-api/parent.js";
 import { addParticipants } from "../test/support/population.js";
 import type { BenchResult, Benchmark } from "./run.js";
-import { deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
+import { benchDatabases, deleteKeys, freshDatabase, metricsOf, percentile, positiveInt, round } from "./support.js";
 
 const recipients = positiveInt(process.env.BENCH_BROADCAST_RECIPIENTS, 10_000);
 const ceiling = positiveInt(process.env.BENCH_BROADCAST_CEILING, 1000);
 const writers = positiveInt(process.env.BENCH_BROADCAST_WRITERS, 100);
 const writerMessages = positiveInt(process.env.BENCH_BROADCAST_WRITER_MESSAGES, 3);
-const provider: DatabaseProvider = process.env.BENCH_BROADCAST_DATABASE === "postgresql" ? "postgresql" : "sqlite";
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
 /** The broadcast goes to this regency; the writers live in another, so the filter leaves them out. */
@@ -72,11 +74,17 @@ async function writer(fake: FakeBotApi, chatId: number, t0: number, spanMs: numb
   return unanswered;
 }
 
-async function run(): Promise<BenchResult> {
-  const prefix = `sapa-bench-${crypto.randomBytes(4).toString("hex")}`;
-  const redis = createRedis(redisUrl);
+/**
+ * The broadcast and the writers on one fresh database, under its own Redis prefix (deleted
+ * afterwards), against a fake server of its own. Metrics under SQLite's names.
+ */
+async function databaseRound(
+  provider: DatabaseProvider,
+  redis: Redis,
+  prefix: string,
+): Promise<Record<string, number>> {
+  progress(`${provider}: preparing a fresh database`);
   const { database, drop } = await freshDatabase(provider, "broadcast");
-  const metrics: Record<string, number> = {};
   let fake: FakeBotApi | undefined;
   let bot: Awaited<ReturnType<typeof createBot>> | undefined;
   try {
@@ -177,30 +185,52 @@ async function run(): Promise<BenchResult> {
     if (view && view.progress.sent !== reached)
       progress(`warning: the broadcast says ${view.progress.sent} sent, the fake server saw ${reached} chats`);
 
-    metrics.recipients = recipients;
-    metrics.ceiling_per_s = ceiling;
-    metrics.first_send_ms = Number.isFinite(stats.first) ? stats.first - t0 : -1;
-    metrics.achieved_per_s = round(achieved);
-    metrics.rate_ratio = round(achieved / ceiling);
-    metrics.duplicates = stats.duplicates;
-    metrics.lost = recipients - reached;
-    metrics.http_429 = stats.http429;
-    metrics.http_429_pct = round((100 * stats.http429) / Math.max(1, stats.sends));
-    metrics.writers = writers;
-    metrics.writer_messages = writers * writerMessages;
-    metrics.replies = latencies.length;
-    metrics.unanswered = unanswered;
-    metrics.reply_p50_ms = percentile(latencies, 50);
-    metrics.reply_p95_ms = percentile(latencies, 95);
-    metrics.reply_max_ms = latencies.at(-1) ?? 0;
+    return {
+      first_send_ms: Number.isFinite(stats.first) ? stats.first - t0 : -1,
+      achieved_per_s: round(achieved),
+      rate_ratio: round(achieved / ceiling),
+      duplicates: stats.duplicates,
+      lost: recipients - reached,
+      http_429: stats.http429,
+      http_429_pct: round((100 * stats.http429) / Math.max(1, stats.sends)),
+      replies: latencies.length,
+      unanswered,
+      reply_p50_ms: percentile(latencies, 50),
+      reply_p95_ms: percentile(latencies, 95),
+      reply_max_ms: latencies.at(-1) ?? 0,
+    };
   } finally {
     await bot?.close();
     await fake?.close();
     await deleteKeys(redis, prefix).catch(() => 0);
-    await redis.quit();
     await drop();
   }
-  return { name: "broadcast", date: new Date().toISOString(), node: process.version, database: provider, metrics };
+}
+
+async function run(): Promise<BenchResult> {
+  const databases = benchDatabases("BENCH_BROADCAST_DATABASES");
+  const prefix = `sapa-bench-${crypto.randomBytes(4).toString("hex")}`;
+  const redis = createRedis(redisUrl);
+  let metrics: Record<string, number> = {
+    recipients,
+    ceiling_per_s: ceiling,
+    writers,
+    writer_messages: writers * writerMessages,
+  };
+  try {
+    for (const provider of databases)
+      metrics = { ...metrics, ...metricsOf(provider, await databaseRound(provider, redis, `${prefix}:${provider}`)) };
+  } finally {
+    await deleteKeys(redis, prefix).catch(() => 0);
+    await redis.quit();
+  }
+  return {
+    name: "broadcast",
+    date: new Date().toISOString(),
+    node: process.version,
+    database: databases.join("+"),
+    metrics,
+  };
 }
 
 export const broadcast: Benchmark = {

@@ -23,15 +23,10 @@ import { createLogger } from "../src/logger.js";
 import { createRedis } from "../src/redis.js";
 import { createTelegrafBaseline, participantUpdates } from "./inbound/telegraf-baseline.js";
 import type { BenchResult, Benchmark } from "./run.js";
-import { deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
+import { benchDatabases, deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
 
 const participants = positiveInt(process.env.BENCH_PARTICIPANTS, 1000);
 const poolSize = positiveInt(process.env.BENCH_POOL, 50);
-/** BENCH_INBOUND_DATABASES=sqlite (or postgresql) runs one side only. */
-const databases = (process.env.BENCH_INBOUND_DATABASES ?? "sqlite,postgresql")
-  .split(",")
-  .map((d) => d.trim())
-  .filter((d): d is DatabaseProvider => d === "sqlite" || d === "postgresql");
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 /** Every session gets this many seats, so every participant is enrolled rather than waitlisted. */
 const seats = 100_000;
@@ -203,6 +198,8 @@ function summarize(m: Measured): { turnsPerS: number; p50: number; p99: number }
 }
 
 async function run(): Promise<BenchResult> {
+  /** BENCH_INBOUND_DATABASES=sqlite (or postgresql) runs one side only. */
+  const databases = benchDatabases("BENCH_INBOUND_DATABASES");
   const prefix = `sapa-bench-${crypto.randomBytes(4).toString("hex")}`;
   const redis = createRedis(redisUrl);
   const metrics: Record<string, number> = {};

@@ -87,6 +87,29 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
+/**
+ * The databases a benchmark runs on, from the comma list in the environment variable `variable`
+ * (`sqlite,postgresql` when unset), each once, in the order given. Throws when it names none:
+ * a benchmark that ran on nothing would print an empty table as if it had measured something.
+ */
+export function benchDatabases(variable: string): DatabaseProvider[] {
+  const listed = (process.env[variable] ?? "sqlite,postgresql")
+    .split(",")
+    .map((d) => d.trim())
+    .filter((d): d is DatabaseProvider => d === "sqlite" || d === "postgresql");
+  if (!listed.length) throw new Error(`${variable} names no database (sqlite, postgresql or both, comma-separated)`);
+  return [...new Set(listed)];
+}
+
+/**
+ * One database's metrics under the names a result gives them: SQLite's as they are (so results
+ * from before PostgreSQL ran alongside still compare), PostgreSQL's prefixed `postgres_`.
+ */
+export function metricsOf(provider: DatabaseProvider, metrics: Record<string, number>): Record<string, number> {
+  if (provider === "sqlite") return metrics;
+  return Object.fromEntries(Object.entries(metrics).map(([name, value]) => [`postgres_${name}`, value]));
+}
+
 export function positiveInt(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return Number.isInteger(n) && n > 0 ? n : fallback;
