@@ -144,8 +144,14 @@ async function runOurs(database: Database, redis: Redis, queuePrefix: string): P
 }
 
 /** The telegraf baseline: the same dialogue as Telegram updates through bot.handleUpdate. */
-async function runTelegraf(database: Database, keyPrefix: string): Promise<Measured> {
-  const baseline = await createTelegrafBaseline({ prisma: database.prisma, redisUrl, keyPrefix });
+async function runTelegraf(database: Database, keyPrefix: string, sessions: "database" | "redis"): Promise<Measured> {
+  const baseline = await createTelegrafBaseline({
+    prisma: database.prisma,
+    provider: database.provider,
+    sessions,
+    redisUrl,
+    keyPrefix,
+  });
   try {
     const programme = await database.prisma.programme.findFirstOrThrow({
       where: { active: true },
@@ -170,11 +176,11 @@ async function runTelegraf(database: Database, keyPrefix: string): Promise<Measu
 /** One side on one fresh database, with a progress line before and after. */
 async function phase(
   provider: DatabaseProvider,
-  side: "ours" | "telegraf",
+  side: string,
   run: (database: Database) => Promise<Measured>,
 ): Promise<Measured> {
   progress(`${side} on ${provider}: preparing a fresh database`);
-  const { database, drop } = await freshDatabase(provider, side, seats);
+  const { database, drop } = await freshDatabase(provider, side.replace(/\W+/g, "_"), seats);
   try {
     progress(`${side} on ${provider}: ${participants} participants, ${poolSize} at once`);
     const m = await run(database);
@@ -208,8 +214,13 @@ async function run(): Promise<BenchResult> {
     for (const provider of databases) {
       const kind = provider === "sqlite" ? "sqlite" : "postgres";
       results[kind] = await phase(provider, "ours", (db) => runOurs(db, redis, `${prefix}:${kind}`));
+      // The peer the issue names: its session on the same database. Then the same with its
+      // session in Redis, for reference (the comparison before 2026-12-03).
       results[`telegraf_${kind}`] = await phase(provider, "telegraf", (db) =>
-        runTelegraf(db, `${prefix}:telegraf-${kind}:`),
+        runTelegraf(db, `${prefix}:telegraf-${kind}:`, "database"),
+      );
+      results[`telegraf_redis_${kind}`] = await phase(provider, "telegraf, session in Redis", (db) =>
+        runTelegraf(db, `${prefix}:telegraf-redis-${kind}:`, "redis"),
       );
     }
     for (const [label, m] of Object.entries(results)) {
@@ -218,12 +229,16 @@ async function run(): Promise<BenchResult> {
       metrics[`${label}_p50_ms`] = s.p50;
       metrics[`${label}_p99_ms`] = s.p99;
     }
-    if (results.sqlite)
-      metrics.ratio_vs_telegraf = round(metrics.sqlite_turns_per_s! / metrics.telegraf_sqlite_turns_per_s!);
-    if (results.postgres)
-      metrics.ratio_vs_telegraf_postgres = round(
-        metrics.postgres_turns_per_s! / metrics.telegraf_postgres_turns_per_s!,
-      );
+    const ratio = (ours: string, peer: string) =>
+      round(metrics[`${ours}_turns_per_s`]! / metrics[`${peer}_turns_per_s`]!);
+    if (results.sqlite) {
+      metrics.ratio_vs_telegraf = ratio("sqlite", "telegraf_sqlite");
+      metrics.ratio_vs_telegraf_redis_session = ratio("sqlite", "telegraf_redis_sqlite");
+    }
+    if (results.postgres) {
+      metrics.ratio_vs_telegraf_postgres = ratio("postgres", "telegraf_postgres");
+      metrics.ratio_vs_telegraf_redis_session_postgres = ratio("postgres", "telegraf_redis_postgres");
+    }
   } finally {
     const deleted = await deleteKeys(redis, prefix).catch((err: unknown) => {
       progress(`could not delete the Redis keys ${prefix}*: ${(err as Error).message}`);

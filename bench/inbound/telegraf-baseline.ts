@@ -8,21 +8,31 @@
  * the one telegraf makes for each update), so the benchmark measures telegraf, the session store
  * and the database, not a network.
  *
- * `@telegraf/session` 1.0.1, the version installed, is an early in-memory middleware for
- * `@telegraf/core` with no `@telegraf/session/redis` store (that store came with 2.x and is
- * built on node-redis, which is not installed). The store here is therefore the few lines a
- * developer would write over ioredis: JSON values under `keyPrefix` + telegraf's session key.
+ * The session is kept in one of two stores (`sessions`): "database", a table of its own on the
+ * same database as everything else (`BaselineSession`: the session key and its JSON, read and
+ * upserted through Prisma on each update), the persistent session issue 19 compares with; or
+ * "redis", JSON values under `keyPrefix` + telegraf's session key. `@telegraf/session` 1.0.1,
+ * the version installed, is an early in-memory middleware for `@telegraf/core` with neither
+ * store (they came with 2.x, on kysely and node-redis, not installed), so each is the few lines
+ * a developer would write.
  */
 import { Redis } from "ioredis";
 import { Markup, Scenes, Telegraf, session } from "telegraf";
 import type { Context, SessionStore } from "telegraf";
 import { callbackQuery, message } from "telegraf/filters";
 import type { Update } from "telegraf/types";
-import type { Db } from "../../src/db/database.js";
+import type { Db, DatabaseProvider } from "../../src/db/database.js";
+import { forProvider } from "../../src/db/raw-sql.js";
 import { regencies } from "../../flows/catalog.js";
 
-/** What the baseline needs: the database, Redis for sessions, and a prefix for its keys. */
-export type BaselineOptions = { prisma: Db; redisUrl: string; keyPrefix: string };
+/** What the baseline needs: the database, where sessions are kept, Redis and a prefix for its keys. */
+export type BaselineOptions = {
+  prisma: Db;
+  provider: DatabaseProvider;
+  sessions: "database" | "redis";
+  redisUrl: string;
+  keyPrefix: string;
+};
 
 /** A running baseline bot. */
 export type Baseline = {
@@ -372,6 +382,29 @@ function redisSessionStore(redis: Redis, prefix: string): SessionStore<DialogueS
   };
 }
 
+/** telegraf's session store interface over a table of the database, through Prisma. */
+async function databaseSessionStore(prisma: Db, provider: DatabaseProvider): Promise<SessionStore<DialogueSession>> {
+  await prisma.$executeRawUnsafe(
+    `CREATE TABLE IF NOT EXISTS "BaselineSession" (key TEXT PRIMARY KEY, session TEXT NOT NULL)`,
+  );
+  const sql = {
+    get: forProvider(`SELECT session FROM "BaselineSession" WHERE key = $1`, provider),
+    set: forProvider(
+      `INSERT INTO "BaselineSession" (key, session) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET session = excluded.session`,
+      provider,
+    ),
+    delete: forProvider(`DELETE FROM "BaselineSession" WHERE key = $1`, provider),
+  };
+  return {
+    async get(key) {
+      const [row] = await prisma.$queryRawUnsafe<{ session: string }[]>(sql.get, key);
+      return row ? (JSON.parse(row.session) as DialogueSession) : undefined;
+    },
+    set: (key, value) => prisma.$executeRawUnsafe(sql.set, key, JSON.stringify(value)),
+    delete: (key) => prisma.$executeRawUnsafe(sql.delete, key),
+  };
+}
+
 /**
  * Builds the baseline bot: a fake token, `botInfo` set by hand (so it never calls getMe) and
  * the Bot API replaced by a stub that counts calls and answers as Telegram would.
@@ -379,6 +412,7 @@ function redisSessionStore(redis: Redis, prefix: string): SessionStore<DialogueS
  */
 export async function createTelegrafBaseline(options: BaselineOptions): Promise<Baseline> {
   const { prisma, redisUrl, keyPrefix } = options;
+  const store = options.sessions === "database" ? await databaseSessionStore(prisma, options.provider) : null;
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   await redis.ping();
 
@@ -423,7 +457,9 @@ export async function createTelegrafBaseline(options: BaselineOptions): Promise<
     return showMenu(ctx, "Selamat datang kembali di Sapa IKM.");
   });
 
-  bot.use(session({ store: redisSessionStore(redis, keyPrefix), defaultSession: (): DialogueSession => ({}) }));
+  bot.use(
+    session({ store: store ?? redisSessionStore(redis, keyPrefix), defaultSession: (): DialogueSession => ({}) }),
+  );
   bot.use(stage.middleware());
 
   // Outside a scene: the main menu.
