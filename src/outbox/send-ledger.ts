@@ -83,7 +83,8 @@ export class SendLedger<Row extends { id: number }> {
         params: [t(), pg ? list : JSON.stringify(list)],
       })) as { id: number }[];
       const mine = new Set(claimed.map((r) => Number(r.id)));
-      return list.map((id) => mine.has(id));
+      // A row asked for twice in one batch is claimed by the first caller only.
+      return list.map((id) => mine.delete(id));
     });
     this.records = coalescing(async (sent) => {
       const values = JSON.stringify(

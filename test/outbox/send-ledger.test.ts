@@ -105,7 +105,7 @@ describe.each(providers)("sends recorded in batches (%s)", (provider) => {
     }
   });
 
-  it("claims each row for one sender only when two processes ask for the same rows at once", async () => {
+  it("claims each row for one sender only when two processes ask for the same rows at once, some twice", async () => {
     const prefix = testPrefix();
     const queue = new OutboxQueue(redis, prefix, "test");
     try {
@@ -122,9 +122,10 @@ describe.each(providers)("sends recorded in batches (%s)", (provider) => {
       );
       const query = { select: "o.id", joins: "", dates: [], json: [] };
       const [a, b] = [new SendLedger(db, query), new SendLedger(db, query)];
-      // Each asks for every row, in its own order, all at once.
+      // Each asks for every row, in its own order, all at once; the first asks for some twice.
       const asked = await Promise.all([
         ...ids.map((id) => a.claim(id).then((won) => ({ id, won }))),
+        ...ids.slice(0, 10).map((id) => a.claim(id).then((won) => ({ id, won }))),
         ...[...ids].reverse().map((id) => b.claim(id).then((won) => ({ id, won }))),
       ]);
       for (const id of ids) expect(asked.filter((x) => x.id === id && x.won)).toHaveLength(1);
