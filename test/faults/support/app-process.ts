@@ -22,7 +22,7 @@ export const dieWithParent = pathToFileURL(path.join(here, "die-with-parent.mjs"
  * by the TypeScript sources, and a heap limit, which also keeps V8 from letting the heap grow to
  * several times what is live between full collections (docs/operations.md, "Memory").
  */
-export const productionNodeFlags = ["--enable-source-maps", "--max-old-space-size=512"];
+export const productionNodeFlags = ["--enable-source-maps", "--max-old-space-size=512", "--max-semi-space-size=8"];
 
 /**
  * Node's arguments for one of the application's entry points (`main` or `cli`): from the sources
