@@ -1,8 +1,8 @@
 /**
  * The real application as a child process, for tests that kill it the hard way
  * (`node --import tsx src/main.ts`, from the sources) and for the soak benchmark (bench/soak.ts),
- * which runs several in their roles from a build, as production does (`node --enable-source-maps
- * --max-old-space-size=512 dist/src/main.js`). Its output is kept (the tail), to be shown when something goes wrong, and
+ * which runs several in their roles from a build, as production does (`node
+ * <productionNodeFlags> dist/src/main.js`). Its output is kept (the tail), to be shown when something goes wrong, and
  * its warnings and errors counted (pino's JSON levels 40 and 50); it ends itself if the process
  * that started it dies first (die-with-parent.mjs, plain JavaScript so that a build's node loads it).
  */
@@ -19,16 +19,17 @@ export const dieWithParent = pathToFileURL(path.join(here, "die-with-parent.mjs"
 /**
  * Node's flags for the application in production, as deploy/Dockerfile, deploy/systemd and
  * `npm run start:prod` give them (test/deploy-flags.test.ts keeps them the same): stack traces
- * by the TypeScript sources, and a heap limit, which also keeps V8 from letting the heap grow to
- * several times what is live between full collections (docs/operations.md, "Memory").
+ * by the TypeScript sources, a heap limit, which also keeps V8 from letting the heap grow to
+ * several times what is live between full collections, and a young generation of 16 MB instead
+ * of 32 (docs/operations.md, "Memory").
  */
 export const productionNodeFlags = ["--enable-source-maps", "--max-old-space-size=512", "--max-semi-space-size=8"];
 
 /**
  * Node's arguments for one of the application's entry points (`main` or `cli`): from the sources
  * through tsx, or, given `build` (a folder scripts/build.mjs made), its compiled JavaScript as
- * production starts it (deploy/: `node --enable-source-maps --max-old-space-size=512
- * dist/src/main.js`; an operator command, `dist/src/cli.js`, without the heap limit).
+ * production starts it (deploy/: `node <productionNodeFlags> dist/src/main.js`; an operator
+ * command, `dist/src/cli.js`, with --enable-source-maps only).
  */
 export function nodeArgs(entry: "main" | "cli", build?: string): string[] {
   return build
