@@ -1,7 +1,9 @@
 /**
  * The soak benchmark (issue 8): a compressed day for BENCH_SOAK_PARTICIPANTS (default 10,000)
  * participants, on the real application run as separate processes (one `web`, two `worker`s,
- * each `node --import tsx src/main.ts`), a fresh PostgreSQL database, a Redis prefix of its own
+ * each `node --enable-source-maps dist/src/main.js` as production starts them, from a build made
+ * at the start; BENCH_SOAK_APP=sources runs `node --import tsx src/main.ts` instead), a fresh
+ * PostgreSQL database, a Redis prefix of its own
  * and the fake Telegram Bot API in a process of its own, capped at BENCH_SOAK_CEILING (default
  * 1,000) sends a second (429 above), with TELEGRAM_BULK_PER_SECOND set to the same.
  *
@@ -16,8 +18,8 @@
  *   throughout   BENCH_SOAK_WRITERS (default 100) of the participants write to the bot now and
  *                then (BENCH_SOAK_WRITER_MESSAGES each, default 5) and time the answers.
  *   registrations done
- *                the weekly motivation round (`node --import tsx src/cli.ts motivation-round`,
- *                as `npm run motivation:send`), then broadcast 1 to everyone through the staff
+ *                the weekly motivation round (the CLI's `motivation-round`, as
+ *                `npm run motivation:send`), then broadcast 1 to everyone through the staff
  *                HTTP API (POST /api/broadcasts, then /schedule, with an API token).
  *   wave 1 - 5 s broadcast 2 to everyone, through the API.
  *   wave 1       the first reminder of every enrollment falls due, session after session.
@@ -55,7 +57,7 @@ import type { BenchResult, Benchmark } from "./run.js";
 import { forkFakeBotApi, type FakeBotApi } from "./fake-bot-api/parent.js";
 import type { SoakDump, SoakStats } from "./soak/fake-telegram-process.js";
 import { addEnrolledParticipants, createProgramme, setSessionTimes } from "./soak/population.js";
-import { freePort, MemorySampler, runCli, spawnApp, type AppProcess } from "./soak/processes.js";
+import { buildApp, freePort, MemorySampler, runCli, spawnApp, type AppProcess } from "./soak/processes.js";
 import { broadcastTexts, sendKinds } from "./soak/texts.js";
 import { deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
 
@@ -71,6 +73,8 @@ const ceiling = positiveInt(process.env.BENCH_SOAK_CEILING, 1000);
 const provider: DatabaseProvider = process.env.BENCH_SOAK_DATABASE === "sqlite" ? "sqlite" : "postgresql";
 const killWhich = process.env.BENCH_SOAK_KILL === "sender" ? "sender" : "poller";
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+/** The compiled program (as production runs it), or the sources through tsx. */
+const fromSources = process.env.BENCH_SOAK_APP === "sources";
 
 /** Chat ids: participants written to the database from here (the writers are the first of them), registrants from registrantChat. */
 const directChat = 1_000_000;
@@ -183,6 +187,14 @@ async function run(): Promise<BenchResult> {
     });
     const { token } = await createApiToken(db, staff.id, "soak benchmark");
 
+    let build: string | undefined;
+    if (!fromSources) {
+      progress("building the application (scripts/build.mjs)");
+      const built = buildApp();
+      cleanups.unshift(() => built.remove());
+      build = built.dir;
+    }
+
     const fake: FakeBotApi = await forkFakeBotApi(
       new URL("./soak/fake-telegram-process.ts", import.meta.url),
       ceiling,
@@ -210,7 +222,7 @@ async function run(): Promise<BenchResult> {
       OUTBOX_STUCK_SECONDS: "5",
     });
     const start = async (name: string, role: string) => {
-      const child = spawnApp(await env(role), name);
+      const child = spawnApp(await env(role), name, build);
       children.push(child);
       memory.watch(name, child.pid);
       return child;
@@ -296,7 +308,12 @@ async function run(): Promise<BenchResult> {
     // Motivation round, as `npm run motivation:send`.
     phase = "motivation";
     const motivationAt = new Date();
-    const cli = await runCli(["motivation-round"], await env("all"), (pid) => memory.watch("cli_motivation", pid));
+    const cli = await runCli(
+      ["motivation-round"],
+      await env("all"),
+      (pid) => memory.watch("cli_motivation", pid),
+      build,
+    );
     metrics.motivation_cli_ms = cli.ms;
     note(`motivation round: ${cli.output.split("\n").at(-1)}`);
 

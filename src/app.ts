@@ -6,15 +6,12 @@
 import type { FastifyInstance } from "fastify";
 import type { Redis } from "ioredis";
 import { useCertificateSettings, type Config } from "./config.js";
-import { registerCertificateRoutes } from "./admin/certificates.js";
 import { assertMigrated, DatabaseNotMigratedError, openDatabase, tuneSqlite, type Database } from "./db/database.js";
 import { ErasureFile } from "./domain/erasures.js";
 import { logErasuresReapplied, reapplyErasures } from "./domain/reapply-erasures.js";
 import type { Logger } from "./logger.js";
 import { assertRedisReachable, checkRedisSettings, createRedis, RedisUnreachableError } from "./redis.js";
 import { buildServer } from "./admin/server.js";
-import { registerApi } from "./admin/api.js";
-import { registerDashboard } from "./admin/dashboard/index.js";
 import { listQueues } from "./admin/dashboard/queue-list.js";
 import { createBot, type Bot } from "./bot.js";
 import type { ChannelAdapter } from "./channels/channel.js";
@@ -215,8 +212,14 @@ export async function startApp(config: Config, logger: Logger, start: StartOptio
     queues: () => listQueues({ database, redis, logger, config, bot }).map((q) => q.queue),
     trustProxy: config.http.trustProxy,
   });
-  // A worker serves /healthz only, so an orchestrator can probe it; everything else is the web side's.
+  // A worker serves /healthz only, so an orchestrator can probe it; everything else is the web side's,
+  // whose modules (the dashboard's pages, the API's schemas, bull-board) a worker never loads.
   if (role !== "worker") {
+    const [{ registerApi }, { registerCertificateRoutes }, { registerDashboard }] = await Promise.all([
+      import("./admin/api.js"),
+      import("./admin/certificates.js"),
+      import("./admin/dashboard/index.js"),
+    ]);
     registerWebChat(server, {
       runtime: bot.runtime,
       db: database.prisma,

@@ -2,22 +2,48 @@
  * The soak benchmark's child processes besides the application (test/faults/support/app-process.ts):
  * the operator CLI, and a sampler of their memory.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
-import { dieWithParent, root } from "../../test/faults/support/app-process.js";
+import path from "node:path";
+import { nodeArgs, root } from "../../test/faults/support/app-process.js";
 
 export { spawnApp, type AppProcess } from "../../test/faults/support/app-process.js";
 export { freePort } from "../../test/support/redis-server.js";
 
-/** Runs `node --import tsx src/cli.ts <args>` to its end; resolves with its output, rejects on a non-zero exit. */
+/**
+ * Builds the application as production runs it (scripts/build.mjs, without type-checking) into a
+ * folder of its own under dist/, so that a dist/ in use is left alone; returns the folder and
+ * how to remove it.
+ */
+export function buildApp(): { dir: string; remove: () => void } {
+  const dir = path.join(root, "dist", `soak-${crypto.randomBytes(4).toString("hex")}`);
+  const remove = () => fs.rmSync(dir, { recursive: true, force: true });
+  const build = spawnSync(process.execPath, ["scripts/build.mjs", "--out-dir", dir, "--no-check"], {
+    cwd: root,
+    encoding: "utf8",
+    timeout: 300_000,
+  });
+  if (build.status !== 0) {
+    remove();
+    throw new Error(`the build failed (${build.status ?? build.signal}):\n${build.stdout}${build.stderr}`);
+  }
+  return { dir, remove };
+}
+
+/**
+ * Runs the operator CLI (`src/cli.ts <args>`, or a build's compiled one: nodeArgs) to its end;
+ * resolves with its output, rejects on a non-zero exit.
+ */
 export function runCli(
   args: string[],
   env: Record<string, string>,
   onPid?: (pid: number) => void,
+  build?: string,
 ): Promise<{ output: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "--import", dieWithParent, "src/cli.ts", ...args], {
+    const child = spawn(process.execPath, [...nodeArgs("cli", build), ...args], {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],

@@ -3,10 +3,19 @@
  * headless Chromium, and the profile's in-use marks a dead worker left behind cleared first.
  */
 import fs from "node:fs";
+import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
-import wweb from "whatsapp-web.js";
+import type WhatsAppWeb from "whatsapp-web.js";
 import type { WhatsAppClientLike } from "./whatsapp.js";
+
+/**
+ * whatsapp-web.js, loaded when the first client is made: it brings puppeteer and its
+ * dependencies, several MB of code a process keeps in memory once loaded, and only the worker
+ * holding WhatsApp's lease ever makes a client (web processes, other workers and installations
+ * without WhatsApp Web never do). A CommonJS package, so `require` loads it on the spot.
+ */
+const whatsappWeb = (): typeof WhatsAppWeb => createRequire(import.meta.url)("whatsapp-web.js") as typeof WhatsAppWeb;
 
 /**
  * Chromium's marks that a profile is in use ("SingletonLock" links to "<host>-<pid>"). A worker
@@ -50,8 +59,7 @@ function processAlive(pid: number): boolean {
 
 /** The real client: LocalAuth session under `sessionDir`, Debian's Chromium, headless. */
 export function createWhatsAppClient(config: { sessionDir: string; chromiumPath: string }): WhatsAppClientLike {
-  // In ESM the package is only reachable through its default export (named imports fail at run time).
-  const { Client, LocalAuth, MessageMedia } = wweb;
+  const { Client, LocalAuth, MessageMedia } = whatsappWeb();
   // LocalAuth keeps the Chromium profile in <dataPath>/session (no clientId).
   removeProfileLocks(path.join(config.sessionDir, "session"));
   const client = new Client({

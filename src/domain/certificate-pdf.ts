@@ -10,9 +10,8 @@
  */
 import fs from "node:fs";
 import { DateTime } from "luxon";
-import PDFDocument from "pdfkit";
 import QRCode from "qrcode";
-import { fontFile } from "./pdf-fonts.js";
+import { fontFile, loadPdfKit } from "./pdf-fonts.js";
 import { verificationUrl } from "./issue-certificate.js";
 import type { CertificateRecord } from "./certificates.js";
 
@@ -86,6 +85,7 @@ export async function renderCertificatePdf(c: CertificatePdfData, baseUrl: strin
   const { regular, bold } = loadFonts();
   const url = verificationUrl(baseUrl, c.number);
   const holder = c.holderName ?? "(data pemegang telah dihapus / holder's data erased)";
+  const PDFDocument = await loadPdfKit();
   const doc = new PDFDocument({
     size: "A4",
     layout: "landscape",

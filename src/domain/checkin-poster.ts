@@ -5,11 +5,10 @@
  * the words to type ("Ketik: HADIR K7M2QX") for anyone who does not scan. The fonts (DejaVu Sans)
  * are embedded from assets/fonts.
  */
-import PDFDocument from "pdfkit";
 import QRCode from "qrcode";
 import type { Db } from "../db/database.js";
 import { formatLongDate, formatTimeRange } from "../engine/format.js";
-import { fontFile } from "./pdf-fonts.js";
+import { fontFile, loadPdfKit } from "./pdf-fonts.js";
 import { checkInWindow } from "./check-in.js";
 import { ensureCheckInCode } from "./check-in-code.js";
 import { DateTime } from "luxon";
@@ -98,6 +97,7 @@ export async function renderCheckInPoster(
   const channel = posterChannel(links, options.channel);
   const link = channel ? checkInLink(channel, session.checkInCode, links) : null;
   const typed = `HADIR ${session.checkInCode}`;
+  const PDFDocument = await loadPdfKit();
   const doc = new PDFDocument({
     size: "A4",
     margin: 50,

@@ -25,3 +25,9 @@ export function fontsDir(): string {
 
 /** The path of one of the fonts. */
 export const fontFile = (which: keyof typeof fontFiles): string => path.join(fontsDir(), fontFiles[which]);
+
+/**
+ * pdfkit, loaded at the first PDF: it and fontkit (with brotli, unicode tables and the like) are
+ * megabytes of code that a process keeps in memory once loaded, and most processes never make a PDF.
+ */
+export const loadPdfKit = async (): Promise<typeof import("pdfkit")> => (await import("pdfkit")).default;

@@ -1,9 +1,10 @@
 /**
- * The real application as a child process (`node --import tsx src/main.ts`), for tests that
- * kill it the hard way and for the soak benchmark (bench/soak.ts), which runs several in their
- * roles. Its output is kept (the tail), to be shown when something goes wrong, and its warnings
- * and errors counted (pino's JSON levels 40 and 50); it ends itself if the process that started
- * it dies first (die-with-parent.ts).
+ * The real application as a child process, for tests that kill it the hard way
+ * (`node --import tsx src/main.ts`, from the sources) and for the soak benchmark (bench/soak.ts),
+ * which runs several in their roles from a build, as production does (`node
+ * <productionNodeFlags> dist/src/main.js`). Its output is kept (the tail), to be shown when something goes wrong, and
+ * its warnings and errors counted (pino's JSON levels 40 and 50); it ends itself if the process
+ * that started it dies first (die-with-parent.mjs, plain JavaScript so that a build's node loads it).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
@@ -13,7 +14,33 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** The project's root, where src/main.ts and src/cli.ts run from. */
 export const root = path.resolve(here, "../../..");
 /** Preload (`--import`) that ends a child once its parent is gone. */
-export const dieWithParent = pathToFileURL(path.join(here, "die-with-parent.ts")).href;
+export const dieWithParent = pathToFileURL(path.join(here, "die-with-parent.mjs")).href;
+
+/**
+ * Node's flags for the application in production, as deploy/Dockerfile, deploy/systemd and
+ * `npm run start:prod` give them (test/deploy-flags.test.ts keeps them the same): stack traces
+ * by the TypeScript sources, a heap limit, which also keeps V8 from letting the heap grow to
+ * several times what is live between full collections, and a young generation of 16 MB instead
+ * of 32 (docs/operations.md, "Memory").
+ */
+export const productionNodeFlags = ["--enable-source-maps", "--max-old-space-size=512", "--max-semi-space-size=8"];
+
+/**
+ * Node's arguments for one of the application's entry points (`main` or `cli`): from the sources
+ * through tsx, or, given `build` (a folder scripts/build.mjs made), its compiled JavaScript as
+ * production starts it (deploy/: `node <productionNodeFlags> dist/src/main.js`; an operator
+ * command, `dist/src/cli.js`, with --enable-source-maps only).
+ */
+export function nodeArgs(entry: "main" | "cli", build?: string): string[] {
+  return build
+    ? [
+        ...(entry === "main" ? productionNodeFlags : ["--enable-source-maps"]),
+        "--import",
+        dieWithParent,
+        path.join(build, "src", `${entry}.js`),
+      ]
+    : ["--import", "tsx", "--import", dieWithParent, `src/${entry}.ts`];
+}
 
 export type AppProcess = {
   readonly name: string;
@@ -34,9 +61,12 @@ export type AppProcess = {
   stop(graceMs?: number): Promise<void>;
 };
 
-/** Starts the application with `env` (PORT among it); `name` is what its errors call it. */
-export function spawnApp(env: Record<string, string>, name = "the application"): AppProcess {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "--import", dieWithParent, "src/main.ts"], {
+/**
+ * Starts the application with `env` (PORT among it); `name` is what its errors call it; `build`:
+ * run that build's compiled program instead of the sources (nodeArgs).
+ */
+export function spawnApp(env: Record<string, string>, name = "the application", build?: string): AppProcess {
+  const child: ChildProcess = spawn(process.execPath, nodeArgs("main", build), {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
