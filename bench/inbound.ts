@@ -23,7 +23,7 @@ import { createLogger } from "../src/logger.js";
 import { createRedis } from "../src/redis.js";
 import { createTelegrafBaseline, participantUpdates } from "./inbound/telegraf-baseline.js";
 import type { BenchResult, Benchmark } from "./run.js";
-import { benchDatabases, deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
+import { benchDatabases, letterName, deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
 
 const participants = positiveInt(process.env.BENCH_PARTICIPANTS, 1000);
 const poolSize = positiveInt(process.env.BENCH_POOL, 50);
@@ -34,17 +34,6 @@ const seats = 100_000;
 const progress = (line: string) => console.error(`[inbound] ${line}`);
 
 /** The 13 messages one participant sends on our side: registration, then enrollment from the menu. */
-/** A name of letters for participant i ("Peserta Bcd"): names with digits are refused. */
-function letterName(i: number): string {
-  let n = i + 1;
-  let out = "";
-  while (n > 0) {
-    out = String.fromCharCode(97 + ((n - 1) % 26)) + out;
-    n = Math.floor((n - 1) / 26);
-  }
-  return `Peserta ${out[0]!.toUpperCase()}${out.slice(1)}`;
-}
-
 function ourDialogue(i: number): string[] {
   return [
     "halo",

@@ -59,7 +59,7 @@ import type { SoakDump, SoakStats } from "./soak/fake-telegram-process.js";
 import { addEnrolledParticipants, createProgramme, setSessionTimes } from "./soak/population.js";
 import { buildApp, freePort, MemorySampler, runCli, spawnApp, type AppProcess } from "./soak/processes.js";
 import { broadcastTexts, sendKinds } from "./soak/texts.js";
-import { deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
+import { deleteKeys, freshDatabase, letterName, percentile, positiveInt, round } from "./support.js";
 
 const participants = positiveInt(process.env.BENCH_SOAK_PARTICIPANTS, 10_000);
 const registering = Math.min(
@@ -96,7 +96,7 @@ function registration(i: number, session: number): string[] {
   return [
     "halo",
     "ya", // consent
-    `Peserta Daftar ${i}`,
+    letterName(i),
     `Usaha ${i}`,
     "1", // sector: lada
     "4", // regency: Kabupaten Bangka Tengah

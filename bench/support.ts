@@ -135,3 +135,14 @@ export async function profileWindow(tag: string): Promise<() => Promise<void>> {
     session.disconnect();
   };
 }
+
+/** A name of letters for participant i ("Peserta Bcd"): the bot refuses names with digits. */
+export function letterName(i: number): string {
+  let n = i + 1;
+  let out = "";
+  while (n > 0) {
+    out = String.fromCharCode(97 + ((n - 1) % 26)) + out;
+    n = Math.floor((n - 1) / 26);
+  }
+  return `Peserta ${out[0]!.toUpperCase()}${out.slice(1)}`;
+}
