@@ -19,18 +19,23 @@
  */
 import crypto from "node:crypto";
 import type { Redis } from "ioredis";
-import { createBot } from "../src/bot.js";
-import { createTelegramAdapter } from "../src/channels/telegram.js";
 import type { Database, DatabaseProvider } from "../src/db/database.js";
 import { prepareStatements, sqlTime } from "../src/db/raw-sql.js";
-import { telegramPacing } from "../src/outbox/pacing.js";
-import { createLogger } from "../src/logger.js";
 import { createRedis } from "../src/redis.js";
 import { queueOutbound } from "../src/outbox/queue-outbound.js";
 import type { BulkStats } from "./bulk/fake-telegram-process.js";
 import { forkFakeBotApi } from "./fake-bot-api/parent.js";
 import type { BenchResult, Benchmark } from "./run.js";
-import { benchDatabases, deleteKeys, freshDatabase, metricsOf, positiveInt, profileWindow, round } from "./support.js";
+import {
+  benchDatabases,
+  deleteKeys,
+  freshDatabase,
+  metricsOf,
+  positiveInt,
+  profileWindow,
+  round,
+  sendingTelegramBot,
+} from "./support.js";
 
 const messages = positiveInt(process.env.BENCH_BULK_MESSAGES, 10_000);
 const ceiling = positiveInt(process.env.BENCH_BULK_CEILING, 1000);
@@ -90,28 +95,8 @@ async function sendRound(
   firstChat: number,
 ): Promise<Round> {
   const fake = await startFake(rate);
-  const logger = createLogger({ level: "warn" });
-  const telegram = createTelegramAdapter({ token: fake.token, apiRoot: fake.url, redis, prefix, logger });
-  const pacing = telegramPacing({
-    token: fake.token,
-    apiRoot: fake.url,
-    publicUrl: null,
-    webhookSecret: null,
-    bulkPerSecond: rate,
-    chatGapMs: 1000,
-  });
   const recipients = await createRecipients(database, count, firstChat);
-  const bot = await createBot({
-    database,
-    redis,
-    queuePrefix: prefix,
-    logger,
-    channels: { telegram },
-    pacing: { telegram: pacing },
-    conversationTtlHours: 24,
-    defaultLanguage: "id",
-    receive: false,
-  });
+  const { bot, telegram } = await sendingTelegramBot(database, redis, prefix, fake, rate);
   try {
     progress(`${count} messages at a ceiling of ${rate}/s: queueing`);
     const started = performance.now();

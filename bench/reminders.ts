@@ -28,13 +28,10 @@ import { createLogger } from "../src/logger.js";
 import { createRedis } from "../src/redis.js";
 import type { OutboxBatch } from "../src/outbox/types.js";
 import type { Redis } from "ioredis";
-import { createBot } from "../src/bot.js";
-import { createTelegramAdapter } from "../src/channels/telegram.js";
-import { telegramPacing } from "../src/outbox/pacing.js";
 import type { BulkStats } from "./bulk/fake-telegram-process.js";
 import { forkFakeBotApi } from "./fake-bot-api/parent.js";
 import type { BenchResult, Benchmark } from "./run.js";
-import { deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
+import { deleteKeys, freshDatabase, percentile, positiveInt, round, sendingTelegramBot } from "./support.js";
 
 const enrollments = positiveInt(process.env.BENCH_REMINDERS_ENROLLMENTS, 50_000);
 const dueTogether = positiveInt(process.env.BENCH_REMINDERS_DUE, 1000);
@@ -246,27 +243,7 @@ async function burstAtTelegramRate(database: Database, redis: Redis, prefix: str
     telegramCeiling,
     "reminders",
   );
-  const logger = createLogger({ level: "warn" });
-  const telegram = createTelegramAdapter({ token: fake.token, apiRoot: fake.url, redis, prefix, logger });
-  const pacing = telegramPacing({
-    token: fake.token,
-    apiRoot: fake.url,
-    publicUrl: null,
-    webhookSecret: null,
-    bulkPerSecond: telegramCeiling,
-    chatGapMs: 1000,
-  });
-  const bot = await createBot({
-    database,
-    redis,
-    queuePrefix: prefix,
-    logger,
-    channels: { telegram },
-    pacing: { telegram: pacing },
-    conversationTtlHours: 24,
-    defaultLanguage: "id",
-    receive: false,
-  });
+  const { bot, telegram } = await sendingTelegramBot(database, redis, prefix, fake, telegramCeiling);
   try {
     const soon = new Date(Date.now() + 120 * 60_000 + 5000);
     const [session] = await createSessions(database, 1, soon, burst);

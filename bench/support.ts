@@ -11,6 +11,10 @@ import type { Redis } from "ioredis";
 import { openDatabase, tuneSqlite, type Database, type DatabaseProvider } from "../src/db/database.js";
 import { migrateDatabase } from "../src/db/migrations.js";
 import { seedDatabase } from "../src/domain/seed-database.js";
+import { createBot, type Bot } from "../src/bot.js";
+import { createTelegramAdapter, type TelegramAdapter } from "../src/channels/telegram.js";
+import { createLogger } from "../src/logger.js";
+import { telegramPacing } from "../src/outbox/pacing.js";
 
 export const postgresAdminUrl = process.env.BENCH_POSTGRES_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
 
@@ -145,4 +149,40 @@ export function letterName(i: number): string {
     n = Math.floor((n - 1) / 26);
   }
   return `Peserta ${out[0]!.toUpperCase()}${out.slice(1)}`;
+}
+
+/**
+ * The bot on Telegram alone against a fake Bot API at `fake`, its bulk rate set to the fake's
+ * ceiling `perSecond` as an operator would set it to the platform's limit; it sends, and does
+ * not receive. Close the bot, then stop the adapter.
+ */
+export async function sendingTelegramBot(
+  database: Database,
+  redis: Redis,
+  prefix: string,
+  fake: { token: string; url: string },
+  perSecond: number,
+): Promise<{ bot: Bot; telegram: TelegramAdapter }> {
+  const logger = createLogger({ level: "warn" });
+  const telegram = createTelegramAdapter({ token: fake.token, apiRoot: fake.url, redis, prefix, logger });
+  const pacing = telegramPacing({
+    token: fake.token,
+    apiRoot: fake.url,
+    publicUrl: null,
+    webhookSecret: null,
+    bulkPerSecond: perSecond,
+    chatGapMs: 1000,
+  });
+  const bot = await createBot({
+    database,
+    redis,
+    queuePrefix: prefix,
+    logger,
+    channels: { telegram },
+    pacing: { telegram: pacing },
+    conversationTtlHours: 24,
+    defaultLanguage: "id",
+    receive: false,
+  });
+  return { bot, telegram };
 }
