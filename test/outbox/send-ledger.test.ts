@@ -2,8 +2,8 @@
  * The outbox's reads, claims and records go to the database in batches across the sends under
  * way (send-ledger.ts). What a participant notices stays as it was: each message arrives once,
  * a chat's messages arrive in order, and each is recorded as sent with the platform's id, with
- * many chats sending at once on two processes' workers. Both databases, real Redis; the channel
- * is a recording stand-in that takes a moment per send.
+ * many chats sending at once; two processes claiming the same rows send each once. Both
+ * databases, real Redis; the channel is a recording stand-in that takes a moment per send.
  */
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -50,17 +50,15 @@ describe.each(providers)("sends recorded in batches (%s)", (provider) => {
       },
     };
     const queue = new OutboxQueue(redis, prefix, "test");
-    // Two processes' workers on the same queues, as a web and a worker process.
-    const workers = [1, 2].flatMap(() =>
-      createOutboxWorkers({
-        connection: redis,
-        prefix,
-        database: db,
-        channel,
-        queue,
-        logger: createLogger({ level: "silent" }),
-      }),
-    );
+    // One process's workers (reply and bulk lanes): a chat's order is kept within a process.
+    const workers = createOutboxWorkers({
+      connection: redis,
+      prefix,
+      database: db,
+      channel,
+      queue,
+      logger: createLogger({ level: "silent" }),
+    });
     try {
       const chats = Array.from({ length: 100 }, (_, i) => String(5000 + i));
       // Three waves, each one message to every chat: two notices (the lane of replies), then a
