@@ -27,6 +27,9 @@ import { benchDatabases, letterName, deleteKeys, freshDatabase, percentile, posi
 
 const participants = positiveInt(process.env.BENCH_PARTICIPANTS, 1000);
 const poolSize = positiveInt(process.env.BENCH_POOL, 50);
+/** BENCH_INBOUND_SIDES (ours,telegraf,telegraf_redis by default) runs some sides only, to profile one; ratios need all. */
+const sides = new Set((process.env.BENCH_INBOUND_SIDES ?? "ours,telegraf,telegraf_redis").split(","));
+const withPeers = sides.has("ours") && sides.has("telegraf") && sides.has("telegraf_redis");
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 /** Every session gets this many seats, so every participant is enrolled rather than waitlisted. */
 const seats = 100_000;
@@ -202,15 +205,18 @@ async function run(): Promise<BenchResult> {
     const results: Record<string, Measured> = {};
     for (const provider of databases) {
       const kind = provider === "sqlite" ? "sqlite" : "postgres";
-      results[kind] = await phase(provider, "ours", (db) => runOurs(db, redis, `${prefix}:${kind}`));
+      if (sides.has("ours"))
+        results[kind] = await phase(provider, "ours", (db) => runOurs(db, redis, `${prefix}:${kind}`));
       // The peer the issue names: its session on the same database. Then the same with its
       // session in Redis, for reference (the comparison before 2026-12-03).
-      results[`telegraf_${kind}`] = await phase(provider, "telegraf", (db) =>
-        runTelegraf(db, `${prefix}:telegraf-${kind}:`, "database"),
-      );
-      results[`telegraf_redis_${kind}`] = await phase(provider, "telegraf, session in Redis", (db) =>
-        runTelegraf(db, `${prefix}:telegraf-redis-${kind}:`, "redis"),
-      );
+      if (sides.has("telegraf"))
+        results[`telegraf_${kind}`] = await phase(provider, "telegraf", (db) =>
+          runTelegraf(db, `${prefix}:telegraf-${kind}:`, "database"),
+        );
+      if (sides.has("telegraf_redis"))
+        results[`telegraf_redis_${kind}`] = await phase(provider, "telegraf, session in Redis", (db) =>
+          runTelegraf(db, `${prefix}:telegraf-redis-${kind}:`, "redis"),
+        );
     }
     for (const [label, m] of Object.entries(results)) {
       const s = summarize(m);
@@ -220,11 +226,11 @@ async function run(): Promise<BenchResult> {
     }
     const ratio = (ours: string, peer: string) =>
       round(metrics[`${ours}_turns_per_s`]! / metrics[`${peer}_turns_per_s`]!);
-    if (results.sqlite) {
+    if (results.sqlite && withPeers) {
       metrics.ratio_vs_telegraf = ratio("sqlite", "telegraf_sqlite");
       metrics.ratio_vs_telegraf_redis_session = ratio("sqlite", "telegraf_redis_sqlite");
     }
-    if (results.postgres) {
+    if (results.postgres && withPeers) {
       metrics.ratio_vs_telegraf_postgres = ratio("postgres", "telegraf_postgres");
       metrics.ratio_vs_telegraf_redis_session_postgres = ratio("postgres", "telegraf_redis_postgres");
     }

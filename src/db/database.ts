@@ -101,6 +101,8 @@ function directPool(url: string): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
+    // Statements sent without waiting for the one before (raw-sql.ts runPipelined).
+    pipeline: true,
     idleTimeoutMillis: 10_000,
     allowExitOnIdle: true,
     types: {

@@ -9,7 +9,19 @@ import type { SqliteDirect } from "./sqlite-direct.js";
 /** Columns that come back as text straight from SQLite (Prisma's raw queries and pg decode them). */
 export type Decode = { dates?: string[]; json?: string[] };
 
-export type Step = { kind: "all" | "run"; sql: string; params: unknown[]; decode?: Decode };
+export type Step = {
+  kind: "all" | "run";
+  sql: string;
+  params: unknown[];
+  decode?: Decode;
+  /**
+   * Set on a step whose result the plan does not read, only checks: the error to fail the
+   * transaction with (null when the result is as expected). A runner may send such a step
+   * without waiting for its answer and check it before the commit (PostgreSQL pipelines them,
+   * raw-sql.ts); the plan gets undefined back for it.
+   */
+  check?: (result: unknown) => Error | null;
+};
 export type Plan<T> = Generator<Step, T, unknown>;
 
 /** A statement that returns rows. */
@@ -31,15 +43,52 @@ export function* changes(sql: string, params: unknown[]): Generator<Step, number
   return (yield { kind: "run", sql, params }) as number;
 }
 
+const noCheck = () => null;
+
+/**
+ * A statement that must change exactly `count` rows (or return that many, for one with
+ * RETURNING), else the transaction fails with `error()`; without `error`, any count will do.
+ * The plan does not wait for it on PostgreSQL: the statements after it go in the same write
+ * (see Step.check).
+ */
+export function* expect(
+  kind: "all" | "run",
+  sql: string,
+  params: unknown[],
+  count: number,
+  error?: () => Error,
+): Generator<Step, void, unknown> {
+  const check = error
+    ? (result: unknown) => ((Array.isArray(result) ? result.length : (result as number)) === count ? null : error())
+    : noCheck;
+  yield { kind, sql, params, check };
+}
+
+/** A statement whose result nothing reads (it cannot fail but by an error of the database). */
+export function* send(sql: string, params: unknown[]): Generator<Step, void, unknown> {
+  yield { kind: "run", sql, params, check: noCheck };
+}
+
+/** The result of a step for the plan: a checked step fails here or gives nothing. */
+function answer(step: Step, result: unknown): unknown {
+  if (!step.check) return result;
+  const error = step.check(result);
+  if (error) throw error;
+  return undefined;
+}
+
 /** Runs a plan on the SQLite connection, synchronously (the caller holds the transaction). */
 export function runPlanSync<T>(plan: Plan<T>, direct: SqliteDirect): T {
   let next = plan.next();
   while (!next.done) {
     const step = next.value;
     next = plan.next(
-      step.kind === "all"
-        ? decodeRows(direct.all<Record<string, unknown>>(step.sql, step.params), step.decode)
-        : direct.run(step.sql, step.params),
+      answer(
+        step,
+        step.kind === "all"
+          ? decodeRows(direct.all<Record<string, unknown>>(step.sql, step.params), step.decode)
+          : direct.run(step.sql, step.params),
+      ),
     );
   }
   return next.value;
@@ -48,6 +97,9 @@ export function runPlanSync<T>(plan: Plan<T>, direct: SqliteDirect): T {
 /** Runs a plan, each statement through `execute` (rows for "all", a count for "run"). */
 export async function runPlan<T>(plan: Plan<T>, execute: (step: Step) => Promise<unknown>): Promise<T> {
   let next = plan.next();
-  while (!next.done) next = plan.next(await execute(next.value));
+  while (!next.done) {
+    const step = next.value;
+    next = plan.next(answer(step, await execute(step)));
+  }
   return next.value;
 }

@@ -123,8 +123,7 @@ export async function runAtomically<T>(database: Database, makePlan: () => Plan<
     const onError = (err: Error) => (broken = err);
     client.on("error", onError);
     try {
-      await client.query("BEGIN");
-      const value = await runPlan(makePlan(), (step) => pgStep(client, step));
+      const value = await runPipelined(client, makePlan());
       await client.query("COMMIT");
       return value;
     } catch (err) {
@@ -140,6 +139,87 @@ export async function runAtomically<T>(database: Database, makePlan: () => Plan<
     timeout: 20_000,
     maxWait: 20_000,
   });
+}
+
+/**
+ * Runs a plan after BEGIN on a pipelining connection (database.ts directPool): BEGIN and every
+ * checked step (plan.ts Step.check) go without waiting for their answers, together in one write
+ * with the next step whose rows the plan reads, so a turn's writes (its inbound row, the
+ * conversation, the replies) cost one round trip instead of one each. The answers come back in
+ * order, so once a read step is answered every step sent before it is too: their checks are
+ * applied then, before the plan goes on, and a failed one fails the transaction with its own
+ * error (the first in order), as if the plan had waited for it. The caller commits or rolls back.
+ */
+async function runPipelined<T>(client: pg.PoolClient, plan: Plan<T>): Promise<T> {
+  const stream = (client as unknown as { connection?: { stream?: { cork?(): void; uncork?(): void } } }).connection
+    ?.stream;
+  let corked = false;
+  const cork = () => {
+    if (corked || !stream?.cork) return;
+    stream.cork();
+    corked = true;
+  };
+  const flush = () => {
+    if (!corked) return;
+    corked = false;
+    stream?.uncork?.();
+  };
+  const sent: Promise<unknown>[] = [];
+  const later = (answer: Promise<unknown>) => {
+    answer.catch(() => {});
+    sent.push(answer);
+  };
+  // Every step sent so far is answered (or failed): the first failure in order is thrown.
+  const settle = async () => {
+    flush();
+    for (const answer of sent.splice(0)) await answer;
+  };
+  try {
+    cork();
+    later(client.query("BEGIN"));
+    let next: IteratorResult<Step, T>;
+    try {
+      next = plan.next();
+    } catch (err) {
+      await settle();
+      throw err;
+    }
+    while (!next.done) {
+      const step = next.value;
+      let result: unknown;
+      if (step.check) {
+        const check = step.check;
+        later(
+          pgStep(client, step).then((r) => {
+            const error = check(r);
+            if (error) throw error;
+          }),
+        );
+      } else {
+        const answer = pgStep(client, step);
+        answer.catch(() => {});
+        flush();
+        try {
+          result = await answer;
+        } catch (err) {
+          await settle();
+          throw err;
+        }
+        await settle();
+        cork();
+      }
+      try {
+        next = plan.next(result);
+      } catch (err) {
+        await settle();
+        throw err;
+      }
+    }
+    await settle();
+    return next.value;
+  } finally {
+    flush();
+  }
 }
 
 /** Runs plan steps inside a Prisma transaction (`tx`). */

@@ -4,7 +4,7 @@
  * kind of event has one handler in `eventHandlers`; the domain rules are verbs in src/domain.
  */
 import type { Database, DatabaseProvider, Tx } from "../db/database.js";
-import { changes, rows, runPlan, type Plan } from "../db/plan.js";
+import { rows, runPlan, send, type Plan } from "../db/plan.js";
 import { forProvider, inTransaction, prepareStatements, sqlTime } from "../db/raw-sql.js";
 import { answerAttendance } from "../domain/answer-attendance.js";
 import { cancelEnrollment } from "../domain/cancel-enrollment.js";
@@ -207,13 +207,13 @@ export const eventHandlers: EventHandlers = {
       st.language = e.language;
       const { provider, now } = st.scope;
       if (st.applied.participantId !== null)
-        yield* changes(planSql[provider].setLanguage!, [e.language, sqlTime(now, provider), st.applied.participantId]);
+        yield* send(planSql[provider].setLanguage!, [e.language, sqlTime(now, provider), st.applied.participantId]);
     },
   },
   profile_updated: {
     *plan(st, e) {
       const { provider, now } = st.scope;
-      yield* changes(planSql[provider][`profile_${e.field}`]!, [e.value, sqlTime(now, provider), participantOf(st)]);
+      yield* send(planSql[provider][`profile_${e.field}`]!, [e.value, sqlTime(now, provider), participantOf(st)]);
     },
   },
   motivation_opted_out: { plan: (st) => setMotivationOptOut(st, true) },
@@ -240,7 +240,7 @@ export const eventHandlers: EventHandlers = {
         at,
         at,
       ]);
-      yield* changes(sql.linkIdentity!, [row!.id, at, identityId]);
+      yield* send(sql.linkIdentity!, [row!.id, at, identityId]);
       st.applied.participantId = row!.id;
       st.language = e.language;
     },
@@ -457,7 +457,7 @@ export const eventHandlers: EventHandlers = {
 function* setMotivationOptOut(st: ApplyState, optedOut: boolean): Plan<void> {
   const { provider, now } = st.scope;
   const at = sqlTime(now, provider);
-  yield* changes(planSql[provider].setMotivationOptOut!, [optedOut ? at : null, at, participantOf(st)]);
+  yield* send(planSql[provider].setMotivationOptOut!, [optedOut ? at : null, at, participantOf(st)]);
 }
 
 /** The handler of an event's kind: the record's type ties them, which TypeScript cannot follow through a lookup. */

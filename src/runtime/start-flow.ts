@@ -83,7 +83,7 @@ export class FlowStarts {
         ? { flow: conversation.flow, node: conversation.node, vars: conversation.variables }
         : null;
     const waiting = { flow: start.flow, node: start.node, variables: start.vars(current), expiresAt: start.expiresAt };
-    // A turn that changed the conversation meanwhile wins (false here): the messages still go.
+    // A turn that changed the conversation meanwhile wins (no conflict is raised): the messages still go.
     if (!conversation) yield* this.turnWrites.insertConversation(start.to.identityId, waiting, now);
     else yield* this.turnWrites.updateConversation(conversation.id, conversation.version, waiting, now);
     return { batch: yield* this.writeMessages(start, start.messages, now), outcome: "started" };

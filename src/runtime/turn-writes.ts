@@ -9,7 +9,7 @@
  * run prepared, straight on the transaction's connection (src/db/sqlite-direct.ts).
  */
 import type { DatabaseProvider } from "../db/database.js";
-import { changes, rows, type Plan } from "../db/plan.js";
+import { expect, rows, send, type Plan } from "../db/plan.js";
 import { prepareStatements, sqlJson, sqlTime } from "../db/raw-sql.js";
 
 export class TurnWrites {
@@ -44,74 +44,78 @@ export class TurnWrites {
   }
 
   /** Records that the identity wrote: its chat, unblocked, last seen, and the name the platform shows. */
-  *touchIdentity(id: number, chatId: string, displayName: string | null, now: Date): Plan<number> {
+  *touchIdentity(id: number, chatId: string, displayName: string | null, now: Date): Plan<void> {
     const at = sqlTime(now, this.provider);
-    return yield* changes(this.sql.touchIdentity, [chatId, displayName, at, at, id]);
+    yield* send(this.sql.touchIdentity, [chatId, displayName, at, at, id]);
   }
 
-  /** Stores an inbound message; false when the same platform message id was stored before. */
-  *insertInbound(m: {
-    channel: string;
-    chatId: string;
-    identityId: number;
-    text: string | null;
-    platformMessageId: string;
-    at: Date;
-  }): Plan<boolean> {
+  /**
+   * Stores an inbound message; the transaction fails with `duplicate()` when the same platform
+   * message id was stored before. Like the conversation's writes below, it is checked rather
+   * than read, so on PostgreSQL a turn's writes go in one round trip (raw-sql.ts runPipelined).
+   */
+  *insertInbound(
+    m: {
+      channel: string;
+      chatId: string;
+      identityId: number;
+      text: string | null;
+      platformMessageId: string;
+      at: Date;
+    },
+    duplicate: () => Error,
+  ): Plan<void> {
     const p = this.provider;
-    const inserted = yield* rows<{ id: number }>(this.sql.insertInbound, [
-      m.channel,
-      m.chatId,
-      m.identityId,
-      m.text,
-      m.platformMessageId,
-      sqlTime(m.at, p),
-      sqlTime(m.at, p),
-    ]);
-    return inserted.length === 1;
+    yield* expect(
+      "all",
+      this.sql.insertInbound,
+      [m.channel, m.chatId, m.identityId, m.text, m.platformMessageId, sqlTime(m.at, p), sqlTime(m.at, p)],
+      1,
+      duplicate,
+    );
   }
 
-  /** Writes over `version` only; false when another turn changed the conversation first. */
+  /**
+   * Writes over `version` only; fails with `conflict()` when another turn changed the
+   * conversation first (without `conflict`, that turn's change stands and this one is dropped).
+   */
   *updateConversation(
     id: number,
     version: number,
     c: { flow: string; node: string; variables: unknown; expiresAt: Date },
     now: Date,
-  ): Plan<boolean> {
+    conflict?: () => Error,
+  ): Plan<void> {
     const p = this.provider;
-    const count = yield* changes(this.sql.updateConversation, [
-      c.flow,
-      c.node,
-      sqlJson(c.variables),
-      sqlTime(c.expiresAt, p),
-      sqlTime(now, p),
-      id,
-      version,
-    ]);
-    return count === 1;
+    yield* expect(
+      "run",
+      this.sql.updateConversation,
+      [c.flow, c.node, sqlJson(c.variables), sqlTime(c.expiresAt, p), sqlTime(now, p), id, version],
+      1,
+      conflict,
+    );
   }
 
-  /** Starts a conversation; false when another turn started one for this identity first. */
+  /** Starts a conversation; fails with `conflict()` (or, without it, does nothing) when another turn started one first. */
   *insertConversation(
     identityId: number,
     c: { flow: string; node: string; variables: unknown; expiresAt: Date },
     now: Date,
-  ): Plan<boolean> {
+    conflict?: () => Error,
+  ): Plan<void> {
     const p = this.provider;
-    const inserted = yield* rows<{ id: number }>(this.sql.insertConversation, [
-      identityId,
-      c.flow,
-      c.node,
-      sqlJson(c.variables),
-      sqlTime(c.expiresAt, p),
-      sqlTime(now, p),
-      sqlTime(now, p),
-    ]);
-    return inserted.length === 1;
+    yield* expect(
+      "all",
+      this.sql.insertConversation,
+      [identityId, c.flow, c.node, sqlJson(c.variables), sqlTime(c.expiresAt, p), sqlTime(now, p), sqlTime(now, p)],
+      1,
+      conflict,
+    );
   }
 
-  *deleteConversation(id: number, version: number): Plan<boolean> {
-    return (yield* changes(this.sql.deleteConversation, [id, version])) === 1;
+  /** Ends a conversation at `version`; fails with `conflict()` when another turn changed it first. */
+  *deleteConversation(id: number, version: number, conflict: () => Error): Plan<void> {
+    yield* expect("run", this.sql.deleteConversation, [id, version], 1, conflict);
   }
 }
 

@@ -1,9 +1,11 @@
 /**
  * runAtomically: plans of statements in transactions of their own, on both databases. On SQLite,
  * plans made at the same moment share one commit (group commit) but not each other's failures.
+ * On PostgreSQL, checked steps are sent without waiting for their answers (pipelined): a failed
+ * check still fails the transaction with its own error, before anything after it is kept.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { changes, rows } from "../../src/db/plan.js";
+import { changes, expect as expectCount, rows, send } from "../../src/db/plan.js";
 import { forProvider, runAtomically } from "../../src/db/raw-sql.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
 
@@ -69,5 +71,67 @@ describe.each(providers)("runAtomically on %s", (provider) => {
     // The update survived the other transaction's rollback; the rolled-back insert is gone.
     expect((await db.prisma.participant.findFirst({ where: { name: "Peserta 0" } }))?.nib).toBe("123");
     expect(await db.prisma.participant.count({ where: { name: "Dalam transaksi" } })).toBe(0);
+  });
+
+  describe("checked steps", () => {
+    const setNib = sql(`UPDATE "Participant" SET nib = $1 WHERE name = $2`);
+    class Mismatch extends Error {}
+
+    it("keeps the writes of checked steps that held, and gives back the rows of the read after them", async () => {
+      const names = ["Cek A", "Cek B"];
+      const ids = await runAtomically(db, function* () {
+        for (const name of names) yield* send(sql(insert), [name, now, now]);
+        yield* expectCount("run", setNib, ["777", "Cek A"], 1, () => new Mismatch("no row"));
+        return yield* rows<{ id: number; nib: string | null }>(
+          sql(`SELECT id, nib FROM "Participant" WHERE name = $1`),
+          ["Cek A"],
+        );
+      });
+      // The read after the unanswered steps sees their writes.
+      expect(ids).toEqual([{ id: expect.any(Number), nib: "777" }]);
+      expect(await db.prisma.participant.count({ where: { name: { in: names } } })).toBe(2);
+    });
+
+    it("fails with the check's error and leaves nothing behind, even the writes after it", async () => {
+      let reachedEnd = false;
+      await expect(
+        runAtomically(db, function* () {
+          yield* send(sql(insert), ["Cek gagal", now, now]);
+          // No such participant: 0 rows where 1 was expected.
+          yield* expectCount("run", setNib, ["1", "Tidak ada"], 1, () => new Mismatch("no such participant"));
+          yield* send(sql(insert), ["Sesudah cek", now, now]);
+          const [row] = yield* rows<{ n: number }>(sql(`SELECT COUNT(*) AS n FROM "Participant"`), []);
+          reachedEnd = true;
+          return row;
+        }),
+      ).rejects.toThrow(new Mismatch("no such participant"));
+      expect(reachedEnd).toBe(false);
+      expect(await db.prisma.participant.count({ where: { name: { in: ["Cek gagal", "Sesudah cek"] } } })).toBe(0);
+    });
+
+    it("fails with the first failure in order when a later statement fails as well", async () => {
+      await expect(
+        runAtomically(db, function* () {
+          yield* expectCount("run", setNib, ["1", "Tidak ada"], 1, () => new Mismatch("first"));
+          // A statement the database refuses, after the failed check.
+          yield* send(sql(`UPDATE "Participant" SET "noSuchColumn" = 1`), []);
+          return yield* rows(sql(`SELECT 1 AS one`), []);
+        }),
+      ).rejects.toThrow(new Mismatch("first"));
+      // A plan that ends on checked steps is checked before its commit.
+      await expect(
+        runAtomically(db, function* () {
+          yield* send(sql(insert), ["Cek akhir", now, now]);
+          yield* expectCount("all", sql(insert), ["Cek akhir 2", now, now], 2, () => new Mismatch("one row, not two"));
+        }),
+      ).rejects.toThrow(new Mismatch("one row, not two"));
+      expect(await db.prisma.participant.count({ where: { name: { startsWith: "Cek akhir" } } })).toBe(0);
+      // The connection is usable afterwards.
+      expect(
+        await runAtomically(db, function* () {
+          return yield* changes(setNib, ["9", "Cek B"]);
+        }),
+      ).toBe(1);
+    });
   });
 });
