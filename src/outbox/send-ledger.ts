@@ -39,8 +39,11 @@ const statements = {
     keys: `jsonb_to_recordset($1::jsonb) AS k(i int, chat text, last int, up int)`,
   },
   sqlite: {
+    // `+status`: without statistics SQLite would rather search the (status, availableAt) index
+    // for every pending row than look the few ids up, which made each claim cost a scan of the
+    // backlog (0.3 ms at 10,000 pending, against 0.01 ms by id).
     claim: `UPDATE "OutboxItem" SET status = 'sending', attempts = attempts + 1, "updatedAt" = ?
-            WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending' RETURNING id`,
+            WHERE id IN (SELECT value FROM json_each(?)) AND +status = 'pending' RETURNING id`,
     itemsSent: `UPDATE "OutboxItem" SET status = 'sent', "sentAt" = ?, "lastError" = NULL, "updatedAt" = ?
                 WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?))`,
     messagesSent: `UPDATE "Message" SET status = 'sent', error = NULL, "errorCode" = NULL,
