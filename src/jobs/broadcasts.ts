@@ -157,20 +157,28 @@ export function createBroadcastWorker(options: {
 /**
  * Re-adds what Redis may have lost (at start and every minute): the run of each scheduled
  * broadcast (same id, so a no-op when it is there) and a check of each sending one (which
- * fans out again whatever is still pending).
+ * fans out again whatever is still pending). Broadcasts are read `pageSize` at a time, by id.
  */
 export async function reconcileBroadcasts(
   database: Database,
   queue: BroadcastQueue,
   now = new Date(),
+  pageSize = 1000,
 ): Promise<number> {
-  const live = await database.prisma.broadcast.findMany({
-    where: { status: { in: ["scheduled", "sending"] } },
-    select: { id: true, status: true, scheduledAt: true },
-  });
-  for (const b of live) {
-    if (b.status === "sending") await queue.check(b.id);
-    else await queue.start(b.id, b.scheduledAt && b.scheduledAt > now ? b.scheduledAt : null);
+  let count = 0;
+  for (let after = 0; ;) {
+    const live = await database.prisma.broadcast.findMany({
+      where: { status: { in: ["scheduled", "sending"] }, id: { gt: after } },
+      orderBy: { id: "asc" },
+      select: { id: true, status: true, scheduledAt: true },
+      take: pageSize,
+    });
+    for (const b of live) {
+      if (b.status === "sending") await queue.check(b.id);
+      else await queue.start(b.id, b.scheduledAt && b.scheduledAt > now ? b.scheduledAt : null);
+    }
+    count += live.length;
+    if (live.length < pageSize) return count;
+    after = live[live.length - 1]!.id;
   }
-  return live.length;
 }

@@ -27,6 +27,7 @@ import type { OutboxBatch, OutboxSink } from "../outbox/types.js";
 import { FlowStarts, type FlowStart } from "../runtime/start-flow.js";
 import { deadWorkerRecovery } from "./dead-worker-recovery.js";
 import { namespaced } from "./job-ids.js";
+import { reconcileRowJobs } from "./job-pages.js";
 import { followUpQuestionsOf } from "../../flows/followup.js";
 import { restsIdle, surveyOffer, surveyOpening } from "../../flows/survey.js";
 import { feedbackQuestions } from "../../flows/survey-questions.js";
@@ -56,8 +57,10 @@ function forDatabase(database: Database) {
   const s = prepareStatements(
     {
       ofEnrollments: `SELECT "enrollmentId", "eventKey" FROM "CampaignMessage" WHERE "enrollmentId" ${inList}`,
+      openOfEnrollments: `SELECT "enrollmentId", "eventKey" FROM "CampaignMessage"
+        WHERE status IN ('pending', 'offered') AND "enrollmentId" ${inList}`,
       open: `SELECT id, "enrollmentId", "eventKey", "dueAt" FROM "CampaignMessage"
-        WHERE status IN ('pending', 'offered') AND id > $1 ORDER BY id LIMIT 5000`,
+        WHERE status IN ('pending', 'offered') AND id > $1 ORDER BY id LIMIT $2`,
     },
     database.provider,
   );
@@ -70,7 +73,7 @@ export class CampaignScheduler {
   private readonly sql: ReturnType<typeof forDatabase>;
 
   constructor(
-    connection: Redis,
+    private readonly connection: Redis,
     prefix: string,
     private readonly database: Database,
     /** This database's part of every job id (job-namespace.ts). */
@@ -112,36 +115,34 @@ export class CampaignScheduler {
 
   /**
    * As ReminderScheduler.reconcile: re-adds the job of every pending or offered row that has no
-   * live job of this database, and removes waiting jobs whose row is not open any more.
+   * live job of this database, and removes waiting jobs whose row is not open any more; a page of
+   * `pageSize` rows and jobs at a time.
    */
-  async reconcile(): Promise<{ added: number; removed: number }> {
-    const live = new Set(
-      await this.queue.getRanges(["delayed", "waiting", "prioritized", "active", "waiting-children"], 0, -1),
-    );
-    const finished = new Set(await this.queue.getRanges(["completed", "failed"], 0, -1));
-    const expected = new Set<string>();
-    let added = 0;
-    for (let after = 0; ;) {
-      const open = await queryRows<ScheduledCampaign>(this.database, this.database.prisma, this.sql.s.open, [after], {
-        dates: ["dueAt"],
-      });
-      if (!open.length) break;
-      after = open[open.length - 1]!.id;
-      const lost: ScheduledCampaign[] = [];
-      for (const r of open) {
-        const id = this.jobId(r);
-        expected.add(id);
-        if (!live.has(id)) lost.push(r);
-      }
-      await Promise.all(
-        lost.filter((r) => finished.has(this.jobId(r))).map((r) => this.queue.remove(this.jobId(r)).catch(() => 0)),
-      );
-      await this.schedule(lost);
-      added += lost.length;
-    }
-    const orphans = [...live].filter((id) => id.startsWith("cmp-") && !expected.has(id));
-    await Promise.all(orphans.map((id) => this.queue.remove(id).catch(() => 0)));
-    return { added, removed: orphans.length };
+  reconcile(pageSize = 1000): Promise<{ added: number; removed: number }> {
+    return reconcileRowJobs({
+      connection: this.connection,
+      queue: this.queue,
+      namespace: this.namespace,
+      kind: "cmp-",
+      pageSize,
+      openRows: (after, take) =>
+        queryRows<ScheduledCampaign>(this.database, this.database.prisma, this.sql.s.open, [after, take], {
+          dates: ["dueAt"],
+        }),
+      openJobIdsOf: async (enrollmentIds) =>
+        new Set(
+          (
+            await queryRows<{ enrollmentId: number; eventKey: string }>(
+              this.database,
+              this.database.prisma,
+              this.sql.s.openOfEnrollments,
+              [this.sql.list(enrollmentIds)],
+            )
+          ).map((r) => this.jobId(r)),
+        ),
+      jobId: (r) => this.jobId(r),
+      schedule: (rows) => this.schedule(rows),
+    });
   }
 
   close(): Promise<void> {

@@ -26,12 +26,19 @@ import type { Database } from "../db/database.js";
 import { loadInstallation } from "../db/installation.js";
 import type { Logger } from "../logger.js";
 import { inNamespace } from "./job-ids.js";
+import { forEachJobPage } from "./job-pages.js";
 import { outboxQueueName } from "../outbox/queue.js";
 import { reminderQueueName } from "./reminders.js";
 
-const states: JobType[] = ["completed", "failed", "active", "waiting", "waiting-children", "delayed", "prioritized"];
+// In the order a job goes through them, so one that moves on while they are read is found in a later one.
+const states: JobType[] = ["delayed", "waiting-children", "prioritized", "waiting", "active", "completed", "failed"];
 
-/** The highest number `pattern` captures among the ids of `namespace` in these queues (0: none). */
+/**
+ * The highest number `pattern` captures among the ids of `namespace` in these queues (0: none).
+ * The ids are read a page at a time (a queue may hold tens of thousands of jobs at start-up). A
+ * job that moves to a state already read while they are read may be missed; what matters is
+ * whether any job is ahead of the database, and a database gone back in time leaves many.
+ */
 async function highestInRedis(
   connection: Redis,
   prefix: string,
@@ -43,11 +50,13 @@ async function highestInRedis(
   for (const name of queueNames) {
     const queue = new Queue(name, { connection, prefix });
     try {
-      for (const id of await queue.getRanges(states, 0, -1)) {
-        const bare = inNamespace(id, namespace);
-        const n = bare === null ? null : pattern.exec(bare)?.[1];
-        if (n) highest = Math.max(highest, Number(n));
-      }
+      await forEachJobPage(queue, states, 1000, async (ids) => {
+        for (const id of ids) {
+          const bare = inNamespace(id, namespace);
+          const n = bare === null ? null : pattern.exec(bare)?.[1];
+          if (n) highest = Math.max(highest, Number(n));
+        }
+      });
     } finally {
       await queue.close();
     }

@@ -16,6 +16,7 @@ import type { Logger } from "../logger.js";
 import { reminderLateness } from "../metrics.js";
 import { deadWorkerRecovery } from "./dead-worker-recovery.js";
 import { namespaced } from "./job-ids.js";
+import { reconcileRowJobs } from "./job-pages.js";
 import type { OutboxSink } from "../outbox/types.js";
 import { FlowStarts, type FlowStart } from "../runtime/start-flow.js";
 import { reminderNote, reminderQuestion, waitForAnswer } from "../../flows/attendance.js";
@@ -49,8 +50,10 @@ function forDatabase(database: Database) {
   const s = prepareStatements(
     {
       ofEnrollments: `SELECT id, "enrollmentId", "offsetKey", "dueAt" FROM "Reminder" WHERE "enrollmentId" ${inList}`,
+      pendingOfEnrollments: `SELECT "enrollmentId", "offsetKey" FROM "Reminder"
+        WHERE status = 'pending' AND "enrollmentId" ${inList}`,
       pending: `SELECT id, "enrollmentId", "offsetKey", "dueAt" FROM "Reminder" WHERE status = 'pending' AND id > $1
-        ORDER BY id LIMIT 5000`,
+        ORDER BY id LIMIT $2`,
       overdue: `SELECT id, "enrollmentId", "offsetKey", "dueAt" FROM "Reminder" WHERE status = 'pending' AND "dueAt" <= $1::timestamp(3)
         ORDER BY "dueAt", id LIMIT 500`,
       // Others already due, for one job to fire with its own (see createReminderWorker). On
@@ -70,7 +73,7 @@ export class ReminderScheduler {
   private readonly sql: ReturnType<typeof forDatabase>;
 
   constructor(
-    connection: Redis,
+    private readonly connection: Redis,
     prefix: string,
     private readonly database: Database,
     /** This database's part of every job id (job-namespace.ts). */
@@ -122,46 +125,36 @@ export class ReminderScheduler {
    * Re-adds the job of every pending reminder that has no live job of this database (Redis lost
    * its data; a job of the same id ended without firing it) and removes waiting jobs whose
    * reminder is not pending any more, or that another database (or an older version without
-   * namespaces) left. Job ids are read first, then the rows: a reminder made in between is found
-   * pending without a job, and adding it again is a no-op. A job that completed or failed never
-   * counts for a pending reminder; the worker claims the row (pending only) in the transaction
-   * that writes its message, so a new job for a reminder fired meanwhile sends nothing.
+   * namespaces) left. A job that completed or failed never counts for a pending reminder; the
+   * worker claims the row (pending only) in the transaction that writes its message, so a new job
+   * for a reminder fired meanwhile sends nothing. It reads `pageSize` rows and jobs at a time
+   * (reconcileRowJobs), so it holds one page however many reminders there are.
    */
-  async reconcile(): Promise<{ added: number; removed: number }> {
-    const live = new Set(
-      await this.queue.getRanges(["delayed", "waiting", "prioritized", "active", "waiting-children"], 0, -1),
-    );
-    const finished = new Set(await this.queue.getRanges(["completed", "failed"], 0, -1));
-    const expected = new Set<string>();
-    let added = 0;
-    for (let after = 0; ;) {
-      const pending = await queryRows<ScheduledReminder>(
-        this.database,
-        this.database.prisma,
-        this.sql.s.pending,
-        [after],
-        {
+  reconcile(pageSize = 1000): Promise<{ added: number; removed: number }> {
+    return reconcileRowJobs({
+      connection: this.connection,
+      queue: this.queue,
+      namespace: this.namespace,
+      kind: "rem-",
+      pageSize,
+      openRows: (after, take) =>
+        queryRows<ScheduledReminder>(this.database, this.database.prisma, this.sql.s.pending, [after, take], {
           dates: ["dueAt"],
-        },
-      );
-      if (!pending.length) break;
-      after = pending[pending.length - 1]!.id;
-      const lost: ScheduledReminder[] = [];
-      for (const r of pending) {
-        const id = this.jobId(r);
-        expected.add(id);
-        if (!live.has(id)) lost.push(r);
-      }
-      // A finished job of the same id would make the new one a no-op.
-      await Promise.all(
-        lost.filter((r) => finished.has(this.jobId(r))).map((r) => this.queue.remove(this.jobId(r)).catch(() => 0)),
-      );
-      await this.schedule(lost);
-      added += lost.length;
-    }
-    const orphans = [...live].filter((id) => id.startsWith("rem-") && !expected.has(id));
-    await Promise.all(orphans.map((id) => this.queue.remove(id).catch(() => 0)));
-    return { added, removed: orphans.length };
+        }),
+      openJobIdsOf: async (enrollmentIds) =>
+        new Set(
+          (
+            await queryRows<{ enrollmentId: number; offsetKey: string }>(
+              this.database,
+              this.database.prisma,
+              this.sql.s.pendingOfEnrollments,
+              [this.sql.list(enrollmentIds)],
+            )
+          ).map((r) => this.jobId(r)),
+        ),
+      jobId: (r) => this.jobId(r),
+      schedule: (rows) => this.schedule(rows),
+    });
   }
 
   /**
