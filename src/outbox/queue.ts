@@ -7,8 +7,7 @@
  */
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { inNamespace, namespaced } from "../jobs/job-ids.js";
-import { jobPresence } from "../jobs/job-pages.js";
+import { namespaced } from "../jobs/job-ids.js";
 import { laneOf, type OutboxBatch, type OutboxLane, type OutboxSink } from "./types.js";
 
 export const outboxQueueName = (channel: string, lane: OutboxLane = "reply") =>
@@ -73,34 +72,31 @@ export class OutboxQueue implements OutboxSink {
     );
   }
 
-  /**
-   * What each of these jobs is, for the reconcile pass: "live" (waiting, or active with its
-   * worker's lock), "finished" or "none" (see jobPresence).
-   */
-  presence(queue: Queue<OutboxJob>, jobIds: string[]): Promise<("live" | "finished" | "none")[]> {
-    return jobPresence(this.connection, queue, jobIds, true);
+  /** Whether each of these jobs' locks is held (a worker is alive and working on it). */
+  async locked(queue: Queue<OutboxJob>, jobIds: string[]): Promise<boolean[]> {
+    if (!jobIds.length) return [];
+    const pipeline = this.connection.pipeline();
+    for (const id of jobIds) pipeline.exists(`${queue.toKey(id)}:lock`);
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([err, n]) => !err && n === 1);
   }
 
-  /**
-   * Adds to `into` the outbox rows these jobs are to send, but for the row a job is named after
-   * (`o<row>`, `r<row>`: the reconcile pass finds that one by the job's id). What is left is
-   * small beside the jobs' data: the second and later rows of a turn's batch, and the row of a
-   * job the stuck pass added (`r<row>-<time>`). Jobs that are gone meanwhile add nothing.
-   */
-  async addBatchedRows(queue: Queue<OutboxJob>, jobIds: string[], into: Set<number>): Promise<void> {
-    if (!jobIds.length) return;
-    const pipeline = this.connection.pipeline();
-    for (const id of jobIds) pipeline.hget(queue.toKey(id), "data");
-    for (const [i, [err, data]] of ((await pipeline.exec()) ?? []).entries()) {
-      if (err || typeof data !== "string") continue;
-      const named = inNamespace(jobIds[i]!, this.namespace);
-      try {
-        for (const row of (JSON.parse(data) as Partial<OutboxJob>).outboxIds ?? [])
-          if (named !== `o${row}` && named !== `r${row}`) into.add(row);
-      } catch {
-        // Not an outbox job's data: covers nothing.
+  /** The outbox rows these jobs are to send (jobs that are gone meanwhile add nothing). */
+  async rowsOf(queue: Queue<OutboxJob>, jobIds: string[]): Promise<Set<number>> {
+    const rows = new Set<number>();
+    for (let i = 0; i < jobIds.length; i += 1000) {
+      const pipeline = this.connection.pipeline();
+      for (const id of jobIds.slice(i, i + 1000)) pipeline.hget(queue.toKey(id), "data");
+      for (const [err, data] of (await pipeline.exec()) ?? []) {
+        if (err || typeof data !== "string") continue;
+        try {
+          for (const id of (JSON.parse(data) as Partial<OutboxJob>).outboxIds ?? []) rows.add(id);
+        } catch {
+          // Not an outbox job's data: covers nothing.
+        }
       }
     }
+    return rows;
   }
 
   async close(): Promise<void> {

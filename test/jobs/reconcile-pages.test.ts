@@ -1,9 +1,7 @@
 /**
  * The reconcile passes read rows and jobs a page at a time (so their memory does not grow with a
  * backlog); with a page of two, a backlog of a few rows spans several pages. Each pass must still
- * repair every row: re-enqueue every lost outbox row, leave alone rows whose job (their own, or
- * another row's batch that begins on an earlier page) is alive, re-add every lost reminder and
- * campaign job, remove every orphan job however the removals shift the pages, and re-add every
+ * repair every row: re-add every lost reminder and campaign job, remove every orphan job however the removals shift the pages, and re-add every
  * scheduled or sending broadcast's job. On both databases with a real Redis.
  */
 import type { Redis } from "ioredis";
@@ -11,16 +9,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { BroadcastQueue, reconcileBroadcasts } from "../../src/jobs/broadcasts.js";
 import { CampaignScheduler } from "../../src/jobs/campaigns.js";
 import { ReminderScheduler } from "../../src/jobs/reminders.js";
-import { OutboxQueue } from "../../src/outbox/queue.js";
-import { queueOutbound } from "../../src/outbox/queue-outbound.js";
-import { reconcileOutbox } from "../../src/outbox/reconcile.js";
-import { priorities } from "../../src/outbox/types.js";
 import { addRemindersDueAt } from "../faults/support/fixtures.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
 import { addParticipants } from "../support/population.js";
 import { connectRedis, deletePrefix, testPrefix } from "../support/redis.js";
 
-const channel = "tg-pages";
 const pageSize = 2;
 const minute = 60_000;
 
@@ -54,51 +47,6 @@ describe.each(providers)("reconcile passes over more rows than one page (%s)", (
     const reminderIds = await addRemindersDueAt(db.prisma, participants, new Date(Date.now() + 60 * minute));
     return db.prisma.reminder.findMany({ where: { id: { in: reminderIds } }, orderBy: { id: "asc" } });
   };
-
-  it("re-enqueues every lost outbox row across pages, and leaves rows with a live job alone", async () => {
-    const queue = new OutboxQueue(redis, prefix, "ns1");
-    try {
-      const notice = (chatId: string, text = `Pemberitahuan untuk ${chatId}`) => ({
-        channel,
-        chatId,
-        identityId: null,
-        message: { text },
-        kind: "notice" as const,
-      });
-      // Seven chats with one notice each, then one chat with two in one batch (one job, o<first>).
-      const singles = await queueOutbound(
-        db,
-        queue,
-        Array.from({ length: 7 }, (_, i) => notice(`satu-${i + 1}`)),
-      );
-      const [first, second] = await queueOutbound(db, queue, [notice("dua", "pertama"), notice("dua", "kedua")]);
-      // Redis loses everything; then the batch's job, and the job of one single, come back.
-      await deletePrefix(redis, prefix);
-      await queue.enqueue({ channel, chatId: "dua", ids: [first!, second!], priority: priorities.notice });
-      const withJob = singles[2]!;
-      await queue.enqueue({ channel, chatId: "satu-3", ids: [withJob], priority: priorities.notice });
-      // One single was being sent by a process that died ten minutes ago.
-      const stuck = singles[4]!;
-      await db.prisma.outboxItem.update({
-        where: { id: stuck },
-        data: { status: "sending", updatedAt: new Date(Date.now() - 10 * minute) },
-      });
-      // Pages of two: the batch's rows fall on two pages, its second row on the later one.
-      expect(Math.floor((first! - singles[0]!) / pageSize)).not.toBe(Math.floor((second! - singles[0]!) / pageSize));
-
-      const lost = singles.filter((id) => id !== withJob && id !== stuck);
-      expect(await reconcileOutbox(db, queue, 0, 5 * minute, { pageSize })).toBe(lost.length + 1);
-      const replies = queue.queue(channel);
-      for (const id of lost) expect(await replies.getJobState(queue.jobId(`r${id}`))).toBe("prioritized");
-      for (const id of [withJob, first!, second!, stuck])
-        expect(await replies.getJobState(queue.jobId(`r${id}`))).toBe("unknown");
-      expect((await db.prisma.outboxItem.findUniqueOrThrow({ where: { id: stuck } })).status).toBe("pending");
-      // Every row now has a live job (the stuck one its own r<id>-<time>): nothing more to add.
-      expect(await reconcileOutbox(db, queue, 0, 5 * minute, { pageSize })).toBe(0);
-    } finally {
-      await queue.close();
-    }
-  });
 
   it("re-adds every lost reminder job and removes every orphan, across pages", async () => {
     const scheduler = new ReminderScheduler(redis, prefix, db, "ns1");
