@@ -20,6 +20,7 @@ import type { Redis } from "ioredis";
 import { createBot } from "../src/bot.js";
 import type { Database, DatabaseProvider } from "../src/db/database.js";
 import { createLogger } from "../src/logger.js";
+import { ensureCheckInCode } from "../src/domain/check-in-code.js";
 import { createRedis } from "../src/redis.js";
 import { createTelegrafBaseline, participantUpdates } from "./inbound/telegraf-baseline.js";
 import type { BenchResult, Benchmark } from "./run.js";
@@ -55,7 +56,7 @@ function ourDialogue(i: number): string[] {
   ];
 }
 
-type Measured = { turns: number; wallMs: number; latencies: number[] };
+type Measured = { turns: number; wallMs: number; latencies: number[]; checkIn?: Measured };
 
 /**
  * Runs `participants` dialogues, at most `poolSize` at once. `dialogue(i, timed)` sends
@@ -129,10 +130,57 @@ async function runOurs(database: Database, redis: Redis, queuePrefix: string): P
     const jobs = Object.values(counts).reduce((a, b) => a + b, 0);
     if (jobs !== batches)
       throw new Error(`ours on ${database.provider}: ${batches} outbox batches, ${jobs} jobs queued`);
-    return measured;
+    return { ...measured, checkIn: await checkInEveryone(database, bot) };
   } finally {
     await bot.close();
   }
+}
+
+/**
+ * Then the day of the training: the session everyone enrolled in is moved to start in half an
+ * hour (check-in is open from an hour before), and every participant types its check-in code, at
+ * most `poolSize` at once, as at the door of a venue. Measured apart from the dialogue (the
+ * peers have no check-in), and verified: everyone must be marked attended.
+ */
+async function checkInEveryone(database: Database, bot: Awaited<ReturnType<typeof createBot>>): Promise<Measured> {
+  const sessions = await database.prisma.enrollment.groupBy({ by: ["trainingSessionId"], _count: true });
+  const now = Date.now();
+  for (const { trainingSessionId } of sessions)
+    await database.prisma.trainingSession.update({
+      where: { id: trainingSessionId },
+      data: { startsAt: new Date(now + 30 * 60_000), endsAt: new Date(now + 4 * 3_600_000) },
+    });
+  const codeOf = new Map<number, string>();
+  for (const { trainingSessionId } of sessions)
+    codeOf.set(trainingSessionId, (await ensureCheckInCode(database.prisma, trainingSessionId))!);
+  const sessionOf = new Map(
+    (
+      await database.prisma.enrollment.findMany({
+        select: { trainingSessionId: true, participant: { select: { identities: { select: { chatId: true } } } } },
+      })
+    ).flatMap((e) => (e.participant?.identities ?? []).map((i) => [i.chatId, e.trainingSessionId] as const)),
+  );
+  const measured = await runPool(async (i, timed) => {
+    const chatId = String(1_000_000 + i);
+    const result = await timed(() =>
+      bot.runtime.handle({
+        channel: "telegram",
+        chatId,
+        senderId: chatId,
+        platformMessageId: `${chatId}-hadir`,
+        receivedAt: new Date(),
+        text: `HADIR ${codeOf.get(sessionOf.get(chatId)!)}`,
+      }),
+    );
+    if (result.status !== "processed" || !result.outboxIds.length)
+      throw new Error(`participant ${i}, check-in: ${result.status}`);
+  });
+  const attended = await database.prisma.enrollment.count({
+    where: { status: "attended", checkedInAt: { not: null } },
+  });
+  if (attended !== participants)
+    throw new Error(`ours on ${database.provider}: ${attended} of ${participants} checked in`);
+  return measured;
 }
 
 /** The telegraf baseline: the same dialogue as Telegram updates through bot.handleUpdate. */
@@ -180,6 +228,12 @@ async function phase(
     progress(
       `${side} on ${provider}: ${m.turns} turns in ${(m.wallMs / 1000).toFixed(1)} s, ${s.turnsPerS} turns/s, p50 ${s.p50} ms, p99 ${s.p99} ms`,
     );
+    if (m.checkIn) {
+      const c = summarize(m.checkIn);
+      progress(
+        `${side} on ${provider}: ${m.checkIn.turns} check-ins, ${c.turnsPerS}/s, p50 ${c.p50} ms, p99 ${c.p99} ms`,
+      );
+    }
     return m;
   } finally {
     await drop();
@@ -223,6 +277,12 @@ async function run(): Promise<BenchResult> {
       metrics[`${label}_turns_per_s`] = s.turnsPerS;
       metrics[`${label}_p50_ms`] = s.p50;
       metrics[`${label}_p99_ms`] = s.p99;
+      if (m.checkIn) {
+        // The turn that records a check-in, beside the registration and enrollment turns above.
+        const c = summarize(m.checkIn);
+        metrics[`${label}_checkin_p50_ms`] = c.p50;
+        metrics[`${label}_checkin_p99_ms`] = c.p99;
+      }
     }
     const ratio = (ours: string, peer: string) =>
       round(metrics[`${ours}_turns_per_s`]! / metrics[`${peer}_turns_per_s`]!);

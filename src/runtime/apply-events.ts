@@ -8,7 +8,7 @@ import { rows, runPlan, send, type Plan } from "../db/plan.js";
 import { forProvider, inTransaction, prepareStatements, sqlTime } from "../db/raw-sql.js";
 import { answerAttendance } from "../domain/answer-attendance.js";
 import { cancelEnrollment } from "../domain/cancel-enrollment.js";
-import { checkIn } from "../domain/check-in.js";
+import { checkInPlan } from "../domain/check-in.js";
 import { deleteParticipantData } from "../domain/delete-participant-data.js";
 import type { ErasureEntry } from "../domain/erasures.js";
 import { enrollPlan } from "../domain/enroll-participant.js";
@@ -365,10 +365,10 @@ export const eventHandlers: EventHandlers = {
     },
   },
   check_in_requested: {
-    apply: async (st, e, tx) => {
+    *plan(st, e) {
       const { scope } = st;
-      const outcome = await checkIn(
-        tx,
+      const outcome = yield* checkInPlan(
+        scope.provider,
         participantOf(st),
         st.applied.identityDeleted ? null : scope.identityId,
         e.code,

@@ -5,7 +5,8 @@
  * check-in) that changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkIn } from "../../src/domain/check-in.js";
+import { runAtomically } from "../../src/db/raw-sql.js";
+import { checkInPlan } from "../../src/domain/check-in.js";
 import { ensureCheckInCode, generateCheckInCode } from "../../src/domain/check-in-code.js";
 import { decideWalkIn } from "../../src/domain/decide-walk-in.js";
 import { loadRoster, markAttendance } from "../../src/domain/roster.js";
@@ -58,7 +59,7 @@ describe.each(providers)("check-in on %s", (provider) => {
   afterAll(() => db.destroy());
 
   const run = (participantId: number, code: string, at = now) =>
-    db.prisma.$transaction((tx) => checkIn(tx, participantId, null, code, at));
+    runAtomically(db, () => checkInPlan(db.provider, participantId, null, code, at));
 
   it("keeps a session's code, and draws again when a code is taken", async () => {
     expect(await ensureCheckInCode(db.prisma, today)).toBe(codes.today);
