@@ -86,6 +86,17 @@ export async function onIntent(
     case "delete_data":
       if (registered) return outcome({ flow: "privacy", node: "delete" });
       return outcome(state ? stay(state) : { end: true }, registering ? texts.nothingStoredYet : texts.nothingStored);
+    case "certificate":
+      // Their certificates come again (or word of them), then the step they were at, if any.
+      if (!registered) return outcome(back(state, ctx), texts.certificatesForParticipants);
+      return outcome(
+        state
+          ? { ...stay(state), emit: [{ type: "certificates_requested" }] }
+          : {
+              end: true,
+              emit: [{ type: "certificates_requested" }],
+            },
+      );
     case "thanks":
       return outcome(state ? stay(state) : registered ? { end: true } : { flow: "registration" }, texts.thanks);
     case "greeting":
@@ -304,6 +315,10 @@ const texts = {
   notRegisteredSchedule: t(
     "Anda belum terdaftar sebagai peserta, jadi belum ada jadwal. Selesaikan pendaftaran dulu, lalu pilih pelatihan.",
     "You are not registered yet, so there is no schedule. Finish registering first, then choose a programme.",
+  ),
+  certificatesForParticipants: t(
+    "Peserta yang hadir di pelatihan menerima sertifikat elektronik (PDF) lewat chat ini, beberapa jam setelah pelatihan selesai. Daftar dulu, lalu pilih pelatihan yang ingin Anda ikuti.",
+    "Participants who attend a training receive an electronic certificate (PDF) in this chat, a few hours after it ends. Register first, then choose a training to join.",
   ),
   notRegisteredProfile: t(
     "Profil Anda dibuat saat pendaftaran selesai; Anda bisa mengubahnya setelah itu.",

@@ -11,7 +11,7 @@
  */
 import type { DatabaseProvider } from "../db/database.js";
 import { changes, rows, type Plan } from "../db/plan.js";
-import { prepareStatements, sqlJson, sqlTime } from "../db/raw-sql.js";
+import { prepareStatements, sqlTime } from "../db/raw-sql.js";
 import { bold, escapeMarkup } from "../engine/markup.js";
 import { certificateSettings, type CertificateSettings } from "../config.js";
 import { OutboxWrites } from "../outbox/outbox-writes.js";
@@ -47,7 +47,6 @@ const statements = {
     ON CONFLICT ("enrollmentId") DO NOTHING RETURNING id`,
   number: `UPDATE "Certificate" SET number = $1 WHERE id = $2`,
   identity: latestOpenChatSql,
-  attachment: `UPDATE "Message" SET attachment = $1::jsonb WHERE id = $2`,
 };
 
 const prepared = {
@@ -76,12 +75,21 @@ type EnrollmentRow = {
   deletedAt: Date | null;
 };
 
-/** The chat message that carries a certificate, in the participant's language. */
-export function certificateMessageText(language: string | null, programmeTitle: string, number: string, link: string) {
+/**
+ * The chat message that carries a certificate, in the participant's language: when issued, or
+ * (`again`) sent once more because the participant asked for it.
+ */
+export function certificateMessageText(
+  language: string | null,
+  programmeTitle: string,
+  number: string,
+  link: string,
+  again = false,
+) {
   return language === "en"
-    ? `Congratulations! Here is your certificate for ${bold(programmeTitle)}.\n\n` +
+    ? `${again ? "Here is" : "Congratulations! Here is"} your certificate for ${bold(programmeTitle)}.\n\n` +
         `Number: ${escapeMarkup(number)}\nAnyone can check that it is genuine at ${link}`
-    : `Selamat! Ini sertifikat Anda untuk pelatihan ${bold(programmeTitle)}.\n\n` +
+    : `${again ? "Ini" : "Selamat! Ini"} sertifikat Anda untuk pelatihan ${bold(programmeTitle)}.\n\n` +
         `Nomor: ${escapeMarkup(number)}\nKeasliannya dapat diperiksa siapa saja di ${link}`;
 }
 
@@ -144,7 +152,7 @@ export function* issueCertificatePlan(
     ],
     now,
   );
-  yield* changes(sql.attachment, [sqlJson({ kind: "certificate", number }), messageIds[0]]);
+  yield* writes.attach(messageIds[0]!, { kind: "certificate", number });
   return {
     certificateId: inserted.id,
     number,

@@ -90,6 +90,8 @@ export type EngineEvent =
   /** At the venue: the code typed or scanned ("K7M2QX", already normalised); the domain checks it. */
   | { type: "check_in_requested"; code: string }
   | { type: "data_deletion_requested" }
+  /** "Sertifikat saya mana?": those in force are sent again, and the participant is told of the rest. */
+  | { type: "certificates_requested" }
   /** An answer to a survey question (replaces an earlier answer to the same question of the round). */
   | {
       type: "flow_result_recorded";

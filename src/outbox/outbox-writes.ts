@@ -6,9 +6,11 @@
  * databases.
  */
 import type { DatabaseProvider } from "../db/database.js";
-import { rows, type Plan } from "../db/plan.js";
+import { expect, rows, type Plan } from "../db/plan.js";
 import { forProvider, sqlBool, sqlJson, sqlTime } from "../db/raw-sql.js";
 import type { OutboundRow } from "./types.js";
+
+const attachSql = `UPDATE "Message" SET attachment = $1::jsonb WHERE id = $2`;
 
 export class OutboxWrites {
   constructor(private readonly provider: DatabaseProvider) {}
@@ -20,6 +22,16 @@ export class OutboxWrites {
    */
   *insertOutbound(replies: OutboundRow[], now: Date): Plan<number[]> {
     return (yield* this.insertOutboundRows(replies, now)).outboxIds;
+  }
+
+  /**
+   * Gives a stored message a file to send with it (a certificate: outbox/attachments.ts makes the
+   * file when the row is sent). A checked step: the message must be there.
+   */
+  *attach(messageId: number, attachment: { kind: "certificate"; number: string }): Plan<void> {
+    yield* expect("run", forProvider(attachSql, this.provider), [sqlJson(attachment), messageId], 1, () => {
+      return new Error(`message ${messageId} to attach a file to is missing`);
+    });
   }
 
   /** As insertOutbound, with the ids of the Message rows too (in the order given). */

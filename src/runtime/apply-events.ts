@@ -19,12 +19,15 @@ import { createRemindersPlan, type ScheduledReminder } from "../domain/reminders
 import { audit } from "../domain/staff.js";
 import { acceptSurveyOfferPlan } from "../domain/campaigns.js";
 import { recordFlowResultPlan } from "../domain/flow-results.js";
-import { issueCertificatePlan } from "../domain/issue-certificate.js";
+import { certificateMessageText, issueCertificatePlan, verificationUrl } from "../domain/issue-certificate.js";
+import { participantCertificatesPlan } from "../domain/participant-certificates.js";
+import { certificateSettings } from "../config.js";
 import type { OutboxBatch } from "../outbox/types.js";
 import type { EngineEvent, Language, OutgoingMessage, ProfileField } from "../engine/types.js";
 import type { StaffAction } from "./staff-commands.js";
 import { outcomes, type SessionSummary } from "../../flows/outcomes.js";
 import { checkInText } from "../../flows/checkin.js";
+import { certificateNewsText } from "../../flows/certificates.js";
 
 const summaryStatement = `SELECT p."titleId", p."titleEn", p."timeZone", s."startsAt", s.venue
   FROM "TrainingSession" s JOIN "Programme" p ON p.id = s."programmeId" WHERE s.id = $1`;
@@ -36,6 +39,8 @@ export type Outgoing = {
   chatId: string;
   kind: "reply" | "notice";
   message: OutgoingMessage;
+  /** A file the outbox worker sends with the message (a certificate asked for again). */
+  attachment?: { kind: "certificate"; number: string };
 };
 
 export type TurnScope = {
@@ -108,13 +113,14 @@ function startApplying(scope: TurnScope): ApplyState {
 }
 
 /** Adds a message to the turn's replies, for the chat the turn is in. */
-function queueReply(st: ApplyState, message: OutgoingMessage): void {
+function queueReply(st: ApplyState, message: OutgoingMessage, attachment?: Outgoing["attachment"]): void {
   st.applied.outgoing.push({
     identityId: st.applied.identityDeleted ? null : st.scope.identityId,
     channel: st.scope.channel,
     chatId: st.scope.chatId,
     kind: "reply",
     message,
+    ...(attachment ? { attachment } : {}),
   });
 }
 
@@ -375,6 +381,31 @@ export const eventHandlers: EventHandlers = {
         scope.now,
       );
       reply(st, checkInText(outcome, st.language));
+    },
+  },
+  certificates_requested: {
+    *plan(st) {
+      const { provider } = st.scope;
+      const { inForce, revoked, pending } = yield* participantCertificatesPlan(provider, participantOf(st));
+      const { baseUrl } = certificateSettings();
+      for (const c of inForce)
+        queueReply(
+          st,
+          {
+            text: certificateMessageText(
+              st.language,
+              c.programmeTitle,
+              c.number,
+              verificationUrl(baseUrl, c.number),
+              true,
+            ),
+          },
+          { kind: "certificate", number: c.number },
+        );
+      for (const c of revoked) reply(st, certificateNewsText({ kind: "revoked", ...c }, st.language));
+      for (const p of pending) reply(st, certificateNewsText({ kind: "pending", ...p }, st.language));
+      if (!inForce.length && !revoked.length && !pending.length)
+        reply(st, certificateNewsText({ kind: "none" }, st.language));
     },
   },
   data_deletion_requested: {

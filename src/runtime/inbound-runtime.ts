@@ -430,10 +430,12 @@ export class InboundRuntime {
 
   /** Writes the replies and their outbox rows; one batch per chat, so each chat's replies stay in order. */
   private *writeOutbox(outgoing: Outgoing[], now: Date): Plan<OutboxBatch[]> {
-    const ids = yield* this.outboxWrites.insertOutbound(
+    const { outboxIds: ids, messageIds } = yield* this.outboxWrites.insertOutboundRows(
       outgoing.map((o) => outboundRow(o, o.message, o.kind)),
       now,
     );
+    for (const [i, o] of outgoing.entries())
+      if (o.attachment) yield* this.outboxWrites.attach(messageIds[i]!, o.attachment);
     const batches = new Map<string, OutboxBatch>();
     for (const [i, o] of outgoing.entries()) {
       const key = `${o.channel}:${o.chatId}`;

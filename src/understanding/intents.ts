@@ -37,6 +37,7 @@ const intentNames: IntentName[] = [
   "profile",
   "change_phone",
   "delete_data",
+  "certificate",
   "thanks",
   "greeting",
 ];

@@ -32,6 +32,8 @@ export type IntentName =
   | "profile"
   | "change_phone"
   | "delete_data"
+  /** Their certificate ("sertifikat saya mana?", "kapan sertifikatnya dikirim"). */
+  | "certificate"
   | "thanks"
   | "greeting";
 

@@ -99,6 +99,38 @@ describe.each(providers)("certificates delivered on each channel (%s)", (provide
     );
   });
 
+  it("sends the certificate again to a participant who asks for it, and says which one was revoked", async () => {
+    const { issued, certificate } = await issueTo("Sri Wahyuni", "telegram", "9102");
+    const documents = () => telegram.sentTo(9102).filter((m) => m.method === "sendDocument");
+    await waitFor(() => documents().length === 1, 15_000, "the certificate as issued");
+
+    await telegram.userMessage({ id: 9102 }, "sertifkat sy mana ya kak?");
+    const again = await waitFor(() => documents()[1], 15_000, "the certificate sent again");
+    expect(again.document!.fileName).toBe(`sertifikat-${issued.number}.pdf`);
+    expect(again.document!.bytes.equals(await renderCertificatePdf(certificate, baseUrl))).toBe(true);
+    expect(again.text).toContain("Ini sertifikat Anda untuk pelatihan");
+    expect(again.text).not.toContain("Selamat");
+    expect(again.text).toContain(`${baseUrl}/sertifikat/${issued.number}`);
+
+    // Revoked: not sent again, and the participant is told so.
+    await app.database.prisma.$transaction((tx) =>
+      revokeCertificate(tx, issued.number, "Salah jadwal", null, new Date()),
+    );
+    const before = telegram.sentTo(9102).length;
+    await telegram.userMessage({ id: 9102 }, "minta sertifikat");
+    const answer = await waitFor(
+      () =>
+        telegram
+          .sentTo(9102)
+          .slice(before)
+          .find((m) => m.text.includes("sudah dicabut")),
+      15_000,
+      "the answer about the revoked certificate",
+    );
+    expect(answer.text).toContain(issued.number);
+    expect(documents()).toHaveLength(2);
+  });
+
   it("sends a WhatsApp document with the message as its caption", async () => {
     const { issued, certificate } = await issueTo("Budi Santoso", "whatsapp", "6281234509101@c.us");
     const sent = await waitFor(

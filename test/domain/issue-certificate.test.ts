@@ -3,13 +3,15 @@
  * checked in; the feedback answered when the programme asks for it; data not erased), that a
  * second call issues nothing, the number's form and uniqueness, what the row keeps, the message
  * written to the participant's latest chat with its attachment, revoking (audit-logged, bad
- * input changes nothing) and what an erasure leaves (the number, not the name).
+ * input changes nothing), what an erasure leaves (the number, not the name) and what a
+ * participant who asks for their certificates is told of.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runAtomically } from "../../src/db/raw-sql.js";
 import { findCertificate, revokeCertificate } from "../../src/domain/certificates.js";
 import { deleteParticipantData } from "../../src/domain/delete-participant-data.js";
 import { defaultSignatory, issueCertificatePlan } from "../../src/domain/issue-certificate.js";
+import { participantCertificatesPlan } from "../../src/domain/participant-certificates.js";
 import { verificationPage } from "../../src/admin/certificates.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
 
@@ -271,5 +273,51 @@ describe.each(providers)("issuing certificates on %s", (provider) => {
     expect(page.html).not.toContain("Siti");
     // The enrollment cannot earn a second certificate (or a reused number).
     expect(await issue(enrollment.id)).toBeNull();
+  });
+  it("tells a participant who asks what their certificates are: in force, revoked, still to come, none", async () => {
+    const mine = (participantId: number) =>
+      runAtomically(db, () => participantCertificatesPlan(provider, participantId));
+    // Enrolled only, or absent: nothing earned.
+    expect(await mine((await seat("enrolled")).participant.id)).toEqual({ inForce: [], revoked: [], pending: [] });
+    expect(await mine((await seat("absent")).participant.id)).toEqual({ inForce: [], revoked: [], pending: [] });
+    // Attended where the feedback comes first: to come, after the feedback.
+    const { participant } = await seat("attended", { session: feedbackSessionId });
+    expect((await mine(participant.id)).pending).toEqual([
+      { programmeTitle: "Produksi Konveksi", needsFeedback: true },
+    ]);
+    // Checked in and issued; then a second session attended, not yet issued.
+    const first = await seat("enrolled", { checkedIn: true });
+    const issued = await issue(first.enrollment.id);
+    await db.prisma.enrollment.create({
+      data: { participantId: first.participant.id, trainingSessionId: feedbackSessionId, status: "attended" },
+    });
+    await db.prisma.flowResult.create({
+      data: {
+        participantId: first.participant.id,
+        flow: "feedback",
+        round: "feedback",
+        questionKey: "rating",
+        value: "4",
+        numberValue: 4,
+        enrollmentId: (
+          await db.prisma.enrollment.findFirstOrThrow({
+            where: { participantId: first.participant.id, trainingSessionId: feedbackSessionId },
+          })
+        ).id,
+        answeredAt: new Date(),
+      },
+    });
+    expect(await mine(first.participant.id)).toEqual({
+      inForce: [{ number: issued!.number, programmeTitle: "Diversifikasi Produk Lada" }],
+      revoked: [],
+      pending: [{ programmeTitle: "Produksi Konveksi", needsFeedback: false }],
+    });
+    await db.prisma.$transaction((tx) => revokeCertificate(tx, issued!.number, "Salah jadwal", null, new Date()));
+    expect((await mine(first.participant.id)).revoked).toEqual([
+      { number: issued!.number, programmeTitle: "Diversifikasi Produk Lada" },
+    ]);
+    expect((await mine(first.participant.id)).inForce).toEqual([]);
+    // Someone else's certificates are not theirs.
+    expect((await mine(participant.id)).inForce).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@
  */
 import { flowSet } from "../../flows/index.js";
 import { checkInText } from "../../flows/checkin.js";
+import { certificateNewsText } from "../../flows/certificates.js";
 import { outcomes, type SessionSummary } from "../../flows/outcomes.js";
 import { routeMessage } from "../../flows/route-message.js";
 import { parseStaffCommand } from "../../flows/staff.js";
@@ -858,6 +859,11 @@ export class FlowSim {
         }
         case "survey_completed":
           // Certificates are not simulated.
+          break;
+        case "certificates_requested":
+          // Nor issued: the simulated world holds none, and has no check-ins (see check_in_requested).
+          participant();
+          reply(certificateNewsText({ kind: "none" }, language));
           break;
         case "survey_offer_accepted": {
           const id = participant().id;

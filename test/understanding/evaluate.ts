@@ -37,6 +37,7 @@ const intentNameSet: Record<IntentName, true> = {
   profile: true,
   change_phone: true,
   delete_data: true,
+  certificate: true,
   thanks: true,
   greeting: true,
 };
