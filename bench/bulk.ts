@@ -140,6 +140,7 @@ async function sendRound(
     const sent = await database.prisma.outboxItem.count({
       where: { status: "sent", id: { gte: Math.min(...outboxIds), lte: Math.max(...outboxIds) } },
     });
+    progress(`delivered in each second from the first: ${stats.perSecond.join(", ")}`);
     if (sent !== reached) progress(`warning: the database says ${sent} sent, the fake server saw ${reached} chats`);
     return {
       delivered: stats.delivered,

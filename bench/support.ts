@@ -140,15 +140,20 @@ export async function profileWindow(tag: string): Promise<() => Promise<void>> {
   };
 }
 
-/** A name of letters for participant i ("Peserta Bcd"): the bot refuses names with digits. */
+/**
+ * A name of letters for participant i ("Peserta Zbadu"): the bot refuses names with digits. Made
+ * of syllables after a Z, so that it never spells a word the bot reads as something else
+ * ("Peserta Apa" would be a question, "gjd" is chat for "gak jadi", "zxcv" is keyboard mashing).
+ */
 export function letterName(i: number): string {
-  let n = i + 1;
+  const syllables = ["ba", "be", "bi", "bo", "bu", "da", "de", "di", "do", "du", "ga", "ge", "gi", "go", "gu"];
+  let n = i;
   let out = "";
-  while (n > 0) {
-    out = String.fromCharCode(97 + ((n - 1) % 26)) + out;
-    n = Math.floor((n - 1) / 26);
-  }
-  return `Peserta ${out[0]!.toUpperCase()}${out.slice(1)}`;
+  do {
+    out = syllables[n % syllables.length]! + out;
+    n = Math.floor(n / syllables.length);
+  } while (n > 0);
+  return `Peserta Z${out}`;
 }
 
 /**

@@ -35,7 +35,16 @@ export function deliveryStats(fake: FakeTelegram, fromChat = -Infinity, toChat =
     first = Math.min(first, m.at);
     last = Math.max(last, m.at);
   }
+  // Accepted sends in each second after the first, to see where a run loses rate (start, end).
+  const perSecond: number[] = [];
+  if (last >= first)
+    for (const m of fake.sent) {
+      if (m.method !== "sendMessage" || m.chatId < fromChat || m.chatId >= toChat) continue;
+      const s = Math.floor((m.at - first) / 1000);
+      perSecond[s] = (perSecond[s] ?? 0) + 1;
+    }
   return {
+    perSecond: Array.from(perSecond, (n) => n ?? 0),
     delivered: [...perChat.values()].reduce((a, b) => a + b, 0),
     chats: perChat.size,
     chatIds: [...perChat.keys()],
