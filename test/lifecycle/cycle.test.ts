@@ -3,7 +3,7 @@
  * platform's fake (the Bot API server, the whatsapp-web.js client, the web chat's own HTTP API):
  * register and enroll, the reminder and its answer, check-in at the venue (the poster's Telegram
  * link, "HADIR <code>" typed on WhatsApp and in the web chat), the feedback survey, the
- * certificate received as a file, and the follow-up a month later. The bot's clock is moved on
+ * certificate received as a file (and again when asked for), and the follow-up a month later. The bot's clock is moved on
  * between the stages and the jobs due then are run at once (BullMQ's delayed jobs promoted, the
  * campaign's reconcile pass), so each transcript is the same on every run and on both databases.
  * What each chat received is compared with golden/<channel>.json;
@@ -304,6 +304,8 @@ describe.each(providers)("the training cycle on each channel (%s)", (provider) =
     // An hour later: the certificate, as a file.
     await timeIs(new Date(session.endsAt.getTime() + 180 * 60_000));
     await step(chats, "certificate", null, null);
+    // Lost the file: asked for, it comes again.
+    await all("certificate again", "sertifikat saya mana ya?", say("sertifikat saya mana ya?"));
 
     // Thirty days after: the follow-up on outcomes.
     await timeIs(new Date(session.endsAt.getTime() + 30 * 24 * 3_600_000));
