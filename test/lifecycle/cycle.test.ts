@@ -3,9 +3,10 @@
  * platform's fake (the Bot API server, the whatsapp-web.js client, the web chat's own HTTP API):
  * register and enroll, the reminder and its answer, check-in at the venue (the poster's Telegram
  * link, "HADIR <code>" typed on WhatsApp and in the web chat), the feedback survey, the
- * certificate received as a file (and again when asked for), and the follow-up a month later. The bot's clock is moved on
- * between the stages and the jobs due then are run at once (BullMQ's delayed jobs promoted, the
- * campaign's reconcile pass), so each transcript is the same on every run and on both databases.
+ * certificate received as a file (and again when asked for), and the follow-up a month later.
+ * The bot's clock is moved on between the stages and the jobs due then are run at once (BullMQ's
+ * delayed jobs promoted, the campaign's reconcile pass), so each transcript is the same on every
+ * run and on both databases.
  * What each chat received is compared with golden/<channel>.json;
  * `UPDATE_GOLDEN=1 npx vitest run test/lifecycle` rewrites them.
  */
