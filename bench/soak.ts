@@ -478,6 +478,25 @@ async function run(): Promise<BenchResult> {
             })
             .join("; "),
       );
+      // What held their messages: the outbox rows' attempts and last error, and how long before
+      // each the same chat got another bulk message (the 1 s gap between two of them).
+      const outbox = await db.outboxItem.findMany({
+        where: { kind: "reminder", chatId: { in: late.map((l) => String(l.chat)) }, attempts: { gt: 1 } },
+        select: { attempts: true, lastError: true },
+      });
+      const errors = new Map<string, number>();
+      for (const o of outbox) errors.set(o.lastError ?? "(none)", (errors.get(o.lastError ?? "(none)") ?? 0) + 1);
+      const before = late.map((l) => {
+        const others = ["broadcast1", "broadcast2", "motivation"]
+          .flatMap((k) => deliveries.get(`${k}:${l.chat}`) ?? [])
+          .filter((t) => t < l.at);
+        return others.length ? l.at - Math.max(...others) : null;
+      });
+      const gaps = before.filter((g): g is number => g !== null).sort((a, b) => a - b);
+      note(
+        `late reminders: ${outbox.length} outbox rows tried more than once (${[...errors].map(([e, n]) => `${n}× ${e.slice(0, 80)}`).join("; ") || "none"}); ` +
+          `${gaps.length} came after another bulk message to the chat, by p10/p50/p90 ${[10, 50, 90].map((q) => percentile(gaps, q)).join(" / ")} ms`,
+      );
     }
 
     // Motivation and the broadcasts: everyone registered before they went out, once.
