@@ -294,6 +294,10 @@ describe.each(providers)("WhatsApp templates on the dashboard (%s)", (provider) 
       expect(saved.status).toBe(303);
       const broadcast = await app.database.prisma.broadcast.findFirstOrThrow();
       expect(broadcast.templateId).toBe(utility);
+      // Its page names the template.
+      const detail = await (await adminClient.get(`/dashboard/siaran/${broadcast.id}`)).text();
+      expect(detail).toContain("Templat WhatsApp (di luar 24 jam)");
+      expect(detail).toContain("sapa_info · id · utility");
       // "Copy" keeps the template.
       const copy = await (await adminClient.get(`/dashboard/siaran/baru?dari=${broadcast.id}`)).text();
       expect(copy).toContain(`<option value="${utility}" selected>`);
