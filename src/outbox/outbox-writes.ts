@@ -10,7 +10,11 @@ import { expect, rows, type Plan } from "../db/plan.js";
 import { forProvider, sqlBool, sqlJson, sqlTime } from "../db/raw-sql.js";
 import type { OutboundRow } from "./types.js";
 
-const attachSql = `UPDATE "Message" SET attachment = $1::jsonb WHERE id = $2`;
+const attachStatement = `UPDATE "Message" SET attachment = $1::jsonb WHERE id = $2`;
+const attachSql = {
+  sqlite: forProvider(attachStatement, "sqlite"),
+  postgresql: forProvider(attachStatement, "postgresql"),
+};
 
 export class OutboxWrites {
   constructor(private readonly provider: DatabaseProvider) {}
@@ -29,9 +33,13 @@ export class OutboxWrites {
    * file when the row is sent). A checked step: the message must be there.
    */
   *attach(messageId: number, attachment: { kind: "certificate"; number: string }): Plan<void> {
-    yield* expect("run", forProvider(attachSql, this.provider), [sqlJson(attachment), messageId], 1, () => {
-      return new Error(`message ${messageId} to attach a file to is missing`);
-    });
+    yield* expect(
+      "run",
+      attachSql[this.provider],
+      [sqlJson(attachment), messageId],
+      1,
+      () => new Error(`message ${messageId} to attach a file to is missing`),
+    );
   }
 
   /** As insertOutbound, with the ids of the Message rows too (in the order given). */
