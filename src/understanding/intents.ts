@@ -19,6 +19,13 @@ type Pattern = { intent: IntentName; rank: number; slots: Slot[] };
 /** Every word of an intent's patterns: other such words in a message are more evidence of it. */
 const intentWords = new Map<IntentName, Set<number>>();
 
+/**
+ * Words that say a message is about something else than the intent (`not @certkind` in its
+ * section): "sertifikat halal" is a certification a business seeks, not the participant's
+ * certificate of attendance. Compared exactly (stem or key), never by a slip.
+ */
+const vetoes = new Map<IntentName, PatternWord[][]>();
+
 const intentNames: IntentName[] = [
   "menu",
   "help",
@@ -81,6 +88,17 @@ function loadPatterns(): Pattern[] {
       continue;
     }
     if (!intent) throw new Error(`${where}: a pattern before the first [intent]`);
+    const veto = /^not\s+(.+)$/.exec(text);
+    if (veto) {
+      const list = vetoes.get(intent) ?? [];
+      for (const raw of veto[1]!.split(/\s+/)) {
+        const alternatives = raw.startsWith("@") ? concepts.get(raw.slice(1)) : [patternWords(raw.replace(/_/g, " "))];
+        if (!alternatives) throw new Error(`${where}: unknown concept ${raw}`);
+        list.push(...alternatives);
+      }
+      vetoes.set(intent, list);
+      continue;
+    }
     const slots = text.split(/\s+/).map((raw): Slot => {
       const optional = raw.endsWith("?");
       const body = optional ? raw.slice(0, -1) : raw;
@@ -201,7 +219,13 @@ export function matchIntent(a: Analysis): IntentMatch | null {
   let best: { pattern: Pattern; covered: number[] } | null = null;
   const present = new Set<number>();
   for (const t of typed) for (const w of t.matches.all) present.add(w);
+  const same = (t: Typed[number], w: PatternWord) => t.stem === w.stem || t.key === w.key;
+  const vetoed = new Set<IntentName>();
+  for (const [name, phrases] of vetoes)
+    if (phrases.some((phrase) => typed.some((_, i) => phrase.every((w, j) => typed[i + j] && same(typed[i + j]!, w)))))
+      vetoed.add(name);
   for (const pattern of patterns) {
+    if (vetoed.has(pattern.intent)) continue;
     const covered = fitPattern(pattern, typed, present);
     // A pattern fitted only through slips ("tinggal" for "tanggal") is no evidence.
     if (!covered || !covered.some((i) => typed[i]!.matches.exact)) continue;
