@@ -2,6 +2,14 @@
  * The passes that put back in Redis what only the database remembers, and their timers: outbox
  * rows and broadcasts the queues lost (every minute), reminder and campaign jobs (every 5
  * minutes), and, when Redis lost its data, those jobs and the motivation schedule at once.
+ *
+ * The reminder and campaign pass reads every open reminder and looks its job up: at 10,000
+ * participants some seconds of work for the process, the database and Redis. One process of the
+ * deployment runs it each 5 minutes, whichever takes the turn first (a key in Redis), not every
+ * worker on its own timer; and a worker that starts while Redis keeps its data (a restart, a
+ * replacement for one that died, a second worker) leaves it to the turn, so its start costs the
+ * workers already sending little. When Redis lost its data, or is new, the first process to see
+ * it runs the pass at once, turn or not.
  */
 import type { Redis } from "ioredis";
 import type { Database } from "../db/database.js";
@@ -41,6 +49,15 @@ export function createMaintenance(args: {
   const { database, redis, prefix, logger, outbox, broadcastQueue, reminders, motivation } = args;
   let timer: NodeJS.Timeout | undefined;
   let reminderTimer: NodeJS.Timeout | undefined;
+  const reminderEveryMs = 5 * 60_000;
+  const turnKey = `${prefix}:maintenance:reminder-turn:${reminders.namespace}`;
+  /**
+   * Whether this process runs this round of the reminder pass: the first to ask in an interval
+   * does (the key lives a little less than one, so one process alone takes every round of its
+   * own timer). Redis that cannot be asked: the pass runs, and fails there, logged.
+   */
+  const takeReminderTurn = async () =>
+    (await redis.set(turnKey, String(process.pid), "PX", reminderEveryMs - 15_000, "NX").catch(() => "OK")) === "OK";
   const reconcile = async () => {
     const enqueued = await reconcileOutbox(database, outbox, 10_000, args.reconcile?.stuckMs ?? 300_000);
     await reconcileBroadcasts(database, broadcastQueue);
@@ -71,7 +88,8 @@ export function createMaintenance(args: {
   // remembers: the reminder jobs (their own pass runs every 5 minutes) and the motivation
   // schedule. Outbox rows and broadcasts come back through the reconcile pass that follows.
   let redisKnown = false;
-  const noticeRedisLoss = async () => {
+  /** Whether Redis is new to this process: it lost its data since the last look, or (at start) it never had the key. */
+  const noticeRedisLoss = async (): Promise<boolean> => {
     const fresh = (await redis.set(`${prefix}:alive`, String(Date.now()), "NX")) === "OK";
     if (fresh && redisKnown) {
       logger.warn("Redis lost its data: putting back the reminder jobs and the motivation schedule");
@@ -79,13 +97,17 @@ export function createMaintenance(args: {
       if (args.installsSchedule) await motivation.install();
     }
     redisKnown = true;
+    return fresh;
   };
   return {
     reconcile,
     async start() {
       await reconcile().catch((err: unknown) => logger.warn({ err }, "outbox reconcile failed"));
-      await reconcileReminders();
-      await noticeRedisLoss().catch(() => {});
+      // A new Redis (or one never seen with this prefix) has no jobs: the pass runs now. Else it
+      // runs if no other process ran it in the last interval.
+      const fresh = await noticeRedisLoss().catch(() => true);
+      if (fresh) await redis.set(turnKey, String(process.pid), "PX", reminderEveryMs - 15_000).catch(() => null);
+      if (fresh || (await takeReminderTurn())) await reconcileReminders();
       timer = setInterval(
         () =>
           void noticeRedisLoss()
@@ -95,7 +117,10 @@ export function createMaintenance(args: {
         args.reconcile?.everyMs ?? 60_000,
       );
       timer.unref();
-      reminderTimer = setInterval(() => void reconcileReminders(), 5 * 60_000);
+      reminderTimer = setInterval(
+        () => void takeReminderTurn().then((mine) => (mine ? reconcileReminders() : undefined)),
+        reminderEveryMs,
+      );
       reminderTimer.unref();
     },
     stop() {
