@@ -32,15 +32,14 @@
  * are the ones the reconcile pass sends again.
  *
  * Measured on a loaded 2-core machine, time from the kill to the last reminder: SQLite 5.9-6.3 s;
- * PostgreSQL 11.0-12.9 s, set by the dead process's 8 reminder jobs. With BullMQ's default lock
+ * PostgreSQL 6.7-6.8 s, set by the dead process's 8 reminder jobs. With BullMQ's default lock
  * (30 s) and stalled check (every 30 s) they went 48.3 s after the kill (the lock expired 29.6 s
  * after it, the next check came 18.7 s later; anything up to 60 s is possible). With a 10 s lock
  * and a 5 s check they went 10.9-12.9 s after the kill, 11.5-13.5 s after their jobs started;
  * with the 5 s lock and 2 s check of src/jobs/dead-worker-recovery.ts, 5.6-5.8 s after the kill,
- * 7.7 s after their jobs started (7 s at most). The last
- * test asserts they go before the lock their jobs took would have expired with the default
- * lockDuration (30 s from the job's start): a bound the old settings cannot meet however their
- * timers fall, and the new ones meet with 20 s to spare.
+ * 7.7 s after their jobs started. The last test asserts they go before the lock their jobs took
+ * would have expired with the default lockDuration (30 s from the job's start): a bound the old
+ * settings cannot meet however their timers fall, and the new ones meet with 20 s to spare.
  */
 import { Queue } from "bullmq";
 import pg from "pg";
