@@ -12,7 +12,7 @@
  * `offered`), again the next day, for at most `offerWindowMs` after it was first due.
  */
 import type { DatabaseProvider } from "../db/database.js";
-import { changes, rows, type Plan } from "../db/plan.js";
+import { changes, rows, send, type Plan } from "../db/plan.js";
 import { forProvider, prepareStatements, sqlTime } from "../db/raw-sql.js";
 import type { Language, LocalText } from "../engine/types.js";
 import type { OutboxBatch } from "../outbox/types.js";
@@ -86,11 +86,10 @@ export function* createCampaignsForManyPlan(
   now: Date,
 ): Plan<ScheduledCampaign[]> {
   const created: ScheduledCampaign[] = [];
-  const at = sqlTime(now, provider);
   const inList = provider === "sqlite" ? "IN (SELECT value FROM json_each($1))" : "= ANY($1::int[])";
   for (let i = 0; i < enrollmentIds.length; i += 500) {
     const chunk = enrollmentIds.slice(i, i + 500);
-    const sessions = yield* rows<{ enrollmentId: number; endsAt: Date; campaignEvents: unknown }>(
+    const sessions = yield* rows<CampaignSource>(
       forProvider(
         `SELECT e.id AS "enrollmentId", s."endsAt", p."campaignEvents"
           FROM "Enrollment" e JOIN "TrainingSession" s ON s.id = e."trainingSessionId" JOIN "Programme" p ON p.id = s."programmeId"
@@ -100,39 +99,59 @@ export function* createCampaignsForManyPlan(
       [provider === "sqlite" ? JSON.stringify(chunk) : chunk],
       { dates: ["endsAt"], json: ["campaignEvents"] },
     );
-    const wanted = sessions.flatMap((s) =>
-      parseCampaignEvents(s.campaignEvents).map((event) => ({
-        enrollmentId: s.enrollmentId,
-        eventKey: event.key,
-        flow: event.flow ?? event.action ?? "",
-        dueAt: campaignDueAt(event, s.endsAt),
-      })),
-    );
-    if (!wanted.length) continue;
-    const values: unknown[] = [];
-    const tuples = wanted.map((r) => {
-      const n = values.length;
-      values.push(r.enrollmentId, r.eventKey, r.flow, sqlTime(r.dueAt, provider), at, at);
-      return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}::timestamp(3), 'pending', $${n + 5}::timestamp(3), $${n + 6}::timestamp(3))`;
-    });
-    const inserted = yield* rows<{ id: number; enrollmentId: number; eventKey: string; dueAt: Date; status: string }>(
-      forProvider(
-        `INSERT INTO "CampaignMessage" ("enrollmentId", "eventKey", flow, "dueAt", status, "createdAt", "updatedAt")
-          VALUES ${tuples.join(", ")}
-          ON CONFLICT ("enrollmentId", "eventKey") DO UPDATE SET flow = excluded.flow, "dueAt" = excluded."dueAt",
-            status = 'pending', "sentAt" = NULL, reason = NULL, "updatedAt" = excluded."updatedAt"
-            WHERE "CampaignMessage".status <> 'sent'
-          RETURNING id, "enrollmentId", "eventKey", "dueAt", status`,
-        provider,
-      ),
-      values,
-      { dates: ["dueAt"] },
-    );
-    for (const r of inserted)
-      if (r.status === "pending")
-        created.push({ id: r.id, enrollmentId: r.enrollmentId, eventKey: r.eventKey, dueAt: r.dueAt });
+    created.push(...(yield* writeCampaignsPlan(provider, sessions, now)));
   }
   return created;
+}
+
+/** An enrollment and what its campaign rows are made from: its session's end, its programme's events. */
+export type CampaignSource = { enrollmentId: number; endsAt: Date; campaignEvents: unknown };
+
+/**
+ * Writes (or renews) the campaign rows of these enrollments, read by the caller (at most 500):
+ * createCampaignsForManyPlan, or an enrollment whose session was read before it was locked.
+ * With `unread`, the rows made are not returned, so PostgreSQL sends the statement without
+ * waiting for it (the plan goes on to its next statement in the same round trip).
+ */
+export function* writeCampaignsPlan(
+  provider: DatabaseProvider,
+  sources: CampaignSource[],
+  now: Date,
+  unread = false,
+): Plan<ScheduledCampaign[]> {
+  const wanted = sources.flatMap((s) =>
+    parseCampaignEvents(s.campaignEvents).map((event) => ({
+      enrollmentId: s.enrollmentId,
+      eventKey: event.key,
+      flow: event.flow ?? event.action ?? "",
+      dueAt: campaignDueAt(event, s.endsAt),
+    })),
+  );
+  if (!wanted.length) return [];
+  const at = sqlTime(now, provider);
+  const values: unknown[] = [];
+  const tuples = wanted.map((r) => {
+    const n = values.length;
+    values.push(r.enrollmentId, r.eventKey, r.flow, sqlTime(r.dueAt, provider), at, at);
+    return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}::timestamp(3), 'pending', $${n + 5}::timestamp(3), $${n + 6}::timestamp(3))`;
+  });
+  const insert = `INSERT INTO "CampaignMessage" ("enrollmentId", "eventKey", flow, "dueAt", status, "createdAt", "updatedAt")
+    VALUES ${tuples.join(", ")}
+    ON CONFLICT ("enrollmentId", "eventKey") DO UPDATE SET flow = excluded.flow, "dueAt" = excluded."dueAt",
+      status = 'pending', "sentAt" = NULL, reason = NULL, "updatedAt" = excluded."updatedAt"
+      WHERE "CampaignMessage".status <> 'sent'`;
+  if (unread) {
+    yield* send(forProvider(insert, provider), values);
+    return [];
+  }
+  const inserted = yield* rows<{ id: number; enrollmentId: number; eventKey: string; dueAt: Date; status: string }>(
+    forProvider(`${insert} RETURNING id, "enrollmentId", "eventKey", "dueAt", status`, provider),
+    values,
+    { dates: ["dueAt"] },
+  );
+  return inserted
+    .filter((r) => r.status === "pending")
+    .map((r) => ({ id: r.id, enrollmentId: r.enrollmentId, eventKey: r.eventKey, dueAt: r.dueAt }));
 }
 
 /** Cancels the campaign rows still to come of a session's enrollments (the session is cancelled). */

@@ -13,11 +13,12 @@
  * Raw SQL (src/db/raw-sql.ts): this runs on every enrollment, and one query reads everything.
  */
 import type { Database, DatabaseProvider, Tx } from "../db/database.js";
-import { changes, rows, runPlan, type Plan } from "../db/plan.js";
+import { changes, expect, rows, runPlan, send, type Plan } from "../db/plan.js";
 import { inTransaction, prepareStatements, sqlNumber, sqlTime } from "../db/raw-sql.js";
 
 export type EnrollOutcome =
-  | { kind: "enrolled"; enrollmentId: number }
+  /** `session`: its start and end as read with its row locked; `fresh`: a new row (not a cancelled one taken again). */
+  | { kind: "enrolled"; enrollmentId: number; session: { startsAt: Date; endsAt: Date }; fresh: boolean }
   | { kind: "waitlisted"; enrollmentId: number; position: number }
   | { kind: "already"; status: "enrolled" | "waitlisted"; position: number | null }
   /** The participant already holds as many sessions of the programme as it allows; this is the first of them. */
@@ -30,7 +31,7 @@ const statements = {
   lockParticipant: `SELECT id FROM "Participant" WHERE id = $1 FOR NO KEY UPDATE`,
   lock: `SELECT id FROM "TrainingSession" WHERE id = $1 FOR UPDATE`,
   // Seats are held by enrolled, attended and absent participants.
-  read: `SELECT s.status, s."startsAt", s.capacity, s."programmeId", p."seatsPerParticipant",
+  read: `SELECT s.status, s."startsAt", s."endsAt", s.capacity, s."programmeId", p."seatsPerParticipant",
       (SELECT COUNT(*) FROM "Enrollment" t WHERE t."trainingSessionId" = s.id AND t.status IN ('enrolled', 'attended', 'absent')) AS taken,
       (SELECT MAX(w."waitlistPosition") FROM "Enrollment" w WHERE w."trainingSessionId" = s.id) AS "lastPosition",
       e.id AS "enrollmentId", e.status AS "enrollmentStatus", e."waitlistPosition"
@@ -46,6 +47,9 @@ const statements = {
     ORDER BY o."startsAt", o.id, e.id`,
   insert: `INSERT INTO "Enrollment" ("participantId", "trainingSessionId", status, "waitlistPosition", "createdAt", "updatedAt")
     VALUES ($1, $2, $3::"EnrollmentStatus", $4, $5::timestamp(3), $6::timestamp(3)) RETURNING id`,
+  // With an id taken before (PostgreSQL: reminders.ts sessionSchedulePlan).
+  insertWithId: `INSERT INTO "Enrollment" (id, "participantId", "trainingSessionId", status, "waitlistPosition", "createdAt", "updatedAt")
+    VALUES ($1, $2, $3, $4::"EnrollmentStatus", $5, $6::timestamp(3), $7::timestamp(3))`,
   // A cancelled enrollment of the same person and session is used again (one row per pair).
   reuse: `UPDATE "Enrollment" SET status = $1::"EnrollmentStatus", "waitlistPosition" = $2, rsvp = NULL, "rsvpAt" = NULL,
       "cancelledAt" = NULL, "updatedAt" = $3::timestamp(3) WHERE id = $4`,
@@ -61,6 +65,7 @@ const prepared = {
 type ReadRow = {
   status: string;
   startsAt: Date;
+  endsAt: Date;
   capacity: number;
   programmeId: number;
   seatsPerParticipant: number;
@@ -71,20 +76,35 @@ type ReadRow = {
   waitlistPosition: number | null;
 };
 
-/** The enrollment as a plan of statements (db/plan.ts), for the caller's transaction. */
+/**
+ * The enrollment as a plan of statements (db/plan.ts), for the caller's transaction.
+ *
+ * On PostgreSQL the session's row stays locked from here to the commit, so every enrollment in
+ * the session waits for the one before to commit: the fewer round trips after the lock, the more
+ * enrollments a second. The locks go in one round trip with the read that needs them (statements
+ * on one connection run in order, so the read starts once both are held and sees what the
+ * enrollment before committed). A caller that knows the session's programme (it read the
+ * session first) passes `programmeId`: the participant's other places in the programme are then
+ * read before the session is locked, with only the participant's row locked, which is what
+ * guards them.
+ */
 export function* enrollPlan(
   provider: DatabaseProvider,
   participantId: number,
   trainingSessionId: number,
   now: Date,
+  known: { programmeId?: number; newEnrollmentId?: number } = {},
 ): Plan<EnrollOutcome> {
+  const { programmeId, newEnrollmentId } = known;
   const sql = prepared[provider];
   // PostgreSQL needs the row locks; SQLite already runs one writing transaction at a time.
-  if (provider === "postgresql") {
-    yield* rows(sql.lockParticipant, [participantId]);
-    yield* rows(sql.lock, [trainingSessionId]);
-  }
-  const [row] = yield* rows<ReadRow>(sql.read, [participantId, trainingSessionId], { dates: ["startsAt"] });
+  if (provider === "postgresql") yield* send(sql.lockParticipant, [participantId]);
+  const heldBefore =
+    programmeId === undefined
+      ? null
+      : yield* heldInProgrammePlan(provider, participantId, programmeId, trainingSessionId, now);
+  if (provider === "postgresql") yield* send(sql.lock, [trainingSessionId]);
+  const [row] = yield* rows<ReadRow>(sql.read, [participantId, trainingSessionId], { dates: ["startsAt", "endsAt"] });
   if (!row || row.status !== "scheduled" || row.startsAt <= now) return { kind: "unavailable" };
 
   if (row.enrollmentStatus === "enrolled" || row.enrollmentStatus === "waitlisted") {
@@ -95,7 +115,10 @@ export function* enrollPlan(
     return { kind: "already", status: row.enrollmentStatus, position };
   }
 
-  const held = yield* heldInProgrammePlan(provider, participantId, row.programmeId, trainingSessionId, now);
+  const held =
+    heldBefore !== null && row.programmeId === programmeId
+      ? heldBefore
+      : yield* heldInProgrammePlan(provider, participantId, row.programmeId, trainingSessionId, now);
   if (held.length >= seatLimit(row.seatsPerParticipant)) return { kind: "programme_taken", ...held[0]! };
 
   const full = sqlNumber(row.taken)! >= row.capacity;
@@ -105,6 +128,18 @@ export function* enrollPlan(
   if (row.enrollmentId !== null) {
     yield* changes(sql.reuse, [status, waitlistPosition, sqlTime(now, provider), row.enrollmentId]);
     enrollmentId = row.enrollmentId;
+  } else if (newEnrollmentId !== undefined) {
+    // The id is known: nothing to wait for (the read above found no row of this pair).
+    const params = [
+      participantId,
+      trainingSessionId,
+      status,
+      waitlistPosition,
+      sqlTime(now, provider),
+      sqlTime(now, provider),
+    ];
+    yield* expect("run", sql.insertWithId, [newEnrollmentId, ...params], 1);
+    enrollmentId = newEnrollmentId;
   } else {
     const [created] = yield* rows<{ id: number }>(sql.insert, [
       participantId,
@@ -116,7 +151,8 @@ export function* enrollPlan(
     ]);
     enrollmentId = created!.id;
   }
-  if (!full) return { kind: "enrolled", enrollmentId };
+  const fresh = row.enrollmentId === null;
+  if (!full) return { kind: "enrolled", enrollmentId, session: { startsAt: row.startsAt, endsAt: row.endsAt }, fresh };
   return {
     kind: "waitlisted",
     enrollmentId,

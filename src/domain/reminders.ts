@@ -8,10 +8,10 @@
 import { DateTime } from "luxon";
 import { z } from "zod";
 import type { DatabaseProvider } from "../db/database.js";
-import { changes, rows, type Plan } from "../db/plan.js";
+import { changes, expect, rows, type Plan } from "../db/plan.js";
 import { forProvider, prepareStatements, sqlTime } from "../db/raw-sql.js";
 import type { Language } from "../engine/types.js";
-import { createCampaignsForManyPlan } from "./campaigns.js";
+import { createCampaignsForManyPlan, writeCampaignsPlan } from "./campaigns.js";
 import { latestOpenChatSql } from "./latest-chat.js";
 import { quietUntil, type QuietHours } from "./quiet-hours.js";
 
@@ -108,11 +108,10 @@ export function* createRemindersForManyPlan(
 ): Plan<ScheduledReminder[]> {
   const created: ScheduledReminder[] = [];
   yield* createCampaignsForManyPlan(provider, enrollmentIds, now);
-  const at = sqlTime(now, provider);
   const inList = provider === "sqlite" ? "IN (SELECT value FROM json_each($1))" : "= ANY($1::int[])";
   for (let i = 0; i < enrollmentIds.length; i += 500) {
     const chunk = enrollmentIds.slice(i, i + 500);
-    const sessions = yield* rows<{ enrollmentId: number; startsAt: Date; timeZone: string; reminderOffsets: unknown }>(
+    const sessions = yield* rows<ReminderSource>(
       forProvider(
         `SELECT e.id AS "enrollmentId", s."startsAt", p."timeZone", p."reminderOffsets"
           FROM "Enrollment" e JOIN "TrainingSession" s ON s.id = e."trainingSessionId" JOIN "Programme" p ON p.id = s."programmeId"
@@ -122,34 +121,144 @@ export function* createRemindersForManyPlan(
       [provider === "sqlite" ? JSON.stringify(chunk) : chunk],
       { dates: ["startsAt"], json: ["reminderOffsets"] },
     );
-    const wanted = sessions.flatMap((s) =>
-      upcomingReminders(parseOffsets(s.reminderOffsets), s.startsAt, s.timeZone, now).map((r) => ({
-        enrollmentId: s.enrollmentId,
-        ...r,
-      })),
-    );
-    if (!wanted.length) continue;
+    created.push(...(yield* writeRemindersPlan(provider, sessions, now)));
+  }
+  return created;
+}
+
+/** An enrollment and what its reminders are made from: its session's start, its programme's offsets. */
+type ReminderSource = { enrollmentId: number; startsAt: Date; timeZone: string; reminderOffsets: unknown };
+
+/**
+ * Writes (or renews) the reminder rows of these enrollments, read by the caller (at most 500);
+ * returns them. With `ids` (enough of them, for enrollments that have no reminder rows yet), the
+ * rows take those and the statement goes without waiting for an answer.
+ */
+function* writeRemindersPlan(
+  provider: DatabaseProvider,
+  sources: ReminderSource[],
+  now: Date,
+  ids?: number[],
+): Plan<ScheduledReminder[]> {
+  const wanted = sources.flatMap((s) =>
+    upcomingReminders(parseOffsets(s.reminderOffsets), s.startsAt, s.timeZone, now).map((r) => ({
+      enrollmentId: s.enrollmentId,
+      ...r,
+    })),
+  );
+  if (!wanted.length) return [];
+  const at = sqlTime(now, provider);
+  if (ids && ids.length >= wanted.length) {
     const values: unknown[] = [];
-    const tuples = wanted.map((r) => {
+    const tuples = wanted.map((r, k) => {
       const n = values.length;
-      values.push(r.enrollmentId, r.offsetKey, sqlTime(r.dueAt, provider), at, at);
-      return `($${n + 1}, $${n + 2}, $${n + 3}::timestamp(3), 'pending', $${n + 4}::timestamp(3), $${n + 5}::timestamp(3))`;
+      values.push(ids[k], r.enrollmentId, r.offsetKey, sqlTime(r.dueAt, provider), at, at);
+      return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}::timestamp(3), 'pending', $${n + 5}::timestamp(3), $${n + 6}::timestamp(3))`;
     });
-    const inserted = yield* rows<{ id: number; enrollmentId: number; offsetKey: string }>(
+    yield* expect(
+      "run",
       forProvider(
-        `INSERT INTO "Reminder" ("enrollmentId", "offsetKey", "dueAt", status, "createdAt", "updatedAt")
-          VALUES ${tuples.join(", ")}
-          ON CONFLICT ("enrollmentId", "offsetKey") DO UPDATE SET "dueAt" = excluded."dueAt", status = 'pending',
-            "sentAt" = NULL, reason = NULL, "updatedAt" = excluded."updatedAt"
-          RETURNING id, "enrollmentId", "offsetKey"`,
+        `INSERT INTO "Reminder" (id, "enrollmentId", "offsetKey", "dueAt", status, "createdAt", "updatedAt")
+          VALUES ${tuples.join(", ")}`,
         provider,
       ),
       values,
+      wanted.length,
     );
-    const idOf = new Map(inserted.map((r) => [`${r.enrollmentId}:${r.offsetKey}`, r.id]));
-    for (const r of wanted) created.push({ id: idOf.get(`${r.enrollmentId}:${r.offsetKey}`)!, ...r });
+    return wanted.map((r, k) => ({ id: ids[k]!, ...r }));
   }
-  return created;
+  const values: unknown[] = [];
+  const tuples = wanted.map((r) => {
+    const n = values.length;
+    values.push(r.enrollmentId, r.offsetKey, sqlTime(r.dueAt, provider), at, at);
+    return `($${n + 1}, $${n + 2}, $${n + 3}::timestamp(3), 'pending', $${n + 4}::timestamp(3), $${n + 5}::timestamp(3))`;
+  });
+  const inserted = yield* rows<{ id: number; enrollmentId: number; offsetKey: string }>(
+    forProvider(
+      `INSERT INTO "Reminder" ("enrollmentId", "offsetKey", "dueAt", status, "createdAt", "updatedAt")
+        VALUES ${tuples.join(", ")}
+        ON CONFLICT ("enrollmentId", "offsetKey") DO UPDATE SET "dueAt" = excluded."dueAt", status = 'pending',
+          "sentAt" = NULL, reason = NULL, "updatedAt" = excluded."updatedAt"
+        RETURNING id, "enrollmentId", "offsetKey"`,
+      provider,
+    ),
+    values,
+  );
+  const idOf = new Map(inserted.map((r) => [`${r.enrollmentId}:${r.offsetKey}`, r.id]));
+  return wanted.map((r) => ({ id: idOf.get(`${r.enrollmentId}:${r.offsetKey}`)!, ...r }));
+}
+
+/**
+ * What a new enrollment's reminders and campaign rows are made from, read once for its session
+ * (before the session is locked: see enrollmentSchedulePlan), with what the enrollment's answer
+ * says about the session. Null when there is no such session.
+ */
+const scheduleColumns = `s."programmeId", s."startsAt", s."endsAt", s.venue, p."timeZone", p."reminderOffsets",
+  p."campaignEvents", p."titleId", p."titleEn"`;
+const scheduleSql = {
+  sqlite: forProvider(
+    `SELECT ${scheduleColumns} FROM "TrainingSession" s JOIN "Programme" p ON p.id = s."programmeId" WHERE s.id = $1`,
+    "sqlite",
+  ),
+  // The ids of the enrollment and of its reminders, should it be a new one, taken here: the
+  // rows are then written without waiting for RETURNING, while the session's row is locked.
+  // Ids taken and not used leave gaps, which nothing minds.
+  postgresql: forProvider(
+    `SELECT ${scheduleColumns},
+       nextval(pg_get_serial_sequence('"Enrollment"', 'id'))::int AS "newEnrollmentId",
+       ARRAY(SELECT nextval(pg_get_serial_sequence('"Reminder"', 'id'))::int FROM generate_series(1,
+         CASE WHEN jsonb_typeof(p."reminderOffsets") = 'array' THEN jsonb_array_length(p."reminderOffsets") ELSE 0 END))
+         AS "newReminderIds"
+     FROM "TrainingSession" s JOIN "Programme" p ON p.id = s."programmeId" WHERE s.id = $1`,
+    "postgresql",
+  ),
+};
+
+export type SessionSchedule = {
+  programmeId: number;
+  startsAt: Date;
+  endsAt: Date;
+  timeZone: string;
+  reminderOffsets: unknown;
+  campaignEvents: unknown;
+  titleId: string;
+  titleEn: string;
+  venue: string;
+  /** PostgreSQL: an id for the enrollment, and one per reminder offset, should it be a new row. */
+  newEnrollmentId?: number;
+  newReminderIds?: number[];
+};
+
+export function* sessionSchedulePlan(
+  provider: DatabaseProvider,
+  trainingSessionId: number,
+): Plan<SessionSchedule | null> {
+  const [row] = yield* rows<SessionSchedule>(scheduleSql[provider], [trainingSessionId], {
+    dates: ["startsAt", "endsAt"],
+    json: ["reminderOffsets", "campaignEvents"],
+  });
+  return row ?? null;
+}
+
+/**
+ * The reminder and campaign rows of an enrollment just made, from its session as read before
+ * the session was locked; `seen` is the session's start and end as the enrollment read them under
+ * the lock. When those differ (the session was moved in between), they are read again, under
+ * the lock, as createRemindersPlan does. The campaign rows go without waiting for an answer.
+ */
+export function* remindersOfNewEnrollmentPlan(
+  provider: DatabaseProvider,
+  enrollment: { enrollmentId: number; session: { startsAt: Date; endsAt: Date }; fresh: boolean },
+  schedule: SessionSchedule,
+  now: Date,
+): Plan<ScheduledReminder[]> {
+  const { enrollmentId, session: seen } = enrollment;
+  if (+seen.startsAt !== +schedule.startsAt || +seen.endsAt !== +schedule.endsAt)
+    return yield* createRemindersPlan(provider, enrollmentId, now);
+  yield* writeCampaignsPlan(provider, [{ enrollmentId, ...schedule }], now, true);
+  // A new enrollment row has no reminders yet: they take the ids read with the session.
+  const ids = enrollment.fresh ? schedule.newReminderIds : undefined;
+  return yield* writeRemindersPlan(provider, [{ enrollmentId, ...schedule }], now, ids);
 }
 
 /** Creates (or renews) the reminder rows of an enrollment; returns those to schedule. */

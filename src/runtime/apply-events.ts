@@ -15,7 +15,12 @@ import { enrollPlan } from "../domain/enroll-participant.js";
 import { moveEnrollment } from "../domain/move-enrollment.js";
 import { optInParticipant, optOutParticipant } from "../domain/opt-out-participant.js";
 import { welcomePromoted, type Promotion, type Welcome } from "../domain/promote-from-waitlist.js";
-import { createRemindersPlan, type ScheduledReminder } from "../domain/reminders.js";
+import {
+  createRemindersPlan,
+  remindersOfNewEnrollmentPlan,
+  sessionSchedulePlan,
+  type ScheduledReminder,
+} from "../domain/reminders.js";
 import { audit } from "../domain/staff.js";
 import { acceptSurveyOfferPlan } from "../domain/campaigns.js";
 import { recordFlowResultPlan } from "../domain/flow-results.js";
@@ -272,9 +277,19 @@ export const eventHandlers: EventHandlers = {
   enrollment_requested: {
     *plan(st, e) {
       const { provider: p, now } = st.scope;
-      const outcome = yield* enrollPlan(p, participantOf(st), e.trainingSessionId, now);
+      // The session as it stands, read before its row is locked: the reminders, the campaign
+      // rows and the reply are made from it, so the locked part of the transaction is short.
+      const schedule = yield* sessionSchedulePlan(p, e.trainingSessionId);
+      const outcome = yield* enrollPlan(p, participantOf(st), e.trainingSessionId, now, {
+        ...(schedule ? { programmeId: schedule.programmeId } : {}),
+        ...(schedule?.newEnrollmentId !== undefined ? { newEnrollmentId: schedule.newEnrollmentId } : {}),
+      });
       if (outcome.kind === "enrolled")
-        st.applied.reminders.push(...(yield* createRemindersPlan(p, outcome.enrollmentId, now)));
+        st.applied.reminders.push(
+          ...(schedule
+            ? yield* remindersOfNewEnrollmentPlan(p, outcome, schedule, now)
+            : yield* createRemindersPlan(p, outcome.enrollmentId, now)),
+        );
       const language = st.language;
       if (outcome.kind === "programme_taken") {
         const held = yield* sessionSummaryPlan(p, outcome.trainingSessionId);
@@ -285,7 +300,12 @@ export const eventHandlers: EventHandlers = {
         );
         return;
       }
-      const summary = yield* sessionSummaryPlan(p, e.trainingSessionId);
+      const summary: SessionSummary | null = schedule && {
+        programmeTitle: { id: schedule.titleId, en: schedule.titleEn },
+        startsAt: outcome.kind === "enrolled" ? outcome.session.startsAt : schedule.startsAt,
+        timeZone: schedule.timeZone,
+        venue: schedule.venue,
+      };
       reply(
         st,
         outcome.kind === "enrolled" && summary
