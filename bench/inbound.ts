@@ -107,9 +107,12 @@ async function runOurs(database: Database, redis: Redis, queuePrefix: string): P
   });
   try {
     let batches = 0;
+    // Each step's latencies apart: which of the 13 turns makes the tail.
+    const bySteps = ourDialogue(0).map(() => [] as number[]);
     const measured = await runPool(async (i, timed) => {
       const chatId = String(1_000_000 + i);
       for (const [n, text] of ourDialogue(i).entries()) {
+        const began = performance.now();
         const result = await timed(() =>
           bot.runtime.handle({
             channel: "telegram",
@@ -120,10 +123,20 @@ async function runOurs(database: Database, redis: Redis, queuePrefix: string): P
             text,
           }),
         );
+        bySteps[n]!.push(performance.now() - began);
         if (result.status !== "processed") throw new Error(`participant ${i}, message ${n + 1}: ${result.status}`);
         if (result.outboxIds.length) batches++;
       }
     });
+    progress(
+      `ours on ${database.provider}: p50 / p99 ms by step: ` +
+        bySteps
+          .map((l, n) => {
+            const s = [...l].sort((a, b) => a - b);
+            return `${n + 1} ${round(percentile(s, 50))}/${round(percentile(s, 99))}`;
+          })
+          .join(", "),
+    );
     await verify(database, `ours on ${database.provider}`);
     // Every turn with a reply must have put its job on the queue.
     const counts = await bot.outbox.queue("telegram").getJobCounts();
