@@ -12,9 +12,13 @@ export type RedisKeyedLockOptions = {
   /** Key prefix, e.g. "sapa:chat-lock". */
   prefix: string;
   logger: Pick<Logger, "warn" | "info">;
-  /** A ticket expires this long after it was taken or last refreshed, so a dead process frees its turn (default 30 s). */
+  /**
+   * A ticket expires this long after it was taken or last refreshed, so a dead process frees its
+   * turn (default 10 s: the chat of a turn under way in a process that died waits that long). A
+   * live process refreshes its tickets every ttlMs / 3, so only one stalled that long loses them.
+   */
   ttlMs?: number;
-  /** Longest wait for the turns ahead; then the turn goes ahead anyway (default ttlMs). */
+  /** Longest wait for the turns ahead; then the turn goes ahead anyway (default 30 s, at least ttlMs). */
   maxWaitMs?: number;
   /** A Redis command slower than this counts as Redis being down (default 1 s). */
   commandTimeoutMs?: number;
@@ -115,8 +119,8 @@ export class RedisKeyedLock implements KeyedLock {
     private readonly redis: Redis,
     private readonly options: RedisKeyedLockOptions,
   ) {
-    this.ttlMs = options.ttlMs ?? 30_000;
-    this.maxWaitMs = options.maxWaitMs ?? this.ttlMs;
+    this.ttlMs = options.ttlMs ?? 10_000;
+    this.maxWaitMs = options.maxWaitMs ?? Math.max(30_000, this.ttlMs);
     this.commandTimeoutMs = options.commandTimeoutMs ?? 1_000;
     this.settleMs = options.settleMs ?? 0;
   }
