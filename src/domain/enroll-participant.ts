@@ -125,30 +125,17 @@ export function* enrollPlan(
   const status = full ? "waitlisted" : "enrolled";
   const waitlistPosition = full ? (sqlNumber(row.lastPosition) ?? 0) + 1 : null;
   let enrollmentId: number;
+  const at = sqlTime(now, provider);
+  const values = [participantId, trainingSessionId, status, waitlistPosition, at, at];
   if (row.enrollmentId !== null) {
-    yield* changes(sql.reuse, [status, waitlistPosition, sqlTime(now, provider), row.enrollmentId]);
+    yield* changes(sql.reuse, [status, waitlistPosition, at, row.enrollmentId]);
     enrollmentId = row.enrollmentId;
   } else if (newEnrollmentId !== undefined) {
     // The id is known: nothing to wait for (the read above found no row of this pair).
-    const params = [
-      participantId,
-      trainingSessionId,
-      status,
-      waitlistPosition,
-      sqlTime(now, provider),
-      sqlTime(now, provider),
-    ];
-    yield* expect("run", sql.insertWithId, [newEnrollmentId, ...params], 1);
+    yield* expect("run", sql.insertWithId, [newEnrollmentId, ...values], 1);
     enrollmentId = newEnrollmentId;
   } else {
-    const [created] = yield* rows<{ id: number }>(sql.insert, [
-      participantId,
-      trainingSessionId,
-      status,
-      waitlistPosition,
-      sqlTime(now, provider),
-      sqlTime(now, provider),
-    ]);
+    const [created] = yield* rows<{ id: number }>(sql.insert, values);
     enrollmentId = created!.id;
   }
   const fresh = row.enrollmentId === null;

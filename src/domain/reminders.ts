@@ -188,11 +188,6 @@ function* writeRemindersPlan(
   return wanted.map((r) => ({ id: idOf.get(`${r.enrollmentId}:${r.offsetKey}`)!, ...r }));
 }
 
-/**
- * What a new enrollment's reminders and campaign rows are made from, read once for its session
- * (before the session is locked: see enrollmentSchedulePlan), with what the enrollment's answer
- * says about the session. Null when there is no such session.
- */
 const scheduleColumns = `s."programmeId", s."startsAt", s."endsAt", s.venue, p."timeZone", p."reminderOffsets",
   p."campaignEvents", p."titleId", p."titleEn"`;
 const scheduleSql = {
@@ -214,6 +209,11 @@ const scheduleSql = {
   ),
 };
 
+/**
+ * What a new enrollment's reminders, campaign rows and reply are made from, read once for its
+ * session before the session's row is locked (sessionSchedulePlan; the enrollment_requested
+ * handler in src/runtime/apply-events.ts).
+ */
 export type SessionSchedule = {
   programmeId: number;
   startsAt: Date;
@@ -229,6 +229,7 @@ export type SessionSchedule = {
   newReminderIds?: number[];
 };
 
+/** The session's schedule, or null when there is no such session. */
 export function* sessionSchedulePlan(
   provider: DatabaseProvider,
   trainingSessionId: number,
@@ -242,9 +243,10 @@ export function* sessionSchedulePlan(
 
 /**
  * The reminder and campaign rows of an enrollment just made, from its session as read before
- * the session was locked; `seen` is the session's start and end as the enrollment read them under
- * the lock. When those differ (the session was moved in between), they are read again, under
- * the lock, as createRemindersPlan does. The campaign rows go without waiting for an answer.
+ * the session was locked; `enrollment.session` is the session's start and end as the enrollment
+ * read them under the lock. When those differ (the session was moved in between), they are read
+ * again, under the lock, as createRemindersPlan does. The campaign rows go without waiting for an
+ * answer.
  */
 export function* remindersOfNewEnrollmentPlan(
   provider: DatabaseProvider,
