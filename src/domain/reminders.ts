@@ -148,35 +148,24 @@ function* writeRemindersPlan(
   );
   if (!wanted.length) return [];
   const at = sqlTime(now, provider);
-  if (ids && ids.length >= wanted.length) {
-    const values: unknown[] = [];
-    const tuples = wanted.map((r, k) => {
-      const n = values.length;
-      values.push(ids[k], r.enrollmentId, r.offsetKey, sqlTime(r.dueAt, provider), at, at);
-      return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}::timestamp(3), 'pending', $${n + 5}::timestamp(3), $${n + 6}::timestamp(3))`;
-    });
-    yield* expect(
-      "run",
-      forProvider(
-        `INSERT INTO "Reminder" (id, "enrollmentId", "offsetKey", "dueAt", status, "createdAt", "updatedAt")
-          VALUES ${tuples.join(", ")}`,
-        provider,
-      ),
-      values,
-      wanted.length,
-    );
-    return wanted.map((r, k) => ({ id: ids[k]!, ...r }));
-  }
+  const given = ids && ids.length >= wanted.length ? ids : null;
   const values: unknown[] = [];
-  const tuples = wanted.map((r) => {
+  const tuples = wanted.map((r, k) => {
+    if (given) values.push(given[k]);
     const n = values.length;
     values.push(r.enrollmentId, r.offsetKey, sqlTime(r.dueAt, provider), at, at);
-    return `($${n + 1}, $${n + 2}, $${n + 3}::timestamp(3), 'pending', $${n + 4}::timestamp(3), $${n + 5}::timestamp(3))`;
+    const id = given ? `$${n}, ` : "";
+    return `(${id}$${n + 1}, $${n + 2}, $${n + 3}::timestamp(3), 'pending', $${n + 4}::timestamp(3), $${n + 5}::timestamp(3))`;
   });
+  const insert = `INSERT INTO "Reminder" (${given ? "id, " : ""}"enrollmentId", "offsetKey", "dueAt", status, "createdAt", "updatedAt")
+    VALUES ${tuples.join(", ")}`;
+  if (given) {
+    yield* expect("run", forProvider(insert, provider), values, wanted.length);
+    return wanted.map((r, k) => ({ id: given[k]!, ...r }));
+  }
   const inserted = yield* rows<{ id: number; enrollmentId: number; offsetKey: string }>(
     forProvider(
-      `INSERT INTO "Reminder" ("enrollmentId", "offsetKey", "dueAt", status, "createdAt", "updatedAt")
-        VALUES ${tuples.join(", ")}
+      `${insert}
         ON CONFLICT ("enrollmentId", "offsetKey") DO UPDATE SET "dueAt" = excluded."dueAt", status = 'pending',
           "sentAt" = NULL, reason = NULL, "updatedAt" = excluded."updatedAt"
         RETURNING id, "enrollmentId", "offsetKey"`,
