@@ -100,6 +100,7 @@ async function sendRound(
   try {
     progress(`${count} messages at a ceiling of ${rate}/s: queueing`);
     const started = performance.now();
+    const startedAt = Date.now();
     const stopProfile = await profileWindow(`bulk-${count}-at-${rate}`);
     const cpuBefore = process.cpuUsage();
     const outboxIds = await queueOutbound(
@@ -113,6 +114,7 @@ async function sendRound(
         kind: "broadcast" as const,
       })),
     );
+    progress(`queued in ${((performance.now() - started) / 1000).toFixed(2)} s`);
     const deadline = Date.now() + Math.max(60_000, (count / rate) * 3000);
     let stats = await fake.ask<BulkStats>({ type: "stats" });
     let lastLine = 0;
@@ -140,7 +142,9 @@ async function sendRound(
     const sent = await database.prisma.outboxItem.count({
       where: { status: "sent", id: { gte: Math.min(...outboxIds), lte: Math.max(...outboxIds) } },
     });
-    progress(`delivered in each second from the first: ${stats.perSecond.join(", ")}`);
+    progress(
+      `first delivery ${((stats.first - startedAt) / 1000).toFixed(2)} s after queueing began; delivered in each second from it: ${stats.perSecond.join(", ")}`,
+    );
     if (sent !== reached) progress(`warning: the database says ${sent} sent, the fake server saw ${reached} chats`);
     return {
       delivered: stats.delivered,

@@ -24,7 +24,7 @@ import type { QuietHours } from "./domain/quiet-hours.js";
 import { BroadcastQueue } from "./jobs/broadcasts.js";
 import { createBroadcastService } from "./domain/broadcasts.js";
 import type { BroadcastService } from "./domain/broadcast-types.js";
-import type { Pacing } from "./outbox/pacing.js";
+import { bulkChatsPerJob, fastPacing, type Pacing } from "./outbox/pacing.js";
 import { fallBackToTemplate } from "./outbox/template-fallback.js";
 import type { Logger } from "./logger.js";
 import { createMaintenance } from "./process/maintenance.js";
@@ -165,7 +165,10 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     channels: Object.keys(options.channels),
     logger,
   });
-  const outbox = new OutboxQueue(enqueueConnection, prefix, namespace, queueError);
+  // Bulk jobs carry as many chats as the channel's pace makes worthwhile (pacing.ts).
+  const outbox = new OutboxQueue(enqueueConnection, prefix, namespace, queueError, (channel) =>
+    bulkChatsPerJob(options.pacing?.[channel] ?? fastPacing),
+  );
   const timeouts = new ConversationTimeouts(redis, prefix, namespace);
   const reminders = new ReminderScheduler(enqueueConnection, prefix, database, namespace, options.now);
   const campaigns = new CampaignScheduler(enqueueConnection, prefix, database, namespace, options.now);

@@ -30,7 +30,7 @@ import { KeyedSerial } from "../runtime/keyed-serial.js";
 import { databaseAttachments, type AttachmentResolver } from "./attachments.js";
 import { countTierRecipient } from "./messaging-tier.js";
 import { fastPacing, type Pacing } from "./pacing.js";
-import { outboxQueueName, type OutboxJob, type OutboxQueue } from "./queue.js";
+import { chatsOfJob, outboxQueueName, type OutboxJob, type OutboxJobChat, type OutboxQueue } from "./queue.js";
 import { RateLimiter } from "./rate-limiter.js";
 import { SendLedger, type DueQuery } from "./send-ledger.js";
 import {
@@ -484,50 +484,90 @@ export function createOutboxWorkers(options: OutboxWorkerOptions): Worker<Outbox
     return false;
   };
 
+  /**
+   * Works one job: its chats one after another (a job of several chats holds one send in flight,
+   * as a job of one chat does, so a process never has more rows claimed and waiting than its
+   * concurrency). A chat whose bulk gap is not over yet, or whose rows wait out quiet hours,
+   * stays in the job, which comes back for it; when a send fails, the job keeps that chat and
+   * those after it, and the chats done are left out of its retry.
+   */
   const process = (lane: OutboxLane) => async (job: Job<OutboxJob>, token?: string) => {
     const ids = job.data.outboxIds;
     if (!ids.length) return;
-    const chatId =
-      job.data.chatId ??
-      (await queryRows<{ chatId: string }>(database, database.prisma, s.chatOf, [ids[0]]))[0]?.chatId;
-    if (chatId === undefined) return;
-    /** Back to waiting until `until`, without using an attempt. */
-    const holdUntil = async (until: Date): Promise<never> => {
-      await job.moveToDelayed(Math.max(Date.now() + 1000, Date.now() + (until.getTime() - now().getTime())), token);
+    let chats = chatsOfJob(job.data);
+    if (!chats) {
+      const chatId = (await queryRows<{ chatId: string }>(database, database.prisma, s.chatOf, [ids[0]]))[0]?.chatId;
+      if (chatId === undefined) return;
+      chats = [{ chatId, outboxIds: ids }];
+    }
+    const all = chats;
+    /** Back to waiting until `at` (epoch ms), without using an attempt. */
+    const delayTo = async (at: number): Promise<never> => {
+      await job.moveToDelayed(at, token);
       throw new DelayedError();
+    };
+    /** When (epoch ms) to come back for a wait until `until` on the worker's clock: at least a second on. */
+    const backAt = (until: Date) => Math.max(Date.now() + 1000, Date.now() + (until.getTime() - now().getTime()));
+    const holdUntil = (until: Date) => delayTo(backAt(until));
+    /** From now on the job carries only `left` (the others are done). */
+    const narrow = async (left: OutboxJobChat[]) => {
+      if (left.length === all.length) return;
+      await job.updateData({ ...job.data, outboxIds: left.flatMap((c) => c.outboxIds), chats: left });
     };
     // A batch with a time zone goes nowhere during quiet hours there (it takes no pace or cap).
     const quietEnd = job.data.timeZone ? quietUntil(now(), job.data.timeZone, quiet) : null;
     if (quietEnd) await holdUntil(quietEnd);
+    const upTo =
+      lane === "reply" ? priorities.notice : Math.max(priorities.bulk, job.opts.priority ?? priorities.background);
+    /** Chats to come back for, and when: the end of a bulk gap (epoch ms) or of quiet hours. */
+    const left: OutboxJobChat[] = [];
+    let gapEnds = 0;
+    let heldUntil: Date | null = null;
     try {
-      const wait = gate.remaining();
-      if (wait > 0) throw new ChannelPaused(wait);
-      if (lane === "bulk" && pacing.bulk.chatGapMs > 0) {
-        // At most one bulk message per gap to one chat, across processes.
-        const gapKey = key("chat", chatId);
-        const free = await redis.set(gapKey, "1", "PX", pacing.bulk.chatGapMs, "NX");
-        if (free === null) {
-          const ttl = Math.max(1, await redis.pttl(gapKey));
-          await job.moveToDelayed(Date.now() + ttl, token);
-          throw new DelayedError();
+      for (const [i, chat] of all.entries()) {
+        try {
+          const wait = gate.remaining();
+          if (wait > 0) throw new ChannelPaused(wait);
+          if (lane === "bulk" && pacing.bulk.chatGapMs > 0) {
+            // At most one bulk message per gap to one chat, across processes.
+            const gapKey = key("chat", chat.chatId);
+            const free = await redis.set(gapKey, "1", "PX", pacing.bulk.chatGapMs, "NX");
+            if (free === null) {
+              gapEnds = Math.max(gapEnds, Date.now() + Math.max(1, await redis.pttl(gapKey)));
+              left.push(chat);
+              continue;
+            }
+          }
+          if (lane === "bulk" && !(await withinDailyCap(chat.outboxIds.length))) {
+            const tomorrow = DateTime.fromJSDate(now(), { zone: options.timeZone ?? "Asia/Jakarta" })
+              .plus({ days: 1 })
+              .startOf("day");
+            logger.warn({ channel: channel.name, cap: pacing.bulk.dailyCap }, "daily cap of bulk messages reached");
+            throw new ChannelPaused(Math.max(1000, tomorrow.toMillis() - now().getTime()), "bulk");
+          }
+          const drained = await serial.run(chat.chatId, () =>
+            drain(lane, chat.chatId, Math.max(...chat.outboxIds), upTo),
+          );
+          // Rows of this chat that wait out quiet hours: the job comes back when they end.
+          if (drained.heldUntil) {
+            left.push(chat);
+            if (!heldUntil || drained.heldUntil < heldUntil) heldUntil = drained.heldUntil;
+          }
+        } catch (err) {
+          await narrow([...left, ...all.slice(i)]);
+          throw err;
         }
       }
-      if (lane === "bulk" && !(await withinDailyCap(ids.length))) {
-        const tomorrow = DateTime.fromJSDate(now(), { zone: options.timeZone ?? "Asia/Jakarta" })
-          .plus({ days: 1 })
-          .startOf("day");
-        logger.warn({ channel: channel.name, cap: pacing.bulk.dailyCap }, "daily cap of bulk messages reached");
-        throw new ChannelPaused(Math.max(1000, tomorrow.toMillis() - now().getTime()), "bulk");
-      }
-      const upTo =
-        lane === "reply" ? priorities.notice : Math.max(priorities.bulk, job.opts.priority ?? priorities.background);
-      const { heldUntil } = await serial.run(chatId, () => drain(lane, chatId, Math.max(...ids), upTo));
       if (lane === "bulk" && pacing.bulk.jitter) {
         const mean = pacing.bulk.durationMs / pacing.bulk.max;
         await queues.bulk.rateLimit(Math.round(mean * (0.5 + Math.random())));
       }
-      // Rows of this batch that waited out quiet hours: the job comes back when they end.
-      if (heldUntil) await holdUntil(heldUntil);
+      if (left.length) {
+        await narrow(left);
+        const heldAt = heldUntil ? backAt(heldUntil) : 0;
+        // A chat's gap alone: back as soon as it ends; quiet hours: when they end (the earliest of both).
+        await delayTo(gapEnds && heldAt ? Math.min(gapEnds, heldAt) : gapEnds || heldAt);
+      }
     } catch (err) {
       if (err instanceof JobHeld) await holdUntil(new Date(now().getTime() + err.ms));
       if (!(err instanceof ChannelPaused)) throw err;

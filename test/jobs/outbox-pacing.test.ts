@@ -381,6 +381,46 @@ describe.each(providers)("outbox delivery on %s", (provider) => {
     expect(tg.calls.filter((c) => c.chatId === "broken-1")).toHaveLength(1);
   });
 
+  it("sends a broadcast to many chats in a few jobs: each once, a chat still in its gap later, a failed send alone again", async () => {
+    const tg = new RecordingChannel("tg-group");
+    const { bot } = await startBot(db, tg, { pacing: pacing({ chatGapMs: 1500 }) });
+    // A reminder to one of them just before: its gap has not passed when the broadcast comes.
+    await queue(db, bot, tg.name, ["group-7"], "reminder");
+    await waitFor(() => tg.sent.length === 1, 5_000, "the reminder");
+    tg.failNext(new SendError("network error", false), 1, "group-30");
+    const to = chats("group", 45);
+    const ids = await queue(db, bot, tg.name, to);
+    await settled(db, tg.name);
+    await waitForQuiet(bot, { database: db, channels: [tg.name] });
+
+    const broadcast = to.map((c) => textOf("broadcast", c));
+    expectEachOnce(tg, [textOf("reminder", "group-7"), ...broadcast]);
+    // The failed send was tried again, alone: nobody else of its job got the broadcast twice.
+    expect(tg.calls).toHaveLength(1 + 45 + 1);
+    const flaky = await db.prisma.outboxItem.findFirstOrThrow({ where: { id: { in: ids }, chatId: "group-30" } });
+    expect(flaky).toMatchObject({ status: "sent", attempts: 2 });
+    // group-7 got the broadcast once its gap after the reminder had passed; the others of its
+    // job did not wait for it.
+    const at = (text: string) => tg.sent.find((m) => m.text === text)!.at;
+    expect(at(textOf("broadcast", "group-7")) - at(textOf("reminder", "group-7"))).toBeGreaterThanOrEqual(1400);
+    const others = to.filter((c) => c !== "group-7" && c !== "group-30");
+    expect(Math.max(...others.map((c) => at(textOf("broadcast", c))))).toBeLessThan(at(textOf("broadcast", "group-7")));
+    // The reminder's job, and three for the 45 chats at 1,000 a second (20, 20 and 5), not 45.
+    const bulk = bot.outbox.queue(tg.name, "bulk");
+    expect(await bulk.getJobs(["completed", "failed", "active", "wait", "prioritized", "delayed"])).toHaveLength(4);
+  });
+
+  it("counts every row of a job of several chats as having its job: the reconcile pass adds none", async () => {
+    const tg = new RecordingChannel("tg-grouped-reconcile");
+    const writer = await startBot(db, tg, { workers: false });
+    await queue(db, writer.bot, tg.name, chats("grouped", 45));
+    expect(await reconcileOutbox(db, writer.bot.outbox, 0)).toBe(0);
+    const jobs = await writer.bot.outbox.queue(tg.name, "bulk").getJobs(["prioritized", "wait"]);
+    expect(jobs.map((j) => j.data.chats?.length).sort((a, b) => a! - b!)).toEqual([5, 20, 20]);
+    // Never sent here: out of the way of the other tests' reconcile passes.
+    await db.prisma.outboxItem.updateMany({ where: { channel: tg.name }, data: { status: "cancelled" } });
+  });
+
   it("sends each message once when its rows are enqueued twice and two processes work the queue", async () => {
     const tg = new RecordingChannel("tg-dup");
     const prefix = testPrefix();
