@@ -34,7 +34,16 @@ import type { BroadcastStats, StatsRequest } from "./broadcast/fake-telegram-pro
 import { forkFakeBotApi, type FakeBotApi } from "./fake-bot-api/parent.js";
 import { addParticipants } from "../test/support/population.js";
 import type { BenchResult, Benchmark } from "./run.js";
-import { benchDatabases, deleteKeys, freshDatabase, metricsOf, percentile, positiveInt, round } from "./support.js";
+import {
+  benchDatabases,
+  deleteKeys,
+  freshDatabase,
+  metricsOf,
+  percentile,
+  positiveInt,
+  profileWindow,
+  round,
+} from "./support.js";
 
 const recipients = positiveInt(process.env.BENCH_BROADCAST_RECIPIENTS, 10_000);
 const ceiling = positiveInt(process.env.BENCH_BROADCAST_CEILING, 1000);
@@ -139,6 +148,7 @@ async function databaseRound(
     });
     const spanMs = (recipients / ceiling) * 1000;
     progress(`broadcast ${draft.id} to ${recipients} at a ceiling of ${ceiling}/s, ${writers} writers: sending`);
+    const stopProfile = await profileWindow(`broadcast-${provider}`);
     const t0 = Date.now();
     const writing = Promise.all(Array.from({ length: writers }, (_, w) => writer(fake!, writerChat + w, t0, spanMs)));
     await bot.broadcasts.schedule(staff.id, draft.id, null);
@@ -164,6 +174,7 @@ async function databaseRound(
       }
     }
     const unanswered = (await writing).reduce((a, n) => a + n, 0);
+    await stopProfile();
     // A moment more, so a late duplicate would be seen.
     await sleep(500);
     const stats = await fake.ask<BroadcastStats>({
@@ -182,6 +193,7 @@ async function databaseRound(
       `${stats.delivered} delivered in ${seconds.toFixed(2)} s (status ${status}), first after ${stats.first - t0} ms` +
         ` (schedule() took ${scheduledMs} ms): ${achieved.toFixed(1)}/s, ${stats.http429} answered 429`,
     );
+    progress(`delivered in each second from the first: ${stats.perSecond.join(", ")}`);
     if (view && view.progress.sent !== reached)
       progress(`warning: the broadcast says ${view.progress.sent} sent, the fake server saw ${reached} chats`);
 

@@ -35,12 +35,23 @@ function statements(provider: DatabaseProvider) {
       sql(`UPDATE "Broadcast" SET status = 'sending', "startedAt" = $1::timestamp(3), "updatedAt" = $2::timestamp(3)
       WHERE id = $3 AND status = 'scheduled'`),
     // Pending ledger rows with the chat to write to; PostgreSQL skips rows another fan-out holds.
+    // The chunk's rows are chosen first, then joined: joined first, the chat of every pending
+    // recipient (10,000 at the start of a big broadcast) was looked up for each chunk of 500.
     pending: sql(`SELECT r.id, r."participantId", p.language, p."optedOutAt", ${participantTimeZone()} AS "timeZone",
         i.id AS "identityId", i.channel, i."chatId"
-      FROM "BroadcastRecipient" r JOIN "Participant" p ON p.id = r."participantId"
+      FROM (SELECT r.id, r."participantId" FROM "BroadcastRecipient" r
+            WHERE r."broadcastId" = $1 AND r.status = 'pending'
+            ORDER BY r.id LIMIT $2${pg ? " FOR UPDATE SKIP LOCKED" : ""}) r
+      JOIN "Participant" p ON p.id = r."participantId"
       LEFT ${lastChatJoin()}
-      WHERE r."broadcastId" = $1 AND r.status = 'pending'
-      ORDER BY r.id LIMIT $2${pg ? " FOR UPDATE OF r SKIP LOCKED" : ""}`),
+      ORDER BY r.id`),
+    // The chunk's ledger rows, each with its message, as one JSON value: one statement text for any chunk.
+    queued: pg
+      ? `UPDATE "BroadcastRecipient" r SET status = 'queued', "messageId" = v.m, "updatedAt" = $1::timestamp(3)
+         FROM jsonb_to_recordset($2::jsonb) AS v(id int, m int) WHERE r.id = v.id`
+      : `UPDATE "BroadcastRecipient" SET status = 'queued', "messageId" = v.m, "updatedAt" = ?
+         FROM (SELECT json_extract(value, '$.id') AS id, json_extract(value, '$.m') AS m FROM json_each(?)) AS v
+         WHERE "BroadcastRecipient".id = v.id`,
     skip: sql(`UPDATE "BroadcastRecipient" SET status = 'skipped', error = $1, "updatedAt" = $2::timestamp(3)
       WHERE id = $3 AND status = 'pending'`),
     // Unsent messages of the broadcast (PostgreSQL locks them against a claim in progress).
@@ -147,26 +158,7 @@ export function* fanOutPlan(
   }));
   const { outboxIds, messageIds } = yield* writesFor[provider].insertOutboundRows(rowsToWrite, now);
   // One statement marks the chunk queued, each row with its message.
-  const values: unknown[] = [];
-  const cases = sendable.map((r, i) => {
-    values.push(r.id, messageIds[i]);
-    return `WHEN $${values.length - 1}::int THEN $${values.length}::int`;
-  });
-  values.push(
-    at,
-    idList(
-      sendable.map((r) => r.id),
-      provider,
-    ),
-  );
-  yield* changes(
-    forProvider(
-      `UPDATE "BroadcastRecipient" SET status = 'queued', "messageId" = CASE id ${cases.join(" ")} END,
-        "updatedAt" = $${values.length - 1}::timestamp(3) WHERE id ${inList(values.length, provider)}`,
-      provider,
-    ),
-    values,
-  );
+  yield* changes(sql.queued, [at, JSON.stringify(sendable.map((r, i) => ({ id: r.id, m: messageIds[i] })))]);
   const batches = sendable.map((r, i) => ({
     channel: r.channel,
     chatId: r.chatId,

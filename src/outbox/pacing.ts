@@ -59,8 +59,11 @@ export function telegramPacing(telegram: NonNullable<Config["telegram"]>): Pacin
       chatGapMs: telegram.chatGapMs,
       dailyCap: null,
     },
-    // Enough sends in flight to keep the rate when each takes tens of milliseconds.
-    concurrency: { reply: 16, bulk: Math.min(64, Math.max(4, Math.ceil(telegram.bulkPerSecond / 10))) },
+    // Enough sends in flight to keep the rate when each takes up to 200 ms, from the claim to the
+    // record (the API's answer, and the database while a broadcast is being fanned out): at
+    // 1,000 a second 64 were too few on PostgreSQL during a fan-out (npm run bench -- broadcast).
+    // A process that dies leaves at most this many rows to send twice.
+    concurrency: { reply: 16, bulk: Math.min(128, Math.max(4, Math.ceil(telegram.bulkPerSecond / 5))) },
     // Telegram's limit is "about 30 a second", counted leniently (a short burst is let through;
     // going on over it brings a 429 with retry_after), unlike the Cloud API's strict count of
     // each second: 2 % of slack is enough, and a burst of due reminders goes within 5 % of the
