@@ -24,7 +24,16 @@ import { ensureCheckInCode } from "../src/domain/check-in-code.js";
 import { createRedis } from "../src/redis.js";
 import { createTelegrafBaseline, participantUpdates } from "./inbound/telegraf-baseline.js";
 import type { BenchResult, Benchmark } from "./run.js";
-import { benchDatabases, letterName, deleteKeys, freshDatabase, percentile, positiveInt, round } from "./support.js";
+import {
+  benchDatabases,
+  letterName,
+  deleteKeys,
+  freshDatabase,
+  percentile,
+  positiveInt,
+  profileWindow,
+  round,
+} from "./support.js";
 
 const participants = positiveInt(process.env.BENCH_PARTICIPANTS, 1000);
 const poolSize = positiveInt(process.env.BENCH_POOL, 50);
@@ -109,6 +118,7 @@ async function runOurs(database: Database, redis: Redis, queuePrefix: string): P
     let batches = 0;
     // Each step's latencies apart: which of the 13 turns makes the tail.
     const bySteps = ourDialogue(0).map(() => [] as number[]);
+    const stopProfile = await profileWindow(`inbound-ours-${database.provider}`);
     const measured = await runPool(async (i, timed) => {
       const chatId = String(1_000_000 + i);
       for (const [n, text] of ourDialogue(i).entries()) {
@@ -128,6 +138,8 @@ async function runOurs(database: Database, redis: Redis, queuePrefix: string): P
         if (result.outboxIds.length) batches++;
       }
     });
+    await stopProfile();
+    await stopProfile();
     progress(
       `ours on ${database.provider}: p50 / p99 ms by step: ` +
         bySteps

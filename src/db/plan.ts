@@ -21,12 +21,29 @@ export type Step = {
    * raw-sql.ts); the plan gets undefined back for it.
    */
   check?: (result: unknown) => Error | null;
+  /**
+   * Set on a checked step whose statement fails by itself, on PostgreSQL, when its result would
+   * not do (division by zero, SQLSTATE 22012: expectCounted): the error to fail the transaction
+   * with then. The database rolls such a transaction back without being told, so a runner may
+   * send COMMIT before this step's answer is read (see `final`).
+   */
+  failsWith?: () => Error;
+  /**
+   * Nothing follows this step in its plan: a runner may send COMMIT in the same write when every
+   * checked step still unanswered fails in the database by itself (`failsWith`, or `send`).
+   */
+  final?: boolean;
 };
 export type Plan<T> = Generator<Step, T, unknown>;
 
 /** A statement that returns rows. */
-export function* rows<T>(sql: string, params: unknown[], decode?: Decode): Generator<Step, T[], unknown> {
-  return (yield { kind: "all", sql, params, ...(decode ? { decode } : {}) }) as T[];
+export function* rows<T>(
+  sql: string,
+  params: unknown[],
+  decode?: Decode,
+  final = false,
+): Generator<Step, T[], unknown> {
+  return (yield { kind: "all", sql, params, ...(decode ? { decode } : {}), ...(final ? { final } : {}) }) as T[];
 }
 
 /** Turns SQLite's text dates and JSON into what the other paths give. */
@@ -43,7 +60,8 @@ export function* changes(sql: string, params: unknown[]): Generator<Step, number
   return (yield { kind: "run", sql, params }) as number;
 }
 
-const noCheck = () => null;
+/** The check of a step that can fail only by an error of the database (`send`). */
+export const noCheck = () => null;
 
 /**
  * A statement that must change exactly `count` rows (or return that many, for one with
@@ -62,6 +80,33 @@ export function* expect(
     ? (result: unknown) => ((Array.isArray(result) ? result.length : (result as number)) === count ? null : error())
     : noCheck;
   yield { kind, sql, params, check };
+}
+
+/**
+ * As expect(), for a statement that changes at most one row and says so with RETURNING (for "all")
+ * or gets RETURNING 1 added (for "run"; PostgreSQL only). On PostgreSQL the statement itself fails
+ * when it did not change `count` rows (1 / 0 in the database), so a transaction that went on to
+ * commit without reading its answer is rolled back all the same; `error()` is what the plan fails
+ * with then. On SQLite, and without `error`, as expect().
+ */
+export function* expectCounted(
+  provider: "sqlite" | "postgresql",
+  kind: "all" | "run",
+  sql: string,
+  params: unknown[],
+  count: number,
+  error?: () => Error,
+): Generator<Step, void, unknown> {
+  // Without an error any count will do: nothing to check.
+  if (provider !== "postgresql" || !error) return yield* expect(kind, sql, params, count, error);
+  const changed = kind === "run" ? `${sql} RETURNING 1` : sql;
+  yield {
+    kind: "all",
+    sql: `WITH changed AS (${changed}) SELECT 1 / (COUNT(*) = ${count})::int AS ok FROM changed`,
+    params,
+    check: noCheck,
+    failsWith: error,
+  };
 }
 
 /** A statement whose result nothing reads (it cannot fail but by an error of the database). */
@@ -99,7 +144,20 @@ export async function runPlan<T>(plan: Plan<T>, execute: (step: Step) => Promise
   let next = plan.next();
   while (!next.done) {
     const step = next.value;
-    next = plan.next(answer(step, await execute(step)));
+    next = plan.next(answer(step, await execute(step).catch((err: unknown) => failed(step, err))));
   }
   return next.value;
+}
+
+/**
+ * The error a step failed with: a statement of expectCounted that failed by itself (division by
+ * zero, straight from pg or wrapped by Prisma) fails with the plan's own error.
+ */
+export function failed(step: Step, err: unknown): never {
+  if (step.failsWith) {
+    const e = err as { code?: unknown; meta?: { code?: unknown }; message?: unknown };
+    if (e?.code === "22012" || e?.meta?.code === "22012" || /\b22012\b/.test(String(e?.message)))
+      throw step.failsWith();
+  }
+  throw err;
 }

@@ -6,7 +6,17 @@
 import crypto from "node:crypto";
 import type pg from "pg";
 import type { Database, DatabaseProvider } from "./database.js";
-import { changes, decodeRows, runPlan, runPlanSync, type Decode, type Plan, type Step } from "./plan.js";
+import {
+  changes,
+  decodeRows,
+  failed,
+  noCheck,
+  runPlan,
+  runPlanSync,
+  type Decode,
+  type Plan,
+  type Step,
+} from "./plan.js";
 
 export type { Decode };
 
@@ -123,8 +133,8 @@ export async function runAtomically<T>(database: Database, makePlan: () => Plan<
     const onError = (err: Error) => (broken = err);
     client.on("error", onError);
     try {
-      const value = await runPipelined(client, makePlan());
-      await client.query("COMMIT");
+      const { value, committed } = await runPipelined(client, makePlan());
+      await (committed ?? client.query("COMMIT"));
       return value;
     } catch (err) {
       await client.query("ROLLBACK").catch((e: Error) => (broken = e));
@@ -148,9 +158,16 @@ export async function runAtomically<T>(database: Database, makePlan: () => Plan<
  * conversation, the replies) cost one round trip instead of one each. The answers come back in
  * order, so once a read step is answered every step sent before it is too: their checks are
  * applied then, before the plan goes on, and a failed one fails the transaction with its own
- * error (the first in order), as if the plan had waited for it. The caller commits or rolls back.
+ * error (the first in order), as if the plan had waited for it. The caller commits or rolls back,
+ * unless COMMIT went already, in the write of the plan's final step (Step.final): that is when
+ * every checked step still unanswered then fails in the database by itself (Step.failsWith, or
+ * plan.ts send), so that a transaction that must not commit is rolled back there. A turn then
+ * costs one round trip less, and one write less to the socket.
  */
-async function runPipelined<T>(client: pg.PoolClient, plan: Plan<T>): Promise<T> {
+async function runPipelined<T>(
+  client: pg.PoolClient,
+  plan: Plan<T>,
+): Promise<{ value: T; committed: Promise<unknown> | null }> {
   const stream = (client as unknown as { connection?: { stream?: { cork?(): void; uncork?(): void } } }).connection
     ?.stream;
   let corked = false;
@@ -165,6 +182,8 @@ async function runPipelined<T>(client: pg.PoolClient, plan: Plan<T>): Promise<T>
     stream?.uncork?.();
   };
   const sent: Promise<unknown>[] = [];
+  /** Checked steps sent and not yet answered whose check only JavaScript can make. */
+  let checkedHere = 0;
   const later = (answer: Promise<unknown>) => {
     answer.catch(() => {});
     sent.push(answer);
@@ -172,8 +191,11 @@ async function runPipelined<T>(client: pg.PoolClient, plan: Plan<T>): Promise<T>
   // Every step sent so far is answered (or failed): the first failure in order is thrown.
   const settle = async () => {
     flush();
+    checkedHere = 0;
     for (const answer of sent.splice(0)) await answer;
   };
+  /** COMMIT, when it went with the final step. */
+  let committed: Promise<unknown> | null = null;
   try {
     cork();
     later(client.query("BEGIN"));
@@ -187,17 +209,28 @@ async function runPipelined<T>(client: pg.PoolClient, plan: Plan<T>): Promise<T>
     while (!next.done) {
       const step = next.value;
       let result: unknown;
+      if (committed) throw new Error("a plan went on after its final step");
       if (step.check) {
         const check = step.check;
+        if (check !== noCheck && !step.failsWith) checkedHere++;
         later(
-          pgStep(client, step).then((r) => {
-            const error = check(r);
-            if (error) throw error;
-          }),
+          pgStep(client, step).then(
+            (r) => {
+              const error = check(r);
+              if (error) throw error;
+            },
+            (err: unknown) => failed(step, err),
+          ),
         );
       } else {
         const answer = pgStep(client, step);
         answer.catch(() => {});
+        // Nothing follows and nothing unanswered needs checking here: COMMIT goes in the same
+        // write. Should any step fail, the database has rolled back, and COMMIT says ROLLBACK.
+        if (step.final && checkedHere === 0) {
+          committed = client.query("COMMIT");
+          committed.catch(() => {});
+        }
         flush();
         try {
           result = await answer;
@@ -216,7 +249,7 @@ async function runPipelined<T>(client: pg.PoolClient, plan: Plan<T>): Promise<T>
       }
     }
     await settle();
-    return next.value;
+    return { value: next.value, committed };
   } finally {
     flush();
   }

@@ -43,11 +43,16 @@ export class OutboxWrites {
   }
 
   /** As insertOutbound, with the ids of the Message rows too (in the order given). */
-  *insertOutboundRows(replies: OutboundRow[], now: Date): Plan<{ outboxIds: number[]; messageIds: number[] }> {
+  *insertOutboundRows(
+    replies: OutboundRow[],
+    now: Date,
+    /** The plan yields nothing after these rows: on PostgreSQL COMMIT may go with them (plan.ts Step.final). */
+    final = false,
+  ): Plan<{ outboxIds: number[]; messageIds: number[] }> {
     if (!replies.length) return { outboxIds: [], messageIds: [] };
     const p = this.provider;
     const at = sqlTime(now, p);
-    if (p === "postgresql") return yield* this.insertBoth(replies, at);
+    if (p === "postgresql") return yield* this.insertBoth(replies, at, final);
     const messageValues: unknown[] = [];
     const messageRows = replies.map((o) => {
       const n = messageValues.length;
@@ -97,7 +102,11 @@ export class OutboxWrites {
    * way waited for the CPU). The outbox rows take the new message ids in row order, as the
    * two statements above do.
    */
-  private *insertBoth(replies: OutboundRow[], at: string): Plan<{ outboxIds: number[]; messageIds: number[] }> {
+  private *insertBoth(
+    replies: OutboundRow[],
+    at: string,
+    final: boolean,
+  ): Plan<{ outboxIds: number[]; messageIds: number[] }> {
     const values = JSON.stringify(
       replies.map((o, i) => ({
         i,
@@ -112,7 +121,7 @@ export class OutboxWrites {
         zone: o.timeZone ?? null,
       })),
     );
-    const items = yield* rows<{ id: number; messageId: number }>(insertBothSql, [values, at]);
+    const items = yield* rows<{ id: number; messageId: number }>(insertBothSql, [values, at], undefined, final);
     // The outbox ids grow in the order given too (rows are inserted in the SELECT's order), which
     // is the order a chat's messages are sent in.
     const ordered = items.sort((a, b) => a.id - b.id);

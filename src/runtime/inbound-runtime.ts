@@ -430,9 +430,11 @@ export class InboundRuntime {
 
   /** Writes the replies and their outbox rows; one batch per chat, so each chat's replies stay in order. */
   private *writeOutbox(outgoing: Outgoing[], now: Date): Plan<OutboxBatch[]> {
+    // The last statement of the turn, unless files are attached after it.
     const { outboxIds: ids, messageIds } = yield* this.outboxWrites.insertOutboundRows(
       outgoing.map((o) => outboundRow(o, o.message, o.kind)),
       now,
+      !outgoing.some((o) => o.attachment),
     );
     for (const [i, o] of outgoing.entries())
       if (o.attachment) yield* this.outboxWrites.attach(messageIds[i]!, o.attachment);

@@ -9,7 +9,7 @@
  * run prepared, straight on the transaction's connection (src/db/sqlite-direct.ts).
  */
 import type { DatabaseProvider } from "../db/database.js";
-import { expect, rows, send, type Plan } from "../db/plan.js";
+import { expectCounted, rows, send, type Plan } from "../db/plan.js";
 import { prepareStatements, sqlJson, sqlTime } from "../db/raw-sql.js";
 
 export class TurnWrites {
@@ -66,7 +66,8 @@ export class TurnWrites {
     duplicate: () => Error,
   ): Plan<void> {
     const p = this.provider;
-    yield* expect(
+    yield* expectCounted(
+      p,
       "all",
       this.sql.insertInbound,
       [m.channel, m.chatId, m.identityId, m.text, m.platformMessageId, sqlTime(m.at, p), sqlTime(m.at, p)],
@@ -87,7 +88,8 @@ export class TurnWrites {
     conflict?: () => Error,
   ): Plan<void> {
     const p = this.provider;
-    yield* expect(
+    yield* expectCounted(
+      p,
       "run",
       this.sql.updateConversation,
       [c.flow, c.node, sqlJson(c.variables), sqlTime(c.expiresAt, p), sqlTime(now, p), id, version],
@@ -104,7 +106,8 @@ export class TurnWrites {
     conflict?: () => Error,
   ): Plan<void> {
     const p = this.provider;
-    yield* expect(
+    yield* expectCounted(
+      p,
       "all",
       this.sql.insertConversation,
       [identityId, c.flow, c.node, sqlJson(c.variables), sqlTime(c.expiresAt, p), sqlTime(now, p), sqlTime(now, p)],
@@ -115,7 +118,7 @@ export class TurnWrites {
 
   /** Ends a conversation at `version`; fails with `conflict()` when another turn changed it first. */
   *deleteConversation(id: number, version: number, conflict: () => Error): Plan<void> {
-    yield* expect("run", this.sql.deleteConversation, [id, version], 1, conflict);
+    yield* expectCounted(this.provider, "run", this.sql.deleteConversation, [id, version], 1, conflict);
   }
 }
 

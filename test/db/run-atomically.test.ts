@@ -2,11 +2,13 @@
  * runAtomically: plans of statements in transactions of their own, on both databases. On SQLite,
  * plans made at the same moment share one commit (group commit) but not each other's failures.
  * On PostgreSQL, checked steps are sent without waiting for their answers (pipelined): a failed
- * check still fails the transaction with its own error, before anything after it is kept.
+ * check still fails the transaction with its own error, before anything after it is kept. A
+ * plan's final read may take COMMIT with it when the checks still unanswered are made by the
+ * database itself (expectCounted): a failed one still leaves nothing behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { changes, expect as expectCount, rows, send } from "../../src/db/plan.js";
-import { forProvider, runAtomically } from "../../src/db/raw-sql.js";
+import { changes, expect as expectCount, expectCounted, rows, runPlan, send, type Step } from "../../src/db/plan.js";
+import { forProvider, inTransaction, runAtomically } from "../../src/db/raw-sql.js";
 import { openTestDatabase, providers, type TestDatabase } from "../support/databases.js";
 
 describe.each(providers)("runAtomically on %s", (provider) => {
@@ -107,6 +109,57 @@ describe.each(providers)("runAtomically on %s", (provider) => {
       ).rejects.toThrow(new Mismatch("no such participant"));
       expect(reachedEnd).toBe(false);
       expect(await db.prisma.participant.count({ where: { name: { in: ["Cek gagal", "Sesudah cek"] } } })).toBe(0);
+    });
+
+    /** A plan that ends on a final read (the insert of `last`), after `before`. */
+    const endingWith = (last: string, before: () => Generator<Step, void, unknown>) =>
+      runAtomically(db, function* () {
+        yield* before();
+        return yield* rows<{ id: number }>(sql(insert), [last, now, now], undefined, true);
+      });
+
+    it("keeps a plan whose final read went with its commit, when the checks before it hold", async () => {
+      await db.prisma.participant.create({ data: { name: "Akhir ada" } });
+      const [row] = await endingWith("Akhir baru", function* () {
+        yield* expectCounted(provider, "run", setNib, ["55", "Akhir ada"], 1, () => new Mismatch("no row"));
+      });
+      expect(row).toEqual({ id: expect.any(Number) });
+      expect((await db.prisma.participant.findFirst({ where: { name: "Akhir ada" } }))?.nib).toBe("55");
+      expect(await db.prisma.participant.count({ where: { name: "Akhir baru" } })).toBe(1);
+    });
+
+    it("leaves nothing behind when a check made by the database fails before the final read", async () => {
+      await expect(
+        endingWith("Akhir batal", function* () {
+          yield* send(sql(insert), ["Sebelum batal", now, now]);
+          yield* expectCounted(provider, "run", setNib, ["1", "Tidak ada"], 1, () => new Mismatch("nobody"));
+        }),
+      ).rejects.toThrow(new Mismatch("nobody"));
+      expect(await db.prisma.participant.count({ where: { name: { in: ["Sebelum batal", "Akhir batal"] } } })).toBe(0);
+    });
+
+    it("holds the commit back for a check only the plan can make, and fails with it", async () => {
+      await expect(
+        endingWith("Akhir ditahan", function* () {
+          yield* expectCount("run", setNib, ["1", "Tidak ada"], 1, () => new Mismatch("checked here"));
+        }),
+      ).rejects.toThrow(new Mismatch("checked here"));
+      expect(await db.prisma.participant.count({ where: { name: "Akhir ditahan" } })).toBe(0);
+    });
+
+    it("fails with a counted check's own error inside a Prisma transaction too", async () => {
+      await expect(
+        db.prisma.$transaction((tx) =>
+          runPlan(
+            (function* () {
+              yield* send(sql(insert), ["Prisma batal", now, now]);
+              yield* expectCounted(provider, "run", setNib, ["1", "Tidak ada"], 1, () => new Mismatch("prisma"));
+            })(),
+            inTransaction(db, tx),
+          ),
+        ),
+      ).rejects.toThrow(new Mismatch("prisma"));
+      expect(await db.prisma.participant.count({ where: { name: "Prisma batal" } })).toBe(0);
     });
 
     it("fails with the first failure in order when a later statement fails as well", async () => {
