@@ -5,6 +5,7 @@
  */
 import crypto from "node:crypto";
 import type pg from "pg";
+import { memoize } from "../memo.js";
 import type { Database, DatabaseProvider } from "./database.js";
 import {
   changes,
@@ -22,8 +23,15 @@ export type { Decode };
 
 /** `$1::jsonb`, `$2::"EnrollmentStatus"`, `$3::timestamp(3)` -> `?` for SQLite. Each placeholder once, in order. */
 export function forProvider(sql: string, provider: DatabaseProvider): string {
-  return provider === "postgresql" ? sql : sql.replace(/\$\d+(::"?\w+"?(\(\d+\))?)?/g, "?");
+  return provider === "postgresql" ? sql : sqliteForm(sql);
 }
+
+/** Statements made per call (a VALUES list per row) come back in a few shapes: remembered. */
+const sqliteForm = memoize(
+  (sql: string) => sql,
+  (sql: string) => sql.replace(/\$\d+(::"?\w+"?(\(\d+\))?)?/g, "?"),
+  2000,
+);
 
 /** Every statement of a set, in one provider's form. */
 export function prepareStatements<K extends string>(

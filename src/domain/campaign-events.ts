@@ -5,6 +5,7 @@
  * issues their certificate (`action: "certificate"`).
  */
 import { z } from "zod";
+import { memoize } from "../memo.js";
 
 const eventKey = z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, "a key is lower-case letters, digits and - (at most 40)");
 const minutesAfterEnd = z
@@ -44,14 +45,23 @@ export const defaultCampaignEvents: CampaignEvent[] = [
 /** A programme's events as stored: the defaults when none are set or they do not parse. */
 export function parseCampaignEvents(value: unknown): CampaignEvent[] {
   if (value === null || value === undefined) return defaultCampaignEvents;
-  let list: unknown = value;
-  if (typeof value === "string") {
+  if (typeof value === "string") return parseEventsText(value);
+  return parseEventList(value);
+}
+
+/** The same programme's events come as the same text on every enrollment (SQLite's JSON). */
+const parseEventsText = memoize(
+  (text: string) => text,
+  (text: string) => {
     try {
-      list = JSON.parse(value) as unknown;
+      return parseEventList(JSON.parse(text) as unknown);
     } catch {
       return defaultCampaignEvents;
     }
-  }
+  },
+);
+
+function parseEventList(list: unknown): CampaignEvent[] {
   const parsed = campaignEventsSchema.safeParse(list);
   return parsed.success ? parsed.data : defaultCampaignEvents;
 }

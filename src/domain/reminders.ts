@@ -12,6 +12,7 @@ import { changes, expect, rows, type Plan } from "../db/plan.js";
 import { forProvider, prepareStatements, sqlTime } from "../db/raw-sql.js";
 import type { Language } from "../engine/types.js";
 import { createCampaignsForManyPlan, writeCampaignsPlan } from "./campaigns.js";
+import { memoize } from "../memo.js";
 import { latestOpenChatSql } from "./latest-chat.js";
 import { quietUntil, type QuietHours } from "./quiet-hours.js";
 
@@ -31,7 +32,16 @@ export type ReminderOffset = z.infer<typeof offsetSchema>;
 
 /** A programme's offsets as stored (JSON); entries that do not parse are left out. */
 export function parseOffsets(value: unknown): ReminderOffset[] {
-  const list = typeof value === "string" ? (JSON.parse(value) as unknown) : value;
+  return typeof value === "string" ? parseOffsetsText(value) : parseOffsetList(value);
+}
+
+/** The same programme's offsets come as the same text on every enrollment (SQLite's JSON). */
+const parseOffsetsText = memoize(
+  (text: string) => text,
+  (text: string) => parseOffsetList(JSON.parse(text) as unknown),
+);
+
+function parseOffsetList(list: unknown): ReminderOffset[] {
   if (!Array.isArray(list)) return [];
   return list.flatMap((o) => {
     const parsed = offsetSchema.safeParse(o);
@@ -45,12 +55,24 @@ export const offsetKey = (o: ReminderOffset) =>
 /** When a reminder of this offset is due, for a session starting at `startsAt` in `timeZone`. */
 export function dueTime(offset: ReminderOffset, startsAt: Date, timeZone: string): Date {
   if (offset.kind !== "day-before") return new Date(startsAt.getTime() - offset.minutes * 60_000);
-  const [hour, minute] = offset.at.split(":").map(Number);
-  return DateTime.fromJSDate(startsAt, { zone: timeZone })
-    .minus({ days: 1 })
-    .set({ hour: hour!, minute: minute!, second: 0, millisecond: 0 })
-    .toJSDate();
+  return new Date(dayBefore(offset.at, startsAt.getTime(), timeZone));
 }
+
+/**
+ * The day before `startsAt`, at `at` in `timeZone` (ms). Remembered: everyone enrolling in a
+ * session asks the same, and the time zone arithmetic costs more than the rest of an enrollment's
+ * reminders together.
+ */
+const dayBefore = memoize(
+  (at: string, startsAt: number, timeZone: string) => `${at} ${startsAt} ${timeZone}`,
+  (at: string, startsAt: number, timeZone: string) => {
+    const [hour, minute] = at.split(":").map(Number);
+    return DateTime.fromMillis(startsAt, { zone: timeZone })
+      .minus({ days: 1 })
+      .set({ hour: hour!, minute: minute!, second: 0, millisecond: 0 })
+      .toMillis();
+  },
+);
 
 /** The reminders still ahead for a session, by offset key (past ones are left out). */
 export function upcomingReminders(
