@@ -13,7 +13,8 @@ import { SessionViews } from "./session-views.js";
 
 /**
  * Programmes change rarely (staff edit them), so their list is shared across turns for a few
- * seconds. Seat counts and enrollments are always read fresh.
+ * seconds. Seat counts and enrollments are always read fresh (SharedReads only joins a read
+ * already at the database).
  */
 export class ProgrammeCache {
   private entry: { at: number; value: Promise<ProgrammeView[]> } | null = null;
@@ -33,12 +34,37 @@ export class ProgrammeCache {
   }
 }
 
+/**
+ * Reads of the same sessions by turns under way at the same moment share one query: a turn that
+ * asks while an identical read is at the database takes that read's answer (at most one round
+ * trip old) instead of sending another. Nothing is kept once a read is answered, so seat counts
+ * are as fresh as before; under load, when many people look at the same programme's sessions at
+ * once, the database is asked once for all of them. Answers are shared: flows must not change
+ * them.
+ */
+export class SharedReads {
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const known = this.inFlight.get(key);
+    if (known) return known as Promise<T>;
+    const value = load();
+    this.inFlight.set(key, value);
+    const forget = () => {
+      if (this.inFlight.get(key) === value) this.inFlight.delete(key);
+    };
+    value.then(forget, forget);
+    return value;
+  }
+}
+
 export function createFlowServices(
   database: Database,
   participantId: number | null,
   language: Language,
   now: Date,
   programmes: ProgrammeCache = new ProgrammeCache(0),
+  shared: SharedReads = new SharedReads(),
 ): FlowServices {
   const db = database.prisma;
   const sessions = new SessionViews(database);
@@ -74,9 +100,13 @@ export function createFlowServices(
     listProgrammes,
     findProgrammes: async (query) => findProgrammes(query, await listProgrammes()),
     listOpenSessions: (programmeId) =>
-      remember(`sessions:${programmeId}`, () => sessions.openSessions(programmeId, now)),
+      remember(`sessions:${programmeId}`, () =>
+        shared.run(`sessions:${programmeId}`, () => sessions.openSessions(programmeId, now)),
+      ),
     getSession: (trainingSessionId) =>
-      remember(`session:${trainingSessionId}`, () => sessions.session(trainingSessionId, now)),
+      remember(`session:${trainingSessionId}`, () =>
+        shared.run(`session:${trainingSessionId}`, () => sessions.session(trainingSessionId, now)),
+      ),
     listEnrollments: () =>
       remember("enrollments", async (): Promise<EnrollmentView[]> =>
         participantId === null ? [] : sessions.enrollments(participantId, now),

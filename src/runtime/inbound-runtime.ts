@@ -30,7 +30,7 @@ import {
   type Outgoing,
   type TurnScope,
 } from "./apply-events.js";
-import { createFlowServices, ProgrammeCache } from "./flow-services.js";
+import { createFlowServices, ProgrammeCache, SharedReads } from "./flow-services.js";
 import {
   cleanInbound,
   cleanText,
@@ -92,6 +92,7 @@ const maxConflictRetries = 8;
 export class InboundRuntime {
   private readonly serial = new KeyedSerial();
   private readonly programmes = new ProgrammeCache();
+  private readonly sharedReads = new SharedReads();
   private readonly writes: TurnWrites;
   private readonly outboxWrites: OutboxWrites;
   private readonly now: () => Date;
@@ -203,7 +204,14 @@ export class InboundRuntime {
           optedOut: participant.optedOutAt !== null,
         }
       : null;
-    const services = createFlowServices(database, participant?.id ?? null, language, now, this.programmes);
+    const services = createFlowServices(
+      database,
+      participant?.id ?? null,
+      language,
+      now,
+      this.programmes,
+      this.sharedReads,
+    );
     if (staff && this.options.staff)
       services.staff = createStaffServices(
         database,
