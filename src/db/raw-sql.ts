@@ -23,15 +23,20 @@ export type { Decode };
 
 /** `$1::jsonb`, `$2::"EnrollmentStatus"`, `$3::timestamp(3)` -> `?` for SQLite. Each placeholder once, in order. */
 export function forProvider(sql: string, provider: DatabaseProvider): string {
-  return provider === "postgresql" ? sql : sqliteForm(sql);
+  if (provider === "postgresql") return sql;
+  return sql.length <= rememberedLength ? rememberedSqliteForm(sql) : sqliteForm(sql);
 }
 
-/** Statements made per call (a VALUES list per row) come back in a few shapes: remembered. */
-const sqliteForm = memoize(
-  (sql: string) => sql,
-  (sql: string) => sql.replace(/\$\d+(::"?\w+"?(\(\d+\))?)?/g, "?"),
-  2000,
-);
+const sqliteForm = (sql: string) => sql.replace(/\$\d+(::"?\w+"?(\(\d+\))?)?/g, "?");
+
+/**
+ * Statements made per call (a VALUES list per row) come back in a few shapes: the short ones
+ * are remembered (a turn's or an enrollment's rows). Long ones (a chunk of a broadcast) are
+ * rewritten each time: their cost is small beside the rows they carry, and keeping them would
+ * hold megabytes.
+ */
+const rememberedLength = 4096;
+const rememberedSqliteForm = memoize((sql: string) => sql, sqliteForm, 2000);
 
 /** Every statement of a set, in one provider's form. */
 export function prepareStatements<K extends string>(
