@@ -97,10 +97,9 @@ export class OutboxWrites {
   /**
    * On PostgreSQL, both inserts in one statement (a data-modifying CTE) with the rows as one
    * JSON value: the statement's text is the same for any number of rows, so each connection
-   * parses and plans it once, instead of a statement of thousands of parameters per chunk (a
-   * broadcast's 500 rows took about 120 ms of PostgreSQL's time that way, and the sends under
-   * way waited for the CPU). The outbox rows take the new message ids in row order, as the
-   * two statements above do.
+   * parses and plans it once, instead of a statement of 6,500 parameters for each chunk of a
+   * broadcast's 500 rows (and a prepared statement kept per number of rows). The outbox rows
+   * take the new message ids in row order, as the two statements above do.
    */
   private *insertBoth(
     replies: OutboundRow[],
